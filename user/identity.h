@@ -43,6 +43,7 @@ struct container {
 	char pod_namespace[NAME_LEN];	/* Kubernetes only, else "" */
 	char pod_name[NAME_LEN];
 	char pod_uid[64];
+	unsigned int meta_tries;	/* metadata look-ups made so far (user space retries a few) */
 };
 
 /* "docker", "podman", ... ; "" for RUNTIME_NONE. */

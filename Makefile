@@ -1,0 +1,106 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# stoptrace: `make` builds ./stoptrace, `make test` runs the whole test suite,
+# `make deps` installs the Debian packages the build needs.
+
+OUTPUT := .output
+CLANG ?= clang
+BPFTOOL ?= bpftool
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PREFIX ?= /usr/local
+DESTDIR ?=
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/;s/ppc64le/powerpc/;s/mips.*/mips/;s/riscv64/riscv/')
+
+WERROR := $(if $(CI),-Werror,)
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra $(WERROR) -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) \
+	  -DSTOPTRACE_VERSION='"$(VERSION)"' -DSTOPTRACE_REV='"$(GIT_REV)"'
+LDLIBS += -lbpf -lelf -lz
+
+# clang -target bpf does not search the system include directories that hold
+# asm/types.h on Debian (multiarch): ask the host compiler for them.
+CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 \
+	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
+
+# Build dependencies: Debian package -> a file it provides.
+BUILD_PKGS := clang:/usr/bin/clang llvm:/usr/bin/llvm-strip libbpf-dev:/usr/include/bpf/libbpf.h \
+	libelf-dev:/usr/include/libelf.h zlib1g-dev:/usr/include/zlib.h \
+	libcmocka-dev:/usr/include/cmocka.h bpftool:/usr/sbin/bpftool pkg-config:/usr/bin/pkg-config
+MISSING_PKGS = $(strip $(foreach p,$(BUILD_PKGS),$(if $(wildcard $(lastword $(subst :, ,$(p)))),,$(firstword $(subst :, ,$(p))))))
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(USER_SRCS))
+TEST_SRCS := $(wildcard tests/test_*.c)
+TEST_BINS := $(patsubst tests/%.c,tests/.build/%,$(TEST_SRCS))
+
+.PHONY: all deps check-deps test unit clean install format
+
+all: check-deps stoptrace
+
+check-deps:
+	@missing="$(MISSING_PKGS)"; if [ -n "$$missing" ]; then \
+		echo "stoptrace: missing build dependencies: $$missing" >&2; \
+		echo "stoptrace: install them with: make deps   (or: apt-get install $$missing)" >&2; \
+		exit 1; fi
+
+deps:
+	@missing="$(MISSING_PKGS)"; if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		if [ "$$(id -u)" != 0 ]; then echo "stoptrace: 'make deps' needs root (apt-get install $$missing)" >&2; exit 1; fi; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing >/dev/null 2>&1 || \
+		{ apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; }; \
+	else echo "build dependencies present"; fi
+
+$(OUTPUT):
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/stoptrace.bpf.o: bpf/stoptrace.bpf.c bpf/kernel_types.h include/stoptrace_event.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
+		$(CLANG_BPF_SYS_INCLUDES) -c $< -o $@.tmp
+	$(Q)llvm-strip -g $@.tmp -o /dev/null 2>/dev/null; mv $@.tmp $@
+
+$(OUTPUT)/stoptrace.skel.h: $(OUTPUT)/stoptrace.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name stoptrace_bpf > $@.tmp && mv $@.tmp $@
+
+$(OUTPUT)/%.o: user/%.c $(wildcard user/*.h) include/stoptrace_event.h $(OUTPUT)/stoptrace.skel.h | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+stoptrace: $(OUTPUT)/main.o $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# Unit tests link the user-space objects they test; none needs root or clang.
+tests/.build/test_%: tests/test_%.c $(USER_OBJS) | tests/.build
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(USER_OBJS) $(LDLIBS) -lcmocka -o $@
+
+tests/.build:
+	$(Q)mkdir -p $@
+
+unit: check-deps $(TEST_BINS)
+
+test: all unit
+	$(Q)tests/run
+
+format:
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/*.c
+
+install: stoptrace
+	install -D -m 0755 stoptrace $(DESTDIR)$(PREFIX)/sbin/stoptrace
+
+clean:
+	rm -rf $(OUTPUT) stoptrace tests/.build

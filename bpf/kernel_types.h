@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The kernel types stoptrace reads, and only the fields it reads, with the
+ * kernel's own names. Every access is relocated by CO-RE against the running
+ * kernel's BTF, so field order and the fields left out here do not matter.
+ * tools/check-kernel-types checks each field against /sys/kernel/btf/vmlinux.
+ */
+#ifndef STOPTRACE_KERNEL_TYPES_H
+#define STOPTRACE_KERNEL_TYPES_H
+
+typedef int pid_t;
+typedef _Bool bool;
+#define true 1
+#define false 0
+
+#pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
+
+struct ns_common {
+	unsigned int inum;
+};
+
+struct pid_namespace {
+	struct task_struct *child_reaper;
+	unsigned int level;
+	struct ns_common ns;
+};
+
+struct upid {
+	int nr;
+	struct pid_namespace *ns;
+};
+
+struct pid {
+	unsigned int level;
+	struct upid numbers[1];
+};
+
+struct kernfs_node {
+	__u64 id;		/* u64 since 5.5 (before: union kernfs_node_id) */
+};
+
+struct cgroup_root {
+	int hierarchy_id;
+};
+
+struct cgroup {
+	struct kernfs_node *kn;
+	int level;
+	struct cgroup_root *root;
+};
+
+struct cgroup_subsys_state {
+	struct cgroup *cgroup;
+};
+
+struct css_set {
+	struct cgroup_subsys_state *subsys[16];
+	struct cgroup *dfl_cgrp;
+};
+
+struct sigaction {
+	void *sa_handler;
+	unsigned long sa_flags;
+};
+
+struct k_sigaction {
+	struct sigaction sa;
+};
+
+struct sighand_struct {
+	struct k_sigaction action[64];
+};
+
+typedef struct {
+	int counter;
+} atomic_t;
+
+struct signal_struct {
+	atomic_t live;
+	int nr_threads;
+	unsigned int flags;
+};
+
+struct qstr {
+	const unsigned char *name;
+};
+
+struct super_block {
+	__u32 s_dev;
+};
+
+struct dentry {
+	struct dentry *d_parent;
+	struct qstr d_name;
+	struct super_block *d_sb;
+};
+
+struct vfsmount {
+	struct dentry *mnt_root;
+};
+
+struct mount {
+	struct mount *mnt_parent;
+	struct dentry *mnt_mountpoint;
+	struct vfsmount mnt;
+};
+
+struct path {
+	struct vfsmount *mnt;
+	struct dentry *dentry;
+};
+
+struct file {
+	struct path f_path;
+};
+
+struct fdtable {
+	unsigned int max_fds;
+	struct file **fd;
+};
+
+struct files_struct {
+	struct fdtable *fdt;
+};
+
+struct fs_struct {
+	struct path root;
+	struct path pwd;
+};
+
+typedef struct {
+	unsigned long sig[1];
+} sigset_t;
+
+struct task_struct {
+	unsigned int flags;
+	int exit_code;
+	pid_t pid;
+	pid_t tgid;
+	struct task_struct *real_parent;
+	struct task_struct *group_leader;
+	struct pid *thread_pid;
+	char comm[16];
+	struct fs_struct *fs;
+	struct files_struct *files;
+	struct signal_struct *signal;
+	struct sighand_struct *sighand;
+	sigset_t blocked;
+	sigset_t real_blocked;
+	struct css_set *cgroups;
+};
+
+struct linux_binprm;
+struct kernel_siginfo;
+
+struct trace_entry {
+	unsigned short type;
+};
+
+/* Context of the syscalls:sys_enter_* and sys_exit_* tracepoints. */
+struct trace_event_raw_sys_enter {
+	struct trace_entry ent;
+	long id;
+	unsigned long args[6];
+};
+
+struct trace_event_raw_sys_exit {
+	struct trace_entry ent;
+	long id;
+	long ret;
+};
+
+/*
+ * oom:mark_victim. Its tp_btf arguments changed (int pid up to 6.7, then
+ * task_struct and uid), so the classic tracepoint's pid field is read.
+ */
+struct trace_event_raw_mark_victim {
+	struct trace_entry ent;
+	int pid;
+};
+
+#pragma clang attribute pop
+
+enum cgroup_subsys_id {
+	memory_cgrp_id = 4,	/* value relocated by CO-RE */
+};
+
+#define SIGNAL_UNKILLABLE 0x00000040	/* signal_struct.flags: init ignores fatal signals */
+#define PF_EXITING 0x00000004
+
+#endif /* STOPTRACE_KERNEL_TYPES_H */

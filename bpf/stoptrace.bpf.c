@@ -1,0 +1,644 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Kernel side of stoptrace: signals, exits, forks, execs and cgroup changes
+ * of tasks in container cgroups, the final release of container inits, the
+ * OOM killer's victims, and failing or runtime-made unmount and removal calls.
+ *
+ * Only tracepoints and BTF raw tracepoints: fentry and kprobes are not
+ * available on every host stoptrace runs on. Everything that does not concern
+ * a container stays in the kernel: user space fills tracked_cgroups with the
+ * cgroup ids of containers, and only tasks in those cgroups pass.
+ */
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include "kernel_types.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "stoptrace_event.h"
+
+#define EPERM 1
+#define ENOENT 2
+#define EISDIR 21
+#define AT_FDCWD -100
+#define SIGCHLD 17
+#define SI_USER 0
+#define SI_KERNEL 0x80
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by user space before load. */
+const volatile bool use_v1_memory = false;	/* also match v1 memory cgroup ids */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20);	/* resized by user space */
+} events SEC(".maps");
+
+/* cgroup id -> 1 for every container cgroup; filled by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u8);
+} tracked_cgroups SEC(".maps");
+
+/* tgid of an exited container init -> its cgroup id, until it is freed. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, __u64);
+} dying_inits SEC(".maps");
+
+struct fs_args {
+	__u64 name;		/* user pointer */
+	__u64 flags;
+	__s32 dfd;
+	__u32 op;
+};
+
+/* tid -> arguments of an unmount or removal call in flight. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct fs_args);
+} fs_inflight SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ST_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+static __always_inline void stat_inc(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &which);
+
+	if (v)
+		*v += 1;
+}
+
+/* Reserve a record of the size its kind needs; counts a loss on failure. */
+#define reserve_event(kind_, member_)                                                              \
+	({                                                                                         \
+		struct st_event *e_ = bpf_ringbuf_reserve(                                         \
+			&events,                                                                   \
+			__builtin_offsetof(struct st_event, u) +                                   \
+				sizeof(((struct st_event *)0)->u.member_),                         \
+			0);                                                                        \
+		if (e_) {                                                                          \
+			e_->ts_ns = bpf_ktime_get_boot_ns();                                       \
+			e_->kind = (kind_);                                                        \
+			e_->cpu = bpf_get_smp_processor_id();                                      \
+			stat_inc(ST_STAT_EMITTED);                                                 \
+		} else {                                                                           \
+			stat_inc(ST_STAT_LOST);                                                    \
+		}                                                                                  \
+		e_;                                                                                \
+	})
+
+/* The container cgroup id a task belongs to, or 0. */
+static __always_inline __u64 task_container(struct task_struct *t)
+{
+	struct css_set *cset = BPF_CORE_READ(t, cgroups);
+	__u64 id;
+
+	if (!cset)
+		return 0;
+	id = BPF_CORE_READ(cset, dfl_cgrp, kn, id);
+	if (id && bpf_map_lookup_elem(&tracked_cgroups, &id))
+		return id;
+	if (use_v1_memory && bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
+		__u32 ssid = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+		struct cgroup_subsys_state *css = NULL;
+
+		if (ssid >= 16)
+			return 0;
+		bpf_core_read(&css, sizeof(css), &cset->subsys[ssid]);
+		if (!css)
+			return 0;
+		id = BPF_CORE_READ(css, cgroup, kn, id);
+		if (id && bpf_map_lookup_elem(&tracked_cgroups, &id))
+			return id;
+	}
+	return 0;
+}
+
+/* pid and pid namespace of a task as seen from its own namespace. */
+static __always_inline int task_ns_nr(struct task_struct *t, __u32 *inum)
+{
+	struct pid *pid = BPF_CORE_READ(t, thread_pid);
+	unsigned int level;
+	struct upid upid = {};
+
+	if (!pid)
+		return 0;
+	level = BPF_CORE_READ(pid, level);
+	if (level > 32)
+		return 0;
+	bpf_core_read(&upid, sizeof(upid), &pid->numbers[level]);
+	if (inum)
+		*inum = BPF_CORE_READ(upid.ns, ns.inum);
+	return upid.nr;
+}
+
+static __always_inline void fill_task(struct st_task *out, struct task_struct *t, __u64 cgid)
+{
+	struct task_struct *leader = BPF_CORE_READ(t, group_leader);
+	unsigned int sflags = BPF_CORE_READ(t, signal, flags);
+
+	out->cgroup_id = cgid;
+	out->pid = BPF_CORE_READ(t, pid);
+	out->tgid = BPF_CORE_READ(t, tgid);
+	out->ns_pid = task_ns_nr(t, &out->pidns);
+	out->ns_tgid = leader ? task_ns_nr(leader, NULL) : out->ns_pid;
+	out->flags = 0;
+	if (out->ns_tgid == 1)
+		out->flags |= ST_TASK_NS_INIT;
+	if (sflags & SIGNAL_UNKILLABLE)
+		out->flags |= ST_TASK_UNKILLABLE;
+	BPF_CORE_READ_STR_INTO(&out->comm, t, comm);
+}
+
+SEC("tp_btf/signal_generate")
+int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
+{
+	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *p;
+	struct st_event *e;
+	struct st_signal *s;
+	__u64 cgid, blocked = 0, real_blocked = 0;
+	struct sighand_struct *sh;
+	void *handler = NULL;
+	__u32 idx;
+
+	if (sig <= 0 || sig > 64)
+		return 0;
+	cgid = task_container(task);
+	if (!cgid)
+		return 0;
+	e = reserve_event(ST_EV_SIGNAL_GENERATE, signal);
+	if (!e)
+		return 0;
+	s = &e->u.signal;
+	fill_task(&s->target, task, cgid);
+	fill_task(&s->sender, cur, task_container(cur));
+	s->sig = sig;
+	s->result = result;
+	s->sig_flags = group ? ST_SIGF_GROUP : 0;
+	if ((unsigned long)info == 0) {
+		s->code = SI_USER;
+	} else if ((unsigned long)info == 1) {
+		s->code = SI_KERNEL;
+		s->sig_flags |= ST_SIGF_FROM_KERNEL;
+	} else {
+		/* si_signo, si_errno, si_code: the layout is user ABI */
+		bpf_probe_read_kernel(&s->code, sizeof(s->code), (void *)info + 8);
+		if (s->code == SI_KERNEL)
+			s->sig_flags |= ST_SIGF_FROM_KERNEL;
+	}
+	if (s->sender.pidns == s->target.pidns)
+		s->sig_flags |= ST_SIGF_SENDER_IN_NS;
+
+	idx = (sig - 1) & 63;
+	sh = BPF_CORE_READ(task, sighand);
+	if (sh)
+		bpf_core_read(&handler, sizeof(handler), &sh->action[idx].sa.sa_handler);
+	if ((unsigned long)handler == 0)
+		s->disposition = ST_DISP_DEFAULT;
+	else if ((unsigned long)handler == 1)
+		s->disposition = ST_DISP_IGNORE;
+	else
+		s->disposition = ST_DISP_HANDLER;
+	bpf_core_read(&blocked, sizeof(blocked), &task->blocked);
+	bpf_core_read(&real_blocked, sizeof(real_blocked), &task->real_blocked);
+	if (blocked & (1ULL << idx))
+		s->sig_flags |= ST_SIGF_BLOCKED;
+	if (real_blocked & (1ULL << idx))
+		s->sig_flags |= ST_SIGF_REAL_BLOCKED;
+
+	p = cur;
+	for (int i = 0; i < ST_ANCESTRY; i++) {
+		p = BPF_CORE_READ(p, real_parent);
+		if (!p)
+			break;
+		s->ancestry[i].pid = BPF_CORE_READ(p, tgid);
+		BPF_CORE_READ_STR_INTO(&s->ancestry[i].comm, p, comm);
+		if (s->ancestry[i].pid <= 1)
+			break;
+	}
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/signal_deliver")
+int BPF_PROG(handle_signal_deliver, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
+{
+	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
+	struct st_event *e;
+	void *handler;
+	__u64 cgid;
+
+	cgid = task_container(cur);
+	if (!cgid)
+		return 0;
+	e = reserve_event(ST_EV_SIGNAL_DELIVER, deliver);
+	if (!e)
+		return 0;
+	fill_task(&e->u.deliver.task, cur, cgid);
+	e->u.deliver.sig = sig;
+	e->u.deliver.code = 0;
+	if ((unsigned long)info > 1)
+		bpf_probe_read_kernel(&e->u.deliver.code, sizeof(int), (void *)info + 8);
+	handler = BPF_CORE_READ(ka, sa.sa_handler);
+	e->u.deliver.sa_flags = BPF_CORE_READ(ka, sa.sa_flags);
+	if ((unsigned long)handler == 0)
+		e->u.deliver.disposition = ST_DISP_DEFAULT;
+	else if ((unsigned long)handler == 1)
+		e->u.deliver.disposition = ST_DISP_IGNORE;
+	else
+		e->u.deliver.disposition = ST_DISP_HANDLER;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/*
+ * Only the first argument is read: 6.16 added group_dead as a second one,
+ * which older kernels lack; it is derived from signal->live instead (do_exit
+ * decrements it before the tracepoint on every supported kernel).
+ */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_sched_process_exit, struct task_struct *task)
+{
+	struct st_event *e;
+	__u64 cgid;
+	int live;
+
+	cgid = task_container(task);
+	if (!cgid)
+		return 0;
+	live = BPF_CORE_READ(task, signal, live.counter);
+	if (live != 0)
+		return 0;	/* a thread of a live process: not a process exit */
+	e = reserve_event(ST_EV_PROCESS_EXIT, exit);
+	if (!e)
+		return 0;
+	fill_task(&e->u.exit.task, task, cgid);
+	e->u.exit.task.flags |= ST_TASK_GROUP_DEAD;
+	e->u.exit.exit_code = BPF_CORE_READ(task, exit_code);
+	e->u.exit.nr_threads = BPF_CORE_READ(task, signal, nr_threads);
+	if (e->u.exit.task.flags & ST_TASK_NS_INIT) {
+		__u32 tgid = e->u.exit.task.tgid;
+
+		bpf_map_update_elem(&dying_inits, &tgid, &cgid, BPF_ANY);
+	}
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/*
+ * The final release of a task. For an init that took part in a container's
+ * exit this ends its pid namespace's teardown. It runs from an RCU callback:
+ * current is unrelated, and the cgroup may already be gone, so the init is
+ * found by its tgid in dying_inits.
+ */
+SEC("tp_btf/sched_process_free")
+int BPF_PROG(handle_sched_process_free, struct task_struct *task)
+{
+	struct st_event *e;
+	__u32 pid = BPF_CORE_READ(task, pid);
+	__u64 *cgid;
+
+	if (pid != BPF_CORE_READ(task, tgid))
+		return 0;
+	cgid = bpf_map_lookup_elem(&dying_inits, &pid);
+	if (!cgid)
+		return 0;
+	e = reserve_event(ST_EV_INIT_RELEASED, exit);
+	if (e) {
+		fill_task(&e->u.exit.task, task, *cgid);
+		/* its pid is detached by now: it was pid 1 of its namespace */
+		e->u.exit.task.ns_pid = 1;
+		e->u.exit.task.ns_tgid = 1;
+		e->u.exit.task.flags |= ST_TASK_NS_INIT | ST_TASK_GROUP_DEAD;
+		e->u.exit.exit_code = BPF_CORE_READ(task, exit_code);
+		e->u.exit.nr_threads = 0;
+		bpf_ringbuf_submit(e, 0);
+	}
+	bpf_map_delete_elem(&dying_inits, &pid);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_sched_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct st_event *e;
+	__u64 cgid;
+
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+		return 0;	/* a new thread, not a new process */
+	cgid = task_container(parent);
+	if (!cgid)
+		return 0;
+	e = reserve_event(ST_EV_PROCESS_FORK, fork);
+	if (!e)
+		return 0;
+	fill_task(&e->u.fork.parent, parent, cgid);
+	fill_task(&e->u.fork.child, child, cgid);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_sched_process_exec, struct task_struct *task, pid_t old_pid,
+	     struct linux_binprm *bprm)
+{
+	struct st_event *e;
+	__u64 cgid;
+
+	cgid = task_container(task);
+	if (!cgid)
+		return 0;
+	e = reserve_event(ST_EV_PROCESS_EXEC, exec);
+	if (!e)
+		return 0;
+	fill_task(&e->u.exec.task, task, cgid);
+	e->u.exec.old_pid = old_pid;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline int emit_cgroup(__u32 kind, struct cgroup *cgrp, const char *path)
+{
+	struct st_event *e;
+
+	e = reserve_event(kind, cgroup);
+	if (!e)
+		return 0;
+	e->u.cgroup.id = BPF_CORE_READ(cgrp, kn, id);
+	e->u.cgroup.hierarchy = BPF_CORE_READ(cgrp, root, hierarchy_id);
+	e->u.cgroup.level = BPF_CORE_READ(cgrp, level);
+	bpf_probe_read_kernel_str(e->u.cgroup.path, sizeof(e->u.cgroup.path), path);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline bool cgroup_tracked(struct cgroup *cgrp)
+{
+	__u64 id = BPF_CORE_READ(cgrp, kn, id);
+
+	return bpf_map_lookup_elem(&tracked_cgroups, &id) != NULL;
+}
+
+/* Every new cgroup below the root: user space decides which are containers. */
+SEC("tp_btf/cgroup_mkdir")
+int BPF_PROG(handle_cgroup_mkdir, struct cgroup *cgrp, const char *path)
+{
+	if (BPF_CORE_READ(cgrp, level) < 1)
+		return 0;
+	return emit_cgroup(ST_EV_CGROUP_MKDIR, cgrp, path);
+}
+
+/* Runs in the remover's context (runc, systemd): filtered on the cgroup. */
+SEC("tp_btf/cgroup_rmdir")
+int BPF_PROG(handle_cgroup_rmdir, struct cgroup *cgrp, const char *path)
+{
+	if (!cgroup_tracked(cgrp))
+		return 0;
+	return emit_cgroup(ST_EV_CGROUP_RMDIR, cgrp, path);
+}
+
+/* cgroup v2 freezer only; the v1 freezer has no tracepoint. */
+SEC("tp_btf/cgroup_freeze")
+int BPF_PROG(handle_cgroup_freeze, struct cgroup *cgrp, const char *path)
+{
+	if (!cgroup_tracked(cgrp))
+		return 0;
+	return emit_cgroup(ST_EV_CGROUP_FREEZE, cgrp, path);
+}
+
+SEC("tp_btf/cgroup_unfreeze")
+int BPF_PROG(handle_cgroup_unfreeze, struct cgroup *cgrp, const char *path)
+{
+	if (!cgroup_tracked(cgrp))
+		return 0;
+	return emit_cgroup(ST_EV_CGROUP_UNFREEZE, cgrp, path);
+}
+
+/* The OOM killer marks its victim after sending it SIGKILL. */
+SEC("tracepoint/oom/mark_victim")
+int handle_mark_victim(struct trace_event_raw_mark_victim *ctx)
+{
+	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
+	struct st_event *e;
+
+	e = reserve_event(ST_EV_OOM_VICTIM, oom);
+	if (!e)
+		return 0;
+	fill_task(&e->u.oom.killer, cur, task_container(cur));
+	e->u.oom.victim_pid = BPF_CORE_READ(ctx, pid);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* Container runtimes, by the comm their threads carry. */
+static __always_inline bool comm_has_prefix(const char *comm, const char *prefix, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (comm[i] != prefix[i])
+			return false;
+	return true;
+}
+
+static __always_inline bool comm_is_runtime(const char *c)
+{
+	return comm_has_prefix(c, "dockerd", 7) || comm_has_prefix(c, "containerd", 10) ||
+	       comm_has_prefix(c, "podman", 6) || comm_has_prefix(c, "conmon", 6) ||
+	       comm_has_prefix(c, "crio", 4) || comm_has_prefix(c, "isulad", 6) ||
+	       comm_has_prefix(c, "runc", 4) || comm_has_prefix(c, "crun", 4);
+}
+
+static __always_inline int fs_enter(__u32 op, __s32 dfd, __u64 name, __u64 flags)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct fs_args a = { .name = name, .flags = flags, .dfd = dfd, .op = op };
+
+	bpf_map_update_elem(&fs_inflight, &tid, &a, BPF_ANY);
+	return 0;
+}
+
+/*
+ * Write the directory's components from the leaf upwards into fs->dir,
+ * crossing mount points, NUL-separated, and their length into fs->dir_len.
+ * The running offset lives in the record, not in a register: the verifier
+ * then sees an unknown bounded value at each step and prunes the walk's
+ * states instead of exploring every path through the loop.
+ */
+static __always_inline void walk_dir(struct st_fs_call *fs, struct path *start)
+{
+	struct dentry *dentry = start->dentry;
+	struct vfsmount *vfsmnt = start->mnt;
+	struct mount *mnt = (void *)vfsmnt - bpf_core_field_offset(struct mount, mnt);
+
+	fs->dir_len = 0;
+	for (int i = 0; i < ST_MAX_DEPTH; i++) {
+		struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
+		struct dentry *mnt_root = BPF_CORE_READ(vfsmnt, mnt_root);
+		const unsigned char *name;
+		__u32 off;
+		long n;
+
+		if (dentry == mnt_root || dentry == parent) {
+			struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (mnt_parent == mnt || !mnt_parent)
+				return;	/* the root of the mount tree */
+			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = mnt_parent;
+			vfsmnt = (void *)mnt + bpf_core_field_offset(struct mount, mnt);
+			continue;
+		}
+		off = fs->dir_len;
+		if (off >= ST_DIR_HALF) {
+			fs->path_flags |= ST_PATH_DIR_TRUNCATED;
+			return;
+		}
+		name = BPF_CORE_READ(dentry, d_name.name);
+		n = bpf_probe_read_kernel_str(&fs->dir[off & (ST_DIR_HALF - 1)], ST_DIR_HALF, name);
+		if (n <= 0) {
+			stat_inc(ST_STAT_PATH_ERRORS);
+			fs->path_flags |= ST_PATH_DIR_UNRESOLVED;
+			return;
+		}
+		fs->dir_len = off + (__u32)n;
+		dentry = parent;
+	}
+	fs->path_flags |= ST_PATH_DIR_TRUNCATED;
+}
+
+static __always_inline int fs_exit(long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
+	struct fs_args *a;
+	struct st_event *e;
+	struct st_fs_call *fs;
+	struct path dir = {};
+	char comm[ST_COMM_LEN];
+	char first;
+	bool runtime;
+
+	a = bpf_map_lookup_elem(&fs_inflight, &tid);
+	if (!a)
+		return 0;
+	bpf_get_current_comm(comm, sizeof(comm));
+	runtime = comm_is_runtime(comm);
+	/*
+	 * ENOENT: nothing was there. EISDIR: Go's RemoveAll tries unlink before
+	 * rmdir on every directory. Neither is ever why a removal failed.
+	 */
+	if (ret == -ENOENT || ret == -EISDIR || (ret == 0 && !runtime)) {
+		bpf_map_delete_elem(&fs_inflight, &tid);
+		return 0;
+	}
+	e = reserve_event(ST_EV_FS_CALL, fs);
+	if (!e) {
+		bpf_map_delete_elem(&fs_inflight, &tid);
+		return 0;
+	}
+	fs = &e->u.fs;
+	fill_task(&fs->caller, cur, task_container(cur));
+	fs->op = a->op;
+	fs->dfd = a->dfd;
+	fs->flags = a->flags;
+	fs->ret = ret;
+	fs->path_flags = runtime ? ST_PATH_FROM_RUNTIME : 0;
+	fs->dir_len = 0;
+	fs->dev = 0;
+	fs->dir[0] = 0;
+	fs->name[0] = 0;
+	bpf_probe_read_user_str(fs->name, sizeof(fs->name), (void *)a->name);
+	first = fs->name[0];
+	bpf_map_delete_elem(&fs_inflight, &tid);
+
+	if (first == '/') {
+		fs->path_flags |= ST_PATH_ABSOLUTE;
+	} else if (fs->dfd == AT_FDCWD) {
+		struct fs_struct *fsx = BPF_CORE_READ(cur, fs);
+
+		if (fsx)
+			bpf_core_read(&dir, sizeof(dir), &fsx->pwd);
+	} else if (fs->dfd >= 0) {
+		struct fdtable *fdt = BPF_CORE_READ(cur, files, fdt);
+		struct file **fds = BPF_CORE_READ(fdt, fd);
+		unsigned int fd = (unsigned int)fs->dfd;
+		struct file *f = NULL;
+
+		if (fds && fd < BPF_CORE_READ(fdt, max_fds))
+			bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+		if (f)
+			bpf_core_read(&dir, sizeof(dir), &f->f_path);
+	}
+	if (!(fs->path_flags & ST_PATH_ABSOLUTE)) {
+		if (dir.dentry && dir.mnt) {
+			fs->dev = BPF_CORE_READ(dir.dentry, d_sb, s_dev);
+			walk_dir(fs, &dir);
+		} else {
+			fs->path_flags |= ST_PATH_DIR_UNRESOLVED;
+		}
+	}
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_umount")
+int handle_enter_umount(struct trace_event_raw_sys_enter *ctx)
+{
+	return fs_enter(ST_FS_UMOUNT, AT_FDCWD, ctx->args[0], ctx->args[1]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_umount")
+int handle_exit_umount(struct trace_event_raw_sys_exit *ctx)
+{
+	return fs_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_unlink")
+int handle_enter_unlink(struct trace_event_raw_sys_enter *ctx)
+{
+	return fs_enter(ST_FS_UNLINK, AT_FDCWD, ctx->args[0], 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_unlink")
+int handle_exit_unlink(struct trace_event_raw_sys_exit *ctx)
+{
+	return fs_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_unlinkat")
+int handle_enter_unlinkat(struct trace_event_raw_sys_enter *ctx)
+{
+	return fs_enter(ST_FS_UNLINKAT, (__s32)ctx->args[0], ctx->args[1], ctx->args[2]);
+}
+
+SEC("tracepoint/syscalls/sys_exit_unlinkat")
+int handle_exit_unlinkat(struct trace_event_raw_sys_exit *ctx)
+{
+	return fs_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_rmdir")
+int handle_enter_rmdir(struct trace_event_raw_sys_enter *ctx)
+{
+	return fs_enter(ST_FS_RMDIR, AT_FDCWD, ctx->args[0], 0);
+}
+
+SEC("tracepoint/syscalls/sys_exit_rmdir")
+int handle_exit_rmdir(struct trace_event_raw_sys_exit *ctx)
+{
+	return fs_exit(ctx->ret);
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The kernel side's lifecycle: checks of what the host must offer, open ->
+ * set read-only knobs -> load -> attach, the tracked-cgroups map, ring buffer
+ * polling, and the kernel's counters.
+ */
+#ifndef STOPTRACE_LOADER_H
+#define STOPTRACE_LOADER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct loader;
+
+struct loader_opts {
+	size_t ringbuf_bytes;	/* power of two, at least a page */
+	bool use_v1_memory;	/* match v1 memory cgroup ids too */
+	bool verbose;		/* pass libbpf's messages to stderr */
+};
+
+/* Called for every record the kernel wrote; returning non-zero stops polling. */
+typedef int (*loader_event_fn)(void *ctx, const void *data, size_t len);
+
+/*
+ * Host preconditions, in the order an operator fixes them. Each returns 0 or
+ * -errno and, on failure, points *why at a sentence naming cause and fix.
+ */
+int loader_check_privileges(const char **why);
+int loader_check_btf(const char **why);
+int loader_ensure_tracefs(const char **why);
+
+/* Open, load and attach every program. On failure *why says what failed. */
+int loader_start(struct loader **out, const struct loader_opts *opts, loader_event_fn fn,
+		 void *ctx, const char **why);
+void loader_stop(struct loader *l);
+
+int loader_track(struct loader *l, uint64_t cgroup_id);
+int loader_untrack(struct loader *l, uint64_t cgroup_id);
+
+/* Poll the ring buffer; returns the records consumed or -errno (-EINTR is fine). */
+int loader_poll(struct loader *l, int timeout_ms);
+
+struct loader_counters {
+	uint64_t emitted;	/* records the kernel wrote */
+	uint64_t lost;		/* records the kernel dropped: ring buffer full */
+	uint64_t path_errors;	/* paths the kernel could not read */
+};
+
+int loader_counters(struct loader *l, struct loader_counters *c);
+
+/* Names of the attached programs, NULL-terminated. */
+const char *const *loader_programs(struct loader *l);
+
+/* The last message libbpf printed (for error reports); "" when none. */
+const char *loader_last_libbpf_message(void);
+
+#endif /* STOPTRACE_LOADER_H */

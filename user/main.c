@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * stoptrace: watch containers stop and go away, and say what went wrong.
+ * main parses the command line and decides what the operator sees; the
+ * work is done by the monitor and the modules it drives.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "monitor.h"
+
+#define EXIT_USAGE 2
+
+static const char usage[] =
+	"USAGE\n"
+	"  stoptrace [OPTIONS]                 monitor every container on this host\n"
+	"\n"
+	"Watches containers stop and go away, from inside the kernel: signals sent and\n"
+	"what became of them, exits, namespace teardown, cgroup and rootfs removal.\n"
+	"Needs root (or CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN) and a kernel with BTF.\n"
+	"\n"
+	"OPTIONS\n"
+	"  --format text|json          output format (default: text on a terminal, else json)\n"
+	"  --output PATH               append records to PATH instead of standard output;\n"
+	"                              SIGHUP reopens it (for logrotate)\n"
+	"  --events                    also print every raw kernel event\n"
+	"  --container ID|NAME         only this container (id, id prefix or name; repeatable)\n"
+	"  --alerts-only               print alerts only\n"
+	"  --stop-alert-after SECONDS  alert when a stop runs longer (default 30)\n"
+	"  --teardown-timeout SECONDS  alert when namespace teardown takes longer (default 3)\n"
+	"  --storage-root PATH         also treat PATH as container storage (repeatable)\n"
+	"  --ringbuf-size MIB          kernel ring buffer size, a power of two (default 4)\n"
+	"  --verbose                   print libbpf's messages (the verifier's log on failure)\n"
+	"  --version                   print the version and exit\n"
+	"  -h, --help                  print this help and exit\n"
+	"\n"
+	"EXAMPLES\n"
+	"  sudo stoptrace                                  alerts and timelines, readable\n"
+	"  sudo stoptrace --format json --output /var/log/stoptrace.jsonl\n"
+	"  sudo stoptrace --events --container web-1       every kernel event of one container\n"
+	"\n"
+	"EXIT STATUS\n"
+	"  0 stopped by SIGINT or SIGTERM, 1 error, 2 bad usage\n"
+	"\n"
+	"Records and fields are described in docs/ and in stoptrace(8).\n";
+
+enum {
+	OPT_FORMAT = 1000,
+	OPT_OUTPUT,
+	OPT_EVENTS,
+	OPT_CONTAINER,
+	OPT_ALERTS_ONLY,
+	OPT_STOP_ALERT_AFTER,
+	OPT_TEARDOWN_TIMEOUT,
+	OPT_STORAGE_ROOT,
+	OPT_RINGBUF_SIZE,
+	OPT_VERBOSE,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "output", required_argument, NULL, OPT_OUTPUT },
+	{ "events", no_argument, NULL, OPT_EVENTS },
+	{ "container", required_argument, NULL, OPT_CONTAINER },
+	{ "alerts-only", no_argument, NULL, OPT_ALERTS_ONLY },
+	{ "stop-alert-after", required_argument, NULL, OPT_STOP_ALERT_AFTER },
+	{ "teardown-timeout", required_argument, NULL, OPT_TEARDOWN_TIMEOUT },
+	{ "storage-root", required_argument, NULL, OPT_STORAGE_ROOT },
+	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "stoptrace: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'stoptrace --help'.\n");
+	return EXIT_USAGE;
+}
+
+/* A whole number in [min, max], or -1. */
+static long parse_number(const char *s, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -1;
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	struct monitor_opts o = {
+		.stop_alert_after_s = 30,
+		.teardown_timeout_s = 3,
+		.ringbuf_bytes = 4u << 20,
+	};
+	const char *format = NULL;
+	long v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_FORMAT:
+			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
+				return bad_usage("--format takes 'text' or 'json', not '%s'", optarg);
+			format = optarg;
+			break;
+		case OPT_OUTPUT:
+			if (!optarg[0])
+				return bad_usage("--output needs a path%s", "");
+			o.output_path = optarg;
+			break;
+		case OPT_EVENTS:
+			o.events = true;
+			break;
+		case OPT_CONTAINER:
+			if (o.ncontainers == MAX_FILTERS)
+				return bad_usage("at most 64 --container options%s", "");
+			if (!optarg[0])
+				return bad_usage("--container needs an id, id prefix or name%s", "");
+			o.containers[o.ncontainers++] = optarg;
+			break;
+		case OPT_ALERTS_ONLY:
+			o.alerts_only = true;
+			break;
+		case OPT_STOP_ALERT_AFTER:
+			v = parse_number(optarg, 1, 86400);
+			if (v < 0)
+				return bad_usage("--stop-alert-after takes 1 to 86400 seconds, not '%s'",
+						 optarg);
+			o.stop_alert_after_s = v;
+			break;
+		case OPT_TEARDOWN_TIMEOUT:
+			v = parse_number(optarg, 1, 86400);
+			if (v < 0)
+				return bad_usage("--teardown-timeout takes 1 to 86400 seconds, not '%s'",
+						 optarg);
+			o.teardown_timeout_s = v;
+			break;
+		case OPT_STORAGE_ROOT:
+			if (optarg[0] != '/')
+				return bad_usage("--storage-root takes an absolute path, not '%s'",
+						 optarg);
+			if (o.nstorage_roots == MAX_STORAGE_ROOTS)
+				return bad_usage("at most 32 --storage-root options%s", "");
+			o.storage_roots[o.nstorage_roots++] = optarg;
+			break;
+		case OPT_RINGBUF_SIZE:
+			v = parse_number(optarg, 1, 1024);
+			if (v < 0 || (v & (v - 1)))
+				return bad_usage("--ringbuf-size takes a power of two from 1 to 1024 "
+						 "MiB, not '%s'",
+						 optarg);
+			o.ringbuf_bytes = (size_t)v << 20;
+			break;
+		case OPT_VERBOSE:
+			o.verbose = true;
+			break;
+		case OPT_VERSION:
+			printf("stoptrace %s (%s)\n", STOPTRACE_VERSION, STOPTRACE_REV);
+			return 0;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "Try 'stoptrace --help'.\n");
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc)
+		return bad_usage("unknown command '%s'", argv[optind]);
+
+	if (format)
+		o.format = strcmp(format, "json") ? OUT_TEXT : OUT_JSON;
+	else
+		o.format = !o.output_path && isatty(STDOUT_FILENO) ? OUT_TEXT : OUT_JSON;
+	o.color = o.format == OUT_TEXT && !o.output_path && isatty(STDOUT_FILENO);
+	return monitor_run(&o);
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The monitor: loads the kernel side, learns which cgroups are containers,
+ * turns kernel records into output records until SIGINT or SIGTERM.
+ */
+#ifndef STOPTRACE_MONITOR_H
+#define STOPTRACE_MONITOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "output.h"
+
+#define MAX_FILTERS 64
+#define MAX_STORAGE_ROOTS 32
+
+struct monitor_opts {
+	enum out_format format;
+	const char *output_path;	/* NULL: standard output */
+	bool color;
+	bool events;			/* print raw kernel events too */
+	bool alerts_only;
+	const char *containers[MAX_FILTERS];	/* --container: id, prefix or name */
+	int ncontainers;
+	unsigned int stop_alert_after_s;
+	unsigned int teardown_timeout_s;
+	const char *storage_roots[MAX_STORAGE_ROOTS];	/* --storage-root, added to the defaults */
+	int nstorage_roots;
+	size_t ringbuf_bytes;
+	unsigned int stats_interval_s;	/* 0: no monitor_stats records */
+	bool verbose;
+};
+
+/* Runs until a signal ends it; returns the process exit code. */
+int monitor_run(const struct monitor_opts *opts);
+
+#endif /* STOPTRACE_MONITOR_H */

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "mountinfo.h"
+
+/* Copy one space-separated field, turning \NNN octal escapes back into bytes. */
+static const char *take_field(const char *p, char *out, size_t cap, bool unescape)
+{
+	size_t n = 0;
+
+	while (*p == ' ')
+		p++;
+	if (!*p || *p == '\n')
+		return NULL;
+	while (*p && *p != ' ' && *p != '\n') {
+		char c = *p++;
+
+		if (unescape && c == '\\' && p[0] >= '0' && p[0] <= '3' && p[1] >= '0' &&
+		    p[1] <= '7' && p[2] >= '0' && p[2] <= '7') {
+			c = (char)((p[0] - '0') << 6 | (p[1] - '0') << 3 | (p[2] - '0'));
+			p += 3;
+		}
+		if (n + 1 < cap)
+			out[n++] = c;
+	}
+	if (cap)
+		out[n] = '\0';
+	return p;
+}
+
+int mountinfo_parse_line(const char *line, struct mount_entry *m)
+{
+	char tmp[64];
+	const char *p = line;
+	char *end;
+
+	memset(m, 0, sizeof(*m));
+	p = take_field(p, tmp, sizeof(tmp), false);
+	if (!p)
+		return -EINVAL;
+	m->mount_id = (int)strtol(tmp, &end, 10);
+	if (*end)
+		return -EINVAL;
+	p = take_field(p, tmp, sizeof(tmp), false);
+	if (!p)
+		return -EINVAL;
+	m->parent_id = (int)strtol(tmp, &end, 10);
+	if (*end)
+		return -EINVAL;
+	p = take_field(p, tmp, sizeof(tmp), false);
+	if (!p || sscanf(tmp, "%u:%u", &m->major, &m->minor) != 2)
+		return -EINVAL;
+	p = take_field(p, m->root, sizeof(m->root), true);
+	if (!p)
+		return -EINVAL;
+	p = take_field(p, m->mount_point, sizeof(m->mount_point), true);
+	if (!p)
+		return -EINVAL;
+	/* mount options, then optional fields up to the lone "-" */
+	p = take_field(p, tmp, sizeof(tmp), false);
+	if (!p)
+		return -EINVAL;
+	for (;;) {
+		p = take_field(p, tmp, sizeof(tmp), false);
+		if (!p)
+			return -EINVAL;
+		if (!strcmp(tmp, "-"))
+			break;
+	}
+	p = take_field(p, m->fstype, sizeof(m->fstype), true);
+	if (!p)
+		return -EINVAL;
+	p = take_field(p, m->source, sizeof(m->source), true);
+	if (!p)
+		return -EINVAL;
+	if (!take_field(p, m->super_opts, sizeof(m->super_opts), true))
+		m->super_opts[0] = '\0';
+	return 0;
+}
+
+static bool has_option(const char *opts, const char *want)
+{
+	size_t n = strlen(want);
+
+	for (const char *p = opts; p && *p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (!strncmp(p, want, n) && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+int mountinfo_find_cgroup(const char *mountinfo_path, const char *controller, char *dir,
+			  size_t cap)
+{
+	struct mount_entry *m;
+	char *line = NULL;
+	size_t linecap = 0;
+	int err = -ENOENT;
+	FILE *f;
+
+	f = fopen(mountinfo_path, "re");
+	if (!f)
+		return -errno;
+	m = malloc(sizeof(*m));
+	if (!m) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	while (getline(&line, &linecap, f) > 0) {
+		if (mountinfo_parse_line(line, m))
+			continue;
+		if (controller ? strcmp(m->fstype, "cgroup") || !has_option(m->super_opts, controller)
+			       : strcmp(m->fstype, "cgroup2"))
+			continue;
+		if (strlen(m->mount_point) + 1 > cap) {
+			err = -ENAMETOOLONG;
+			break;
+		}
+		strcpy(dir, m->mount_point);
+		err = 0;
+		break;
+	}
+	free(line);
+	free(m);
+	fclose(f);
+	return err;
+}

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include "output.h"
+
+static int open_path(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int output_open(struct output *o, const char *path, enum out_format format, bool color)
+{
+	memset(o, 0, sizeof(*o));
+	o->format = format;
+	o->color = color;
+	if (!path) {
+		o->fd = STDOUT_FILENO;
+		return 0;
+	}
+	o->path = strdup(path);
+	if (!o->path)
+		return -ENOMEM;
+	o->fd = open_path(path);
+	if (o->fd < 0) {
+		int err = o->fd;
+
+		free(o->path);
+		o->path = NULL;
+		return err;
+	}
+	o->own_fd = true;
+	return 0;
+}
+
+int output_reopen(struct output *o)
+{
+	int fd;
+
+	if (!o->own_fd)
+		return 0;
+	fd = open_path(o->path);
+	if (fd < 0)
+		return fd;	/* keep writing to the old file */
+	close(o->fd);
+	o->fd = fd;
+	return 0;
+}
+
+void output_close(struct output *o)
+{
+	if (o->own_fd && o->fd >= 0)
+		close(o->fd);
+	o->fd = -1;
+	free(o->path);
+	o->path = NULL;
+}
+
+int output_write(struct output *o, const char *line, size_t len)
+{
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)line, .iov_len = len },
+		{ .iov_base = "\n", .iov_len = 1 },
+	};
+	size_t total = len + 1, done = 0;
+
+	while (done < total) {
+		ssize_t n = writev(o->fd, iov, 2);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			o->last_errno = errno;
+			if (errno == EPIPE)
+				return -EPIPE;
+			o->write_errors++;
+			return -errno;
+		}
+		done += n;
+		/* a short write: move the vectors past what went out */
+		for (int i = 0; i < 2 && n > 0; i++) {
+			size_t take = (size_t)n < iov[i].iov_len ? (size_t)n : iov[i].iov_len;
+
+			iov[i].iov_base = (char *)iov[i].iov_base + take;
+			iov[i].iov_len -= take;
+			n -= take;
+		}
+	}
+	o->records++;
+	return 0;
+}

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Where records go: standard output or a file opened for appending, one
+ * record per line. A failed write (a full disk) is counted and the record
+ * dropped; monitoring goes on and writing resumes when space returns. A
+ * closed pipe on standard output is fatal: output_write returns -EPIPE.
+ */
+#ifndef STOPTRACE_OUTPUT_H
+#define STOPTRACE_OUTPUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum out_format {
+	OUT_TEXT = 1,
+	OUT_JSON,
+};
+
+struct output {
+	int fd;
+	bool own_fd;		/* opened from a path: closed and reopened by us */
+	char *path;
+	enum out_format format;
+	bool color;		/* text on a terminal */
+	uint64_t records;	/* lines written whole */
+	uint64_t write_errors;	/* records dropped on a failed write */
+	int last_errno;
+};
+
+/* path NULL: standard output. */
+int output_open(struct output *o, const char *path, enum out_format format, bool color);
+/* Reopen the file (after logrotate renamed it): SIGHUP. */
+int output_reopen(struct output *o);
+void output_close(struct output *o);
+/* Write one record; a newline is added. */
+int output_write(struct output *o, const char *line, size_t len);
+
+#endif /* STOPTRACE_OUTPUT_H */

@@ -1,0 +1,1029 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Container identity: cgroup path -> runtime and id, runtime metadata ->
+ * name, stop signal and pod, and the table of tracked cgroups. Paths, file
+ * contents and directory entries read here belong to the host's tenants:
+ * every length is checked and every copy is bounded and NUL-terminated.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "identity.h"
+#include "jsonr.h"
+#include "names.h"
+
+#define HEX_ID_LEN     64
+#define LXC_NAME_MAX   127
+#define META_MAX       (4u << 20)  /* one container's config file */
+#define STORE_MAX      (16u << 20) /* podman's list of every container */
+#define SCAN_MAX_DEPTH 16
+#define POD_UID_MAX    63
+
+const char *runtime_name(enum runtime rt)
+{
+	switch (rt) {
+	case RUNTIME_DOCKER:
+		return "docker";
+	case RUNTIME_PODMAN:
+		return "podman";
+	case RUNTIME_CONTAINERD:
+		return "containerd";
+	case RUNTIME_CRIO:
+		return "cri-o";
+	case RUNTIME_ISULAD:
+		return "isulad";
+	case RUNTIME_LXC:
+		return "lxc";
+	default:
+		return "";
+	}
+}
+
+/* ---- cgroup paths ---- */
+
+static bool is_hex_id(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n != HEX_ID_LEN)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+static bool is_lxc_name(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n == 0 || n > LXC_NAME_MAX || (s[0] == '.' && (n == 1 || (n == 2 && s[1] == '.'))))
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static bool comp_is(const char *c, size_t n, const char *s)
+{
+	return c && strlen(s) == n && memcmp(c, s, n) == 0;
+}
+
+static bool has_prefix(const char *c, size_t n, const char *prefix)
+{
+	size_t pl = strlen(prefix);
+
+	return n >= pl && memcmp(c, prefix, pl) == 0;
+}
+
+/* Component c is exactly prefix + 64 hex + suffix; *id points at the hex. */
+static bool match_wrapped(const char *c, size_t n, const char *prefix, const char *suffix,
+			  const char **id)
+{
+	size_t pl = strlen(prefix), sl = strlen(suffix);
+
+	if (n != pl + HEX_ID_LEN + sl || memcmp(c, prefix, pl) ||
+	    memcmp(c + pl + HEX_ID_LEN, suffix, sl) || !is_hex_id(c + pl, HEX_ID_LEN))
+		return false;
+	*id = c + pl;
+	return true;
+}
+
+/*
+ * A Kubernetes pod cgroup: "pod<uid>" below a kubepods cgroup (cgroupfs
+ * driver), or "kubepods[-<qos>]-pod<uid>.slice" (systemd driver, which
+ * writes the uid's dashes as underscores). Fills uid with dashes.
+ */
+static bool parse_pod(const char *c, size_t n, bool below_kubepods, char uid[POD_UID_MAX + 1])
+{
+	const char *u = NULL;
+	size_t un = 0, i;
+	char sep = '-';
+
+	if (below_kubepods && has_prefix(c, n, "pod")) {
+		u = c + 3;
+		un = n - 3;
+	} else if (has_prefix(c, n, "kubepods-") && n > 15 && !memcmp(c + n - 6, ".slice", 6)) {
+		for (i = n - 6; i >= 12; i--) {
+			if (!memcmp(c + i - 4, "-pod", 4)) {
+				u = c + i;
+				un = n - 6 - i;
+				break;
+			}
+		}
+		sep = '_';
+	}
+	if (!u || un == 0 || un > POD_UID_MAX)
+		return false;
+	for (i = 0; i < un; i++) {
+		if ((u[i] >= '0' && u[i] <= '9') || (u[i] >= 'a' && u[i] <= 'f'))
+			uid[i] = u[i];
+		else if (u[i] == sep)
+			uid[i] = '-';
+		else
+			return false;
+	}
+	uid[un] = '\0';
+	return true;
+}
+
+/*
+ * Whether one path component names a container, given its parent component.
+ * Conmon's cgroups (crio-conmon-<id>, libpod-conmon-<id>) and LXC's monitor
+ * fail these patterns because "conmon-..." and "monitor" are not ids.
+ */
+static enum runtime match_component(const char *c, size_t n, const char *parent, size_t parent_n,
+				    bool parent_is_pod, const char **id, size_t *id_len)
+{
+	*id_len = HEX_ID_LEN;
+	if (is_hex_id(c, n)) {
+		*id = c;
+		if (comp_is(parent, parent_n, "docker"))
+			return RUNTIME_DOCKER;
+		if (comp_is(parent, parent_n, "isulad"))
+			return RUNTIME_ISULAD;
+		if (parent_is_pod)
+			return RUNTIME_CONTAINERD;
+		return RUNTIME_NONE;
+	}
+	if (match_wrapped(c, n, "docker-", ".scope", id))
+		return RUNTIME_DOCKER;
+	if (match_wrapped(c, n, "cri-containerd-", ".scope", id) ||
+	    match_wrapped(c, n, "nerdctl-", ".scope", id))
+		return RUNTIME_CONTAINERD;
+	if (match_wrapped(c, n, "crio-", "", id) || match_wrapped(c, n, "crio-", ".scope", id))
+		return RUNTIME_CRIO;
+	if (match_wrapped(c, n, "libpod-", "", id) ||
+	    match_wrapped(c, n, "libpod-", ".scope", id) ||
+	    match_wrapped(c, n, "libpod-payload-", "", id))
+		return RUNTIME_PODMAN;
+	if (match_wrapped(c, n, "isulad-", ".scope", id))
+		return RUNTIME_ISULAD;
+	if (has_prefix(c, n, "lxc.payload.") && is_lxc_name(c + 12, n - 12)) {
+		*id = c + 12;
+		*id_len = n - 12;
+		return RUNTIME_LXC;
+	}
+	return RUNTIME_NONE;
+}
+
+/* "0::/docker/<id>" or "4:memory:/docker/<id>" from /proc/PID/cgroup: the path. */
+static const char *strip_proc_line(const char *s)
+{
+	const char *p = s;
+	int colons = 0;
+
+	if (*p == '/' || !(*p >= '0' && *p <= '9'))
+		return s;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	for (; *p && *p != '/'; p++)
+		if (*p == ':' && ++colons == 2)
+			return p + 1;
+	return s;
+}
+
+bool identity_parse_cgroup(const char *path, struct cgroup_match *out)
+{
+	struct cgroup_match m = {.runtime = RUNTIME_NONE};
+	char pod[POD_UID_MAX + 1] = "", uid[POD_UID_MAX + 1];
+	const char *p, *end, *comp, *parent = NULL, *id;
+	size_t n, parent_n = 0, id_len;
+	bool below_kubepods = false, parent_is_pod = false, is_pod;
+	enum runtime rt;
+
+	if (out)
+		memset(out, 0, sizeof(*out));
+	if (!path)
+		return false;
+	p = strip_proc_line(path);
+	end = p + strcspn(p, "\n");
+	while (p < end) {
+		while (p < end && *p == '/')
+			p++;
+		if (p == end)
+			break;
+		comp = p;
+		while (p < end && *p != '/')
+			p++;
+		n = p - comp;
+		rt = match_component(comp, n, parent, parent_n, parent_is_pod, &id, &id_len);
+		if (rt != RUNTIME_NONE) {
+			/* Innermost wins: a later match replaces an outer one. */
+			m.runtime = rt;
+			memcpy(m.id, id, id_len);
+			m.id[id_len] = '\0';
+			strcpy(m.pod_uid, parent_is_pod ? pod : "");
+		}
+		is_pod = rt == RUNTIME_NONE && parse_pod(comp, n, below_kubepods, uid);
+		if (is_pod)
+			strcpy(pod, uid);
+		parent_is_pod = is_pod;
+		if (has_prefix(comp, n, "kubepods"))
+			below_kubepods = true;
+		parent = comp;
+		parent_n = n;
+	}
+	if (m.runtime == RUNTIME_NONE)
+		return false;
+	if (out)
+		*out = m;
+	return true;
+}
+
+/* ---- runtime metadata ---- */
+
+/* root (without trailing slashes) + "/" + the formatted rest. */
+static int root_path(char *buf, size_t size, const char *root, const char *fmt, ...)
+{
+	size_t rl = root ? strlen(root) : 0;
+	va_list ap;
+	int n;
+
+	while (rl > 0 && root[rl - 1] == '/')
+		rl--;
+	if (rl + 2 > size)
+		return -ENAMETOOLONG;
+	memcpy(buf, root, rl);
+	buf[rl] = '/';
+	va_start(ap, fmt);
+	n = vsnprintf(buf + rl + 1, size - rl - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size - rl - 1)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* A regular file of at most max bytes, read whole and NUL-terminated. */
+static int read_capped(const char *path, size_t max, char **out, size_t *out_len)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t r;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		goto cleanup;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	if (st.st_size < 0 || (uint64_t)st.st_size > max) {
+		err = -EFBIG;
+		goto cleanup;
+	}
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	/* The file may shrink or grow meanwhile: read no more than was sized. */
+	while (len < (size_t)st.st_size) {
+		r = read(fd, buf + len, (size_t)st.st_size - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			err = -errno;
+			goto cleanup;
+		}
+		if (r == 0)
+			break;
+		len += r;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*out_len = len;
+	buf = NULL;
+cleanup:
+	free(buf);
+	close(fd);
+	return err;
+}
+
+/* A stop signal as docker ("SIGQUIT", "3") or an OCI annotation writes it; 0 if unknown. */
+static int signal_of(const struct jsonr_val *v)
+{
+	char text[32];
+	int sig;
+
+	if (v->type == JSONR_NUMBER) {
+		if (v->len >= sizeof(text))
+			return 0;
+		memcpy(text, v->p, v->len);
+		text[v->len] = '\0';
+	} else if (jsonr_string(v, text, sizeof(text))) {
+		return 0;
+	}
+	sig = signal_from_name(text);
+	return sig > 0 ? sig : 0;
+}
+
+/* Copy string v into dst (size bytes) unless it is empty or unreadable; cut on UTF-8. */
+static bool take_string(const struct jsonr_val *v, char *dst, size_t size, bool strip_slash)
+{
+	char tmp[NAME_LEN + 1];
+	const char *s = tmp;
+	int err;
+
+	err = jsonr_string(v, tmp, sizeof(tmp));
+	if (err && err != -ENOSPC)
+		return false;
+	if (strip_slash && *s == '/')
+		s++;
+	if (!*s)
+		return false;
+	if (strlen(s) >= size) {
+		size_t n = size - 1;
+
+		/* Do not end inside a UTF-8 sequence. */
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+		memcpy(dst, s, n);
+		dst[n] = '\0';
+	} else {
+		strcpy(dst, s);
+	}
+	return true;
+}
+
+/* docker's config.v2.json: "Name" ("/web-1") and "Config"."StopSignal". */
+static int docker_meta(const char *root, const char *id, char *name, size_t name_size,
+		       int *stop_signal)
+{
+	char path[PATH_MAX];
+	struct jsonr_val doc, v;
+	char *buf = NULL;
+	size_t len;
+	int err, sig;
+
+	if (!is_hex_id(id, strlen(id)))
+		return -ENOENT;
+	err = root_path(path, sizeof(path), root, "var/lib/docker/containers/%s/config.v2.json",
+			id);
+	if (err)
+		return err;
+	err = read_capped(path, META_MAX, &buf, &len);
+	if (err)
+		return err;
+	err = jsonr_init(&doc, buf, len);
+	if (err)
+		goto cleanup;
+	if (name && jsonr_get(&doc, "Name", &v) == 0)
+		take_string(&v, name, name_size, true);
+	if (stop_signal && jsonr_get_path(&doc, &v, "Config", "StopSignal", NULL) == 0) {
+		sig = signal_of(&v);
+		if (sig > 0)
+			*stop_signal = sig;
+	}
+cleanup:
+	free(buf);
+	return err;
+}
+
+/*
+ * Call fn for each container in podman's store (containers.json: an array of
+ * {"id", "names": [...], ...}) until fn returns non-zero. Entries without a
+ * 64-hex id are skipped.
+ */
+static int podman_each(const char *root,
+		       int (*fn)(const char *id, const struct jsonr_val *names, void *ctx),
+		       void *ctx)
+{
+	char path[PATH_MAX], id[ID_LEN];
+	struct jsonr_val doc, elem, v, names;
+	struct jsonr_iter it;
+	char *buf = NULL;
+	size_t len;
+	int err;
+
+	err = root_path(path, sizeof(path), root,
+			"var/lib/containers/storage/overlay-containers/containers.json");
+	if (err)
+		return err;
+	err = read_capped(path, STORE_MAX, &buf, &len);
+	if (err)
+		return err;
+	err = jsonr_init(&doc, buf, len);
+	if (err)
+		goto cleanup;
+	jsonr_iter_init(&it, &doc);
+	while (jsonr_next(&it, &elem) > 0) {
+		if (jsonr_get(&elem, "id", &v) || jsonr_string(&v, id, sizeof(id)) ||
+		    !is_hex_id(id, strlen(id)))
+			continue;
+		if (jsonr_get(&elem, "names", &names))
+			names.type = JSONR_NONE;
+		err = fn(id, &names, ctx);
+		if (err)
+			break;
+	}
+cleanup:
+	free(buf);
+	return err;
+}
+
+static void first_name(const struct jsonr_val *names, char *dst, size_t size)
+{
+	struct jsonr_iter it;
+	struct jsonr_val v;
+
+	jsonr_iter_init(&it, names);
+	if (jsonr_next(&it, &v) > 0)
+		take_string(&v, dst, size, false);
+}
+
+static int podman_name_of(const char *id, const struct jsonr_val *names, void *ctx)
+{
+	struct container *c = ctx;
+
+	if (strcmp(id, c->id))
+		return 0;
+	first_name(names, c->name, sizeof(c->name));
+	return 1;
+}
+
+/* podman writes the container's stop signal into its OCI spec as an annotation. */
+static int podman_stop_signal(const char *root, struct container *c)
+{
+	char path[PATH_MAX];
+	struct jsonr_val doc, v;
+	char *buf = NULL;
+	size_t len;
+	int err, sig;
+
+	err = root_path(path, sizeof(path), root,
+			"var/lib/containers/storage/overlay-containers/%s/userdata/config.json",
+			c->id);
+	if (err)
+		return err;
+	err = read_capped(path, META_MAX, &buf, &len);
+	if (err)
+		return err;
+	err = jsonr_init(&doc, buf, len);
+	if (!err && jsonr_get_path(&doc, &v, "annotations", "org.opencontainers.image.stopSignal",
+				   NULL) == 0) {
+		sig = signal_of(&v);
+		if (sig > 0)
+			c->stop_signal = sig;
+	}
+	free(buf);
+	return err;
+}
+
+static int podman_meta(const char *root, struct container *c)
+{
+	int err, err2;
+
+	if (!is_hex_id(c->id, strlen(c->id)))
+		return -ENOENT;
+	err = podman_each(root, podman_name_of, c);
+	err = err == 1 ? 0 : err ? err : -ENOENT;
+	err2 = podman_stop_signal(root, c);
+	return err ? err2 : 0;
+}
+
+/* The pod uid in a kubelet log link's target: /var/log/pods/<ns>_<pod>_<uid>/<ctr>/N.log */
+static void kube_pod_uid(const char *target, const char *ns, const char *pod, char *uid)
+{
+	const char *end = strrchr(target, '/'), *dir, *u;
+	char prefix[2 * NAME_LEN + 3];
+	size_t i, n;
+
+	while (end && end > target && end[-1] != '/')
+		end--;
+	if (!end || end == target)
+		return;
+	end--; /* at the slash that ends <ns>_<pod>_<uid> */
+	for (dir = end; dir > target && dir[-1] != '/'; dir--)
+		;
+	snprintf(prefix, sizeof(prefix), "%s_%s_", ns, pod);
+	n = strlen(prefix);
+	if ((size_t)(end - dir) <= n || memcmp(dir, prefix, n))
+		return;
+	u = dir + n;
+	if (end - u > POD_UID_MAX)
+		return;
+	for (i = 0; u + i < end; i++)
+		if (!((u[i] >= '0' && u[i] <= '9') || (u[i] >= 'a' && u[i] <= 'f') || u[i] == '-'))
+			return;
+	memcpy(uid, u, end - u);
+	uid[end - u] = '\0';
+}
+
+/* kubelet's var/log/containers/<pod>_<namespace>_<container>-<id>.log. */
+static int kube_meta(const char *root, struct container *c)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	const char *name, *u1, *u2;
+	struct dirent *e;
+	size_t n, stem;
+	ssize_t tl;
+	DIR *d;
+	int err;
+
+	if (!is_hex_id(c->id, strlen(c->id)))
+		return -ENOENT;
+	err = root_path(path, sizeof(path), root, "var/log/containers");
+	if (err)
+		return err;
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	err = -ENOENT;
+	while ((e = readdir(d))) {
+		name = e->d_name;
+		n = strlen(name);
+		if (n < HEX_ID_LEN + 5 + 5)
+			continue;
+		stem = n - HEX_ID_LEN - 5;
+		if (name[stem] != '-' || strcmp(name + n - 4, ".log") ||
+		    memcmp(name + stem + 1, c->id, HEX_ID_LEN))
+			continue;
+		u1 = memchr(name, '_', stem);
+		u2 = u1 ? memchr(u1 + 1, '_', stem - (u1 + 1 - name)) : NULL;
+		if (!u2 || u1 == name || u2 == u1 + 1 || u2 + 1 == name + stem)
+			continue;
+		snprintf(c->pod_name, sizeof(c->pod_name), "%.*s", (int)(u1 - name), name);
+		snprintf(c->pod_namespace, sizeof(c->pod_namespace), "%.*s", (int)(u2 - u1 - 1),
+			 u1 + 1);
+		snprintf(c->name, sizeof(c->name), "%.*s", (int)(name + stem - u2 - 1), u2 + 1);
+		if (!c->pod_uid[0]) {
+			tl = readlinkat(dirfd(d), name, target, sizeof(target) - 1);
+			if (tl > 0) {
+				target[tl] = '\0';
+				kube_pod_uid(target, c->pod_namespace, c->pod_name, c->pod_uid);
+			}
+		}
+		err = 0;
+		break;
+	}
+	closedir(d);
+	return err;
+}
+
+int identity_load_meta(const char *root, struct container *c)
+{
+	bool any = false;
+	int err, first = -ENOENT;
+
+	if (!c || !c->id[0])
+		return -EINVAL;
+	if (c->runtime == RUNTIME_DOCKER || c->runtime == RUNTIME_NONE) {
+		err = docker_meta(root, c->id, c->name, sizeof(c->name), &c->stop_signal);
+		any |= !err;
+		if (err && err != -ENOENT && first == -ENOENT)
+			first = err;
+	}
+	if (c->runtime == RUNTIME_PODMAN || c->runtime == RUNTIME_NONE) {
+		err = podman_meta(root, c);
+		any |= !err;
+		if (err && err != -ENOENT && first == -ENOENT)
+			first = err;
+	}
+	if (c->runtime != RUNTIME_LXC && c->runtime != RUNTIME_PODMAN) {
+		/* Kubernetes names the container and its pod, whatever the runtime. */
+		err = kube_meta(root, c);
+		any |= !err;
+		if (err && err != -ENOENT && first == -ENOENT)
+			first = err;
+	}
+	return any ? 0 : first;
+}
+
+/* ---- finding a container by id, prefix or name ---- */
+
+struct find_state {
+	const char *what;      /* as given */
+	const char *what_name; /* without one leading slash */
+	size_t what_len;
+	bool what_hex;
+	struct container exact, named, prefixed;
+	int n_exact, n_named, n_prefixed;
+};
+
+static void consider(struct find_state *st, enum runtime rt, const char *id, const char *name,
+		     bool name_hit)
+{
+	struct container *slot = NULL;
+
+	if (!strcmp(id, st->what)) {
+		if (!st->n_exact++)
+			slot = &st->exact;
+	} else if (name_hit) {
+		if (!st->n_named++)
+			slot = &st->named;
+	} else if (st->what_hex && !strncmp(id, st->what, st->what_len)) {
+		if (!st->n_prefixed++)
+			slot = &st->prefixed;
+	}
+	if (!slot)
+		return;
+	slot->runtime = rt;
+	snprintf(slot->id, sizeof(slot->id), "%s", id);
+	snprintf(slot->name, sizeof(slot->name), "%s", name);
+}
+
+static int find_docker(const char *root, struct find_state *st)
+{
+	char path[PATH_MAX], name[NAME_LEN];
+	struct dirent *e;
+	DIR *d;
+	int err;
+
+	err = root_path(path, sizeof(path), root, "var/lib/docker/containers");
+	if (err)
+		return err;
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((e = readdir(d))) {
+		if (!is_hex_id(e->d_name, strlen(e->d_name)))
+			continue;
+		name[0] = '\0';
+		docker_meta(root, e->d_name, name, sizeof(name), NULL);
+		consider(st, RUNTIME_DOCKER, e->d_name, name,
+			 name[0] && !strcmp(name, st->what_name));
+	}
+	closedir(d);
+	return 0;
+}
+
+static int find_podman_one(const char *id, const struct jsonr_val *names, void *ctx)
+{
+	struct find_state *st = ctx;
+	struct jsonr_iter it;
+	struct jsonr_val v;
+	char name[NAME_LEN] = "";
+	bool hit = false;
+
+	first_name(names, name, sizeof(name));
+	jsonr_iter_init(&it, names);
+	while (!hit && jsonr_next(&it, &v) > 0)
+		hit = jsonr_string_eq(&v, st->what_name);
+	consider(st, RUNTIME_PODMAN, id, name, hit);
+	return 0;
+}
+
+int identity_find(const char *root, const char *what, struct container *c)
+{
+	struct find_state *st;
+	const struct container *found = NULL;
+	size_t i;
+	int err = -ENOENT;
+
+	if (!what || !*what || !c)
+		return -EINVAL;
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->what = what;
+	st->what_name = what[0] == '/' ? what + 1 : what;
+	st->what_len = strlen(what);
+	st->what_hex = st->what_len <= HEX_ID_LEN;
+	for (i = 0; i < st->what_len; i++)
+		if (!((what[i] >= '0' && what[i] <= '9') || (what[i] >= 'a' && what[i] <= 'f')))
+			st->what_hex = false;
+
+	find_docker(root, st);
+	podman_each(root, find_podman_one, st);
+
+	/* Docker's order: a full id, then a name, then a unique id prefix. */
+	if (st->n_exact)
+		found = &st->exact;
+	else if (st->n_named == 1)
+		found = &st->named;
+	else if (st->n_named > 1)
+		err = -EEXIST;
+	else if (st->n_prefixed == 1)
+		found = &st->prefixed;
+	else if (st->n_prefixed > 1)
+		err = -EEXIST;
+	if (found) {
+		memset(c, 0, sizeof(*c));
+		c->runtime = found->runtime;
+		strcpy(c->id, found->id);
+		strcpy(c->name, found->name);
+		identity_load_meta(root, c);
+		err = 0;
+	}
+	free(st);
+	return err;
+}
+
+/* ---- walking a cgroup hierarchy ---- */
+
+struct scan_state {
+	identity_scan_fn fn;
+	void *ctx;
+	dev_t dev;
+	char path[CGROUP_PATH_LEN];
+};
+
+/*
+ * Walk directory dfd (consumed) whose path is s->path[0, plen). Directories
+ * that vanish or cannot be opened are skipped; only fn's non-zero return
+ * stops the walk.
+ */
+static int scan_dir(struct scan_state *s, int dfd, size_t plen, int depth)
+{
+	struct dirent *e;
+	struct stat st;
+	size_t nlen;
+	DIR *d;
+	int fd, ret = 0;
+
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return 0;
+	}
+	while (!ret && (e = readdir(d))) {
+		if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN)
+			continue;
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISDIR(st.st_mode) || st.st_dev != s->dev)
+			continue;
+		nlen = strlen(e->d_name);
+		if (plen + 1 + nlen >= sizeof(s->path))
+			continue;
+		s->path[plen] = '/';
+		memcpy(s->path + plen + 1, e->d_name, nlen + 1);
+		if (identity_parse_cgroup(s->path, NULL))
+			ret = s->fn(st.st_ino, s->path, s->ctx);
+		if (!ret && depth < SCAN_MAX_DEPTH) {
+			fd = openat(dirfd(d), e->d_name,
+				    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (fd >= 0)
+				ret = scan_dir(s, fd, plen + 1 + nlen, depth + 1);
+		}
+		s->path[plen] = '\0';
+	}
+	closedir(d);
+	return ret;
+}
+
+int identity_scan(const char *mount_dir, identity_scan_fn fn, void *ctx)
+{
+	struct scan_state *s;
+	struct stat st;
+	int fd, err;
+
+	if (!mount_dir || !fn)
+		return -EINVAL;
+	fd = open(mount_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		close(fd);
+		return -ENOMEM;
+	}
+	s->fn = fn;
+	s->ctx = ctx;
+	s->dev = st.st_dev;
+	err = scan_dir(s, fd, 0, 1);
+	free(s);
+	return err;
+}
+
+/* ---- the table of tracked cgroups ---- */
+
+/*
+ * Two chained hash indexes over one set of heap entries: by cgroup id and by
+ * container id. Entries never move, so returned pointers stay valid until
+ * their entry is deleted. Callers must not change a stored entry's id.
+ */
+struct table_entry {
+	struct container c;
+	uint64_t cgroup_id;
+	struct table_entry *next_cg;
+	struct table_entry *next_id;
+};
+
+struct identity_table {
+	struct table_entry **by_cg;
+	struct table_entry **by_id;
+	size_t mask; /* buckets - 1, a power of two less one */
+	size_t count;
+};
+
+#define TABLE_MIN_BUCKETS 64
+
+static size_t hash_u64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return (size_t)x;
+}
+
+static size_t hash_str(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	while (*s) {
+		h ^= (unsigned char)*s++;
+		h *= 0x100000001b3ULL;
+	}
+	return hash_u64(h);
+}
+
+struct identity_table *identity_table_new(void)
+{
+	struct identity_table *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->by_cg = calloc(TABLE_MIN_BUCKETS, sizeof(*t->by_cg));
+	t->by_id = calloc(TABLE_MIN_BUCKETS, sizeof(*t->by_id));
+	if (!t->by_cg || !t->by_id) {
+		free(t->by_cg);
+		free(t->by_id);
+		free(t);
+		return NULL;
+	}
+	t->mask = TABLE_MIN_BUCKETS - 1;
+	return t;
+}
+
+void identity_table_free(struct identity_table *t)
+{
+	struct table_entry *e, *next;
+	size_t i;
+
+	if (!t)
+		return;
+	for (i = 0; i <= t->mask; i++) {
+		for (e = t->by_cg[i]; e; e = next) {
+			next = e->next_cg;
+			free(e);
+		}
+	}
+	free(t->by_cg);
+	free(t->by_id);
+	free(t);
+}
+
+static void link_id(struct identity_table *t, struct table_entry *e)
+{
+	struct table_entry **b = &t->by_id[hash_str(e->c.id) & t->mask];
+
+	e->next_id = *b;
+	*b = e;
+}
+
+static void unlink_id(struct identity_table *t, struct table_entry *e)
+{
+	struct table_entry **pp = &t->by_id[hash_str(e->c.id) & t->mask];
+
+	for (; *pp; pp = &(*pp)->next_id) {
+		if (*pp == e) {
+			*pp = e->next_id;
+			return;
+		}
+	}
+}
+
+/* Double the buckets; on allocation failure the table stays as it was. */
+static void table_grow(struct identity_table *t)
+{
+	size_t n = (t->mask + 1) * 2, i;
+	struct table_entry **cg, **id, *e, *next;
+
+	cg = calloc(n, sizeof(*cg));
+	id = calloc(n, sizeof(*id));
+	if (!cg || !id) {
+		free(cg);
+		free(id);
+		return;
+	}
+	for (i = 0; i <= t->mask; i++) {
+		for (e = t->by_cg[i]; e; e = next) {
+			size_t b = hash_u64(e->cgroup_id) & (n - 1);
+
+			next = e->next_cg;
+			e->next_cg = cg[b];
+			cg[b] = e;
+			b = hash_str(e->c.id) & (n - 1);
+			e->next_id = id[b];
+			id[b] = e;
+		}
+	}
+	free(t->by_cg);
+	free(t->by_id);
+	t->by_cg = cg;
+	t->by_id = id;
+	t->mask = n - 1;
+}
+
+static struct table_entry *find_cg(struct identity_table *t, uint64_t cgroup_id)
+{
+	struct table_entry *e = t->by_cg[hash_u64(cgroup_id) & t->mask];
+
+	while (e && e->cgroup_id != cgroup_id)
+		e = e->next_cg;
+	return e;
+}
+
+struct container *identity_table_add(struct identity_table *t, uint64_t cgroup_id,
+				     const struct container *c)
+{
+	struct table_entry *e, **b;
+
+	if (!t || !c)
+		return NULL;
+	e = find_cg(t, cgroup_id);
+	if (e) {
+		unlink_id(t, e);
+		if (&e->c != c)
+			e->c = *c;
+		link_id(t, e);
+		return &e->c;
+	}
+	e = malloc(sizeof(*e));
+	if (!e)
+		return NULL;
+	e->c = *c;
+	e->cgroup_id = cgroup_id;
+	if (t->count >= t->mask + 1)
+		table_grow(t);
+	b = &t->by_cg[hash_u64(cgroup_id) & t->mask];
+	e->next_cg = *b;
+	*b = e;
+	link_id(t, e);
+	t->count++;
+	return &e->c;
+}
+
+struct container *identity_table_get(struct identity_table *t, uint64_t cgroup_id)
+{
+	struct table_entry *e;
+
+	if (!t)
+		return NULL;
+	e = find_cg(t, cgroup_id);
+	return e ? &e->c : NULL;
+}
+
+struct container *identity_table_by_id(struct identity_table *t, const char *id)
+{
+	struct table_entry *e;
+
+	if (!t || !id)
+		return NULL;
+	for (e = t->by_id[hash_str(id) & t->mask]; e; e = e->next_id)
+		if (!strcmp(e->c.id, id))
+			return &e->c;
+	return NULL;
+}
+
+void identity_table_del(struct identity_table *t, uint64_t cgroup_id)
+{
+	struct table_entry **pp, *e;
+
+	if (!t)
+		return;
+	for (pp = &t->by_cg[hash_u64(cgroup_id) & t->mask]; *pp; pp = &(*pp)->next_cg) {
+		e = *pp;
+		if (e->cgroup_id == cgroup_id) {
+			*pp = e->next_cg;
+			unlink_id(t, e);
+			free(e);
+			t->count--;
+			return;
+		}
+	}
+}
+
+size_t identity_table_count(const struct identity_table *t)
+{
+	return t ? t->count : 0;
+}

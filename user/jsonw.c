@@ -1,0 +1,450 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * JSON writer into a bounded buffer, and the escaping of untrusted strings for
+ * both output formats.
+ *
+ * Every write of one element (a key with its value, an opening or closing
+ * bracket) is all or nothing: when it does not fit, the buffer is rolled back
+ * to where the element started, w->overflow is set, and every later call does
+ * nothing. The buffer then holds a NUL-terminated prefix of the record that
+ * ends between two elements; the caller rebuilds the record with less in it.
+ * Misuse (more than 16 nested levels, closing what is not open) is reported
+ * the same way, since it too means the record cannot be written as asked.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "jsonw.h"
+
+#define JSONW_MAX_DEPTH 16
+_Static_assert(sizeof(((struct jsonw *)0)->need_comma) == JSONW_MAX_DEPTH * sizeof(bool),
+	       "need_comma holds one flag per nesting level");
+
+/* Output with a capacity that counts what it would have needed. */
+struct sink {
+	char *out;
+	size_t cap;
+	size_t pos;  /* bytes written */
+	size_t need; /* bytes the whole output needs */
+	bool cut;    /* something did not fit: nothing more is written */
+};
+
+/* Append one indivisible piece (an escape, a whole UTF-8 character). */
+static void sink_put(struct sink *k, const char *s, size_t n)
+{
+	k->need += n;
+	if (k->cut)
+		return;
+	if (k->cap == 0 || n >= k->cap - k->pos) {
+		k->cut = true;
+		return;
+	}
+	memcpy(k->out + k->pos, s, n);
+	k->pos += n;
+}
+
+static size_t sink_finish(struct sink *k)
+{
+	if (k->cap > 0)
+		k->out[k->pos] = '\0';
+	return k->need;
+}
+
+static const char hexdigits[] = "0123456789abcdef";
+
+/* "\xNN" (text) or "\\xNN" (JSON, whose string then decodes to \xNN). */
+static void put_hex_byte(struct sink *k, unsigned char c, bool json)
+{
+	char e[6];
+	size_t i = 0;
+
+	e[i++] = '\\';
+	if (json)
+		e[i++] = '\\';
+	e[i++] = 'x';
+	e[i++] = hexdigits[c >> 4];
+	e[i++] = hexdigits[c & 0xf];
+	sink_put(k, e, i);
+}
+
+/* "\uXXXX" for a code point below U+10000. */
+static void put_u_escape(struct sink *k, uint32_t cp)
+{
+	char e[6] = {'\\',
+		     'u',
+		     hexdigits[(cp >> 12) & 0xf],
+		     hexdigits[(cp >> 8) & 0xf],
+		     hexdigits[(cp >> 4) & 0xf],
+		     hexdigits[cp & 0xf]};
+
+	sink_put(k, e, sizeof(e));
+}
+
+/*
+ * Length of the well-formed UTF-8 sequence of two to four bytes at s (n bytes
+ * available), storing its code point; 0 when the bytes there are not one.
+ * The byte ranges are those of the Unicode standard's table of well-formed
+ * sequences, which leave out overlong forms, surrogates and anything past
+ * U+10FFFF. A NUL is never a continuation byte, so a sequence cut by the
+ * terminator is invalid.
+ */
+static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len, i;
+	uint32_t v;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		v = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		v = s[0] & 0x0f;
+		if (s[0] == 0xe0)
+			lo = 0xa0;
+		else if (s[0] == 0xed)
+			hi = 0x9f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		v = s[0] & 0x07;
+		if (s[0] == 0xf0)
+			lo = 0x90;
+		else if (s[0] == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if (s[i] < lo || s[i] > hi)
+			return 0;
+		lo = 0x80;
+		hi = 0xbf;
+		v = (v << 6) | (s[i] & 0x3f);
+	}
+	*cp = v;
+	return len;
+}
+
+size_t json_escape(char *out, size_t cap, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	struct sink k = {.out = out, .cap = cap};
+	size_t i = 0, len;
+	uint32_t cp;
+
+	n = strnlen(s, n);
+	while (i < n) {
+		unsigned char c = p[i];
+
+		if (c >= 0x80) {
+			len = utf8_seq(p + i, n - i, &cp);
+			if (len == 0) {
+				put_hex_byte(&k, c, true);
+				i++;
+			} else {
+				/* JavaScript line terminators break naive line readers. */
+				if (cp == 0x2028 || cp == 0x2029)
+					put_u_escape(&k, cp);
+				else
+					sink_put(&k, s + i, len);
+				i += len;
+			}
+			continue;
+		}
+		switch (c) {
+		case '"':
+			sink_put(&k, "\\\"", 2);
+			break;
+		case '\\':
+			sink_put(&k, "\\\\", 2);
+			break;
+		case '\n':
+			sink_put(&k, "\\n", 2);
+			break;
+		case '\t':
+			sink_put(&k, "\\t", 2);
+			break;
+		case '\r':
+			sink_put(&k, "\\r", 2);
+			break;
+		case '\b':
+			sink_put(&k, "\\b", 2);
+			break;
+		case '\f':
+			sink_put(&k, "\\f", 2);
+			break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				put_u_escape(&k, c);
+			else
+				sink_put(&k, s + i, 1);
+		}
+		i++;
+	}
+	return sink_finish(&k);
+}
+
+size_t text_escape(char *out, size_t cap, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	struct sink k = {.out = out, .cap = cap};
+	size_t i = 0, len;
+	uint32_t cp;
+
+	n = strnlen(s, n);
+	while (i < n) {
+		unsigned char c = p[i];
+
+		if (c >= 0x80) {
+			len = utf8_seq(p + i, n - i, &cp);
+			if (len == 0) {
+				put_hex_byte(&k, c, false);
+				i++;
+			} else {
+				/* C1 controls: some terminals act on U+009B as CSI. */
+				if (cp <= 0x9f)
+					put_u_escape(&k, cp);
+				else
+					sink_put(&k, s + i, len);
+				i += len;
+			}
+			continue;
+		}
+		switch (c) {
+		case '\\':
+			sink_put(&k, "\\\\", 2);
+			break;
+		case '\n':
+			sink_put(&k, "\\n", 2);
+			break;
+		case '\t':
+			sink_put(&k, "\\t", 2);
+			break;
+		case '\r':
+			sink_put(&k, "\\r", 2);
+			break;
+		case 0x1b:
+			sink_put(&k, "\\e", 2);
+			break;
+		default:
+			if (c < 0x20 || c == 0x7f)
+				put_hex_byte(&k, c, false);
+			else
+				sink_put(&k, s + i, 1);
+		}
+		i++;
+	}
+	return sink_finish(&k);
+}
+
+void jsonw_init(struct jsonw *w, char *buf, size_t cap)
+{
+	memset(w, 0, sizeof(*w));
+	w->buf = buf;
+	w->cap = cap;
+	if (!buf || cap == 0)
+		w->overflow = true;
+	else
+		buf[0] = '\0';
+}
+
+/*
+ * An element is written between elem_begin() and elem_end(); a failure in
+ * between makes elem_end() roll the buffer back and report false.
+ */
+static bool elem_begin(struct jsonw *w, size_t *start)
+{
+	*start = w->len;
+	return !w->overflow;
+}
+
+static bool elem_end(struct jsonw *w, size_t start)
+{
+	if (w->overflow) {
+		w->len = start;
+		w->buf[start] = '\0';
+		return false;
+	}
+	return true;
+}
+
+static void put(struct jsonw *w, const char *s, size_t n)
+{
+	if (w->overflow)
+		return;
+	if (n >= w->cap - w->len) {
+		w->overflow = true;
+		return;
+	}
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+static void put_quoted(struct jsonw *w, const char *s, size_t n)
+{
+	size_t need;
+
+	put(w, "\"", 1);
+	if (w->overflow)
+		return;
+	need = json_escape(w->buf + w->len, w->cap - w->len, s, n);
+	if (need >= w->cap - w->len) {
+		w->overflow = true;
+		return;
+	}
+	w->len += need;
+	put(w, "\"", 1);
+}
+
+/* The comma before a member and its key, if any. */
+static void put_prefix(struct jsonw *w, const char *key)
+{
+	if (w->depth > 0 && w->need_comma[w->depth - 1])
+		put(w, ",", 1);
+	if (key) {
+		put_quoted(w, key, SIZE_MAX);
+		put(w, ":", 1);
+	}
+}
+
+/* After a value: the next member of the enclosing container needs a comma. */
+static void value_done(struct jsonw *w)
+{
+	if (w->depth > 0)
+		w->need_comma[w->depth - 1] = true;
+}
+
+void jsonw_key(struct jsonw *w, const char *key)
+{
+	size_t start;
+
+	if (!elem_begin(w, &start))
+		return;
+	put_prefix(w, key);
+	/* The value that follows belongs to this key: no comma before it. */
+	if (elem_end(w, start) && w->depth > 0)
+		w->need_comma[w->depth - 1] = false;
+}
+
+static void open_container(struct jsonw *w, const char *key, char bracket)
+{
+	size_t start;
+
+	if (!elem_begin(w, &start))
+		return;
+	if (w->depth >= JSONW_MAX_DEPTH)
+		w->overflow = true;
+	put_prefix(w, key);
+	put(w, &bracket, 1);
+	if (!elem_end(w, start))
+		return;
+	value_done(w);
+	w->need_comma[w->depth++] = false;
+}
+
+static void close_container(struct jsonw *w, char bracket)
+{
+	size_t start;
+
+	if (!elem_begin(w, &start))
+		return;
+	if (w->depth == 0)
+		w->overflow = true;
+	put(w, &bracket, 1);
+	if (elem_end(w, start))
+		w->depth--;
+}
+
+void jsonw_obj_key(struct jsonw *w, const char *key)
+{
+	open_container(w, key, '{');
+}
+
+void jsonw_arr_key(struct jsonw *w, const char *key)
+{
+	open_container(w, key, '[');
+}
+
+void jsonw_obj_open(struct jsonw *w)
+{
+	open_container(w, NULL, '{');
+}
+
+void jsonw_arr_open(struct jsonw *w)
+{
+	open_container(w, NULL, '[');
+}
+
+void jsonw_obj_close(struct jsonw *w)
+{
+	close_container(w, '}');
+}
+
+void jsonw_arr_close(struct jsonw *w)
+{
+	close_container(w, ']');
+}
+
+/* A member whose value is already literal JSON text (numbers, true, null). */
+static void put_literal(struct jsonw *w, const char *key, const char *text)
+{
+	size_t start;
+
+	if (!elem_begin(w, &start))
+		return;
+	put_prefix(w, key);
+	put(w, text, strlen(text));
+	if (elem_end(w, start))
+		value_done(w);
+}
+
+void jsonw_strn(struct jsonw *w, const char *key, const char *s, size_t n)
+{
+	size_t start;
+
+	if (!elem_begin(w, &start))
+		return;
+	put_prefix(w, key);
+	put_quoted(w, s, n);
+	if (elem_end(w, start))
+		value_done(w);
+}
+
+void jsonw_str(struct jsonw *w, const char *key, const char *s)
+{
+	if (!s) {
+		jsonw_null(w, key);
+		return;
+	}
+	jsonw_strn(w, key, s, SIZE_MAX);
+}
+
+void jsonw_int(struct jsonw *w, const char *key, int64_t v)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%" PRId64, v);
+	put_literal(w, key, num);
+}
+
+void jsonw_uint(struct jsonw *w, const char *key, uint64_t v)
+{
+	char num[24];
+
+	snprintf(num, sizeof(num), "%" PRIu64, v);
+	put_literal(w, key, num);
+}
+
+void jsonw_bool(struct jsonw *w, const char *key, bool v)
+{
+	put_literal(w, key, v ? "true" : "false");
+}
+
+void jsonw_null(struct jsonw *w, const char *key)
+{
+	put_literal(w, key, "null");
+}

@@ -399,6 +399,32 @@ cleanup:
 	return err;
 }
 
+/* docker's hostconfig.json: "RestartPolicy"."Name". */
+static int docker_restart_policy(const char *root, const char *id, char *policy, size_t size)
+{
+	char path[PATH_MAX];
+	struct jsonr_val doc, v;
+	char *buf = NULL;
+	size_t len;
+	int err;
+
+	if (!is_hex_id(id, strlen(id)))
+		return -ENOENT;
+	err = root_path(path, sizeof(path), root, "var/lib/docker/containers/%s/hostconfig.json",
+			id);
+	if (err)
+		return err;
+	err = read_capped(path, META_MAX, &buf, &len);
+	if (err)
+		return err;
+	err = jsonr_init(&doc, buf, len);
+	if (!err && jsonr_get_path(&doc, &v, "RestartPolicy", "Name", NULL) == 0 &&
+	    !take_string(&v, policy, size, false))
+		snprintf(policy, size, "no");
+	free(buf);
+	return err;
+}
+
 /*
  * Call fn for each container in podman's store (containers.json: an array of
  * {"id", "names": [...], ...}) until fn returns non-zero. Entries without a
@@ -590,6 +616,9 @@ int identity_load_meta(const char *root, struct container *c)
 	if (c->runtime == RUNTIME_DOCKER || c->runtime == RUNTIME_NONE) {
 		err = docker_meta(root, c->id, c->name, sizeof(c->name), &c->stop_signal);
 		any |= !err;
+		if (!err)
+			docker_restart_policy(root, c->id, c->restart_policy,
+					      sizeof(c->restart_policy));
 		if (err && err != -ENOENT && first == -ENOENT)
 			first = err;
 	}

@@ -40,6 +40,7 @@ struct container {
 	char name[NAME_LEN];		/* "" when unknown; no leading slash */
 	char cgroup[CGROUP_PATH_LEN];	/* path inside its hierarchy, e.g. /docker/<id> */
 	int stop_signal;		/* configured stop signal, 0 when unknown */
+	char restart_policy[32];	/* "no", "always", "on-failure", ...; "" when unknown */
 	char pod_namespace[NAME_LEN];	/* Kubernetes only, else "" */
 	char pod_name[NAME_LEN];
 	char pod_uid[64];

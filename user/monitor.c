@@ -14,6 +14,8 @@
 #include "monitor.h"
 #include "mountinfo.h"
 #include "records.h"
+#include "report.h"
+#include "timeline.h"
 
 #define META_TRIES 5
 #define POLL_MS 200
@@ -32,6 +34,11 @@ struct monitor {
 	struct record_ctx rc;
 	struct loader *loader;
 	struct identity_table *ids;
+	struct timeline *tl;
+	struct report_ctx report;
+	uint64_t lost_seen;		/* kernel losses already told to the timeline */
+	uint64_t alerts;
+	uint64_t timelines;
 	char host[256];
 	char cg2_dir[4096];		/* cgroup2 mount, "" when none */
 	char mem_dir[4096];		/* v1 memory mount, "" when none */
@@ -234,6 +241,64 @@ static bool in_storage(const struct monitor *m, const char *path)
 	return false;
 }
 
+static void sink_alert_common(struct monitor *m, const struct tl_alert *a, bool resolved)
+{
+	size_t len;
+
+	if (!container_selected(m, &a->container))
+		return;
+	m->report.now_ns = now_boot_ns();
+	if (m->opts->format == OUT_JSON)
+		len = report_alert_json(&m->report, a, resolved, m->line, sizeof(m->line));
+	else
+		len = report_alert_text(&m->report, a, resolved, m->line, sizeof(m->line));
+	if (emit(m, m->line, len) == 0 && !resolved)
+		m->alerts++;
+}
+
+static void sink_alert(void *ctx, const struct tl_alert *a)
+{
+	sink_alert_common(ctx, a, false);
+}
+
+static void sink_alert_resolved(void *ctx, const struct tl_alert *a)
+{
+	sink_alert_common(ctx, a, true);
+}
+
+static void sink_stop_timeline(void *ctx, const struct tl_stop *s)
+{
+	struct monitor *m = ctx;
+	size_t len;
+
+	if (m->opts->alerts_only || !container_selected(m, &s->container))
+		return;
+	m->report.now_ns = now_boot_ns();
+	if (m->opts->format == OUT_JSON)
+		len = report_stop_json(&m->report, s, m->line, sizeof(m->line));
+	else
+		len = report_stop_text(&m->report, s, m->line, sizeof(m->line));
+	if (emit(m, m->line, len) == 0)
+		m->timelines++;
+}
+
+/* Facts for the engine come from the identity table, kept fresh by the monitor. */
+static int fact_stop_signal(void *ctx, const struct container *c)
+{
+	struct monitor *m = ctx;
+	struct container *known = identity_table_by_id(m->ids, c->id);
+
+	return known ? known->stop_signal : c->stop_signal;
+}
+
+static const char *fact_restart_policy(void *ctx, const struct container *c)
+{
+	struct monitor *m = ctx;
+	struct container *known = identity_table_by_id(m->ids, c->id);
+
+	return known ? known->restart_policy : c->restart_policy;
+}
+
 static void print_event(struct monitor *m, const struct st_event *e, const struct container *c,
 			const char *path, bool complete)
 {
@@ -292,6 +357,7 @@ static int on_event(void *ctx, const void *data, size_t len)
 	}
 	if (e->kind == ST_EV_OOM_VICTIM) {
 		print_event(m, e, NULL, NULL, true);
+		timeline_event(m->tl, e, NULL, now_boot_ns());
 		return 0;
 	}
 	cgid = event_cgroup(e);
@@ -302,9 +368,22 @@ static int on_event(void *ctx, const void *data, size_t len)
 		load_meta(c);
 	if (container_selected(m, c))
 		print_event(m, e, c, NULL, true);
+	if (c)
+		timeline_event(m->tl, e, c, now_boot_ns());
 	if (e->kind == ST_EV_CGROUP_RMDIR)
 		cgroup_gone(m, cgid, e->ts_ns);
 	return 0;
+}
+
+/* Tell the timeline about records the kernel could not write. */
+static void note_losses(struct monitor *m)
+{
+	struct loader_counters k;
+
+	if (loader_counters(m->loader, &k) || k.lost <= m->lost_seen)
+		return;
+	timeline_lost(m->tl, k.lost - m->lost_seen);
+	m->lost_seen = k.lost;
 }
 
 static void print_started(struct monitor *m)
@@ -358,6 +437,8 @@ static void print_stopped(struct monitor *m, const char *reason)
 		jsonw_uint(&w, "events_read", m->events_in);
 		jsonw_uint(&w, "events_bad", m->events_bad);
 		jsonw_uint(&w, "sink_errors", m->out.write_errors);
+		jsonw_uint(&w, "alerts", m->alerts);
+		jsonw_uint(&w, "stop_timelines", m->timelines);
 		jsonw_uint(&w, "path_errors", k.path_errors);
 		jsonw_obj_close(&w);
 		emit(m, m->line, w.len);
@@ -404,6 +485,16 @@ int monitor_run(const struct monitor_opts *opts)
 		.ringbuf_bytes = opts->ringbuf_bytes,
 		.verbose = opts->verbose,
 	};
+	const struct tl_sink sink = {
+		.alert = sink_alert,
+		.alert_resolved = sink_alert_resolved,
+		.stop_timeline = sink_stop_timeline,
+	};
+	const struct tl_facts facts = {
+		.stop_signal = fact_stop_signal,
+		.restart_policy = fact_restart_policy,
+	};
+	struct tl_config tlc;
 	const char *why = NULL;
 	struct monitor *m;
 	int err, rc = 1;
@@ -441,6 +532,18 @@ int monitor_run(const struct monitor_opts *opts)
 	m->rc.color = opts->color;
 	m->rc.boot_to_real_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
 
+	m->report.rc = &m->rc;
+	m->report.alert_prefix = (uint64_t)time(NULL);
+	tl_config_defaults(&tlc);
+	tlc.stop_alert_after_ns = (uint64_t)opts->stop_alert_after_s * 1000000000ULL;
+	tlc.teardown_timeout_ns = (uint64_t)opts->teardown_timeout_s * 1000000000ULL;
+	tlc.start_ns = now_boot_ns();
+	m->tl = timeline_new(&tlc, &facts, &sink, m);
+	if (!m->tl) {
+		fprintf(stderr, "stoptrace: out of memory\n");
+		goto cleanup_ids;
+	}
+
 	lo.use_v1_memory = m->mem_dir[0] != '\0';
 	install_signals();
 	err = loader_start(&m->loader, &lo, on_event, m, &why);
@@ -466,6 +569,8 @@ int monitor_run(const struct monitor_opts *opts)
 			break;
 		}
 		forget_gone(m, now_boot_ns());
+		note_losses(m);
+		timeline_tick(m->tl, now_boot_ns());
 		if (reopen_requested) {
 			reopen_requested = 0;
 			err = output_reopen(&m->out);
@@ -478,6 +583,9 @@ int monitor_run(const struct monitor_opts *opts)
 	/* drain what the kernel already wrote */
 	if (!m->fatal)
 		loader_poll(m->loader, 0);
+	note_losses(m);
+	if (!m->fatal)
+		timeline_flush(m->tl, now_boot_ns());
 	if (m->fatal == -EPIPE) {
 		fprintf(stderr, "stoptrace: output closed (broken pipe); stopping\n");
 		rc = 1;
@@ -487,6 +595,7 @@ int monitor_run(const struct monitor_opts *opts)
 	}
 	loader_stop(m->loader);
 cleanup_ids:
+	timeline_free(m->tl);
 	identity_table_free(m->ids);
 cleanup_out:
 	output_close(&m->out);

@@ -56,7 +56,8 @@ void record_container(struct jsonw *w, const struct container *c, uint64_t cgrou
 			jsonw_obj_close(w);
 		}
 	}
-	jsonw_uint(w, "cgroup_id", cgroup_id);
+	if (cgroup_id)
+		jsonw_uint(w, "cgroup_id", cgroup_id);
 	jsonw_obj_close(w);
 }
 

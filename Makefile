@@ -25,11 +25,12 @@ LDLIBS += -lbpf -lelf -lz
 CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 	| sed -n '/<...> search starts here:/,/End of search list./{ s| \(/.*\)|-idirafter \1|p }')
 
-# Build dependencies: Debian package -> a file it provides.
+# Build dependencies: Debian package -> a file it provides. Checked in the
+# shell, at the time the rule runs, so `deps` and the build can share one make.
 BUILD_PKGS := clang:/usr/bin/clang llvm:/usr/bin/llvm-strip libbpf-dev:/usr/include/bpf/libbpf.h \
 	libelf-dev:/usr/include/libelf.h zlib1g-dev:/usr/include/zlib.h \
-	libcmocka-dev:/usr/include/cmocka.h bpftool:/usr/sbin/bpftool pkg-config:/usr/bin/pkg-config
-MISSING_PKGS = $(strip $(foreach p,$(BUILD_PKGS),$(if $(wildcard $(lastword $(subst :, ,$(p)))),,$(firstword $(subst :, ,$(p))))))
+	libcmocka-dev:/usr/include/cmocka.h bpftool:/usr/sbin/bpftool make:/usr/bin/make
+missing_pkgs = missing=""; for p in $(BUILD_PKGS); do [ -e "$${p\#*:}" ] || missing="$$missing $${p%%:*}"; done
 
 ifeq ($(V),1)
 Q =
@@ -44,23 +45,28 @@ USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(USER_SRCS))
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,tests/.build/%,$(TEST_SRCS))
 
-.PHONY: all deps check-deps test unit clean install format
+.PHONY: all deps check-deps test unit run clean install format
 
 all: check-deps stoptrace
 
 check-deps:
-	@missing="$(MISSING_PKGS)"; if [ -n "$$missing" ]; then \
-		echo "stoptrace: missing build dependencies: $$missing" >&2; \
-		echo "stoptrace: install them with: make deps   (or: apt-get install $$missing)" >&2; \
+	@$(missing_pkgs); if [ -n "$$missing" ]; then \
+		echo "stoptrace: missing build dependencies:$$missing" >&2; \
+		echo "stoptrace: install them with 'sudo make deps' (or: apt-get install$$missing)" >&2; \
 		exit 1; fi
 
 deps:
-	@missing="$(MISSING_PKGS)"; if [ -n "$$missing" ]; then \
-		echo "installing: $$missing"; \
-		if [ "$$(id -u)" != 0 ]; then echo "stoptrace: 'make deps' needs root (apt-get install $$missing)" >&2; exit 1; fi; \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing >/dev/null 2>&1 || \
-		{ apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; }; \
-	else echo "build dependencies present"; fi
+	@$(missing_pkgs); if [ -z "$$missing" ]; then echo "build dependencies present"; exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "stoptrace: installing$$missing needs root: sudo make deps" >&2; exit 1; fi; \
+	echo "installing:$$missing"; \
+	DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing >/dev/null 2>&1 || \
+	{ apt-get update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; }
+
+# Set up and run the monitor: `sudo make run ARGS="--events"`.
+run: deps
+	@$(MAKE) --no-print-directory all
+	./stoptrace $(ARGS)
 
 $(OUTPUT):
 	$(Q)mkdir -p $@
@@ -93,7 +99,9 @@ tests/.build:
 
 unit: check-deps $(TEST_BINS)
 
-test: all unit
+# The whole test suite, on a fresh machine too: installs what it needs.
+test: deps
+	@$(MAKE) --no-print-directory all unit
 	$(Q)tests/run
 
 format:

@@ -17,14 +17,18 @@
 #include "report.h"
 #include "timeline.h"
 
-#define META_TRIES 5
-#define POLL_MS 200
-#define GONE_MAX 1024
-#define GONE_KEEP_NS (30 * 1000000000ULL)	/* identity kept after cgroup removal */
+#define META_TRIES   5
+#define POLL_MS	     200
+#define GONE_MAX     1024
+#define GONE_KEEP_NS (30 * 1000000000ULL) /* identity kept after cgroup removal */
 
 static const char *const default_storage_roots[] = {
-	"/var/lib/docker",	     "/var/lib/containerd", "/run/containerd",
-	"/var/lib/containers/storage", "/run/containers/storage", "/var/lib/isulad",
+	"/var/lib/docker",
+	"/var/lib/containerd",
+	"/run/containerd",
+	"/var/lib/containers/storage",
+	"/run/containers/storage",
+	"/var/lib/isulad",
 	"/var/lib/lxc",
 };
 
@@ -36,17 +40,17 @@ struct monitor {
 	struct identity_table *ids;
 	struct timeline *tl;
 	struct report_ctx report;
-	uint64_t lost_seen;		/* kernel losses already told to the timeline */
+	uint64_t lost_seen; /* kernel losses already told to the timeline */
 	uint64_t alerts;
 	uint64_t timelines;
 	char host[256];
-	char cg2_dir[4096];		/* cgroup2 mount, "" when none */
-	char mem_dir[4096];		/* v1 memory mount, "" when none */
-	int mem_hierarchy;		/* its hierarchy id, -1 when none */
-	uint64_t events_in;		/* records read from the kernel */
-	uint64_t events_bad;		/* records that failed to decode */
+	char cg2_dir[4096];  /* cgroup2 mount, "" when none */
+	char mem_dir[4096];  /* v1 memory mount, "" when none */
+	int mem_hierarchy;   /* its hierarchy id, -1 when none */
+	uint64_t events_in;  /* records read from the kernel */
+	uint64_t events_bad; /* records that failed to decode */
 	uint64_t events_out;
-	int fatal;			/* an error that ends the monitor */
+	int fatal; /* an error that ends the monitor */
 	/*
 	 * Removed cgroups stay in the identity table a while: records about a
 	 * container (an init's final release, storage removal) come after it.
@@ -232,7 +236,8 @@ static bool under_root(const char *path, const char *root)
 
 static bool in_storage(const struct monitor *m, const char *path)
 {
-	for (size_t i = 0; i < sizeof(default_storage_roots) / sizeof(default_storage_roots[0]); i++)
+	for (size_t i = 0; i < sizeof(default_storage_roots) / sizeof(default_storage_roots[0]);
+	     i++)
 		if (under_root(path, default_storage_roots[i]))
 			return true;
 	for (int i = 0; i < m->opts->nstorage_roots; i++)
@@ -327,7 +332,7 @@ static void handle_fs_call(struct monitor *m, const struct st_event *e)
 	if (!in_storage(m, path))
 		return;
 	if (m->opts->ncontainers)
-		return;	/* not yet mapped to a container: the removal issue maps storage */
+		return; /* not yet mapped to a container: the removal issue maps storage */
 	print_event(m, e, NULL, path, complete);
 }
 
@@ -363,7 +368,7 @@ static int on_event(void *ctx, const void *data, size_t len)
 	cgid = event_cgroup(e);
 	c = identity_table_get(m->ids, cgid);
 	if (!c && e->kind == ST_EV_CGROUP_MKDIR)
-		return 0;	/* not a container */
+		return 0; /* not a container */
 	if (c)
 		load_meta(c);
 	if (container_selected(m, c))
@@ -412,10 +417,10 @@ static void print_started(struct monitor *m)
 		jsonw_obj_close(&w);
 		emit(m, m->line, w.len);
 	} else {
-		int len = snprintf(m->line, sizeof(m->line),
-				   "stoptrace %s watching %zu containers on %s (kernel %s, %d programs)",
-				   STOPTRACE_VERSION, identity_table_count(m->ids), m->host,
-				   u.release, n);
+		int len = snprintf(
+			m->line, sizeof(m->line),
+			"stoptrace %s watching %zu containers on %s (kernel %s, %d programs)",
+			STOPTRACE_VERSION, identity_table_count(m->ids), m->host, u.release, n);
 		emit(m, m->line, (size_t)len);
 	}
 }
@@ -457,8 +462,7 @@ static int setup_cgroups(struct monitor *m)
 {
 	if (mountinfo_find_cgroup("/proc/self/mountinfo", NULL, m->cg2_dir, sizeof(m->cg2_dir)))
 		m->cg2_dir[0] = '\0';
-	if (mountinfo_find_cgroup("/proc/self/mountinfo", "memory", m->mem_dir,
-				  sizeof(m->mem_dir)))
+	if (mountinfo_find_cgroup("/proc/self/mountinfo", "memory", m->mem_dir, sizeof(m->mem_dir)))
 		m->mem_dir[0] = '\0';
 	m->mem_hierarchy = m->mem_dir[0] ? v1_hierarchy_id("memory") : -1;
 	if (!m->cg2_dir[0] && !m->mem_dir[0])
@@ -517,8 +521,8 @@ int monitor_run(const struct monitor_opts *opts)
 	}
 	err = output_open(&m->out, opts->output_path, opts->format, opts->color);
 	if (err) {
-		fprintf(stderr, "stoptrace: cannot open output file '%s': %s\n",
-			opts->output_path, strerror(-err));
+		fprintf(stderr, "stoptrace: cannot open output file '%s': %s\n", opts->output_path,
+			strerror(-err));
 		goto cleanup;
 	}
 	m->ids = identity_table_new();
@@ -575,8 +579,9 @@ int monitor_run(const struct monitor_opts *opts)
 			reopen_requested = 0;
 			err = output_reopen(&m->out);
 			if (err)
-				fprintf(stderr, "stoptrace: cannot reopen '%s': %s (still writing "
-						"to the old file)\n",
+				fprintf(stderr,
+					"stoptrace: cannot reopen '%s': %s (still writing "
+					"to the old file)\n",
 					opts->output_path, strerror(-err));
 		}
 	}

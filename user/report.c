@@ -6,10 +6,10 @@
 #include "report.h"
 
 #define NSEC_PER_MSEC 1000000LL
-#define RED "\033[1;31m"
-#define GREEN "\033[1;32m"
-#define BOLD "\033[1m"
-#define RESET "\033[0m"
+#define RED	      "\033[1;31m"
+#define GREEN	      "\033[1;32m"
+#define BOLD	      "\033[1m"
+#define RESET	      "\033[0m"
 
 void report_alert_id(const struct report_ctx *r, uint64_t id, char *buf, size_t cap)
 {
@@ -112,9 +112,9 @@ static void json_entry(struct jsonw *w, const struct tl_stop *s, const struct tl
 	const char *res;
 
 	jsonw_obj_key(w, NULL);
-	jsonw_int(w, "t_ms", en->ts_ns >= s->start_ns
-				     ? (int64_t)((en->ts_ns - s->start_ns) / NSEC_PER_MSEC)
-				     : -(int64_t)((s->start_ns - en->ts_ns) / NSEC_PER_MSEC));
+	jsonw_int(w, "t_ms",
+		  en->ts_ns >= s->start_ns ? (int64_t)((en->ts_ns - s->start_ns) / NSEC_PER_MSEC)
+					   : -(int64_t)((s->start_ns - en->ts_ns) / NSEC_PER_MSEC));
 	jsonw_str(w, "event", entry_event_name(en));
 	switch (en->kind) {
 	case ST_EV_SIGNAL_GENERATE:
@@ -133,9 +133,10 @@ static void json_entry(struct jsonw *w, const struct tl_stop *s, const struct tl
 		break;
 	case ST_EV_SIGNAL_DELIVER:
 		json_sig(w, "signal", en->sig);
-		jsonw_str(w, "action", en->disposition == ST_DISP_HANDLER  ? "handler"
-				       : en->disposition == ST_DISP_IGNORE ? "ignore"
-									   : "default");
+		jsonw_str(w, "action",
+			  en->disposition == ST_DISP_HANDLER  ? "handler"
+			  : en->disposition == ST_DISP_IGNORE ? "ignore"
+							      : "default");
 		break;
 	case ST_EV_PROCESS_EXIT:
 	case ST_EV_INIT_RELEASED:
@@ -173,8 +174,8 @@ static void json_findings(struct jsonw *w, uint32_t findings)
 }
 
 /* Write the record keeping `keep` entries from each end; 0 keeps all. */
-static size_t stop_json(const struct report_ctx *r, const struct tl_stop *s, char *buf,
-			size_t cap, uint32_t keep)
+static size_t stop_json(const struct report_ctx *r, const struct tl_stop *s, char *buf, size_t cap,
+			uint32_t keep)
 {
 	uint32_t n = s->nentries, left_out = s->dropped;
 	char started[48];
@@ -253,8 +254,7 @@ static size_t stop_json(const struct report_ctx *r, const struct tl_stop *s, cha
 	return w.overflow ? 0 : w.len;
 }
 
-size_t report_stop_json(const struct report_ctx *r, const struct tl_stop *s, char *buf,
-			size_t cap)
+size_t report_stop_json(const struct report_ctx *r, const struct tl_stop *s, char *buf, size_t cap)
 {
 	size_t len = stop_json(r, s, buf, cap, 0);
 
@@ -290,8 +290,9 @@ static const char *sig_text(int sig, char *buf, size_t cap)
 static void text_entry(const struct tl_stop *s, const struct tl_entry *en, char *buf, size_t cap)
 {
 	char a[128], b[128], sb[24];
-	int64_t t = en->ts_ns >= s->start_ns ? (int64_t)((en->ts_ns - s->start_ns) / NSEC_PER_MSEC)
-					      : -(int64_t)((s->start_ns - en->ts_ns) / NSEC_PER_MSEC);
+	int64_t t = en->ts_ns >= s->start_ns
+			    ? (int64_t)((en->ts_ns - s->start_ns) / NSEC_PER_MSEC)
+			    : -(int64_t)((s->start_ns - en->ts_ns) / NSEC_PER_MSEC);
 	const char *res;
 
 	text_task(a, sizeof(a), en->comm, en->pid, en->ns_pid);
@@ -343,8 +344,7 @@ static size_t append(char *buf, size_t cap, size_t len, const char *fmt, const c
 	return len + (size_t)n < cap ? len + (size_t)n : cap - 1;
 }
 
-size_t report_stop_text(const struct report_ctx *r, const struct tl_stop *s, char *buf,
-			size_t cap)
+size_t report_stop_text(const struct report_ctx *r, const struct tl_stop *s, char *buf, size_t cap)
 {
 	bool color = r->rc->color, bad = s->verdict < TL_GRACEFUL;
 	char clock[32], label[96], line[512], reason[1024], sb[24];
@@ -384,7 +384,8 @@ size_t report_stop_text(const struct report_ctx *r, const struct tl_stop *s, cha
 		 (long long)((s->end_ns - s->start_ns) / NSEC_PER_MSEC));
 	len = append(buf, cap, len, "%s", line);
 	if (s->teardown_ms >= 0) {
-		snprintf(line, sizeof(line), ", namespace teardown %lld ms", (long long)s->teardown_ms);
+		snprintf(line, sizeof(line), ", namespace teardown %lld ms",
+			 (long long)s->teardown_ms);
 		len = append(buf, cap, len, "%s", line);
 	}
 	text_escape(reason, sizeof(reason), s->reason, strlen(s->reason));

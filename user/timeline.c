@@ -21,6 +21,11 @@
 #define RECENT_KILLS	      64 /* kernel SIGKILLs remembered to place OOM victims */
 #define PARTIAL_NS	      (10 * NSEC_PER_SEC) /* a stop this soon after start may be missing its head */
 #define STUCK_MAX_INTERVAL_NS (60 * NSEC_PER_SEC)
+/*
+ * Records from different CPUs can arrive out of order by a little: an exit
+ * caused by a SIGKILL may carry a timestamp just before the SIGKILL's.
+ */
+#define SKEW_NS (1 * NSEC_PER_MSEC)
 
 struct stop_state {
 	struct tl_stop out;
@@ -41,7 +46,8 @@ struct stop_state {
 	uint64_t exit_ns;
 	uint64_t released_ns;
 	bool still_alerted;
-	bool stuck; /* finding: teardown outlasted the timeout */
+	bool maybe_partial; /* opened by a kill or an exit just after the monitor started */
+	bool stuck;	    /* finding: teardown outlasted the timeout */
 	uint64_t next_stuck_ns;
 	uint64_t stuck_interval_ns;
 	struct tl_alert pending[PENDING_MAX]; /* sent, to be resolved at the end */
@@ -400,6 +406,9 @@ static void judge(struct stop_state *s, struct tl_cont *tc)
 	const char *sig = sig_text(o->stop_signal ? o->stop_signal : SIGTERM, sb, sizeof(sb));
 	int code = (o->exit_code >> 8) & 0xff, term = o->exit_code & 0x7f;
 	int64_t took = s->exit_ns ? ms_between(o->start_ns, s->exit_ns) : -1;
+	bool killed_after =
+		s->sigkill_ns && (!s->exit_ns || s->exit_ns >= s->sigkill_ns ||
+				  (term == SIGKILL && s->exit_ns + SKEW_NS >= s->sigkill_ns));
 	size_t n = 0;
 
 	(void)tc;
@@ -410,17 +419,18 @@ static void judge(struct stop_state *s, struct tl_cont *tc)
 		o->findings |= 1u << TL_STOP_SIGNAL_IGNORED;
 	if (s->blocked)
 		o->findings |= 1u << TL_STOP_SIGNAL_BLOCKED;
-	if (s->handler && s->sigkill_ns && (!s->exit_ns || s->exit_ns >= s->sigkill_ns))
+	if (s->handler && killed_after)
 		o->findings |= 1u << TL_GRACE_PERIOD_EXCEEDED;
 	if (s->oom)
 		o->findings |= 1u << TL_OOM_KILLED;
 	if (s->first_sig == SIGKILL && !s->first_from_kernel)
 		o->findings |= 1u << TL_KILLED_WITHOUT_GRACE;
-	if (s->first_sig && s->first_sig != SIGKILL && s->exit_ns &&
-	    (!s->sigkill_ns || s->exit_ns < s->sigkill_ns) && !s->ignored && !s->blocked)
+	if (s->first_sig && s->first_sig != SIGKILL && s->exit_ns && !killed_after && !s->ignored &&
+	    !s->blocked)
 		o->findings |= 1u << TL_GRACEFUL;
-	if (!s->first_sig && s->exit_ns)
+	if (!s->first_sig && s->exit_ns && !s->oom)
 		o->findings |= 1u << TL_EXITED;
+	o->partial = o->partial || (s->maybe_partial && !s->oom);
 	if (!o->findings)
 		o->findings |= 1u << TL_EXITED;
 	o->verdict = (enum tl_verdict)__builtin_ctz(o->findings);
@@ -551,8 +561,6 @@ static void end_stop(struct timeline *t, struct tl_cont *tc, uint64_t end_ns, bo
 		struct tl_alert *a = &s->pending[--s->npending];
 
 		a->ts_ns = end_ns;
-		if (a->kind == TL_ALERT_NS_TEARDOWN_STUCK && s->released_ns)
-			a->duration_ms = o->teardown_ms;
 		t->sink.alert_resolved(t->ctx, a);
 	}
 	tc->last_end_ns = end_ns;
@@ -647,6 +655,21 @@ static void alert_blocked(struct timeline *t, struct tl_cont *tc, uint64_t event
 	stop_alert(t, tc, &a, now);
 }
 
+static void set_first_signal(struct stop_state *s, const struct st_event *e, bool outside)
+{
+	const struct st_signal *sig = &e->u.signal;
+
+	s->first_sig = sig->sig;
+	s->out.stop_signal = sig->sig;
+	s->out.init_pid = sig->target.tgid;
+	s->out.has_sender = true;
+	s->out.sender.pid = sig->sender.tgid;
+	s->out.sender.ns_pid = sig->sender.ns_tgid;
+	s->out.sender.from_inside = !outside;
+	memcpy(s->out.sender.comm, sig->sender.comm, ST_COMM_LEN);
+	memcpy(s->out.sender.ancestry, sig->ancestry, sizeof(sig->ancestry));
+}
+
 static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_event *e,
 		      uint64_t now)
 {
@@ -675,20 +698,20 @@ static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_ev
 		s = open_stop(t, tc, e->ts_ns);
 		if (!s)
 			return;
-		s->first_sig = sig->sig;
-		s->out.stop_signal = sig->sig;
-		s->out.init_pid = sig->target.tgid;
-		s->out.has_sender = true;
-		s->out.sender.pid = sig->sender.tgid;
-		s->out.sender.ns_pid = sig->sender.ns_tgid;
-		s->out.sender.from_inside = !outside;
-		memcpy(s->out.sender.comm, sig->sender.comm, ST_COMM_LEN);
-		memcpy(s->out.sender.ancestry, sig->ancestry, sizeof(sig->ancestry));
-		s->out.partial = e->ts_ns < t->cfg.start_ns + PARTIAL_NS && sig->sig == SIGKILL;
+		set_first_signal(s, e, outside);
+		s->maybe_partial = e->ts_ns < t->cfg.start_ns + PARTIAL_NS;
 	}
 	add_entry(s, &en);
 	if (!is_init)
 		return;
+	if (!s->first_sig && s->exit_ns && outside && !kernel && starts_stop(sig->sig, 0) &&
+	    e->ts_ns <= s->exit_ns + SKEW_NS) {
+		/* the exit it caused was handled first: the signal started the stop */
+		set_first_signal(s, e, outside);
+		if (e->ts_ns < s->out.start_ns)
+			s->out.start_ns = e->ts_ns;
+		return;
+	}
 	if (sig->sig == s->out.stop_signal && sig->sig != SIGKILL && !s->stop_sig_seen) {
 		on_stop_signal(t, tc, e, now);
 		return;
@@ -727,7 +750,8 @@ static void on_deliver(struct timeline *t, struct tl_cont *tc, const struct st_e
 	}
 }
 
-static void on_process_exit(struct timeline *t, struct tl_cont *tc, const struct st_event *e, uint64_t now)
+static void on_process_exit(struct timeline *t, struct tl_cont *tc, const struct st_event *e,
+			    uint64_t now)
 {
 	const struct st_exit *x = &e->u.exit;
 	struct stop_state *s = tc->stop;
@@ -746,7 +770,7 @@ static void on_process_exit(struct timeline *t, struct tl_cont *tc, const struct
 		if (!s)
 			return;
 		s->out.init_pid = x->task.tgid;
-		s->out.partial = e->ts_ns < t->cfg.start_ns + PARTIAL_NS;
+		s->maybe_partial = e->ts_ns < t->cfg.start_ns + PARTIAL_NS;
 	}
 	add_entry(s, &en);
 	if (s->exit_ns)
@@ -762,7 +786,7 @@ static void on_process_exit(struct timeline *t, struct tl_cont *tc, const struct
 	resolve_kind(t, s, TL_ALERT_STOP_STILL_RUNNING, e->ts_ns);
 }
 
-static void on_released(struct tl_cont *tc, const struct st_event *e)
+static void on_released(struct timeline *t, struct tl_cont *tc, const struct st_event *e)
 {
 	struct stop_state *s = tc->stop;
 	struct tl_entry en;
@@ -777,7 +801,10 @@ static void on_released(struct tl_cont *tc, const struct st_event *e)
 		s->exit_ns = e->ts_ns;
 		s->out.exit_code = e->u.exit.exit_code;
 	}
-	/* the stuck alert is resolved when the timeline is written, with its duration */
+	for (int i = 0; i < s->npending; i++)
+		if (s->pending[i].kind == TL_ALERT_NS_TEARDOWN_STUCK)
+			s->pending[i].duration_ms = ms_between(s->exit_ns, s->released_ns);
+	resolve_kind(t, s, TL_ALERT_NS_TEARDOWN_STUCK, e->ts_ns);
 }
 
 static void on_rmdir(struct timeline *t, struct tl_cont *tc, const struct st_event *e)
@@ -885,7 +912,7 @@ void timeline_event(struct timeline *t, const struct st_event *e, const struct c
 		on_process_exit(t, tc, e, now_ns);
 		break;
 	case ST_EV_INIT_RELEASED:
-		on_released(tc, e);
+		on_released(t, tc, e);
 		break;
 	case ST_EV_CGROUP_RMDIR:
 		on_rmdir(t, tc, e);

@@ -34,6 +34,7 @@ static const char usage[] =
 	"  --teardown-timeout SECONDS  alert when namespace teardown takes longer (default 3)\n"
 	"  --storage-root PATH         also treat PATH as container storage (repeatable)\n"
 	"  --ringbuf-size MIB          kernel ring buffer size, a power of two (default 4)\n"
+	"  --stats-interval SECONDS    a monitor_stats record this often (default 60, 0: never)\n"
 	"  --verbose                   print libbpf's messages (the verifier's log on failure)\n"
 	"  --version                   print the version and exit\n"
 	"  -h, --help                  print this help and exit\n"
@@ -60,6 +61,7 @@ enum {
 	OPT_RINGBUF_SIZE,
 	OPT_VERBOSE,
 	OPT_VERSION,
+	OPT_STATS_INTERVAL,
 };
 
 static const struct option long_opts[] = {
@@ -72,6 +74,7 @@ static const struct option long_opts[] = {
 	{ "teardown-timeout", required_argument, NULL, OPT_TEARDOWN_TIMEOUT },
 	{ "storage-root", required_argument, NULL, OPT_STORAGE_ROOT },
 	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
+	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
 	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, 'h' },
@@ -105,6 +108,7 @@ int main(int argc, char **argv)
 		.stop_alert_after_s = 30,
 		.teardown_timeout_s = 3,
 		.ringbuf_bytes = 4u << 20,
+		.stats_interval_s = 60,
 	};
 	const char *format = NULL;
 	long v;
@@ -164,6 +168,13 @@ int main(int argc, char **argv)
 						 "MiB, not '%s'",
 						 optarg);
 			o.ringbuf_bytes = (size_t)v << 20;
+			break;
+		case OPT_STATS_INTERVAL:
+			v = parse_number(optarg, 0, 86400);
+			if (v < 0)
+				return bad_usage("--stats-interval takes 0 to 86400 seconds, not '%s'",
+						 optarg);
+			o.stats_interval_s = v;
 			break;
 		case OPT_VERBOSE:
 			o.verbose = true;

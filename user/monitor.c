@@ -43,6 +43,10 @@ struct monitor {
 	uint64_t lost_seen; /* kernel losses already told to the timeline */
 	uint64_t alerts;
 	uint64_t timelines;
+	uint64_t latency_max_ns;	/* kernel event to alert written */
+	uint64_t latency_sum_ns;
+	uint64_t latency_n;
+	uint64_t next_stats_ns;
 	char host[256];
 	char cg2_dir[4096];  /* cgroup2 mount, "" when none */
 	char mem_dir[4096];  /* v1 memory mount, "" when none */
@@ -257,8 +261,17 @@ static void sink_alert_common(struct monitor *m, const struct tl_alert *a, bool 
 		len = report_alert_json(&m->report, a, resolved, m->line, sizeof(m->line));
 	else
 		len = report_alert_text(&m->report, a, resolved, m->line, sizeof(m->line));
-	if (emit(m, m->line, len) == 0 && !resolved)
+	if (emit(m, m->line, len) == 0 && !resolved) {
 		m->alerts++;
+		if (a->event_ts_ns && m->report.now_ns > a->event_ts_ns) {
+			uint64_t lat = m->report.now_ns - a->event_ts_ns;
+
+			m->latency_sum_ns += lat;
+			m->latency_n++;
+			if (lat > m->latency_max_ns)
+				m->latency_max_ns = lat;
+		}
+	}
 }
 
 static void sink_alert(void *ctx, const struct tl_alert *a)
@@ -425,6 +438,45 @@ static void print_started(struct monitor *m)
 	}
 }
 
+/* Counters every few seconds: what a log pipeline graphs and alarms on. */
+static void print_stats(struct monitor *m)
+{
+	struct loader_counters k = {};
+	struct jsonw w;
+	int len;
+
+	loader_counters(m->loader, &k);
+	if (m->opts->format == OUT_JSON) {
+		jsonw_init(&w, m->line, sizeof(m->line));
+		record_begin(&w, &m->rc, "monitor_stats", now_boot_ns());
+		jsonw_uint(&w, "records", m->out.records + 1);
+		jsonw_uint(&w, "lost", k.lost);
+		jsonw_uint(&w, "kernel_records", k.emitted);
+		jsonw_uint(&w, "events_read", m->events_in);
+		jsonw_uint(&w, "sink_errors", m->out.write_errors);
+		jsonw_uint(&w, "containers", identity_table_count(m->ids));
+		jsonw_uint(&w, "open_stops", timeline_open_stops(m->tl));
+		jsonw_uint(&w, "alerts", m->alerts);
+		jsonw_uint(&w, "stop_timelines", m->timelines);
+		jsonw_obj_key(&w, "alert_latency_ms");
+		jsonw_uint(&w, "max", m->latency_max_ns / 1000000);
+		jsonw_uint(&w, "mean", m->latency_n ? m->latency_sum_ns / m->latency_n / 1000000 : 0);
+		jsonw_uint(&w, "count", m->latency_n);
+		jsonw_obj_close(&w);
+		jsonw_obj_close(&w);
+		emit(m, m->line, w.len);
+		return;
+	}
+	len = snprintf(m->line, sizeof(m->line),
+		       "stats: %llu records, %llu lost, %llu sink errors, %zu containers, %zu "
+		       "stops open, alert latency max %llu ms",
+		       (unsigned long long)m->out.records + 1, (unsigned long long)k.lost,
+		       (unsigned long long)m->out.write_errors, identity_table_count(m->ids),
+		       timeline_open_stops(m->tl),
+		       (unsigned long long)(m->latency_max_ns / 1000000));
+	emit(m, m->line, (size_t)len);
+}
+
 static void print_stopped(struct monitor *m, const char *reason)
 {
 	struct loader_counters k = {};
@@ -575,6 +627,11 @@ int monitor_run(const struct monitor_opts *opts)
 		forget_gone(m, now_boot_ns());
 		note_losses(m);
 		timeline_tick(m->tl, now_boot_ns());
+		if (opts->stats_interval_s && now_boot_ns() >= m->next_stats_ns) {
+			if (m->next_stats_ns)
+				print_stats(m);
+			m->next_stats_ns = now_boot_ns() + opts->stats_interval_s * 1000000000ULL;
+		}
 		if (reopen_requested) {
 			reopen_requested = 0;
 			err = output_reopen(&m->out);

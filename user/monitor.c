@@ -7,6 +7,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#include "culprits.h"
 #include "event.h"
 #include "identity.h"
 #include "jsonw.h"
@@ -43,7 +44,7 @@ struct monitor {
 	uint64_t lost_seen; /* kernel losses already told to the timeline */
 	uint64_t alerts;
 	uint64_t timelines;
-	uint64_t latency_max_ns;	/* kernel event to alert written */
+	uint64_t latency_max_ns; /* kernel event to alert written */
 	uint64_t latency_sum_ns;
 	uint64_t latency_n;
 	uint64_t next_stats_ns;
@@ -317,6 +318,14 @@ static const char *fact_restart_policy(void *ctx, const struct container *c)
 	return known ? known->restart_policy : c->restart_policy;
 }
 
+static int fact_ns_culprits(void *ctx, uint32_t pidns, uint32_t init_pid, struct culprit *out,
+			    int max)
+{
+	struct monitor *m = ctx;
+
+	return culprits_find("", pidns, init_pid, m->ids, out, max);
+}
+
 static void print_event(struct monitor *m, const struct st_event *e, const struct container *c,
 			const char *path, bool complete)
 {
@@ -460,7 +469,8 @@ static void print_stats(struct monitor *m)
 		jsonw_uint(&w, "stop_timelines", m->timelines);
 		jsonw_obj_key(&w, "alert_latency_ms");
 		jsonw_uint(&w, "max", m->latency_max_ns / 1000000);
-		jsonw_uint(&w, "mean", m->latency_n ? m->latency_sum_ns / m->latency_n / 1000000 : 0);
+		jsonw_uint(&w, "mean",
+			   m->latency_n ? m->latency_sum_ns / m->latency_n / 1000000 : 0);
 		jsonw_uint(&w, "count", m->latency_n);
 		jsonw_obj_close(&w);
 		jsonw_obj_close(&w);
@@ -549,6 +559,7 @@ int monitor_run(const struct monitor_opts *opts)
 	const struct tl_facts facts = {
 		.stop_signal = fact_stop_signal,
 		.restart_policy = fact_restart_policy,
+		.ns_culprits = fact_ns_culprits,
 	};
 	struct tl_config tlc;
 	const char *why = NULL;

@@ -30,6 +30,28 @@ static const char *take_field(const char *p, char *out, size_t cap, bool unescap
 	return p;
 }
 
+/* "MAJOR:MINOR", both decimal, nothing else. */
+static int parse_dev(const char *s, unsigned int *major, unsigned int *minor)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	v = strtoul(s, &end, 10);
+	if (*end != ':' || v > 0xfffff)
+		return -EINVAL;
+	*major = (unsigned int)v;
+	s = end + 1;
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	v = strtoul(s, &end, 10);
+	if (*end || v > 0xfffff)
+		return -EINVAL;
+	*minor = (unsigned int)v;
+	return 0;
+}
+
 int mountinfo_parse_line(const char *line, struct mount_entry *m)
 {
 	char tmp[64];
@@ -50,7 +72,7 @@ int mountinfo_parse_line(const char *line, struct mount_entry *m)
 	if (*end)
 		return -EINVAL;
 	p = take_field(p, tmp, sizeof(tmp), false);
-	if (!p || sscanf(tmp, "%u:%u", &m->major, &m->minor) != 2)
+	if (!p || parse_dev(tmp, &m->major, &m->minor))
 		return -EINVAL;
 	p = take_field(p, m->root, sizeof(m->root), true);
 	if (!p)

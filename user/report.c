@@ -36,8 +36,54 @@ static int64_t latency_ms(const struct report_ctx *r, uint64_t event_ts)
 	return (int64_t)((r->now_ns - event_ts) / NSEC_PER_MSEC);
 }
 
+/* "culprits": the processes that kept a pid namespace alive. */
+static void json_culprits(struct jsonw *w, const struct culprit *cs, int n, bool stacks)
+{
+	char fix[256];
+
+	jsonw_arr_key(w, "culprits");
+	for (int i = 0; i < n; i++) {
+		const struct culprit *c = &cs[i];
+		char state[2] = {c->state ? c->state : '?', 0};
+
+		jsonw_obj_key(w, NULL);
+		jsonw_uint(w, "pid", c->pid);
+		jsonw_uint(w, "ns_pid", c->ns_pid);
+		jsonw_str(w, "comm", c->comm);
+		jsonw_str(w, "state", state);
+		jsonw_str(w, "wchan", c->wchan);
+		if (stacks && c->stack[0])
+			jsonw_str(w, "stack", c->stack);
+		if (c->in_container)
+			record_container(w, &c->container, 0);
+		jsonw_bool(w, "frozen", c->frozen);
+		if (c->frozen_how[0])
+			jsonw_str(w, "frozen_how", c->frozen_how);
+		culprit_fix(c, fix, sizeof(fix));
+		jsonw_str(w, "fix", fix);
+		jsonw_obj_close(w);
+	}
+	jsonw_arr_close(w);
+}
+
+static size_t alert_json(const struct report_ctx *r, const struct tl_alert *a, bool resolved,
+			 char *buf, size_t cap, int nculprits, bool stacks);
+
 size_t report_alert_json(const struct report_ctx *r, const struct tl_alert *a, bool resolved,
 			 char *buf, size_t cap)
+{
+	size_t len = alert_json(r, a, resolved, buf, cap, a->nculprits, true);
+
+	/* never over one line's limit: drop stacks, then culprits */
+	if (!len)
+		len = alert_json(r, a, resolved, buf, cap, a->nculprits, false);
+	for (int n = a->nculprits / 2; !len; n /= 2)
+		len = alert_json(r, a, resolved, buf, cap, n, false);
+	return len;
+}
+
+static size_t alert_json(const struct report_ctx *r, const struct tl_alert *a, bool resolved,
+			 char *buf, size_t cap, int nculprits, bool stacks)
 {
 	char id[48];
 	struct jsonw w;
@@ -72,8 +118,12 @@ size_t report_alert_json(const struct report_ctx *r, const struct tl_alert *a, b
 		if (lat >= 0)
 			jsonw_int(&w, "latency_ms", lat);
 	}
+	if (a->culprits && a->nculprits)
+		json_culprits(&w, a->culprits, nculprits, stacks);
+	if (a->culprits && nculprits < a->nculprits)
+		jsonw_int(&w, "culprits_left_out", a->nculprits - nculprits);
 	jsonw_obj_close(&w);
-	return w.len;
+	return w.overflow ? 0 : w.len;
 }
 
 size_t report_alert_text(const struct report_ctx *r, const struct tl_alert *a, bool resolved,
@@ -96,6 +146,18 @@ size_t report_alert_text(const struct report_ctx *r, const struct tl_alert *a, b
 		n = snprintf(buf, cap, "%s %sALERT %s%s %s: %s\n%*s fix: %s (alert %s)", clock,
 			     color ? RED : "", tl_alert_kind_name(a->kind), color ? RESET : "",
 			     label, msg, (int)strlen(clock), "", act, id);
+		for (int i = 0; a->culprits && i < a->nculprits && n > 0 && (size_t)n < cap; i++) {
+			const struct culprit *c = &a->culprits[i];
+			char comm[4 * 65], wchan[4 * 64];
+
+			text_escape(comm, sizeof(comm), c->comm, strlen(c->comm));
+			text_escape(wchan, sizeof(wchan), c->wchan, strlen(c->wchan));
+			n += snprintf(buf + n, cap - n,
+				      "\n%*s still in the namespace: %s[%u/%u] state %c%s%s%s",
+				      (int)strlen(clock), "", comm, c->pid, c->ns_pid,
+				      c->state ? c->state : '?', wchan[0] ? " in " : "", wchan,
+				      c->frozen ? ", cgroup frozen" : "");
+		}
 	}
 	if (n < 0)
 		n = 0;
@@ -231,6 +293,8 @@ static size_t stop_json(const struct report_ctx *r, const struct tl_stop *s, cha
 		jsonw_int(&w, "teardown_ms", s->teardown_ms);
 	else
 		jsonw_null(&w, "teardown_ms");
+	if (s->nculprits && s->culprits)
+		json_culprits(&w, s->culprits, keep ? 1 : s->nculprits, false);
 	jsonw_bool(&w, "partial", s->partial);
 	jsonw_uint(&w, "lost", s->lost);
 	if (s->lost) {
@@ -347,14 +411,15 @@ static size_t append(char *buf, size_t cap, size_t len, const char *fmt, const c
 size_t report_stop_text(const struct report_ctx *r, const struct tl_stop *s, char *buf, size_t cap)
 {
 	bool color = r->rc->color, bad = s->verdict < TL_GRACEFUL;
-	char clock[32], label[96], line[512], reason[1024], sb[24];
+	char clock[32], label[96], line[512], reason[1024], sb[24], id[64];
 	size_t len = 0;
 	uint32_t shown = 0;
 
 	record_clock(r->rc, s->start_ns, clock, sizeof(clock));
 	record_container_label(&s->container, 0, label, sizeof(label));
-	snprintf(line, sizeof(line), "%s %sstop of %s%s (%s %.12s)%s%s", clock, color ? BOLD : "",
-		 label, color ? RESET : "", runtime_name(s->container.runtime), s->container.id,
+	text_escape(id, sizeof(id), s->container.id, strnlen(s->container.id, 12));
+	snprintf(line, sizeof(line), "%s %sstop of %s%s (%s %s)%s%s", clock, color ? BOLD : "",
+		 label, color ? RESET : "", runtime_name(s->container.runtime), id,
 		 s->partial ? " [partial: the monitor may have missed its start]" : "",
 		 s->lost ? " [incomplete: records lost]" : "");
 	len = append(buf, cap, len, "%s", line);

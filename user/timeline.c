@@ -46,6 +46,8 @@ struct stop_state {
 	uint64_t exit_ns;
 	uint64_t released_ns;
 	bool still_alerted;
+	struct culprit *culprits; /* found while teardown hung */
+	int nculprits;
 	bool maybe_partial; /* opened by a kill or an exit just after the monitor started */
 	bool stuck;	    /* finding: teardown outlasted the timeout */
 	uint64_t next_stuck_ns;
@@ -67,6 +69,7 @@ struct tl_cont {
 	uint64_t last_end_ns;	 /* when its last stop ended, 0 for none */
 	uint32_t last_init_pid;	 /* the init of that stop */
 	bool restart_alerted;
+	bool seen_start;		/* its cgroup or init appeared while the monitor ran */
 	uint64_t oom_init_ns; /* its init was chosen by the OOM killer */
 	uint64_t last_seen_ns;
 	uint32_t npre;
@@ -162,6 +165,8 @@ void timeline_free(struct timeline *t)
 		while (c) {
 			struct tl_cont *next = c->next;
 
+			if (c->stop)
+				free(c->stop->culprits);
 			free(c->stop);
 			free(c);
 			c = next;
@@ -551,6 +556,8 @@ static void end_stop(struct timeline *t, struct tl_cont *tc, uint64_t end_ns, bo
 	o->container = tc->c;
 	o->end_ns = end_ns;
 	o->exited = s->exit_ns != 0;
+	o->culprits = s->culprits;
+	o->nculprits = s->nculprits;
 	if (s->exit_ns && s->released_ns)
 		o->teardown_ms = ms_between(s->exit_ns, s->released_ns);
 	if (partial)
@@ -566,6 +573,7 @@ static void end_stop(struct timeline *t, struct tl_cont *tc, uint64_t end_ns, bo
 	tc->last_end_ns = end_ns;
 	tc->last_init_pid = o->init_pid;
 	tc->stop = NULL;
+	free(s->culprits);
 	free(s);
 	t->open--;
 }
@@ -692,14 +700,16 @@ static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_ev
 		int configured = configured_stop_signal(t, tc);
 
 		if (!is_init || !outside || kernel || !starts_stop(sig->sig, configured)) {
-			add_pre(tc, &en);
+			/* signals from outside go on the next stop's timeline */
+			if (outside)
+				add_pre(tc, &en);
 			return;
 		}
 		s = open_stop(t, tc, e->ts_ns);
 		if (!s)
 			return;
 		set_first_signal(s, e, outside);
-		s->maybe_partial = e->ts_ns < t->cfg.start_ns + PARTIAL_NS;
+		s->maybe_partial = !tc->seen_start && e->ts_ns < t->cfg.start_ns + PARTIAL_NS;
 	}
 	add_entry(s, &en);
 	if (!is_init)
@@ -732,11 +742,9 @@ static void on_deliver(struct timeline *t, struct tl_cont *tc, const struct st_e
 
 	if (d->sig == SIGCHLD)
 		return;
-	make_entry(&en, e);
-	if (!s) {
-		add_pre(tc, &en);
+	if (!s)
 		return;
-	}
+	make_entry(&en, e);
 	add_entry(s, &en);
 	if (!(d->task.flags & ST_TASK_NS_INIT) || d->sig != s->out.stop_signal)
 		return;
@@ -770,13 +778,14 @@ static void on_process_exit(struct timeline *t, struct tl_cont *tc, const struct
 		if (!s)
 			return;
 		s->out.init_pid = x->task.tgid;
-		s->maybe_partial = e->ts_ns < t->cfg.start_ns + PARTIAL_NS;
+		s->maybe_partial = !tc->seen_start && e->ts_ns < t->cfg.start_ns + PARTIAL_NS;
 	}
 	add_entry(s, &en);
 	if (s->exit_ns)
 		return;
 	s->exit_ns = e->ts_ns;
 	s->out.exit_code = x->exit_code;
+	s->out.pidns = x->task.pidns;
 	if (tc->oom_init_ns && tc->oom_init_ns + 10 * NSEC_PER_SEC >= e->ts_ns)
 		s->oom = true;
 	if (s->blocked_pending && !s->sigkill_ns)
@@ -839,10 +848,13 @@ static void maybe_restarted(struct timeline *t, struct tl_cont *tc, const struct
 	alert_init(&a, TL_ALERT_RESTARTED_AFTER_STOP, e->ts_ns);
 	a.one_shot = true;
 	a.duration_ms = ms_between(tc->last_end_ns, e->ts_ns);
-	a.pid = tc->last_init_pid;
+	a.pid = e->u.exec.task.tgid;
+	a.ns_pid = 1;
+	memcpy(a.comm, e->u.exec.task.comm, ST_COMM_LEN);
 	snprintf(a.message, sizeof(a.message),
-		 "the container came back %lld ms after it stopped: its restart policy is '%s'",
-		 (long long)a.duration_ms, policy);
+		 "the container came back %lld ms after it stopped (PID 1 was pid %u, now %u): its "
+		 "restart policy is '%s'",
+		 (long long)a.duration_ms, tc->last_init_pid, a.pid, policy);
 	snprintf(a.action, sizeof(a.action),
 		 "to keep it stopped, use docker stop (not kill) or docker update --restart=no "
 		 "first");
@@ -918,11 +930,15 @@ void timeline_event(struct timeline *t, const struct st_event *e, const struct c
 		on_rmdir(t, tc, e);
 		break;
 	case ST_EV_CGROUP_MKDIR:
-		maybe_restarted(t, tc, e, now_ns);
+		tc->seen_start = true;
+		/* the container is back: a stop still waiting for its end is over */
+		if (tc->stop && tc->stop->exit_ns)
+			end_stop(t, tc, e->ts_ns, false);
 		break;
 	case ST_EV_PROCESS_EXEC:
 		if (e->u.exec.task.flags & ST_TASK_NS_INIT) {
 			tc->init_pid = e->u.exec.task.tgid;
+			tc->seen_start = true;
 			if (!tc->stop || tc->stop->exit_ns)
 				maybe_restarted(t, tc, e, now_ns);
 		}
@@ -938,6 +954,54 @@ void timeline_event(struct timeline *t, const struct st_event *e, const struct c
 		}
 		break;
 	}
+}
+
+/* Ask the system who is still in the init's pid namespace. */
+static void find_culprits(struct timeline *t, struct stop_state *s)
+{
+	int n;
+
+	if (!t->facts.ns_culprits || !s->out.pidns)
+		return;
+	if (!s->culprits) {
+		s->culprits = calloc(CULPRITS_MAX, sizeof(*s->culprits));
+		if (!s->culprits)
+			return;
+	}
+	n = t->facts.ns_culprits(t->ctx, s->out.pidns, s->out.init_pid, s->culprits, CULPRITS_MAX);
+	if (n >= 0)
+		s->nculprits = n < CULPRITS_MAX ? n : CULPRITS_MAX;
+}
+
+static void describe_stuck(const struct stop_state *s, struct tl_alert *a)
+{
+	size_t n;
+
+	n = (size_t)snprintf(a->message, sizeof(a->message),
+			     "PID 1 exited %lld ms ago but its pid namespace is not torn down: "
+			     "processes in it cannot die",
+			     (long long)a->duration_ms);
+	for (int i = 0; i < s->nculprits && n < sizeof(a->message); i++) {
+		const struct culprit *c = &s->culprits[i];
+
+		n += (size_t)snprintf(
+			a->message + n, sizeof(a->message) - n, "%s %s (pid %u, state %c%s%s%s)",
+			i ? ";" : ":", c->comm, c->pid, c->state ? c->state : '?',
+			c->in_container ? ", container " : "",
+			c->in_container
+				? (c->container.name[0] ? c->container.name : c->container.id)
+				: "",
+			c->frozen ? ", cgroup frozen" : "");
+	}
+	if (s->nculprits)
+		culprit_fix(&s->culprits[0], a->action, sizeof(a->action));
+	else
+		snprintf(
+			a->action, sizeof(a->action),
+			"unpause any container sharing its pid namespace (docker unpause), or find "
+			"the task in D state");
+	a->culprits = s->culprits;
+	a->nculprits = s->nculprits;
 }
 
 static void tick_stop(struct timeline *t, struct tl_cont *tc, uint64_t now)
@@ -980,28 +1044,28 @@ static void tick_stop(struct timeline *t, struct tl_cont *tc, uint64_t now)
 		a.pid = s->out.init_pid;
 		a.ns_pid = 1;
 		a.duration_ms = ms_between(s->exit_ns, now);
-		snprintf(a.message, sizeof(a.message),
-			 "PID 1 exited %lld ms ago but its pid namespace is not torn down: "
-			 "processes in it cannot die",
-			 (long long)a.duration_ms);
-		snprintf(
-			a.action, sizeof(a.action),
-			"unpause any container sharing its pid namespace (docker unpause), or find "
-			"the task in D state");
+		find_culprits(t, s);
+		describe_stuck(s, &a);
 		if (first) {
 			stop_alert(t, tc, &a, now);
 		} else {
 			/* the same condition, still going: resend it with its duration */
 			for (int i = 0; i < s->npending; i++) {
-				if (s->pending[i].kind != TL_ALERT_NS_TEARDOWN_STUCK)
+				struct tl_alert *p = &s->pending[i];
+
+				if (p->kind != TL_ALERT_NS_TEARDOWN_STUCK)
 					continue;
-				s->pending[i].ts_ns = now;
-				s->pending[i].duration_ms = a.duration_ms;
-				snprintf(s->pending[i].message, sizeof(s->pending[i].message), "%s",
-					 a.message);
-				t->sink.alert(t->ctx, &s->pending[i]);
+				p->ts_ns = now;
+				p->duration_ms = a.duration_ms;
+				memcpy(p->message, a.message, sizeof(p->message));
+				memcpy(p->action, a.action, sizeof(p->action));
+				p->culprits = a.culprits;
+				p->nculprits = a.nculprits;
+				t->sink.alert(t->ctx, p);
 			}
 		}
+		for (int i = 0; i < s->npending; i++)
+			s->pending[i].culprits = NULL; /* valid only during the call */
 		s->stuck_interval_ns *= 2;
 		if (s->stuck_interval_ns > STUCK_MAX_INTERVAL_NS)
 			s->stuck_interval_ns = STUCK_MAX_INTERVAL_NS;

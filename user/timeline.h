@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
+#include "culprits.h"
 #include "identity.h"
 #include "stoptrace_event.h"
 
@@ -91,9 +92,12 @@ struct tl_stop {
 	bool exited;	    /* the init's exit was seen */
 	uint32_t exit_code; /* raw: (status << 8) | termsig */
 	uint32_t init_pid;
-	int64_t teardown_ms; /* init exit to release; -1 when not seen */
-	bool partial;	     /* the monitor may have missed its beginning */
-	uint64_t lost;	     /* kernel records lost while it was open */
+	int64_t teardown_ms;		/* init exit to release; -1 when not seen */
+	uint32_t pidns;			/* the init's pid namespace inode */
+	const struct culprit *culprits; /* what kept the namespace alive, when it hung */
+	int nculprits;
+	bool partial;  /* the monitor may have missed its beginning */
+	uint64_t lost; /* kernel records lost while it was open */
 	uint32_t nentries;
 	uint32_t dropped; /* entries left out of the middle */
 	struct tl_entry entries[TL_MAX_ENTRIES];
@@ -111,9 +115,11 @@ struct tl_alert {
 	uint32_t pid;	   /* the process concerned, 0 for none */
 	uint32_t ns_pid;
 	char comm[ST_COMM_LEN];
-	int64_t duration_ms; /* how long the condition has lasted, -1 n/a */
-	uint32_t repeats;    /* alerts of this kind for this container held back */
-	bool one_shot;	     /* no alert_resolved will follow */
+	int64_t duration_ms;		/* how long the condition has lasted, -1 n/a */
+	uint32_t repeats;		/* alerts of this kind for this container held back */
+	bool one_shot;			/* no alert_resolved will follow */
+	const struct culprit *culprits; /* ns_teardown_stuck: valid during the sink call */
+	int nculprits;
 };
 
 /* Where records go. Each pointer is valid only during the call. */
@@ -129,6 +135,12 @@ struct tl_facts {
 	int (*stop_signal)(void *ctx, const struct container *c);
 	/* Its restart policy ("no", "always", "on-failure", ...), or NULL. */
 	const char *(*restart_policy)(void *ctx, const struct container *c);
+	/*
+	 * The processes still in pid namespace pidns, but init_pid (see
+	 * culprits_find). Returns how many it found, or -errno.
+	 */
+	int (*ns_culprits)(void *ctx, uint32_t pidns, uint32_t init_pid, struct culprit *out,
+			   int max);
 };
 
 struct tl_config {

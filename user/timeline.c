@@ -45,6 +45,7 @@ struct stop_state {
 	char sigkill_comm[ST_COMM_LEN];
 	uint64_t exit_ns;
 	uint64_t released_ns;
+	uint64_t rmdir_ns;		/* cgroup removed while the release was awaited */
 	bool still_alerted;
 	struct culprit *culprits; /* found while teardown hung */
 	int nculprits;
@@ -814,6 +815,8 @@ static void on_released(struct timeline *t, struct tl_cont *tc, const struct st_
 		if (s->pending[i].kind == TL_ALERT_NS_TEARDOWN_STUCK)
 			s->pending[i].duration_ms = ms_between(s->exit_ns, s->released_ns);
 	resolve_kind(t, s, TL_ALERT_NS_TEARDOWN_STUCK, e->ts_ns);
+	if (s->rmdir_ns)
+		end_stop(t, tc, e->ts_ns, false);
 }
 
 static void on_rmdir(struct timeline *t, struct tl_cont *tc, const struct st_event *e)
@@ -825,6 +828,16 @@ static void on_rmdir(struct timeline *t, struct tl_cont *tc, const struct st_eve
 		return;
 	make_entry(&en, e);
 	add_entry(s, &en);
+	/*
+	 * The cgroup empties before the init's namespace is torn down (cgroup_exit
+	 * runs before exit_notify): wait a little for the release, so the teardown
+	 * time is known.
+	 */
+	if (s->exit_ns && !s->released_ns) {
+		if (!s->rmdir_ns)
+			s->rmdir_ns = e->ts_ns;
+		return;
+	}
 	end_stop(t, tc, e->ts_ns, false);
 }
 
@@ -1071,7 +1084,8 @@ static void tick_stop(struct timeline *t, struct tl_cont *tc, uint64_t now)
 			s->stuck_interval_ns = STUCK_MAX_INTERVAL_NS;
 		s->next_stuck_ns = now + s->stuck_interval_ns;
 	}
-	if (s->released_ns && now >= s->released_ns + t->cfg.settle_ns) {
+	if ((s->released_ns && now >= s->released_ns + t->cfg.settle_ns) ||
+	    (s->rmdir_ns && !s->stuck && now >= s->rmdir_ns + t->cfg.settle_ns)) {
 		end_stop(t, tc, now, false);
 		return;
 	}

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "diagnose.h"
 #include "monitor.h"
 
 #define EXIT_USAGE 2
@@ -18,6 +19,10 @@
 static const char usage[] =
 	"USAGE\n"
 	"  stoptrace [OPTIONS]                 monitor every container on this host\n"
+	"  stoptrace diagnose CONTAINER [--format text|json]\n"
+	"                                      look at a container now: will its stop or\n"
+	"                                      removal go wrong? (exit 0 no, 3 yes, 4 no such\n"
+	"                                      container)\n"
 	"\n"
 	"Watches containers stop and go away, from inside the kernel: signals sent and\n"
 	"what became of them, exits, namespace teardown, cgroup and rootfs removal.\n"
@@ -45,7 +50,9 @@ static const char usage[] =
 	"  sudo stoptrace --events --container web-1       every kernel event of one container\n"
 	"\n"
 	"EXIT STATUS\n"
-	"  0 stopped by SIGINT or SIGTERM, 1 error, 2 bad usage\n"
+	"  monitor: 0 stopped by SIGINT or SIGTERM, 1 error, 2 bad usage\n"
+	"  diagnose: 0 nothing wrong, 3 a problem predicted or found, 4 no such container,\n"
+	"  2 bad usage, 1 any other error\n"
 	"\n"
 	"Records and fields are described in docs/ and in stoptrace(8).\n";
 
@@ -114,6 +121,8 @@ int main(int argc, char **argv)
 	long v;
 	int c;
 
+	if (argc > 1 && !strcmp(argv[1], "diagnose"))
+		return diagnose_main(argc - 1, argv + 1);
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_FORMAT:

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "readfile.h"
 #include "culprits.h"
 #include "diagnose.h"
 #include "identity.h"
@@ -144,59 +145,6 @@ struct diag {
 };
 
 /* ---- small readers ---- */
-
-/* A regular file of at most max bytes, whole and NUL-terminated. */
-static int read_file(const char *path, size_t max, char **out, size_t *len)
-{
-	size_t n = 0, cap = 4096;
-	char *buf, *tmp;
-	ssize_t r;
-	int fd, err = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		if (n + 1 == cap) {
-			if (cap >= max) {
-				err = -EFBIG;
-				break;
-			}
-			tmp = realloc(buf, cap * 2);
-			if (!tmp) {
-				err = -ENOMEM;
-				break;
-			}
-			buf = tmp;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = -errno;
-			break;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (err) {
-		free(buf);
-		return err;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	if (len)
-		*len = n;
-	return 0;
-}
 
 /* The inode of a namespace link <root>/proc/<pid>/ns/<kind>, "mnt:[4026531840]". */
 static int ns_inode(const char *root, const char *pid, const char *kind, uint64_t *inode)
@@ -408,7 +356,7 @@ static void docker_state(struct diag *d)
 	if (snprintf(path, sizeof(path), "%s/var/lib/docker/containers/%s/config.v2.json", d->root,
 		     d->c.id) >= (int)sizeof(path))
 		return;
-	if (read_file(path, META_MAX, &buf, &len))
+	if (read_file_max(path, META_MAX, &buf, &len))
 		return;
 	if (!jsonr_init(&doc, buf, len)) {
 		d->meta_paused = json_true(&doc, "State", "Paused");
@@ -427,7 +375,7 @@ static int read_id_file(const char *path, char *id, size_t cap)
 	size_t len, n;
 	int err;
 
-	err = read_file(path, 4096, &buf, &len);
+	err = read_file_max(path, 4096, &buf, &len);
 	if (err)
 		return err;
 	n = strcspn(buf, " \t\r\n");
@@ -457,7 +405,7 @@ static int podman_layer(const struct diag *d, char *layer, size_t cap)
 		     "%s/var/lib/containers/storage/overlay-containers/containers.json",
 		     d->root) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	err = read_file(path, META_MAX, &buf, &len);
+	err = read_file_max(path, META_MAX, &buf, &len);
 	if (err)
 		return err;
 	err = -ENOENT;

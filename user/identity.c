@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "readfile.h"
 #include "identity.h"
 #include "jsonr.h"
 #include "names.h"
@@ -267,58 +268,6 @@ static int root_path(char *buf, size_t size, const char *root, const char *fmt, 
 	return 0;
 }
 
-/* A regular file of at most max bytes, read whole and NUL-terminated. */
-static int read_capped(const char *path, size_t max, char **out, size_t *out_len)
-{
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	ssize_t r;
-	int fd, err = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		err = -errno;
-		goto cleanup;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		err = -EINVAL;
-		goto cleanup;
-	}
-	if (st.st_size < 0 || (uint64_t)st.st_size > max) {
-		err = -EFBIG;
-		goto cleanup;
-	}
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	/* The file may shrink or grow meanwhile: read no more than was sized. */
-	while (len < (size_t)st.st_size) {
-		r = read(fd, buf + len, (size_t)st.st_size - len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			err = -errno;
-			goto cleanup;
-		}
-		if (r == 0)
-			break;
-		len += r;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*out_len = len;
-	buf = NULL;
-cleanup:
-	free(buf);
-	close(fd);
-	return err;
-}
-
 /* A stop signal as docker ("SIGQUIT", "3") or an OCI annotation writes it; 0 if unknown. */
 static int signal_of(const struct jsonr_val *v)
 {
@@ -365,28 +314,45 @@ static bool take_string(const struct jsonr_val *v, char *dst, size_t size, bool 
 	return true;
 }
 
+/*
+ * Open one of docker's per-container JSON files (config.v2.json,
+ * hostconfig.json): *buf holds the text doc points into; free it after use.
+ */
+static int docker_doc(const char *root, const char *id, const char *file, char **buf,
+		      struct jsonr_val *doc)
+{
+	char path[PATH_MAX];
+	size_t len;
+	int err;
+
+	*buf = NULL;
+	if (!is_hex_id(id, strlen(id)))
+		return -ENOENT;
+	err = root_path(path, sizeof(path), root, "var/lib/docker/containers/%s/%s", id, file);
+	if (err)
+		return err;
+	err = read_file_max(path, META_MAX, buf, &len);
+	if (err)
+		return err;
+	err = jsonr_init(doc, *buf, len);
+	if (err) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return err;
+}
+
 /* docker's config.v2.json: "Name" ("/web-1") and "Config"."StopSignal". */
 static int docker_meta(const char *root, const char *id, char *name, size_t name_size,
 		       int *stop_signal)
 {
-	char path[PATH_MAX];
 	struct jsonr_val doc, v;
-	char *buf = NULL;
-	size_t len;
+	char *buf;
 	int err, sig;
 
-	if (!is_hex_id(id, strlen(id)))
-		return -ENOENT;
-	err = root_path(path, sizeof(path), root, "var/lib/docker/containers/%s/config.v2.json",
-			id);
+	err = docker_doc(root, id, "config.v2.json", &buf, &doc);
 	if (err)
 		return err;
-	err = read_capped(path, META_MAX, &buf, &len);
-	if (err)
-		return err;
-	err = jsonr_init(&doc, buf, len);
-	if (err)
-		goto cleanup;
 	if (name && jsonr_get(&doc, "Name", &v) == 0)
 		take_string(&v, name, name_size, true);
 	if (stop_signal && jsonr_get_path(&doc, &v, "Config", "StopSignal", NULL) == 0) {
@@ -394,35 +360,25 @@ static int docker_meta(const char *root, const char *id, char *name, size_t name
 		if (sig > 0)
 			*stop_signal = sig;
 	}
-cleanup:
 	free(buf);
-	return err;
+	return 0;
 }
 
-/* docker's hostconfig.json: "RestartPolicy"."Name". */
+/* docker's hostconfig.json: "RestartPolicy"."Name" ("" means "no"). */
 static int docker_restart_policy(const char *root, const char *id, char *policy, size_t size)
 {
-	char path[PATH_MAX];
 	struct jsonr_val doc, v;
-	char *buf = NULL;
-	size_t len;
+	char *buf;
 	int err;
 
-	if (!is_hex_id(id, strlen(id)))
-		return -ENOENT;
-	err = root_path(path, sizeof(path), root, "var/lib/docker/containers/%s/hostconfig.json",
-			id);
+	err = docker_doc(root, id, "hostconfig.json", &buf, &doc);
 	if (err)
 		return err;
-	err = read_capped(path, META_MAX, &buf, &len);
-	if (err)
-		return err;
-	err = jsonr_init(&doc, buf, len);
-	if (!err && jsonr_get_path(&doc, &v, "RestartPolicy", "Name", NULL) == 0 &&
+	if (jsonr_get_path(&doc, &v, "RestartPolicy", "Name", NULL) == 0 &&
 	    !take_string(&v, policy, size, false))
 		snprintf(policy, size, "no");
 	free(buf);
-	return err;
+	return 0;
 }
 
 /*
@@ -445,7 +401,7 @@ static int podman_each(const char *root,
 			"var/lib/containers/storage/overlay-containers/containers.json");
 	if (err)
 		return err;
-	err = read_capped(path, STORE_MAX, &buf, &len);
+	err = read_file_max(path, STORE_MAX, &buf, &len);
 	if (err)
 		return err;
 	err = jsonr_init(&doc, buf, len);
@@ -501,7 +457,7 @@ static int podman_stop_signal(const char *root, struct container *c)
 			c->id);
 	if (err)
 		return err;
-	err = read_capped(path, META_MAX, &buf, &len);
+	err = read_file_max(path, META_MAX, &buf, &len);
 	if (err)
 		return err;
 	err = jsonr_init(&doc, buf, len);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "readfile.h"
 #include "procfs.h"
 
 /* Largest /proc/<pid>/cgroup accepted (13 hierarchies of PATH_MAX paths fit). */
@@ -69,58 +70,6 @@ static int read_small(const char *path, char *buf, size_t cap, size_t *len, bool
 	close(fd);
 	if (len)
 		*len = n;
-	return 0;
-}
-
-/* Read a whole file into a malloc'd, NUL-terminated buffer of at most max bytes. */
-static int read_all(const char *path, size_t max, char **out, size_t *len)
-{
-	size_t n = 0, cap = 4096;
-	char *buf, *tmp;
-	ssize_t r;
-	int fd, err = 0;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	buf = malloc(cap);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	for (;;) {
-		if (n + 1 == cap) {
-			if (cap >= max) {
-				err = -EFBIG;
-				break;
-			}
-			tmp = realloc(buf, cap * 2);
-			if (!tmp) {
-				err = -ENOMEM;
-				break;
-			}
-			buf = tmp;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - 1 - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			break;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	if (err) {
-		free(buf);
-		return err;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	*len = n;
 	return 0;
 }
 
@@ -454,7 +403,7 @@ int procfs_read_cgroup(const char *root, int pid, procfs_cgroup_fn fn, void *ctx
 	err = pid_path(path, sizeof(path), root, pid, "cgroup");
 	if (err)
 		return err;
-	err = read_all(path, CGROUP_FILE_MAX, &buf, &len);
+	err = read_file_max(path, CGROUP_FILE_MAX, &buf, &len);
 	if (err)
 		return err;
 	p = buf;

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Reading whole files that tenants or the kernel control, with a size cap. */
+#ifndef STOPTRACE_READFILE_H
+#define STOPTRACE_READFILE_H
+
+#include <stddef.h>
+
+/*
+ * Read the regular file at path into a malloc'd, NUL-terminated buffer.
+ * Files of unknown size (/proc) are read until EOF. Never blocks on a FIFO
+ * or a device: anything but a regular file is -EINVAL. More than max bytes
+ * is -EFBIG. Returns 0 or -errno; on success *out is the caller's to free.
+ */
+int read_file_max(const char *path, size_t max, char **out, size_t *len);
+
+#endif /* STOPTRACE_READFILE_H */

@@ -28,6 +28,7 @@
 #include "names.h"
 #include "procfs.h"
 #include "records.h"
+#include "storage.h"
 
 #define EXIT_OK	      0
 #define EXIT_ERROR    1
@@ -368,93 +369,33 @@ static void docker_state(struct diag *d)
 	free(buf);
 }
 
-/* A one-line file holding an id, like layerdb's mount-id. */
-static int read_id_file(const char *path, char *id, size_t cap)
-{
-	char *buf = NULL;
-	size_t len, n;
-	int err;
-
-	err = read_file_max(path, 4096, &buf, &len);
-	if (err)
-		return err;
-	n = strcspn(buf, " \t\r\n");
-	err = -EINVAL;
-	if (n && n < cap) {
-		memcpy(id, buf, n);
-		id[n] = '\0';
-		/* it names a directory: never a path out of the storage */
-		if (!strchr(id, '/') && strcmp(id, ".") && strcmp(id, ".."))
-			err = 0;
-	}
-	free(buf);
-	return err;
-}
-
-/* podman's containers.json: the "layer" of the entry whose "id" is ours. */
-static int podman_layer(const struct diag *d, char *layer, size_t cap)
-{
-	char path[PATH_MAX];
-	struct jsonr_val doc, elem, v;
-	struct jsonr_iter it;
-	char *buf = NULL;
-	size_t len;
-	int err;
-
-	if (snprintf(path, sizeof(path),
-		     "%s/var/lib/containers/storage/overlay-containers/containers.json",
-		     d->root) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	err = read_file_max(path, META_MAX, &buf, &len);
-	if (err)
-		return err;
-	err = -ENOENT;
-	if (!jsonr_init(&doc, buf, len)) {
-		jsonr_iter_init(&it, &doc);
-		while (jsonr_next(&it, &elem) > 0) {
-			if (jsonr_get(&elem, "id", &v) || !jsonr_string_eq(&v, d->c.id))
-				continue;
-			if (!jsonr_get(&elem, "layer", &v) && !jsonr_string(&v, layer, cap) &&
-			    layer[0] && !strchr(layer, '/') && strcmp(layer, ".") &&
-			    strcmp(layer, ".."))
-				err = 0;
-			break;
-		}
-	}
-	free(buf);
-	return err;
-}
-
-/* The storage directories of the container, as paths in the host's view. */
+/*
+ * The storage directories of the container, as paths in the host's view:
+ * its writable layer and the runtime's directory for it. Only docker's and
+ * podman's are checked.
+ */
 static void storage_dirs(struct diag *d)
 {
-	char path[PATH_MAX], id[256];
-
-	if (d->c.runtime == RUNTIME_DOCKER) {
-		if (snprintf(path, sizeof(path),
-			     "%s/var/lib/docker/image/overlay2/layerdb/mounts/%s/mount-id", d->root,
-			     d->c.id) >= (int)sizeof(path) ||
-		    read_id_file(path, id, sizeof(id))) {
+	if (d->c.runtime != RUNTIME_DOCKER && d->c.runtime != RUNTIME_PODMAN) {
+		snprintf(d->removal_note, sizeof(d->removal_note),
+			 "storage of %s containers is not checked", runtime_name(d->c.runtime));
+		return;
+	}
+	if (storage_layer(d->root, &d->c, d->storage, sizeof(d->storage))) {
+		d->storage[0] = '\0';
+		if (d->c.runtime == RUNTIME_DOCKER)
 			snprintf(
 				d->removal_note, sizeof(d->removal_note),
 				"no overlay2 mount-id for it in /var/lib/docker/image/overlay2/layerdb: not checked");
-			return;
-		}
-		snprintf(d->storage, sizeof(d->storage), "/var/lib/docker/overlay2/%s", id);
-		snprintf(d->ctr_dir, sizeof(d->ctr_dir), "/var/lib/docker/containers/%s", d->c.id);
-	} else if (d->c.runtime == RUNTIME_PODMAN) {
-		if (podman_layer(d, id, sizeof(id))) {
+		else
 			snprintf(d->removal_note, sizeof(d->removal_note),
 				 "no layer for it in podman's containers.json: not checked");
-			return;
-		}
-		snprintf(d->storage, sizeof(d->storage), "/var/lib/containers/storage/overlay/%s",
-			 id);
-		snprintf(d->ctr_dir, sizeof(d->ctr_dir),
-			 "/var/lib/containers/storage/overlay-containers/%s", d->c.id);
-	} else {
+		return;
+	}
+	if (storage_container_dir(d->root, &d->c, d->ctr_dir, sizeof(d->ctr_dir))) {
+		d->storage[0] = '\0';
 		snprintf(d->removal_note, sizeof(d->removal_note),
-			 "storage of %s containers is not checked", runtime_name(d->c.runtime));
+			 "no storage directory known for it: not checked");
 		return;
 	}
 	d->removal_checked = true;

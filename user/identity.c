@@ -381,6 +381,47 @@ static int docker_restart_policy(const char *root, const char *id, char *policy,
 	return 0;
 }
 
+static bool json_true(const struct jsonr_val *doc, const char *state_field)
+{
+	struct jsonr_val v;
+
+	return jsonr_get_path(doc, &v, "State", state_field, NULL) == 0 && v.len == 4 &&
+	       !memcmp(v.p, "true", 4);
+}
+
+int identity_runtime_state(const char *root, const struct container *c, char *state,
+			   size_t cap)
+{
+	struct jsonr_val doc;
+	char *buf;
+	int err;
+
+	if (!cap)
+		return -EINVAL;
+	state[0] = '\0';
+	if (c->runtime != RUNTIME_DOCKER)
+		return -EOPNOTSUPP;
+	err = docker_doc(root, c->id, "config.v2.json", &buf, &doc);
+	if (err)
+		return err;
+	/*
+	 * Docker sets Dead (and RemovalInProgress) before it removes the storage,
+	 * so that a daemon restart cannot revive a half-removed container; after
+	 * a failed removal only its memory clears RemovalInProgress, the file
+	 * keeps both. On disk, dead is all that can be told.
+	 */
+	if (json_true(&doc, "Dead"))
+		snprintf(state, cap, "dead");
+	else if (json_true(&doc, "RemovalInProgress"))
+		snprintf(state, cap, "removing");
+	else if (json_true(&doc, "Running"))
+		snprintf(state, cap, "running");
+	else
+		snprintf(state, cap, "exited");
+	free(buf);
+	return 0;
+}
+
 /*
  * Call fn for each container in podman's store (containers.json: an array of
  * {"id", "names": [...], ...}) until fn returns non-zero. Entries without a

@@ -69,6 +69,15 @@ bool identity_parse_cgroup(const char *path, struct cgroup_match *out);
 int identity_load_meta(const char *root, struct container *c);
 
 /*
+ * The runtime's own view of the container's state, as its files say: "dead"
+ * (Docker marks a container dead when its removal starts and leaves it so
+ * when the removal fails), "removing", "running" or "exited".
+ * -EOPNOTSUPP for runtimes whose state is not read.
+ */
+int identity_runtime_state(const char *root, const struct container *c, char *state,
+			   size_t cap);
+
+/*
  * Find a container by id, unique id prefix or name among the runtimes'
  * metadata under root. Returns 0 and fills c, -ENOENT when none matches,
  * -EEXIST when a prefix or name matches more than one.

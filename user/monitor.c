@@ -15,6 +15,7 @@
 #include "monitor.h"
 #include "mountinfo.h"
 #include "records.h"
+#include "storage_watch.h"
 #include "report.h"
 #include "timeline.h"
 
@@ -40,6 +41,9 @@ struct monitor {
 	struct loader *loader;
 	struct identity_table *ids;
 	struct timeline *tl;
+	struct storage_watch *sw;
+	uint64_t alert_seq;		/* alert ids, shared by the stop and removal engines */
+	uint64_t removals;
 	struct report_ctx report;
 	uint64_t lost_seen; /* kernel losses already told to the timeline */
 	uint64_t alerts;
@@ -171,6 +175,9 @@ static int track_cgroup(struct monitor *m, uint64_t id, const char *path)
 	snprintf(c.pod_uid, sizeof(c.pod_uid), "%s", cm.pod_uid);
 	snprintf(c.cgroup, sizeof(c.cgroup), "%s", path);
 	load_meta(&c);
+	/* where it keeps its storage, learnt now: its removal comes after it is gone */
+	if (m->sw && !identity_table_by_id(m->ids, c.id))
+		storage_watch_learn(m->sw, &c);
 	if (!identity_table_add(m->ids, id, &c))
 		return -ENOMEM;
 	return loader_track(m->loader, id);
@@ -301,6 +308,38 @@ static void sink_stop_timeline(void *ctx, const struct tl_stop *s)
 		m->timelines++;
 }
 
+static void sink_removal_alert(void *ctx, const struct rm_alert *a)
+{
+	struct monitor *m = ctx;
+	size_t len;
+
+	if (!container_selected(m, &a->removal->container))
+		return;
+	m->report.now_ns = now_boot_ns();
+	if (m->opts->format == OUT_JSON)
+		len = report_removal_alert_json(&m->report, a, m->line, sizeof(m->line));
+	else
+		len = report_removal_alert_text(&m->report, a, m->line, sizeof(m->line));
+	if (emit(m, m->line, len) == 0)
+		m->alerts++;
+}
+
+static void sink_removal_timeline(void *ctx, const struct rm_removal *r)
+{
+	struct monitor *m = ctx;
+	size_t len;
+
+	if (m->opts->alerts_only || !container_selected(m, &r->container))
+		return;
+	m->report.now_ns = now_boot_ns();
+	if (m->opts->format == OUT_JSON)
+		len = report_removal_json(&m->report, r, m->line, sizeof(m->line));
+	else
+		len = report_removal_text(&m->report, r, m->line, sizeof(m->line));
+	if (emit(m, m->line, len) == 0)
+		m->removals++;
+}
+
 /* Facts for the engine come from the identity table, kept fresh by the monitor. */
 static int fact_stop_signal(void *ctx, const struct container *c)
 {
@@ -344,6 +383,7 @@ static void print_event(struct monitor *m, const struct st_event *e, const struc
 static void handle_fs_call(struct monitor *m, const struct st_event *e)
 {
 	char path[2 * (ST_DIR_LEN + ST_NAME_LEN)];
+	const struct container *c;
 	bool complete = false;
 
 	if (event_fs_path(&e->u.fs, path, sizeof(path), &complete) < 0) {
@@ -351,11 +391,11 @@ static void handle_fs_call(struct monitor *m, const struct st_event *e)
 		complete = false;
 	}
 	/* removal calls concern containers when they touch runtime storage */
-	if (!in_storage(m, path))
+	c = storage_watch_call(m->sw, &e->u.fs, e->ts_ns, path, now_boot_ns());
+	if (!c && !in_storage(m, path))
 		return;
-	if (m->opts->ncontainers)
-		return; /* not yet mapped to a container: the removal issue maps storage */
-	print_event(m, e, NULL, path, complete);
+	if (container_selected(m, c))
+		print_event(m, e, c, path, complete);
 }
 
 static int on_event(void *ctx, const void *data, size_t len)
@@ -467,6 +507,8 @@ static void print_stats(struct monitor *m)
 		jsonw_uint(&w, "open_stops", timeline_open_stops(m->tl));
 		jsonw_uint(&w, "alerts", m->alerts);
 		jsonw_uint(&w, "stop_timelines", m->timelines);
+		jsonw_uint(&w, "removal_timelines", m->removals);
+		jsonw_uint(&w, "storage_paths", storage_watch_paths(m->sw));
 		jsonw_obj_key(&w, "alert_latency_ms");
 		jsonw_uint(&w, "max", m->latency_max_ns / 1000000);
 		jsonw_uint(&w, "mean",
@@ -506,6 +548,7 @@ static void print_stopped(struct monitor *m, const char *reason)
 		jsonw_uint(&w, "sink_errors", m->out.write_errors);
 		jsonw_uint(&w, "alerts", m->alerts);
 		jsonw_uint(&w, "stop_timelines", m->timelines);
+		jsonw_uint(&w, "removal_timelines", m->removals);
 		jsonw_uint(&w, "path_errors", k.path_errors);
 		jsonw_obj_close(&w);
 		emit(m, m->line, w.len);
@@ -561,6 +604,10 @@ int monitor_run(const struct monitor_opts *opts)
 		.restart_policy = fact_restart_policy,
 		.ns_culprits = fact_ns_culprits,
 	};
+	const struct rm_sink rm_sink = {
+		.alert = sink_removal_alert,
+		.timeline = sink_removal_timeline,
+	};
 	struct tl_config tlc;
 	const char *why = NULL;
 	struct monitor *m;
@@ -605,8 +652,10 @@ int monitor_run(const struct monitor_opts *opts)
 	tlc.stop_alert_after_ns = (uint64_t)opts->stop_alert_after_s * 1000000000ULL;
 	tlc.teardown_timeout_ns = (uint64_t)opts->teardown_timeout_s * 1000000000ULL;
 	tlc.start_ns = now_boot_ns();
+	tlc.alert_seq = &m->alert_seq;
 	m->tl = timeline_new(&tlc, &facts, &sink, m);
-	if (!m->tl) {
+	m->sw = storage_watch_new("", m->ids, &m->alert_seq, &rm_sink, m);
+	if (!m->tl || !m->sw) {
 		fprintf(stderr, "stoptrace: out of memory\n");
 		goto cleanup_ids;
 	}
@@ -626,6 +675,7 @@ int monitor_run(const struct monitor_opts *opts)
 		identity_scan(m->cg2_dir, scan_cb, m);
 	if (m->mem_dir[0])
 		identity_scan(m->mem_dir, scan_cb, m);
+	storage_watch_learn_all(m->sw);
 	print_started(m);
 
 	while (!stop_requested) {
@@ -638,6 +688,7 @@ int monitor_run(const struct monitor_opts *opts)
 		forget_gone(m, now_boot_ns());
 		note_losses(m);
 		timeline_tick(m->tl, now_boot_ns());
+		storage_watch_tick(m->sw, now_boot_ns());
 		if (opts->stats_interval_s && now_boot_ns() >= m->next_stats_ns) {
 			if (m->next_stats_ns)
 				print_stats(m);
@@ -657,8 +708,10 @@ int monitor_run(const struct monitor_opts *opts)
 	if (!m->fatal)
 		loader_poll(m->loader, 0);
 	note_losses(m);
-	if (!m->fatal)
+	if (!m->fatal) {
 		timeline_flush(m->tl, now_boot_ns());
+		storage_watch_flush(m->sw, now_boot_ns());
+	}
 	if (m->fatal == -EPIPE) {
 		fprintf(stderr, "stoptrace: output closed (broken pipe); stopping\n");
 		rc = 1;
@@ -668,6 +721,7 @@ int monitor_run(const struct monitor_opts *opts)
 	}
 	loader_stop(m->loader);
 cleanup_ids:
+	storage_watch_free(m->sw);
 	timeline_free(m->tl);
 	identity_table_free(m->ids);
 cleanup_out:

@@ -299,25 +299,29 @@ int procfs_read_stat_start(const char *root, int pid, uint64_t *starttime_ticks)
 	return 0;
 }
 
-int procfs_pidns(const char *root, int pid, uint64_t *inode)
+int procfs_ns(const char *root, int pid, const char *kind, uint64_t *inode)
 {
-	char path[PATH_MAX], link[64];
+	char path[PATH_MAX], link[64], rel[32];
 	unsigned long long v;
+	size_t kl = strlen(kind);
 	const char *p;
 	char *end;
 	ssize_t n;
 	int err;
 
-	err = pid_path(path, sizeof(path), root, pid, "ns/pid");
+	if (kl == 0 || kl > 16)
+		return -EINVAL;
+	snprintf(rel, sizeof(rel), "ns/%s", kind);
+	err = pid_path(path, sizeof(path), root, pid, rel);
 	if (err)
 		return err;
 	n = readlink(path, link, sizeof(link) - 1);
 	if (n < 0)
 		return -errno;
 	link[n] = '\0';
-	if (strncmp(link, "pid:[", 5))
+	if (strncmp(link, kind, kl) || link[kl] != ':' || link[kl + 1] != '[')
 		return -EINVAL;
-	p = link + 5;
+	p = link + kl + 2;
 	if (!isdigit((unsigned char)*p))
 		return -EINVAL;
 	errno = 0;
@@ -326,6 +330,11 @@ int procfs_pidns(const char *root, int pid, uint64_t *inode)
 		return -EINVAL;
 	*inode = v;
 	return 0;
+}
+
+int procfs_pidns(const char *root, int pid, uint64_t *inode)
+{
+	return procfs_ns(root, pid, "pid", inode);
 }
 
 int procfs_read_wchan(const char *root, int pid, char *buf, size_t cap)

@@ -77,6 +77,8 @@ int procfs_read_stat_start(const char *root, int pid, uint64_t *starttime_ticks)
 
 /* The inode of the pid namespace (the "pid:[N]" link /proc/<pid>/ns/pid). */
 int procfs_pidns(const char *root, int pid, uint64_t *inode);
+/* Any namespace of pid by kind ("mnt", "pid", ...): the inode in "mnt:[N]". */
+int procfs_ns(const char *root, int pid, const char *kind, uint64_t *inode);
 
 /*
  * The kernel function the process sleeps in ("do_signal_stop"), or "" when

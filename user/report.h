@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "records.h"
+#include "removal.h"
 #include "timeline.h"
 
 struct report_ctx {
@@ -26,6 +27,16 @@ size_t report_stop_json(const struct report_ctx *r, const struct tl_stop *s, cha
 			size_t cap);
 size_t report_stop_text(const struct report_ctx *r, const struct tl_stop *s, char *buf,
 			size_t cap);
+
+/* removal_timeline and rootfs_removal_failed (removal_report.c). */
+size_t report_removal_json(const struct report_ctx *r, const struct rm_removal *rm, char *buf,
+			   size_t cap);
+size_t report_removal_text(const struct report_ctx *r, const struct rm_removal *rm, char *buf,
+			   size_t cap);
+size_t report_removal_alert_json(const struct report_ctx *r, const struct rm_alert *a, char *buf,
+				 size_t cap);
+size_t report_removal_alert_text(const struct report_ctx *r, const struct rm_alert *a, char *buf,
+				 size_t cap);
 
 /* "1735689600-42": the id an alert carries in every output. */
 void report_alert_id(const struct report_ctx *r, uint64_t id, char *buf, size_t cap);

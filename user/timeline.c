@@ -149,6 +149,8 @@ struct timeline *timeline_new(const struct tl_config *cfg, const struct tl_facts
 	if (!t)
 		return NULL;
 	t->cfg = *cfg;
+	if (!t->cfg.alert_seq)
+		t->cfg.alert_seq = &t->next_alert_id;
 	if (facts)
 		t->facts = *facts;
 	t->sink = *sink;
@@ -263,7 +265,7 @@ static bool send_alert(struct timeline *t, struct tl_cont *tc, struct tl_alert *
 		tc->held[a->kind]++;
 		return false;
 	}
-	a->alert_id = ++t->next_alert_id;
+	a->alert_id = ++*t->cfg.alert_seq;
 	a->repeats = tc->held[a->kind];
 	tc->held[a->kind] = 0;
 	tc->last_alert_ns[a->kind] = now;

@@ -151,6 +151,7 @@ struct tl_config {
 	uint64_t restart_window_ns;   /* a new init this soon after a stop: restarted (60 s) */
 	uint64_t alert_window_ns;     /* repeats of one kind per container held back (60 s) */
 	uint64_t max_stop_ns;	      /* give up on a stop with no end in sight (10 min) */
+	uint64_t *alert_seq;	      /* alert ids, shared with other engines (NULL: its own) */
 	uint64_t start_ns;	      /* when the monitor started (boot clock) */
 };
 

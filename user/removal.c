@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The removal engine: see removal.h for what a removal is, when a failure
+ * is transient and when it is final.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "event.h"
+#include "names.h"
+#include "removal.h"
+
+#define NSEC_PER_SEC 1000000000ULL
+
+struct open_removal {
+	struct open_removal *next;
+	struct rm_removal rm;
+};
+
+struct removal {
+	struct rm_config cfg;
+	struct rm_facts facts;
+	struct rm_sink sink;
+	void *ctx;
+	uint64_t own_seq;
+	size_t open;
+	struct open_removal *list; /* removals are rare: a list will do */
+};
+
+void rm_config_defaults(struct rm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->settle_ns = 10 * NSEC_PER_SEC;
+	cfg->quiet_ns = 2 * NSEC_PER_SEC;
+}
+
+struct removal *removal_new(const struct rm_config *cfg, const struct rm_facts *facts,
+			    const struct rm_sink *sink, void *ctx)
+{
+	struct removal *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->cfg = *cfg;
+	if (!r->cfg.alert_seq)
+		r->cfg.alert_seq = &r->own_seq;
+	if (facts)
+		r->facts = *facts;
+	r->sink = *sink;
+	r->ctx = ctx;
+	return r;
+}
+
+static void free_failures(struct rm_removal *rm)
+{
+	for (int i = 0; i < rm->nfailures; i++)
+		free(rm->failures[i].holders);
+}
+
+void removal_free(struct removal *r)
+{
+	if (!r)
+		return;
+	while (r->list) {
+		struct open_removal *o = r->list;
+
+		r->list = o->next;
+		free_failures(&o->rm);
+		free(o);
+	}
+	free(r);
+}
+
+size_t removal_open(const struct removal *r)
+{
+	return r->open;
+}
+
+/* path is p, or below it. */
+static bool at_or_under(const char *path, const char *p)
+{
+	size_t n = strlen(p);
+
+	return !strncmp(path, p, n) && (path[n] == '\0' || path[n] == '/');
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+const struct rm_failure *removal_root_cause(const struct rm_removal *rm)
+{
+	const struct rm_failure *best = NULL, *any = NULL;
+
+	for (int i = 0; i < rm->nfailures; i++) {
+		const struct rm_failure *f = &rm->failures[i];
+
+		if (f->resolved)
+			continue;
+		if (!any || f->first_ns < any->first_ns)
+			any = f;
+		/* parents fail with ENOTEMPTY after the real failure below them */
+		if (f->err != ENOTEMPTY && (!best || f->first_ns < best->first_ns))
+			best = f;
+	}
+	return best ? best : any;
+}
+
+static struct open_removal *find(struct removal *r, const char *id)
+{
+	for (struct open_removal *o = r->list; o; o = o->next)
+		if (!strcmp(o->rm.container.id, id))
+			return o;
+	return NULL;
+}
+
+static void record_failure(struct removal *r, struct rm_removal *rm, const struct st_fs_call *fs,
+			   uint64_t ts, const char *path)
+{
+	int err = -fs->ret;
+	struct rm_failure *f;
+
+	rm->failed_calls++;
+	for (int i = 0; i < rm->nfailures; i++) {
+		f = &rm->failures[i];
+		if (f->op == fs->op && f->err == err && !strcmp(f->path, path)) {
+			f->attempts++;
+			f->last_ns = ts;
+			f->resolved = false;
+			return;
+		}
+	}
+	if (rm->nfailures == RM_MAX_FAILURES) {
+		rm->failures_dropped++;
+		return;
+	}
+	f = &rm->failures[rm->nfailures++];
+	memset(f, 0, sizeof(*f));
+	f->op = fs->op;
+	f->err = err;
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	f->attempts = 1;
+	f->first_ns = ts;
+	f->last_ns = ts;
+	/* what explains it has to be looked at now: it may be gone by the end */
+	if (err == EPERM && r->facts.attributes)
+		f->attrs_known = !r->facts.attributes(r->ctx, path, &f->immutable, &f->append_only);
+	if (err == EBUSY && r->facts.holders) {
+		f->holders = calloc(RM_MAX_HOLDERS, sizeof(*f->holders));
+		if (f->holders) {
+			int n = r->facts.holders(r->ctx, fs->caller.tgid, path, f->holders,
+						 RM_MAX_HOLDERS);
+
+			f->nholders = n < 0 ? 0 : n > RM_MAX_HOLDERS ? RM_MAX_HOLDERS : n;
+		}
+	}
+}
+
+static void record_success(struct rm_removal *rm, const struct st_fs_call *fs, const char *path)
+{
+	switch (fs->op) {
+	case ST_FS_UMOUNT:
+		rm->umount_ok++;
+		break;
+	case ST_FS_RMDIR:
+		rm->rmdir_ok++;
+		break;
+	case ST_FS_UNLINKAT:
+		if (fs->flags & 0x200) /* AT_REMOVEDIR */
+			rm->rmdir_ok++;
+		else
+			rm->unlink_ok++;
+		break;
+	default:
+		rm->unlink_ok++;
+		break;
+	}
+	if (fs->op != ST_FS_UMOUNT) {
+		/* a success on a path, or on a directory above it, undoes its failures */
+		for (int i = 0; i < rm->nfailures; i++)
+			if (at_or_under(rm->failures[i].path, path))
+				rm->failures[i].resolved = true;
+	}
+	/* stopping a container only unmounts and removes its merged/ mount point */
+	if (fs->op != ST_FS_UMOUNT && !ends_with(path, "/merged"))
+		rm->substantive = true;
+}
+
+void removal_event(struct removal *r, const struct st_fs_call *fs, uint64_t ts_ns, const char *path,
+		   const struct container *c, uint64_t now_ns)
+{
+	struct open_removal *o;
+
+	(void)now_ns;
+	if (!c || !c->id[0])
+		return;
+	if (fs->op == ST_FS_UMOUNT && fs->ret == -EINVAL)
+		return;	/* not a mount point: runtimes unmount before removing, mounted or not */
+	o = find(r, c->id);
+	if (!o) {
+		o = calloc(1, sizeof(*o));
+		if (!o)
+			return;
+		o->rm.container = *c;
+		o->rm.start_ns = ts_ns;
+		o->rm.caller_pid = fs->caller.tgid;
+		memcpy(o->rm.caller_comm, fs->caller.comm, ST_COMM_LEN);
+		o->next = r->list;
+		r->list = o;
+		r->open++;
+	}
+	if (ts_ns > o->rm.last_ns)
+		o->rm.last_ns = ts_ns;
+	if (fs->ret < 0) {
+		record_failure(r, &o->rm, fs, ts_ns, path);
+		o->rm.substantive = true;
+	} else {
+		record_success(&o->rm, fs, path);
+	}
+}
+
+static void alert_failed(struct removal *r, struct rm_removal *rm, uint64_t now)
+{
+	const struct rm_failure *f = removal_root_cause(rm);
+	const char *en, *op;
+	struct rm_alert a;
+	size_t n;
+
+	if (!f)
+		return;
+	en = errno_name(f->err);
+	op = fs_op_name(f->op);
+	memset(&a, 0, sizeof(a));
+	a.alert_id = ++*r->cfg.alert_seq;
+	a.ts_ns = now;
+	a.event_ts_ns = f->last_ns;
+	a.removal = rm;
+	a.cause = f;
+	n = (size_t)snprintf(
+		a.message, sizeof(a.message),
+		"removing the container's storage failed: %s %s: %s after %u attempt%s",
+		op ? op : "?", f->path, en ? en : "error", f->attempts,
+		f->attempts == 1 ? "" : "s");
+	if (rm->runtime_dead && n < sizeof(a.message))
+		n += (size_t)snprintf(a.message + n, sizeof(a.message) - n,
+				      "; Docker marked the container dead");
+	if (f->err == EPERM && f->attrs_known && (f->immutable || f->append_only)) {
+		if (n < sizeof(a.message))
+			snprintf(a.message + n, sizeof(a.message) - n, "; the file is %s",
+				 f->immutable ? "immutable (chattr +i)"
+					      : "append-only (chattr +a)");
+		snprintf(a.action, sizeof(a.action),
+			 "chattr -%c the file, then remove the container again (docker rm)",
+			 f->immutable ? 'i' : 'a');
+	} else if (f->err == EBUSY && f->nholders) {
+		if (n < sizeof(a.message))
+			snprintf(a.message + n, sizeof(a.message) - n,
+				 "; %s is mounted there (mount namespace %llu)",
+				 f->holders[0].mount_point,
+				 (unsigned long long)f->holders[0].mount_namespace);
+		snprintf(a.action, sizeof(a.action),
+			 "unmount what is mounted there (or stop the process whose mount namespace "
+			 "holds it), then remove the container again");
+	} else if (f->err == EBUSY) {
+		snprintf(a.action, sizeof(a.action),
+			 "find what keeps it busy (a mount in another mount namespace, a process "
+			 "using it), then remove the container again");
+	} else {
+		snprintf(a.action, sizeof(a.action),
+			 "fix what the error names, then remove the container again (docker rm)");
+	}
+	r->sink.alert(r->ctx, &a);
+}
+
+static void end_removal(struct removal *r, struct open_removal **pp, uint64_t now)
+{
+	struct open_removal *o = *pp;
+	struct rm_removal *rm = &o->rm;
+
+	rm->end_ns = now;
+	rm->failed = removal_root_cause(rm) != NULL;
+	if (rm->failed && r->facts.runtime_dead)
+		rm->runtime_dead = r->facts.runtime_dead(r->ctx, &rm->container);
+	if (rm->substantive) {
+		/* the alert first: it is what an operator must see */
+		if (rm->failed)
+			alert_failed(r, rm, now);
+		r->sink.timeline(r->ctx, rm);
+	}
+	*pp = o->next;
+	free_failures(rm);
+	free(o);
+	r->open--;
+}
+
+void removal_tick(struct removal *r, uint64_t now_ns)
+{
+	struct open_removal **pp = &r->list;
+
+	while (*pp) {
+		struct rm_removal *rm = &(*pp)->rm;
+		const struct rm_failure *cause = removal_root_cause(rm);
+		uint64_t idle = now_ns > rm->last_ns ? now_ns - rm->last_ns : 0;
+		/* Docker retries EBUSY for about 5 s; nothing else is retried */
+		uint64_t window = cause && cause->err == EBUSY ? r->cfg.settle_ns : r->cfg.quiet_ns;
+
+		if (idle >= window) {
+			end_removal(r, pp, now_ns);
+			continue;
+		}
+		pp = &(*pp)->next;
+	}
+}
+
+void removal_flush(struct removal *r, uint64_t now_ns)
+{
+	while (r->list)
+		end_removal(r, &r->list, now_ns);
+}

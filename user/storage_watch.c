@@ -1,0 +1,204 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "holders.h"
+#include "storage.h"
+#include "storage_watch.h"
+
+#define PATHS_PER_CONTAINER 8
+
+struct storage_watch {
+	char root[PATH_MAX];
+	struct identity_table *ids;	/* running containers, by cgroup id (the monitor's) */
+	struct identity_table *known;	/* every container with storage, by a hash of its id */
+	struct storage_map *map;
+	struct removal *engine;
+	struct rm_sink sink;		/* the monitor's */
+	void *sink_ctx;
+};
+
+/* The known table is keyed by a 64-bit hash of the container id. */
+static uint64_t id_key(const char *id)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (; *id; id++)
+		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
+	return h | 1;	/* never 0 */
+}
+
+static bool fact_runtime_dead(void *ctx, const struct container *c)
+{
+	struct storage_watch *w = ctx;
+	char state[32];
+
+	return !identity_runtime_state(w->root, c, state, sizeof(state)) && !strcmp(state, "dead");
+}
+
+static int fact_holders(void *ctx, uint32_t caller_pid, const char *path, struct rm_holder *out,
+			int max)
+{
+	struct storage_watch *w = ctx;
+
+	return holders_find(w->root, caller_pid, path, w->ids, out, max);
+}
+
+static int fact_attributes(void *ctx, const char *path, bool *immutable, bool *append_only)
+{
+	struct storage_watch *w = ctx;
+	char full[PATH_MAX * 2];
+
+	snprintf(full, sizeof(full), "%s%s", w->root, path);
+	return file_attributes(full, immutable, append_only);
+}
+
+static void on_alert(void *ctx, const struct rm_alert *a)
+{
+	struct storage_watch *w = ctx;
+
+	w->sink.alert(w->sink_ctx, a);
+}
+
+/* A removal that succeeded: the container is gone, forget its storage. */
+static void on_timeline(void *ctx, const struct rm_removal *r)
+{
+	struct storage_watch *w = ctx;
+
+	w->sink.timeline(w->sink_ctx, r);
+	if (!r->failed) {
+		storage_map_forget(w->map, r->container.id);
+		identity_table_del(w->known, id_key(r->container.id));
+	}
+}
+
+struct storage_watch *storage_watch_new(const char *root, struct identity_table *ids,
+					uint64_t *alert_seq, const struct rm_sink *sink,
+					void *sink_ctx)
+{
+	const struct rm_sink mine = { .alert = on_alert, .timeline = on_timeline };
+	const struct rm_facts facts = {
+		.runtime_dead = fact_runtime_dead,
+		.holders = fact_holders,
+		.attributes = fact_attributes,
+	};
+	struct storage_watch *w;
+	struct rm_config cfg;
+
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	snprintf(w->root, sizeof(w->root), "%s", root);
+	w->ids = ids;
+	w->sink = *sink;
+	w->sink_ctx = sink_ctx;
+	rm_config_defaults(&cfg);
+	cfg.alert_seq = alert_seq;
+	w->known = identity_table_new();
+	w->map = storage_map_new();
+	w->engine = removal_new(&cfg, &facts, &mine, w);
+	if (!w->known || !w->map || !w->engine) {
+		storage_watch_free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void storage_watch_free(struct storage_watch *w)
+{
+	if (!w)
+		return;
+	removal_free(w->engine);
+	storage_map_free(w->map);
+	identity_table_free(w->known);
+	free(w);
+}
+
+void storage_watch_learn(struct storage_watch *w, const struct container *c)
+{
+	char paths[PATHS_PER_CONTAINER][STORAGE_PATH_LEN];
+	int n;
+
+	if (!c->id[0])
+		return;
+	n = storage_paths(w->root, c, paths, PATHS_PER_CONTAINER);
+	if (n <= 0)
+		return;
+	if (!identity_table_add(w->known, id_key(c->id), c))
+		return;
+	for (int i = 0; i < n && i < PATHS_PER_CONTAINER; i++)
+		storage_map_add(w->map, paths[i], c->id);
+}
+
+static bool hex64(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n != 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+void storage_watch_learn_all(struct storage_watch *w)
+{
+	char dir[PATH_MAX + 32];
+	struct dirent *de;
+	DIR *d;
+
+	/* Docker keeps one directory per container, running or not */
+	snprintf(dir, sizeof(dir), "%s/var/lib/docker/containers", w->root);
+	d = opendir(dir);
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct container c = { .runtime = RUNTIME_DOCKER };
+
+		if (!hex64(de->d_name))
+			continue;
+		snprintf(c.id, sizeof(c.id), "%s", de->d_name);
+		identity_load_meta(w->root, &c);
+		storage_watch_learn(w, &c);
+	}
+	closedir(d);
+}
+
+const struct container *storage_watch_call(struct storage_watch *w, const struct st_fs_call *fs,
+					   uint64_t ts_ns, const char *path, uint64_t now_ns)
+{
+	const char *id = storage_map_lookup(w->map, path, NULL);
+	struct container *c;
+
+	if (!id)
+		return NULL;
+	c = identity_table_get(w->known, id_key(id));
+	if (!c)
+		return NULL;
+	/* a name may have been written after the container was first seen */
+	if (!c->name[0] && c->meta_tries < 3) {
+		c->meta_tries++;
+		identity_load_meta(w->root, c);
+	}
+	removal_event(w->engine, fs, ts_ns, path, c, now_ns);
+	return c;
+}
+
+void storage_watch_tick(struct storage_watch *w, uint64_t now_ns)
+{
+	removal_tick(w->engine, now_ns);
+}
+
+void storage_watch_flush(struct storage_watch *w, uint64_t now_ns)
+{
+	removal_flush(w->engine, now_ns);
+}
+
+size_t storage_watch_paths(const struct storage_watch *w)
+{
+	return storage_map_count(w->map);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The monitor's side of removals: it learns where each container keeps its
+ * storage while the container lives (and, at start, for every container the
+ * runtimes know, stopped ones included), maps each unmount and removal call
+ * to its container, and feeds the removal engine with the system facts it
+ * asks for.
+ */
+#ifndef STOPTRACE_STORAGE_WATCH_H
+#define STOPTRACE_STORAGE_WATCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "identity.h"
+#include "removal.h"
+#include "stoptrace_event.h"
+
+struct storage_watch;
+
+/* sink receives the removal engine's records; ids names running containers. */
+struct storage_watch *storage_watch_new(const char *root, struct identity_table *ids,
+					uint64_t *alert_seq, const struct rm_sink *sink,
+					void *sink_ctx);
+void storage_watch_free(struct storage_watch *w);
+
+/* Learn c's storage paths (call when a container appears). */
+void storage_watch_learn(struct storage_watch *w, const struct container *c);
+/* Learn every container the runtimes know about, running or not. */
+void storage_watch_learn_all(struct storage_watch *w);
+
+/*
+ * An unmount or removal call at an absolute path. Returns the container it
+ * concerns (valid until the next call) or NULL when the path is no
+ * container's storage.
+ */
+const struct container *storage_watch_call(struct storage_watch *w, const struct st_fs_call *fs,
+					   uint64_t ts_ns, const char *path, uint64_t now_ns);
+
+void storage_watch_tick(struct storage_watch *w, uint64_t now_ns);
+void storage_watch_flush(struct storage_watch *w, uint64_t now_ns);
+size_t storage_watch_paths(const struct storage_watch *w);
+
+#endif /* STOPTRACE_STORAGE_WATCH_H */

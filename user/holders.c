@@ -103,6 +103,16 @@ struct scan {
 	bool have_dev;
 };
 
+static bool seen_mount(const struct scan *s, const struct mount_entry *m, uint64_t mntns)
+{
+	for (int i = 0; i < s->n; i++)
+		if (s->out[i].mount_namespace == mntns &&
+		    !strncmp(s->out[i].mount_point, m->mount_point, sizeof(s->out[i].mount_point)) &&
+		    !strncmp(s->out[i].source, m->source, sizeof(s->out[i].source)))
+			return true;
+	return false;
+}
+
 /*
  * Add the mounts of pid's mount namespace that sit at or under the path. For
  * foreign namespaces a path is only comparable when the mount shows the same
@@ -138,6 +148,8 @@ static int scan_pid(struct scan *s, uint32_t pid, bool caller)
 			continue;
 		if (!caller && s->have_dev && (m->major != s->major || m->minor != s->minor))
 			continue;
+		if (seen_mount(s, m, mntns))
+			continue;	/* stacked mounts of one thing: listed once */
 		if (caller && !s->have_dev) {
 			s->major = m->major;
 			s->minor = m->minor;

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,7 +25,6 @@ static bool at_or_under(const char *mount_point, const char *path)
 		n--;
 	return !strncmp(mount_point, path, n) && (mount_point[n] == '\0' || mount_point[n] == '/');
 }
-
 
 /* Copy a string, cut to fit (mount fields can be longer than a holder keeps). */
 static void set(char *dst, size_t cap, const char *src)
@@ -107,7 +107,8 @@ static bool seen_mount(const struct scan *s, const struct mount_entry *m, uint64
 {
 	for (int i = 0; i < s->n; i++)
 		if (s->out[i].mount_namespace == mntns &&
-		    !strncmp(s->out[i].mount_point, m->mount_point, sizeof(s->out[i].mount_point)) &&
+		    !strncmp(s->out[i].mount_point, m->mount_point,
+			     sizeof(s->out[i].mount_point)) &&
 		    !strncmp(s->out[i].source, m->source, sizeof(s->out[i].source)))
 			return true;
 	return false;
@@ -136,7 +137,7 @@ static int scan_pid(struct scan *s, uint32_t pid, bool caller)
 	snprintf(file, sizeof(file), "%s/proc/%u/mountinfo", s->root, pid);
 	err = read_file_max(file, 16 << 20, &buf, &len);
 	if (err)
-		return 0;	/* gone meanwhile */
+		return 0; /* gone meanwhile */
 	m = malloc(sizeof(*m));
 	if (!m) {
 		free(buf);
@@ -149,7 +150,7 @@ static int scan_pid(struct scan *s, uint32_t pid, bool caller)
 		if (!caller && s->have_dev && (m->major != s->major || m->minor != s->minor))
 			continue;
 		if (seen_mount(s, m, mntns))
-			continue;	/* stacked mounts of one thing: listed once */
+			continue; /* stacked mounts of one thing: listed once */
 		if (caller && !s->have_dev) {
 			s->major = m->major;
 			s->minor = m->minor;
@@ -169,6 +170,98 @@ static int scan_other(int pid, void *ctx)
 	if (s->n >= s->max)
 		return 1;
 	return scan_pid(s, (uint32_t)pid, false) < 0 ? 1 : 0;
+}
+
+/* A process's cwd, root, open files and mappings at or under the path. */
+static const char *uses_path(const char *root, int pid, const char *path, char *why_buf,
+			     size_t why_cap)
+{
+	static const char *const links[] = {"cwd", "root"};
+	char file[PATH_MAX], target[PATH_MAX];
+	char *buf = NULL, *line, *save = NULL;
+	struct dirent *de;
+	size_t len;
+	ssize_t n;
+	DIR *d;
+
+	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+		snprintf(file, sizeof(file), "%s/proc/%d/%s", root, pid, links[i]);
+		n = readlink(file, target, sizeof(target) - 1);
+		if (n <= 0)
+			continue;
+		target[n] = '\0';
+		if (at_or_under(target, path) && !(i == 1 && !strcmp(target, "/")))
+			return links[i];
+	}
+	snprintf(file, sizeof(file), "%s/proc/%d/fd", root, pid);
+	d = opendir(file);
+	if (d) {
+		while ((de = readdir(d))) {
+			char link[PATH_MAX + 300];
+
+			if (de->d_name[0] == '.')
+				continue;
+			snprintf(link, sizeof(link), "%s/%s", file, de->d_name);
+			n = readlink(link, target, sizeof(target) - 1);
+			if (n <= 0)
+				continue;
+			target[n] = '\0';
+			if (at_or_under(target, path)) {
+				closedir(d);
+				snprintf(why_buf, why_cap, "open");
+				return why_buf;
+			}
+		}
+		closedir(d);
+	}
+	snprintf(file, sizeof(file), "%s/proc/%d/maps", root, pid);
+	if (read_file_max(file, 64 << 20, &buf, &len))
+		return NULL;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *p = strchr(line, '/');
+
+		if (p && at_or_under(p, path)) {
+			free(buf);
+			snprintf(why_buf, why_cap, "map");
+			return why_buf;
+		}
+	}
+	free(buf);
+	return NULL;
+}
+
+struct users {
+	const char *root;
+	const char *path;
+	struct identity_table *ids;
+	struct rm_holder *out;
+	int max;
+	int n;
+};
+
+static int user_cb(int pid, void *ctx)
+{
+	struct users *u = ctx;
+	struct rm_holder *h;
+	struct proc_status st;
+	char why[8];
+	const char *kind;
+
+	if (u->n >= u->max)
+		return 1;
+	kind = uses_path(u->root, pid, u->path, why, sizeof(why));
+	if (!kind)
+		return 0;
+	h = &u->out[u->n++];
+	memset(h, 0, sizeof(*h));
+	set(h->kind, sizeof(h->kind), kind);
+	set(h->mount_point, sizeof(h->mount_point), u->path);
+	h->pid = (uint32_t)pid;
+	if (!procfs_read_status(u->root, pid, &st))
+		set(h->comm, sizeof(h->comm), st.name);
+	procfs_ns(u->root, pid, "mnt", &h->mount_namespace);
+	h->in_container = process_container(u->root, (uint32_t)pid, u->ids, &h->container);
+	return 0;
 }
 
 int holders_find(const char *root, uint32_t caller_pid, const char *path,
@@ -196,6 +289,16 @@ int holders_find(const char *root, uint32_t caller_pid, const char *path,
 	if (!err)
 		procfs_for_each_pid(root, scan_other, s);
 	n = s->n;
+	if (!err && n < max) {
+		/*
+		 * A filesystem that fails to unmount is busy with a process's
+		 * cwd, root, open file or mapping on it.
+		 */
+		struct users u = {root, path, ids, out + n, max - n, 0};
+
+		procfs_for_each_pid(root, user_cb, &u);
+		n += u.n;
+	}
 	free(s);
 	return err ? err : n;
 }

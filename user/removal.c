@@ -179,11 +179,17 @@ static void record_success(struct rm_removal *rm, const struct st_fs_call *fs, c
 		rm->unlink_ok++;
 		break;
 	}
-	if (fs->op != ST_FS_UMOUNT) {
-		/* a success on a path, or on a directory above it, undoes its failures */
-		for (int i = 0; i < rm->nfailures; i++)
-			if (at_or_under(rm->failures[i].path, path))
-				rm->failures[i].resolved = true;
+	for (int i = 0; i < rm->nfailures; i++) {
+		struct rm_failure *f = &rm->failures[i];
+
+		/*
+		 * A removal of a path, or of a directory above it, undoes its
+		 * failures; a successful unmount undoes failed unmounts of that
+		 * mount point (containerd retries without MNT_DETACH).
+		 */
+		if (fs->op == ST_FS_UMOUNT ? f->op == ST_FS_UMOUNT && !strcmp(f->path, path)
+					   : at_or_under(f->path, path))
+			f->resolved = true;
 	}
 	/* stopping a container only unmounts and removes its merged/ mount point */
 	if (fs->op != ST_FS_UMOUNT && !ends_with(path, "/merged"))
@@ -199,7 +205,7 @@ void removal_event(struct removal *r, const struct st_fs_call *fs, uint64_t ts_n
 	if (!c || !c->id[0])
 		return;
 	if (fs->op == ST_FS_UMOUNT && fs->ret == -EINVAL)
-		return;	/* not a mount point: runtimes unmount before removing, mounted or not */
+		return; /* not a mount point: runtimes unmount before removing, mounted or not */
 	o = find(r, c->id);
 	if (!o) {
 		o = calloc(1, sizeof(*o));

@@ -171,8 +171,9 @@ struct trace_event_raw_sys_exit {
 };
 
 /*
- * oom:mark_victim. Its tp_btf arguments changed (int pid up to 6.7, then
- * task_struct and uid), so the classic tracepoint's pid field is read.
+ * oom:mark_victim. Its tp_btf arguments differ between the kernels supported
+ * (an int pid on 5.10, task_struct and uid on 6.18), so the classic
+ * tracepoint's pid field is read.
  */
 struct trace_event_raw_mark_victim {
 	struct trace_entry ent;

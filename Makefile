@@ -90,7 +90,7 @@ stoptrace: $(OUTPUT)/main.o $(USER_OBJS)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
 # Unit tests link the user-space objects they test; none needs root or clang.
-tests/.build/test_%: tests/test_%.c $(USER_OBJS) | tests/.build
+tests/.build/test_%: tests/test_%.c $(wildcard tests/*.h) $(USER_OBJS) | tests/.build
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(USER_OBJS) $(LDLIBS) -lcmocka -o $@
 

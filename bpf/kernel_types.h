@@ -36,7 +36,7 @@ struct pid {
 };
 
 struct kernfs_node {
-	__u64 id;		/* u64 since 5.5 (before: union kernfs_node_id) */
+	__u64 id; /* u64 since 5.5 (before: union kernfs_node_id) */
 };
 
 struct cgroup_root {
@@ -183,10 +183,10 @@ struct trace_event_raw_mark_victim {
 #pragma clang attribute pop
 
 enum cgroup_subsys_id {
-	memory_cgrp_id = 4,	/* value relocated by CO-RE */
+	memory_cgrp_id = 4, /* value relocated by CO-RE */
 };
 
-#define SIGNAL_UNKILLABLE 0x00000040	/* signal_struct.flags: init ignores fatal signals */
-#define PF_EXITING 0x00000004
+#define SIGNAL_UNKILLABLE 0x00000040 /* signal_struct.flags: init ignores fatal signals */
+#define PF_EXITING	  0x00000004
 
 #endif /* STOPTRACE_KERNEL_TYPES_H */

@@ -17,22 +17,22 @@
 #include <bpf/bpf_core_read.h>
 #include "stoptrace_event.h"
 
-#define EPERM 1
-#define ENOENT 2
-#define EISDIR 21
-#define AT_FDCWD -100
-#define SIGCHLD 17
-#define SI_USER 0
+#define EPERM	  1
+#define ENOENT	  2
+#define EISDIR	  21
+#define AT_FDCWD  -100
+#define SIGCHLD	  17
+#define SI_USER	  0
 #define SI_KERNEL 0x80
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by user space before load. */
-const volatile bool use_v1_memory = false;	/* also match v1 memory cgroup ids */
+const volatile bool use_v1_memory = false; /* also match v1 memory cgroup ids */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 << 20);	/* resized by user space */
+	__uint(max_entries, 4 << 20); /* resized by user space */
 } events SEC(".maps");
 
 /* cgroup id -> 1 for every container cgroup; filled by user space. */
@@ -52,7 +52,7 @@ struct {
 } dying_inits SEC(".maps");
 
 struct fs_args {
-	__u64 name;		/* user pointer */
+	__u64 name; /* user pointer */
 	__u64 flags;
 	__s32 dfd;
 	__u32 op;
@@ -84,11 +84,11 @@ static __always_inline void stat_inc(__u32 which)
 /* Reserve a record of the size its kind needs; counts a loss on failure. */
 #define reserve_event(kind_, member_)                                                              \
 	({                                                                                         \
-		struct st_event *e_ = bpf_ringbuf_reserve(                                         \
-			&events,                                                                   \
-			__builtin_offsetof(struct st_event, u) +                                   \
-				sizeof(((struct st_event *)0)->u.member_),                         \
-			0);                                                                        \
+		struct st_event *e_ =                                                              \
+			bpf_ringbuf_reserve(&events,                                               \
+					    __builtin_offsetof(struct st_event, u) +               \
+						    sizeof(((struct st_event *)0)->u.member_),     \
+					    0);                                                    \
 		if (e_) {                                                                          \
 			e_->ts_ns = bpf_ktime_get_boot_ns();                                       \
 			e_->kind = (kind_);                                                        \
@@ -283,7 +283,7 @@ int BPF_PROG(handle_sched_process_exit, struct task_struct *task)
 		return 0;
 	live = BPF_CORE_READ(task, signal, live.counter);
 	if (live != 0)
-		return 0;	/* a thread of a live process: not a process exit */
+		return 0; /* a thread of a live process: not a process exit */
 	e = reserve_event(ST_EV_PROCESS_EXIT, exit);
 	if (!e)
 		return 0;
@@ -340,7 +340,7 @@ int BPF_PROG(handle_sched_process_fork, struct task_struct *parent, struct task_
 	__u64 cgid;
 
 	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
-		return 0;	/* a new thread, not a new process */
+		return 0; /* a new thread, not a new process */
 	cgid = task_container(parent);
 	if (!cgid)
 		return 0;
@@ -465,7 +465,7 @@ static __always_inline bool comm_is_runtime(const char *c)
 static __always_inline int fs_enter(__u32 op, __s32 dfd, __u64 name, __u64 flags)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct fs_args a = { .name = name, .flags = flags, .dfd = dfd, .op = op };
+	struct fs_args a = {.name = name, .flags = flags, .dfd = dfd, .op = op};
 
 	bpf_map_update_elem(&fs_inflight, &tid, &a, BPF_ANY);
 	return 0;
@@ -496,7 +496,7 @@ static __always_inline void walk_dir(struct st_fs_call *fs, struct path *start)
 			struct mount *mnt_parent = BPF_CORE_READ(mnt, mnt_parent);
 
 			if (mnt_parent == mnt || !mnt_parent)
-				return;	/* the root of the mount tree */
+				return; /* the root of the mount tree */
 			dentry = BPF_CORE_READ(mnt, mnt_mountpoint);
 			mnt = mnt_parent;
 			vfsmnt = (void *)mnt + bpf_core_field_offset(struct mount, mnt);

@@ -9,13 +9,13 @@
 #ifndef STOPTRACE_EVENT_H
 #define STOPTRACE_EVENT_H
 
-#define ST_COMM_LEN 16
-#define ST_ANCESTRY 4		/* sender's parents recorded with a signal */
-#define ST_DIR_LEN 512		/* reversed directory components of a path */
-#define ST_DIR_HALF 256		/* one component read never starts past this */
-#define ST_NAME_LEN 256		/* the path argument as the caller passed it */
-#define ST_MAX_DEPTH 40		/* d_parent steps when resolving a directory */
-#define ST_CGPATH_LEN 256	/* cgroup path from cgroup_mkdir/rmdir */
+#define ST_COMM_LEN   16
+#define ST_ANCESTRY   4	  /* sender's parents recorded with a signal */
+#define ST_DIR_LEN    512 /* reversed directory components of a path */
+#define ST_DIR_HALF   256 /* one component read never starts past this */
+#define ST_NAME_LEN   256 /* the path argument as the caller passed it */
+#define ST_MAX_DEPTH  40  /* d_parent steps when resolving a directory */
+#define ST_CGPATH_LEN 256 /* cgroup path from cgroup_mkdir/rmdir */
 
 enum st_event_kind {
 	ST_EV_SIGNAL_GENERATE = 1,
@@ -23,12 +23,12 @@ enum st_event_kind {
 	ST_EV_PROCESS_EXIT,
 	ST_EV_PROCESS_FORK,
 	ST_EV_PROCESS_EXEC,
-	ST_EV_INIT_RELEASED,	/* a container's namespace init was freed */
+	ST_EV_INIT_RELEASED, /* a container's namespace init was freed */
 	ST_EV_CGROUP_MKDIR,
 	ST_EV_CGROUP_RMDIR,
 	ST_EV_CGROUP_FREEZE,
 	ST_EV_CGROUP_UNFREEZE,
-	ST_EV_FS_CALL,		/* umount2, unlink, unlinkat, rmdir */
+	ST_EV_FS_CALL, /* umount2, unlink, unlinkat, rmdir */
 	ST_EV_OOM_VICTIM,
 	ST_EV_KIND_MAX,
 };
@@ -50,17 +50,17 @@ enum st_disposition {
 };
 
 /* Flags on a task (st_task.flags). */
-#define ST_TASK_NS_INIT		(1u << 0)	/* thread group leader is pid 1 of its pid ns */
-#define ST_TASK_UNKILLABLE	(1u << 1)	/* SIGNAL_UNKILLABLE set on its signal struct */
-#define ST_TASK_GROUP_DEAD	(1u << 2)	/* exit: last thread of the group */
-#define ST_TASK_FROZEN_V2	(1u << 3)	/* in a cgroup v2 frozen cgroup (when readable) */
+#define ST_TASK_NS_INIT	   (1u << 0) /* thread group leader is pid 1 of its pid ns */
+#define ST_TASK_UNKILLABLE (1u << 1) /* SIGNAL_UNKILLABLE set on its signal struct */
+#define ST_TASK_GROUP_DEAD (1u << 2) /* exit: last thread of the group */
+#define ST_TASK_FROZEN_V2  (1u << 3) /* in a cgroup v2 frozen cgroup (when readable) */
 
 /* Flags on a signal (st_signal.sig_flags). */
-#define ST_SIGF_BLOCKED		(1u << 0)	/* in the target's blocked mask */
-#define ST_SIGF_REAL_BLOCKED	(1u << 1)	/* in real_blocked (sigtimedwait and friends) */
-#define ST_SIGF_GROUP		(1u << 2)	/* sent to the thread group */
-#define ST_SIGF_FROM_KERNEL	(1u << 3)	/* si_code is SI_KERNEL or the info was private */
-#define ST_SIGF_SENDER_IN_NS	(1u << 4)	/* sender lives in the target's pid namespace */
+#define ST_SIGF_BLOCKED	     (1u << 0) /* in the target's blocked mask */
+#define ST_SIGF_REAL_BLOCKED (1u << 1) /* in real_blocked (sigtimedwait and friends) */
+#define ST_SIGF_GROUP	     (1u << 2) /* sent to the thread group */
+#define ST_SIGF_FROM_KERNEL  (1u << 3) /* si_code is SI_KERNEL or the info was private */
+#define ST_SIGF_SENDER_IN_NS (1u << 4) /* sender lives in the target's pid namespace */
 
 /* Which syscall an ST_EV_FS_CALL reports. */
 enum st_fs_op {
@@ -71,20 +71,20 @@ enum st_fs_op {
 };
 
 /* Flags on a path (st_fs_call.path_flags). */
-#define ST_PATH_ABSOLUTE	(1u << 0)	/* name was absolute: dir is empty */
-#define ST_PATH_DIR_TRUNCATED	(1u << 1)	/* dir walk hit a limit: dir is a suffix */
-#define ST_PATH_DIR_UNRESOLVED	(1u << 2)	/* dirfd could not be read */
-#define ST_PATH_FROM_RUNTIME	(1u << 3)	/* caller's comm is a container runtime's */
+#define ST_PATH_ABSOLUTE       (1u << 0) /* name was absolute: dir is empty */
+#define ST_PATH_DIR_TRUNCATED  (1u << 1) /* dir walk hit a limit: dir is a suffix */
+#define ST_PATH_DIR_UNRESOLVED (1u << 2) /* dirfd could not be read */
+#define ST_PATH_FROM_RUNTIME   (1u << 3) /* caller's comm is a container runtime's */
 
 /* A task as seen at the event. */
 struct st_task {
-	__u64 cgroup_id;	/* the tracked cgroup it matched, 0 if none */
-	__u32 pid;		/* host tid */
-	__u32 tgid;		/* host tgid */
-	__u32 ns_pid;		/* tid in its own pid namespace */
-	__u32 ns_tgid;		/* tgid in its own pid namespace */
-	__u32 pidns;		/* pid namespace inode */
-	__u32 flags;		/* ST_TASK_* */
+	__u64 cgroup_id; /* the tracked cgroup it matched, 0 if none */
+	__u32 pid;	 /* host tid */
+	__u32 tgid;	 /* host tgid */
+	__u32 ns_pid;	 /* tid in its own pid namespace */
+	__u32 ns_tgid;	 /* tgid in its own pid namespace */
+	__u32 pidns;	 /* pid namespace inode */
+	__u32 flags;	 /* ST_TASK_* */
 	char comm[ST_COMM_LEN];
 };
 
@@ -98,12 +98,12 @@ struct st_proc {
 struct st_signal {
 	struct st_task target;
 	struct st_task sender;
-	struct st_proc ancestry[ST_ANCESTRY];	/* sender's parent, its parent, ... */
+	struct st_proc ancestry[ST_ANCESTRY]; /* sender's parent, its parent, ... */
 	__s32 sig;
-	__s32 code;		/* si_code, 0 when the kernel passed no info */
-	__s32 result;		/* enum st_signal_result */
-	__u32 disposition;	/* enum st_disposition */
-	__u32 sig_flags;	/* ST_SIGF_* */
+	__s32 code;	   /* si_code, 0 when the kernel passed no info */
+	__s32 result;	   /* enum st_signal_result */
+	__u32 disposition; /* enum st_disposition */
+	__u32 sig_flags;   /* ST_SIGF_* */
 	__u32 pad;
 };
 
@@ -112,14 +112,14 @@ struct st_deliver {
 	__u64 sa_flags;
 	__s32 sig;
 	__s32 code;
-	__u32 disposition;	/* enum st_disposition of the action taken */
+	__u32 disposition; /* enum st_disposition of the action taken */
 	__u32 pad;
 };
 
 struct st_exit {
 	struct st_task task;
-	__u32 exit_code;	/* raw: (status << 8) | termsig */
-	__u32 nr_threads;	/* threads left in the group when it exits */
+	__u32 exit_code;  /* raw: (status << 8) | termsig */
+	__u32 nr_threads; /* threads left in the group when it exits */
 };
 
 struct st_fork {
@@ -134,21 +134,21 @@ struct st_exec {
 };
 
 struct st_cgroup {
-	__u64 id;		/* kernfs node id == inode of the directory */
-	__u32 hierarchy;	/* hierarchy id (cgroup2 is 0) */
+	__u64 id;	 /* kernfs node id == inode of the directory */
+	__u32 hierarchy; /* hierarchy id (cgroup2 is 0) */
 	__u32 level;
 	char path[ST_CGPATH_LEN];
 };
 
 struct st_fs_call {
 	struct st_task caller;
-	__u64 flags;		/* umount2 / unlinkat flags */
-	__s32 ret;		/* 0 or -errno */
-	__u32 op;		/* enum st_fs_op */
-	__s32 dfd;		/* the dirfd argument (AT_FDCWD = -100) */
-	__u32 path_flags;	/* ST_PATH_* */
-	__u32 dir_len;		/* bytes used in dir */
-	__u32 dev;		/* st_dev of the directory the name is relative to */
+	__u64 flags;	  /* umount2 / unlinkat flags */
+	__s32 ret;	  /* 0 or -errno */
+	__u32 op;	  /* enum st_fs_op */
+	__s32 dfd;	  /* the dirfd argument (AT_FDCWD = -100) */
+	__u32 path_flags; /* ST_PATH_* */
+	__u32 dir_len;	  /* bytes used in dir */
+	__u32 dev;	  /* st_dev of the directory the name is relative to */
 	/*
 	 * dir: the directory the name is relative to, as NUL-separated
 	 * components from the leaf upwards ("diff\0<id>\0overlay2\0..."),
@@ -159,14 +159,14 @@ struct st_fs_call {
 };
 
 struct st_oom {
-	struct st_task killer;	/* current when the victim was marked */
+	struct st_task killer; /* current when the victim was marked */
 	__u32 victim_pid;
 	__u32 pad;
 };
 
 struct st_event {
-	__u64 ts_ns;		/* CLOCK_BOOTTIME */
-	__u32 kind;		/* enum st_event_kind */
+	__u64 ts_ns; /* CLOCK_BOOTTIME */
+	__u32 kind;  /* enum st_event_kind */
 	__u32 cpu;
 	union {
 		struct st_signal signal;
@@ -183,8 +183,8 @@ struct st_event {
 /* Counters in the per-CPU stats map, indexed by this enum. */
 enum st_stat {
 	ST_STAT_EMITTED = 0,
-	ST_STAT_LOST,		/* ring buffer full: record dropped */
-	ST_STAT_PATH_ERRORS,	/* a path could not be read */
+	ST_STAT_LOST,	     /* ring buffer full: record dropped */
+	ST_STAT_PATH_ERRORS, /* a path could not be read */
 	ST_STAT_MAX,
 };
 

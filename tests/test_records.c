@@ -27,7 +27,6 @@
 
 #include "json_check.h"
 
-
 /* No byte a terminal acts on: C0 controls and DEL. */
 static void assert_no_control(const char *s, size_t len)
 {

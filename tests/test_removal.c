@@ -94,6 +94,7 @@ struct recorder {
 	struct ctr *ctrs[2];
 	struct fact_call holders_calls[MAX_CALLS];
 	size_t nholders_calls;
+	size_t holders_absent; /* the first this many lookups find nothing */
 	struct fact_call attr_calls[MAX_CALLS];
 	size_t nattr_calls;
 	size_t ndead_calls;
@@ -164,7 +165,10 @@ static bool facts_dead(void *ctx, const struct container *c)
 	return false;
 }
 
-/* One bind mount on the busy path, from a process's mount namespace. */
+/*
+ * One bind mount on the busy path, from a process's mount namespace; nothing
+ * for the first rec.holders_absent lookups (a mount made again and again).
+ */
 static int facts_holders(void *ctx, uint32_t caller_pid, const char *path, struct rm_holder *out,
 			 int max)
 {
@@ -177,6 +181,8 @@ static int facts_holders(void *ctx, uint32_t caller_pid, const char *path, struc
 	k->pid = caller_pid;
 	snprintf(k->path, sizeof(k->path), "%s", path);
 	k->at = rec.now;
+	if (rec.nholders_calls <= rec.holders_absent)
+		return 0;
 	memset(out, 0, sizeof(*out));
 	snprintf(out->kind, sizeof(out->kind), "mount");
 	snprintf(out->mount_point, sizeof(out->mount_point), "%s", path);
@@ -677,6 +683,42 @@ static void test_ebusy_final_after_settle(void **state)
 }
 
 /*
+ * The holder is not there at the first EBUSY (Docker had just unmounted it,
+ * it was mounted again after): the lookup is repeated at the retries, no more
+ * often than RM_HOLDERS_RETRY_NS, until it finds one; then never again.
+ */
+static void test_ebusy_holder_seen_later(void **state)
+{
+	const struct rec_alert *ra;
+	uint64_t t = T0;
+
+	(void)state;
+	rec.holders_absent = 2;
+	begin();
+	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, DATA_A, t);
+	assert_int_equal(rec.nholders_calls, 1);
+	/* a retry sooner than the retry interval does not look again */
+	t += RM_HOLDERS_RETRY_NS - 1;
+	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, DATA_A, t);
+	assert_int_equal(rec.nholders_calls, 1);
+	t += 1;
+	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, DATA_A, t);
+	assert_int_equal(rec.nholders_calls, 2);
+	for (int i = 0; i < 5; i++) {
+		t += 100 * MS;
+		feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, DATA_A, t);
+	}
+	assert_int_equal(rec.nholders_calls, 3);
+	tick(t + cfg.settle_ns);
+	assert_int_equal(rec.nalerts, 1);
+	ra = &rec.alerts[0];
+	assert_int_equal(ra->cause.attempts, 8);
+	assert_int_equal(ra->cause.nholders, 1);
+	assert_string_equal(ra->holder.mount_point, DATA_A);
+	assert_int_equal(ra->holder.mount_namespace, HOLDER_MNTNS);
+}
+
+/*
  * Docker's retry succeeds before the settle window: the EBUSY was transient.
  * On the timeline (resolved), outcome removed, no alert; the removal then
  * ends after the quiet window like any removal with no open failure.
@@ -1027,6 +1069,7 @@ int main(void)
 		T(test_eperm_immutable),
 		T(test_own_alert_seq),
 		T(test_ebusy_final_after_settle),
+		T(test_ebusy_holder_seen_later),
 		T(test_ebusy_resolved_by_retry),
 		T(test_umount_ebusy_retried),
 		T(test_ebusy_resolved_by_parent),

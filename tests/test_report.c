@@ -30,7 +30,6 @@
 
 #include "json_check.h"
 
-
 /* Text for a terminal: lines separated by \n, and no other control byte. */
 static void assert_terminal_safe(const char *s, size_t len)
 {

@@ -17,16 +17,16 @@
 #define CULPRITS_MAX 16
 
 struct culprit {
-	uint32_t pid;			/* host pid */
-	uint32_t ns_pid;		/* pid inside the namespace */
+	uint32_t pid;	 /* host pid */
+	uint32_t ns_pid; /* pid inside the namespace */
 	char comm[65];
-	char state;			/* R S D T t Z X I */
-	char wchan[64];			/* "" when unreadable */
-	char stack[256];		/* first frames of the kernel stack, "" when unreadable */
+	char state;	 /* R S D T t Z X I */
+	char wchan[64];	 /* "" when unreadable */
+	char stack[256]; /* first frames of the kernel stack, "" when unreadable */
 	bool in_container;
-	struct container container;	/* valid when in_container */
-	bool frozen;			/* its cgroup is frozen (v1 freezer or v2) */
-	char frozen_how[96];		/* "v1 freezer.state FROZEN", ... */
+	struct container container; /* valid when in_container */
+	bool frozen;		    /* its cgroup is frozen (v1 freezer or v2) */
+	char frozen_how[96];	    /* "v1 freezer.state FROZEN", ... */
 };
 
 /*

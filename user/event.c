@@ -203,7 +203,7 @@ int event_fs_path(const struct st_fs_call *fs, char *out, size_t cap, bool *comp
 			return err;
 	}
 	if (name_len == sizeof(fs->name) - 1)
-		ok = false;	/* the name may have been cut */
+		ok = false; /* the name may have been cut */
 	if (complete)
 		*complete = ok;
 	return (int)len;

@@ -389,8 +389,7 @@ static bool json_true(const struct jsonr_val *doc, const char *state_field)
 	       !memcmp(v.p, "true", 4);
 }
 
-int identity_runtime_state(const char *root, const struct container *c, char *state,
-			   size_t cap)
+int identity_runtime_state(const char *root, const struct container *c, char *state, size_t cap)
 {
 	struct jsonr_val doc;
 	char *buf;

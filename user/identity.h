@@ -23,28 +23,28 @@ enum runtime {
 	RUNTIME_LXC,
 };
 
-#define ID_LEN 128		/* container id (64 hex) or an LXC name */
-#define NAME_LEN 256
+#define ID_LEN		128 /* container id (64 hex) or an LXC name */
+#define NAME_LEN	256
 #define CGROUP_PATH_LEN 512
 
 /* What a cgroup path alone says. */
 struct cgroup_match {
 	enum runtime runtime;
-	char id[ID_LEN];		/* innermost container id in the path */
-	char pod_uid[64];		/* Kubernetes pod uid when the path has one, else "" */
+	char id[ID_LEN];  /* innermost container id in the path */
+	char pod_uid[64]; /* Kubernetes pod uid when the path has one, else "" */
 };
 
 struct container {
 	enum runtime runtime;
 	char id[ID_LEN];
-	char name[NAME_LEN];		/* "" when unknown; no leading slash */
-	char cgroup[CGROUP_PATH_LEN];	/* path inside its hierarchy, e.g. /docker/<id> */
-	int stop_signal;		/* configured stop signal, 0 when unknown */
-	char restart_policy[32];	/* "no", "always", "on-failure", ...; "" when unknown */
-	char pod_namespace[NAME_LEN];	/* Kubernetes only, else "" */
+	char name[NAME_LEN];	      /* "" when unknown; no leading slash */
+	char cgroup[CGROUP_PATH_LEN]; /* path inside its hierarchy, e.g. /docker/<id> */
+	int stop_signal;	      /* configured stop signal, 0 when unknown */
+	char restart_policy[32];      /* "no", "always", "on-failure", ...; "" when unknown */
+	char pod_namespace[NAME_LEN]; /* Kubernetes only, else "" */
 	char pod_name[NAME_LEN];
 	char pod_uid[64];
-	unsigned int meta_tries;	/* metadata look-ups made so far (user space retries a few) */
+	unsigned int meta_tries; /* metadata look-ups made so far (user space retries a few) */
 };
 
 /* "docker", "podman", ... ; "" for RUNTIME_NONE. */
@@ -74,8 +74,7 @@ int identity_load_meta(const char *root, struct container *c);
  * when the removal fails), "removing", "running" or "exited".
  * -EOPNOTSUPP for runtimes whose state is not read.
  */
-int identity_runtime_state(const char *root, const struct container *c, char *state,
-			   size_t cap);
+int identity_runtime_state(const char *root, const struct container *c, char *state, size_t cap);
 
 /*
  * Find a container by id, unique id prefix or name among the runtimes'

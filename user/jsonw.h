@@ -17,7 +17,7 @@ struct jsonw {
 	char *buf;
 	size_t cap;
 	size_t len;
-	bool overflow;		/* something did not fit; buf still holds valid text up to len */
+	bool overflow; /* something did not fit; buf still holds valid text up to len */
 	int depth;
 	bool need_comma[16];
 };

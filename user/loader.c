@@ -16,8 +16,8 @@
 #include "stoptrace.skel.h"
 #include "stoptrace_event.h"
 
-#define MAX_PROGS 32
-#define CAP_BPF_NR 39
+#define MAX_PROGS      32
+#define CAP_BPF_NR     39
 #define CAP_PERFMON_NR 38
 
 struct loader {
@@ -62,7 +62,7 @@ static bool has_cap(const struct __user_cap_data_struct *d, int cap)
 
 int loader_check_privileges(const char **why)
 {
-	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2] = {};
 
 	if (syscall(SYS_capget, &hdr, data)) {
@@ -118,10 +118,10 @@ static bool prog_optional(const char *name)
 	       !strcmp(name, "handle_mark_victim");
 }
 
-int loader_start(struct loader **out, const struct loader_opts *opts, loader_event_fn fn,
-		 void *ctx, const char **why)
+int loader_start(struct loader **out, const struct loader_opts *opts, loader_event_fn fn, void *ctx,
+		 const char **why)
 {
-	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
 	struct bpf_program *prog;
 	struct loader *l;
 	int err, n = 0;

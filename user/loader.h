@@ -14,9 +14,9 @@
 struct loader;
 
 struct loader_opts {
-	size_t ringbuf_bytes;	/* power of two, at least a page */
-	bool use_v1_memory;	/* match v1 memory cgroup ids too */
-	bool verbose;		/* pass libbpf's messages to stderr */
+	size_t ringbuf_bytes; /* power of two, at least a page */
+	bool use_v1_memory;   /* match v1 memory cgroup ids too */
+	bool verbose;	      /* pass libbpf's messages to stderr */
 };
 
 /* Called for every record the kernel wrote; returning non-zero stops polling. */
@@ -31,8 +31,8 @@ int loader_check_btf(const char **why);
 int loader_ensure_tracefs(const char **why);
 
 /* Open, load and attach every program. On failure *why says what failed. */
-int loader_start(struct loader **out, const struct loader_opts *opts, loader_event_fn fn,
-		 void *ctx, const char **why);
+int loader_start(struct loader **out, const struct loader_opts *opts, loader_event_fn fn, void *ctx,
+		 const char **why);
 void loader_stop(struct loader *l);
 
 int loader_track(struct loader *l, uint64_t cgroup_id);
@@ -42,9 +42,9 @@ int loader_untrack(struct loader *l, uint64_t cgroup_id);
 int loader_poll(struct loader *l, int timeout_ms);
 
 struct loader_counters {
-	uint64_t emitted;	/* records the kernel wrote */
-	uint64_t lost;		/* records the kernel dropped: ring buffer full */
-	uint64_t path_errors;	/* paths the kernel could not read */
+	uint64_t emitted;     /* records the kernel wrote */
+	uint64_t lost;	      /* records the kernel dropped: ring buffer full */
+	uint64_t path_errors; /* paths the kernel could not read */
 };
 
 int loader_counters(struct loader *l, struct loader_counters *c);

@@ -72,20 +72,20 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "output", required_argument, NULL, OPT_OUTPUT },
-	{ "events", no_argument, NULL, OPT_EVENTS },
-	{ "container", required_argument, NULL, OPT_CONTAINER },
-	{ "alerts-only", no_argument, NULL, OPT_ALERTS_ONLY },
-	{ "stop-alert-after", required_argument, NULL, OPT_STOP_ALERT_AFTER },
-	{ "teardown-timeout", required_argument, NULL, OPT_TEARDOWN_TIMEOUT },
-	{ "storage-root", required_argument, NULL, OPT_STORAGE_ROOT },
-	{ "ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE },
-	{ "stats-interval", required_argument, NULL, OPT_STATS_INTERVAL },
-	{ "verbose", no_argument, NULL, OPT_VERBOSE },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"output", required_argument, NULL, OPT_OUTPUT},
+	{"events", no_argument, NULL, OPT_EVENTS},
+	{"container", required_argument, NULL, OPT_CONTAINER},
+	{"alerts-only", no_argument, NULL, OPT_ALERTS_ONLY},
+	{"stop-alert-after", required_argument, NULL, OPT_STOP_ALERT_AFTER},
+	{"teardown-timeout", required_argument, NULL, OPT_TEARDOWN_TIMEOUT},
+	{"storage-root", required_argument, NULL, OPT_STORAGE_ROOT},
+	{"ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE},
+	{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+	{"verbose", no_argument, NULL, OPT_VERBOSE},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -127,7 +127,8 @@ int main(int argc, char **argv)
 		switch (c) {
 		case OPT_FORMAT:
 			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
-				return bad_usage("--format takes 'text' or 'json', not '%s'", optarg);
+				return bad_usage("--format takes 'text' or 'json', not '%s'",
+						 optarg);
 			format = optarg;
 			break;
 		case OPT_OUTPUT:
@@ -142,7 +143,8 @@ int main(int argc, char **argv)
 			if (o.ncontainers == MAX_FILTERS)
 				return bad_usage("at most 64 --container options%s", "");
 			if (!optarg[0])
-				return bad_usage("--container needs an id, id prefix or name%s", "");
+				return bad_usage("--container needs an id, id prefix or name%s",
+						 "");
 			o.containers[o.ncontainers++] = optarg;
 			break;
 		case OPT_ALERTS_ONLY:
@@ -151,15 +153,17 @@ int main(int argc, char **argv)
 		case OPT_STOP_ALERT_AFTER:
 			v = parse_number(optarg, 1, 86400);
 			if (v < 0)
-				return bad_usage("--stop-alert-after takes 1 to 86400 seconds, not '%s'",
-						 optarg);
+				return bad_usage(
+					"--stop-alert-after takes 1 to 86400 seconds, not '%s'",
+					optarg);
 			o.stop_alert_after_s = v;
 			break;
 		case OPT_TEARDOWN_TIMEOUT:
 			v = parse_number(optarg, 1, 86400);
 			if (v < 0)
-				return bad_usage("--teardown-timeout takes 1 to 86400 seconds, not '%s'",
-						 optarg);
+				return bad_usage(
+					"--teardown-timeout takes 1 to 86400 seconds, not '%s'",
+					optarg);
 			o.teardown_timeout_s = v;
 			break;
 		case OPT_STORAGE_ROOT:
@@ -173,16 +177,18 @@ int main(int argc, char **argv)
 		case OPT_RINGBUF_SIZE:
 			v = parse_number(optarg, 1, 1024);
 			if (v < 0 || (v & (v - 1)))
-				return bad_usage("--ringbuf-size takes a power of two from 1 to 1024 "
-						 "MiB, not '%s'",
-						 optarg);
+				return bad_usage(
+					"--ringbuf-size takes a power of two from 1 to 1024 "
+					"MiB, not '%s'",
+					optarg);
 			o.ringbuf_bytes = (size_t)v << 20;
 			break;
 		case OPT_STATS_INTERVAL:
 			v = parse_number(optarg, 0, 86400);
 			if (v < 0)
-				return bad_usage("--stats-interval takes 0 to 86400 seconds, not '%s'",
-						 optarg);
+				return bad_usage(
+					"--stats-interval takes 0 to 86400 seconds, not '%s'",
+					optarg);
 			o.stats_interval_s = v;
 			break;
 		case OPT_VERBOSE:

@@ -42,7 +42,7 @@ struct monitor {
 	struct identity_table *ids;
 	struct timeline *tl;
 	struct storage_watch *sw;
-	uint64_t alert_seq;		/* alert ids, shared by the stop and removal engines */
+	uint64_t alert_seq; /* alert ids, shared by the stop and removal engines */
 	uint64_t removals;
 	struct report_ctx report;
 	uint64_t lost_seen; /* kernel losses already told to the timeline */

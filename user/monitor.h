@@ -10,23 +10,23 @@
 #include <stddef.h>
 #include "output.h"
 
-#define MAX_FILTERS 64
+#define MAX_FILTERS	  64
 #define MAX_STORAGE_ROOTS 32
 
 struct monitor_opts {
 	enum out_format format;
-	const char *output_path;	/* NULL: standard output */
+	const char *output_path; /* NULL: standard output */
 	bool color;
-	bool events;			/* print raw kernel events too */
+	bool events; /* print raw kernel events too */
 	bool alerts_only;
-	const char *containers[MAX_FILTERS];	/* --container: id, prefix or name */
+	const char *containers[MAX_FILTERS]; /* --container: id, prefix or name */
 	int ncontainers;
 	unsigned int stop_alert_after_s;
 	unsigned int teardown_timeout_s;
-	const char *storage_roots[MAX_STORAGE_ROOTS];	/* --storage-root, added to the defaults */
+	const char *storage_roots[MAX_STORAGE_ROOTS]; /* --storage-root, added to the defaults */
 	int nstorage_roots;
 	size_t ringbuf_bytes;
-	unsigned int stats_interval_s;	/* 0: no monitor_stats records */
+	unsigned int stats_interval_s; /* 0: no monitor_stats records */
 	bool verbose;
 };
 

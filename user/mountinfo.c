@@ -112,8 +112,7 @@ static bool has_option(const char *opts, const char *want)
 	return false;
 }
 
-int mountinfo_find_cgroup(const char *mountinfo_path, const char *controller, char *dir,
-			  size_t cap)
+int mountinfo_find_cgroup(const char *mountinfo_path, const char *controller, char *dir, size_t cap)
 {
 	struct mount_entry *m;
 	char *line = NULL;
@@ -132,8 +131,9 @@ int mountinfo_find_cgroup(const char *mountinfo_path, const char *controller, ch
 	while (getline(&line, &linecap, f) > 0) {
 		if (mountinfo_parse_line(line, m))
 			continue;
-		if (controller ? strcmp(m->fstype, "cgroup") || !has_option(m->super_opts, controller)
-			       : strcmp(m->fstype, "cgroup2"))
+		if (controller
+			    ? strcmp(m->fstype, "cgroup") || !has_option(m->super_opts, controller)
+			    : strcmp(m->fstype, "cgroup2"))
 			continue;
 		if (strlen(m->mount_point) + 1 > cap) {
 			err = -ENAMETOOLONG;

@@ -46,7 +46,7 @@ int output_reopen(struct output *o)
 		return 0;
 	fd = open_path(o->path);
 	if (fd < 0)
-		return fd;	/* keep writing to the old file */
+		return fd; /* keep writing to the old file */
 	close(o->fd);
 	o->fd = fd;
 	return 0;
@@ -64,8 +64,8 @@ void output_close(struct output *o)
 int output_write(struct output *o, const char *line, size_t len)
 {
 	struct iovec iov[2] = {
-		{ .iov_base = (void *)line, .iov_len = len },
-		{ .iov_base = "\n", .iov_len = 1 },
+		{.iov_base = (void *)line, .iov_len = len},
+		{.iov_base = "\n", .iov_len = 1},
 	};
 	size_t total = len + 1, done = 0;
 

@@ -19,12 +19,12 @@ enum out_format {
 
 struct output {
 	int fd;
-	bool own_fd;		/* opened from a path: closed and reopened by us */
+	bool own_fd; /* opened from a path: closed and reopened by us */
 	char *path;
 	enum out_format format;
-	bool color;		/* text on a terminal */
-	uint64_t records;	/* lines written whole */
-	uint64_t write_errors;	/* records dropped on a failed write */
+	bool color;	       /* text on a terminal */
+	uint64_t records;      /* lines written whole */
+	uint64_t write_errors; /* records dropped on a failed write */
 	int last_errno;
 };
 

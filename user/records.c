@@ -27,8 +27,7 @@ void record_clock(const struct record_ctx *rc, uint64_t boot_ns, char *buf, size
 		 (long)(real % NSEC_PER_SEC) / 1000);
 }
 
-void record_begin(struct jsonw *w, const struct record_ctx *rc, const char *type,
-		  uint64_t boot_ns)
+void record_begin(struct jsonw *w, const struct record_ctx *rc, const char *type, uint64_t boot_ns)
 {
 	char t[48];
 
@@ -184,8 +183,8 @@ static void json_fs_event(struct jsonw *w, const struct st_fs_call *fs, const ch
 }
 
 size_t record_event_json(const struct record_ctx *rc, const struct st_event *e,
-			 const struct container *c, const char *path, bool path_complete,
-			 char *buf, size_t cap)
+			 const struct container *c, const char *path, bool path_complete, char *buf,
+			 size_t cap)
 {
 	struct jsonw w;
 	uint64_t cgid = 0;
@@ -274,8 +273,7 @@ size_t record_event_json(const struct record_ctx *rc, const struct st_event *e,
 	return w.len;
 }
 
-void record_container_label(const struct container *c, uint64_t cgroup_id, char *buf,
-			    size_t cap)
+void record_container_label(const struct container *c, uint64_t cgroup_id, char *buf, size_t cap)
 {
 	if (c && c->name[0])
 		text_escape(buf, cap, c->name, strlen(c->name));
@@ -385,7 +383,9 @@ size_t record_event_text(const struct record_ctx *rc, const struct st_event *e,
 		text_task(a, sizeof(a), &fs->caller);
 		text_escape(p, sizeof(p), path ? path : "", path ? strlen(path) : 0);
 		snprintf(detail, sizeof(detail), "%s %s %s -> %s", a, fs_op_name(fs->op), p,
-			 fs->ret == 0 ? "ok" : en ? en : "error");
+			 fs->ret == 0 ? "ok"
+			 : en	      ? en
+				      : "error");
 		break;
 	}
 	case ST_EV_OOM_VICTIM:

@@ -118,6 +118,22 @@ static struct open_removal *find(struct removal *r, const char *id)
 	return NULL;
 }
 
+/* What keeps an EBUSY path busy; asked when it happens, it may be gone by the end. */
+static void find_holders(struct removal *r, struct rm_failure *f, uint32_t caller, uint64_t ts)
+{
+	int n;
+
+	if (!r->facts.holders)
+		return;
+	if (!f->holders)
+		f->holders = calloc(RM_MAX_HOLDERS, sizeof(*f->holders));
+	if (!f->holders)
+		return;
+	f->holders_ns = ts;
+	n = r->facts.holders(r->ctx, caller, f->path, f->holders, RM_MAX_HOLDERS);
+	f->nholders = n < 0 ? 0 : n > RM_MAX_HOLDERS ? RM_MAX_HOLDERS : n;
+}
+
 static void record_failure(struct removal *r, struct rm_removal *rm, const struct st_fs_call *fs,
 			   uint64_t ts, const char *path)
 {
@@ -131,6 +147,14 @@ static void record_failure(struct removal *r, struct rm_removal *rm, const struc
 			f->attempts++;
 			f->last_ns = ts;
 			f->resolved = false;
+			/*
+			 * The holder may come and go between attempts (a mount
+			 * made again after each unmount): until one is seen,
+			 * look again at the retries.
+			 */
+			if (err == EBUSY && !f->nholders &&
+			    ts - f->holders_ns >= RM_HOLDERS_RETRY_NS)
+				find_holders(r, f, fs->caller.tgid, ts);
 			return;
 		}
 	}
@@ -149,15 +173,8 @@ static void record_failure(struct removal *r, struct rm_removal *rm, const struc
 	/* what explains it has to be looked at now: it may be gone by the end */
 	if (err == EPERM && r->facts.attributes)
 		f->attrs_known = !r->facts.attributes(r->ctx, path, &f->immutable, &f->append_only);
-	if (err == EBUSY && r->facts.holders) {
-		f->holders = calloc(RM_MAX_HOLDERS, sizeof(*f->holders));
-		if (f->holders) {
-			int n = r->facts.holders(r->ctx, fs->caller.tgid, path, f->holders,
-						 RM_MAX_HOLDERS);
-
-			f->nholders = n < 0 ? 0 : n > RM_MAX_HOLDERS ? RM_MAX_HOLDERS : n;
-		}
-	}
+	if (err == EBUSY)
+		find_holders(r, f, fs->caller.tgid, ts);
 }
 
 static void record_success(struct rm_removal *rm, const struct st_fs_call *fs, const char *path)

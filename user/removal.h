@@ -29,6 +29,8 @@
 #define RM_PATH_LEN	1024
 #define RM_MAX_FAILURES 8
 #define RM_MAX_HOLDERS	8
+/* an EBUSY whose holder was not seen is looked at again, at most this often */
+#define RM_HOLDERS_RETRY_NS (50ULL * 1000 * 1000)
 
 /* Something that keeps a path busy. */
 struct rm_holder {
@@ -51,12 +53,13 @@ struct rm_failure {
 	uint64_t first_ns;
 	uint64_t last_ns;
 	bool resolved; /* a later success on it or a parent */
-	/* what was found at the first failure */
+	/* what was found at the first failure (holders: at the first that showed one) */
 	bool attrs_known;
 	bool immutable;
 	bool append_only;
 	int nholders;
 	struct rm_holder *holders; /* EBUSY only; NULL otherwise */
+	uint64_t holders_ns;	   /* when they were last looked for */
 };
 
 struct rm_removal {

@@ -15,18 +15,16 @@
 
 struct report_ctx {
 	const struct record_ctx *rc;
-	uint64_t alert_prefix;		/* makes alert ids unique across monitor runs */
-	uint64_t now_ns;		/* boot clock when the record is written (latency) */
+	uint64_t alert_prefix; /* makes alert ids unique across monitor runs */
+	uint64_t now_ns;       /* boot clock when the record is written (latency) */
 };
 
 size_t report_alert_json(const struct report_ctx *r, const struct tl_alert *a, bool resolved,
 			 char *buf, size_t cap);
 size_t report_alert_text(const struct report_ctx *r, const struct tl_alert *a, bool resolved,
 			 char *buf, size_t cap);
-size_t report_stop_json(const struct report_ctx *r, const struct tl_stop *s, char *buf,
-			size_t cap);
-size_t report_stop_text(const struct report_ctx *r, const struct tl_stop *s, char *buf,
-			size_t cap);
+size_t report_stop_json(const struct report_ctx *r, const struct tl_stop *s, char *buf, size_t cap);
+size_t report_stop_text(const struct report_ctx *r, const struct tl_stop *s, char *buf, size_t cap);
 
 /* removal_timeline and rootfs_removal_failed (removal_report.c). */
 size_t report_removal_json(const struct report_ctx *r, const struct rm_removal *rm, char *buf,

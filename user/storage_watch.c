@@ -13,11 +13,11 @@
 
 struct storage_watch {
 	char root[PATH_MAX];
-	struct identity_table *ids;	/* running containers, by cgroup id (the monitor's) */
-	struct identity_table *known;	/* every container with storage, by a hash of its id */
+	struct identity_table *ids;   /* running containers, by cgroup id (the monitor's) */
+	struct identity_table *known; /* every container with storage, by a hash of its id */
 	struct storage_map *map;
 	struct removal *engine;
-	struct rm_sink sink;		/* the monitor's */
+	struct rm_sink sink; /* the monitor's */
 	void *sink_ctx;
 };
 
@@ -28,7 +28,7 @@ static uint64_t id_key(const char *id)
 
 	for (; *id; id++)
 		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
-	return h | 1;	/* never 0 */
+	return h | 1; /* never 0 */
 }
 
 static bool fact_runtime_dead(void *ctx, const struct container *c)
@@ -79,7 +79,7 @@ struct storage_watch *storage_watch_new(const char *root, struct identity_table 
 					uint64_t *alert_seq, const struct rm_sink *sink,
 					void *sink_ctx)
 {
-	const struct rm_sink mine = { .alert = on_alert, .timeline = on_timeline };
+	const struct rm_sink mine = {.alert = on_alert, .timeline = on_timeline};
 	const struct rm_facts facts = {
 		.runtime_dead = fact_runtime_dead,
 		.holders = fact_holders,
@@ -157,7 +157,7 @@ void storage_watch_learn_all(struct storage_watch *w)
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
-		struct container c = { .runtime = RUNTIME_DOCKER };
+		struct container c = {.runtime = RUNTIME_DOCKER};
 
 		if (!hex64(de->d_name))
 			continue;

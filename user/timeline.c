@@ -45,7 +45,7 @@ struct stop_state {
 	char sigkill_comm[ST_COMM_LEN];
 	uint64_t exit_ns;
 	uint64_t released_ns;
-	uint64_t rmdir_ns;		/* cgroup removed while the release was awaited */
+	uint64_t rmdir_ns; /* cgroup removed while the release was awaited */
 	bool still_alerted;
 	struct culprit *culprits; /* found while teardown hung */
 	int nculprits;
@@ -70,7 +70,7 @@ struct tl_cont {
 	uint64_t last_end_ns;	 /* when its last stop ended, 0 for none */
 	uint32_t last_init_pid;	 /* the init of that stop */
 	bool restart_alerted;
-	bool seen_start;		/* its cgroup or init appeared while the monitor ran */
+	bool seen_start;      /* its cgroup or init appeared while the monitor ran */
 	uint64_t oom_init_ns; /* its init was chosen by the OOM killer */
 	uint64_t last_seen_ns;
 	uint32_t npre;

@@ -9,6 +9,12 @@
 #ifndef STOPTRACE_EVENT_H
 #define STOPTRACE_EVENT_H
 
+/*
+ * The layout of these records as recordings keep them (stoptrace --record):
+ * raise it with any change below that moves or resizes a field.
+ */
+#define ST_EVENT_ABI 1
+
 #define ST_COMM_LEN   16
 #define ST_ANCESTRY   4	  /* sender's parents recorded with a signal */
 #define ST_DIR_LEN    512 /* reversed directory components of a path */

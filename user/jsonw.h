@@ -40,6 +40,9 @@ void jsonw_null(struct jsonw *w, const char *key);
 void jsonw_obj_key(struct jsonw *w, const char *key);
 void jsonw_arr_key(struct jsonw *w, const char *key);
 
+/* Whether the n bytes at s are well-formed UTF-8 (json_escape keeps them as they are). */
+bool utf8_valid(const char *s, size_t n);
+
 /*
  * Escape at most n bytes of s (stops at NUL) as the body of a JSON string
  * (no quotes) into out of size cap, NUL-terminated. Invalid UTF-8 bytes are

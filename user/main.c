@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "diagnose.h"
+#include "identity.h"
+#include "jsonw.h"
 #include "monitor.h"
 
 #define EXIT_USAGE 2
@@ -23,6 +25,13 @@ static const char usage[] =
 	"                                      look at a container now: will its stop or\n"
 	"                                      removal go wrong? (exit 0 no, 3 yes, 4 no such\n"
 	"                                      container)\n"
+	"  stoptrace trace CONTAINER [OPTIONS] follow one container until its next stop is\n"
+	"                                      over, print that stop's alerts and timeline\n"
+	"                                      (exit 0 graceful, 3 it went wrong, 4 no such\n"
+	"                                      container)\n"
+	"  stoptrace replay RECORDING [OPTIONS]\n"
+	"                                      rebuild the alerts and timelines of a --record\n"
+	"                                      recording, offline, without privileges\n"
 	"\n"
 	"Watches containers stop and go away, from inside the kernel: signals sent and\n"
 	"what became of them, exits, namespace teardown, cgroup and rootfs removal.\n"
@@ -40,6 +49,9 @@ static const char usage[] =
 	"  --storage-root PATH         also treat PATH as container storage (repeatable)\n"
 	"  --ringbuf-size MIB          kernel ring buffer size, a power of two (default 4)\n"
 	"  --stats-interval SECONDS    a monitor_stats record this often (default 60, 0: never)\n"
+	"  --record PATH               save the kernel records and the system's answers to\n"
+	"                              PATH (gzip when it ends in .gz) for stoptrace replay\n"
+	"  --timeout SECONDS           trace: give up after this long (exit 1; default: wait)\n"
 	"  --verbose                   print libbpf's messages (the verifier's log on failure)\n"
 	"  --version                   print the version and exit\n"
 	"  -h, --help                  print this help and exit\n"
@@ -48,11 +60,19 @@ static const char usage[] =
 	"  sudo stoptrace                                  alerts and timelines, readable\n"
 	"  sudo stoptrace --format json --output /var/log/stoptrace.jsonl\n"
 	"  sudo stoptrace --events --container web-1       every kernel event of one container\n"
+	"  sudo stoptrace trace web-1 & docker stop web-1  how did that stop go?\n"
+	"  sudo stoptrace --record /var/tmp/stops.rec.gz   keep everything for a post-mortem\n"
+	"  stoptrace replay stops.rec.gz --container web-1 ... replayed anywhere\n"
 	"\n"
 	"EXIT STATUS\n"
 	"  monitor: 0 stopped by SIGINT or SIGTERM, 1 error, 2 bad usage\n"
 	"  diagnose: 0 nothing wrong, 3 a problem predicted or found, 4 no such container,\n"
 	"  2 bad usage, 1 any other error\n"
+	"  trace: 0 the stop was graceful (or the container exited by itself), 3 it went\n"
+	"  wrong (the timeline's verdict says how), 4 no such container, 2 bad usage,\n"
+	"  1 any other error (--timeout expired, interrupted)\n"
+	"  replay: 0 replayed to the end (or interrupted), 1 unreadable or damaged recording,\n"
+	"  2 bad usage\n"
 	"\n"
 	"Records and fields are described in docs/ and in stoptrace(8).\n";
 
@@ -69,7 +89,18 @@ enum {
 	OPT_VERBOSE,
 	OPT_VERSION,
 	OPT_STATS_INTERVAL,
+	OPT_RECORD,
+	OPT_TIMEOUT,
+	OPT_COUNT,
 };
+
+enum mode {
+	MODE_MONITOR,
+	MODE_TRACE,
+	MODE_REPLAY,
+};
+
+static const char *const mode_names[] = {"the monitor", "trace", "replay"};
 
 static const struct option long_opts[] = {
 	{"format", required_argument, NULL, OPT_FORMAT},
@@ -82,6 +113,8 @@ static const struct option long_opts[] = {
 	{"storage-root", required_argument, NULL, OPT_STORAGE_ROOT},
 	{"ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE},
 	{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+	{"record", required_argument, NULL, OPT_RECORD},
+	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"help", no_argument, NULL, 'h'},
@@ -109,6 +142,56 @@ static long parse_number(const char *s, long min, long max)
 	return v;
 }
 
+/* Whether option opt (OPT_*) means something in mode. */
+static bool option_applies(enum mode mode, int opt)
+{
+	switch (opt) {
+	case OPT_TIMEOUT:
+		return mode == MODE_TRACE;
+	case OPT_CONTAINER:
+		return mode != MODE_TRACE;
+	case OPT_RECORD:
+	case OPT_STOP_ALERT_AFTER:
+	case OPT_TEARDOWN_TIMEOUT:
+	case OPT_STORAGE_ROOT:
+	case OPT_RINGBUF_SIZE:
+	case OPT_VERBOSE:
+		/* a replay's engines are set up as the recording says */
+		return mode != MODE_REPLAY;
+	case OPT_STATS_INTERVAL:
+		return mode == MODE_MONITOR;
+	default:
+		return true;
+	}
+}
+
+static const char *option_name(int opt)
+{
+	for (const struct option *lo = long_opts; lo->name; lo++)
+		if (lo->val == opt)
+			return lo->name;
+	return "?";
+}
+
+/* trace: the container named on the command line, by its full id. */
+static int trace_target(const char *what, struct container *c)
+{
+	int err = identity_find("", what, c);
+
+	if (err == -ENOENT) {
+		fprintf(stderr, "stoptrace: no such container: '%s'\n", what);
+		return 4;
+	}
+	if (err == -EEXIST)
+		return bad_usage("'%s' matches more than one container: give more of its id", what);
+	if (err) {
+		fprintf(stderr, "stoptrace: cannot look up container '%s': %s\n", what,
+			strerror(-err));
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct monitor_opts o = {
@@ -118,12 +201,26 @@ int main(int argc, char **argv)
 		.stats_interval_s = 60,
 	};
 	const char *format = NULL;
+	enum mode mode = MODE_MONITOR;
+	static struct container traced;
+	char label[4 * NAME_LEN + 1];
 	long v;
-	int c;
+	int c, err;
 
 	if (argc > 1 && !strcmp(argv[1], "diagnose"))
 		return diagnose_main(argc - 1, argv + 1);
+	if (argc > 1 && (!strcmp(argv[1], "trace") || !strcmp(argv[1], "replay"))) {
+		mode = argv[1][0] == 't' ? MODE_TRACE : MODE_REPLAY;
+		argc--;
+		argv++;
+	}
 	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		if (c >= OPT_FORMAT && c < OPT_COUNT && !option_applies(mode, c)) {
+			fprintf(stderr, "stoptrace: --%s does not apply to %s\n", option_name(c),
+				mode_names[mode]);
+			fprintf(stderr, "Try 'stoptrace --help'.\n");
+			return EXIT_USAGE;
+		}
 		switch (c) {
 		case OPT_FORMAT:
 			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
@@ -191,6 +288,18 @@ int main(int argc, char **argv)
 					optarg);
 			o.stats_interval_s = v;
 			break;
+		case OPT_RECORD:
+			if (!optarg[0])
+				return bad_usage("--record needs a file name%s", "");
+			o.record_path = optarg;
+			break;
+		case OPT_TIMEOUT:
+			v = parse_number(optarg, 1, 7 * 86400);
+			if (v < 0)
+				return bad_usage("--timeout takes 1 to 604800 seconds, not '%s'",
+						 optarg);
+			o.trace_timeout_s = v;
+			break;
 		case OPT_VERBOSE:
 			o.verbose = true;
 			break;
@@ -205,13 +314,31 @@ int main(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc)
+	if (mode == MODE_MONITOR && optind < argc)
 		return bad_usage("unknown command '%s'", argv[optind]);
+	if (mode != MODE_MONITOR && optind != argc - 1)
+		return bad_usage(mode == MODE_TRACE
+					 ? "trace needs one container: an id, id prefix or name%s"
+					 : "replay needs one recording file%s",
+				 "");
 
 	if (format)
 		o.format = strcmp(format, "json") ? OUT_TEXT : OUT_JSON;
 	else
 		o.format = !o.output_path && isatty(STDOUT_FILENO) ? OUT_TEXT : OUT_JSON;
 	o.color = o.format == OUT_TEXT && !o.output_path && isatty(STDOUT_FILENO);
+	if (mode == MODE_REPLAY)
+		return monitor_replay(&o, argv[optind]);
+	if (mode == MODE_TRACE) {
+		err = trace_target(argv[optind], &traced);
+		if (err)
+			return err;
+		o.trace_id = traced.id;
+		o.containers[o.ncontainers++] = traced.id;
+		text_escape(label, sizeof(label), traced.name[0] ? traced.name : traced.id,
+			    sizeof(traced.name));
+		fprintf(stderr, "stoptrace: tracing %s (%.12s) until its next stop is over\n",
+			label, traced.id);
+	}
 	return monitor_run(&o);
 }

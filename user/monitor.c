@@ -9,12 +9,14 @@
 #include <unistd.h>
 #include "culprits.h"
 #include "event.h"
+#include "facts.h"
 #include "identity.h"
 #include "jsonw.h"
 #include "loader.h"
 #include "monitor.h"
 #include "mountinfo.h"
 #include "records.h"
+#include "recording.h"
 #include "storage_watch.h"
 #include "report.h"
 #include "timeline.h"
@@ -42,6 +44,15 @@ struct monitor {
 	struct identity_table *ids;
 	struct timeline *tl;
 	struct storage_watch *sw;
+	struct facts facts; /* the system, or a recording being replayed */
+	struct facts_live live;
+	struct recorder *rec; /* --record */
+	uint64_t now;	      /* the clock of the step under way (boot time) */
+	bool replaying;
+	const char (*storage_roots)[256]; /* a recording's --storage-root options */
+	int nstorage_roots;
+	bool trace_done; /* trace: the stop timeline of the traced container is out */
+	enum tl_verdict trace_verdict;
 	uint64_t alert_seq; /* alert ids, shared by the stop and removal engines */
 	uint64_t removals;
 	struct report_ctx report;
@@ -154,12 +165,12 @@ static bool container_selected(const struct monitor *m, const struct container *
 	return false;
 }
 
-static void load_meta(struct container *c)
+static void load_meta(struct monitor *m, struct container *c)
 {
 	if (c->name[0] || c->meta_tries >= META_TRIES)
 		return;
 	c->meta_tries++;
-	identity_load_meta("", c);
+	m->facts.ops->load_meta(m->facts.ctx, c);
 }
 
 /* Learn a container cgroup: identity table and the kernel's tracked set. */
@@ -174,18 +185,21 @@ static int track_cgroup(struct monitor *m, uint64_t id, const char *path)
 	snprintf(c.id, sizeof(c.id), "%s", cm.id);
 	snprintf(c.pod_uid, sizeof(c.pod_uid), "%s", cm.pod_uid);
 	snprintf(c.cgroup, sizeof(c.cgroup), "%s", path);
-	load_meta(&c);
+	load_meta(m, &c);
 	/* where it keeps its storage, learnt now: its removal comes after it is gone */
 	if (m->sw && !identity_table_by_id(m->ids, c.id))
 		storage_watch_learn(m->sw, &c);
 	if (!identity_table_add(m->ids, id, &c))
 		return -ENOMEM;
-	return loader_track(m->loader, id);
+	return m->loader ? loader_track(m->loader, id) : 0;
 }
 
 static int scan_cb(uint64_t id, const char *path, void *ctx)
 {
-	return track_cgroup(ctx, id, path);
+	struct monitor *m = ctx;
+
+	recorder_cgroup(m->rec, m->now, id, path);
+	return track_cgroup(m, id, path);
 }
 
 static uint64_t event_cgroup(const struct st_event *e)
@@ -228,7 +242,8 @@ static void cgroup_gone(struct monitor *m, uint64_t id, uint64_t at_ns)
 {
 	unsigned int i;
 
-	loader_untrack(m->loader, id);
+	if (m->loader)
+		loader_untrack(m->loader, id);
 	if (m->gone_len == GONE_MAX)
 		forget_oldest_gone(m);
 	i = (m->gone_head + m->gone_len) % GONE_MAX;
@@ -255,6 +270,9 @@ static bool in_storage(const struct monitor *m, const char *path)
 	for (int i = 0; i < m->opts->nstorage_roots; i++)
 		if (under_root(path, m->opts->storage_roots[i]))
 			return true;
+	for (int i = 0; i < m->nstorage_roots; i++)
+		if (under_root(path, m->storage_roots[i]))
+			return true;
 	return false;
 }
 
@@ -264,7 +282,7 @@ static void sink_alert_common(struct monitor *m, const struct tl_alert *a, bool 
 
 	if (!container_selected(m, &a->container))
 		return;
-	m->report.now_ns = now_boot_ns();
+	m->report.now_ns = m->now;
 	if (m->opts->format == OUT_JSON)
 		len = report_alert_json(&m->report, a, resolved, m->line, sizeof(m->line));
 	else
@@ -299,13 +317,18 @@ static void sink_stop_timeline(void *ctx, const struct tl_stop *s)
 
 	if (m->opts->alerts_only || !container_selected(m, &s->container))
 		return;
-	m->report.now_ns = now_boot_ns();
+	m->report.now_ns = m->now;
 	if (m->opts->format == OUT_JSON)
 		len = report_stop_json(&m->report, s, m->line, sizeof(m->line));
 	else
 		len = report_stop_text(&m->report, s, m->line, sizeof(m->line));
 	if (emit(m, m->line, len) == 0)
 		m->timelines++;
+	if (m->opts->trace_id && !strcmp(s->container.id, m->opts->trace_id)) {
+		m->trace_done = true;
+		m->trace_verdict = s->verdict;
+		stop_requested = 1;
+	}
 }
 
 static void sink_removal_alert(void *ctx, const struct rm_alert *a)
@@ -315,7 +338,7 @@ static void sink_removal_alert(void *ctx, const struct rm_alert *a)
 
 	if (!container_selected(m, &a->removal->container))
 		return;
-	m->report.now_ns = now_boot_ns();
+	m->report.now_ns = m->now;
 	if (m->opts->format == OUT_JSON)
 		len = report_removal_alert_json(&m->report, a, m->line, sizeof(m->line));
 	else
@@ -331,7 +354,7 @@ static void sink_removal_timeline(void *ctx, const struct rm_removal *r)
 
 	if (m->opts->alerts_only || !container_selected(m, &r->container))
 		return;
-	m->report.now_ns = now_boot_ns();
+	m->report.now_ns = m->now;
 	if (m->opts->format == OUT_JSON)
 		len = report_removal_json(&m->report, r, m->line, sizeof(m->line));
 	else
@@ -362,7 +385,7 @@ static int fact_ns_culprits(void *ctx, uint32_t pidns, uint32_t init_pid, struct
 {
 	struct monitor *m = ctx;
 
-	return culprits_find("", pidns, init_pid, m->ids, out, max);
+	return m->facts.ops->culprits(m->facts.ctx, pidns, init_pid, m->ids, out, max);
 }
 
 static void print_event(struct monitor *m, const struct st_event *e, const struct container *c,
@@ -391,16 +414,16 @@ static void handle_fs_call(struct monitor *m, const struct st_event *e)
 		complete = false;
 	}
 	/* removal calls concern containers when they touch runtime storage */
-	c = storage_watch_call(m->sw, &e->u.fs, e->ts_ns, path, now_boot_ns());
+	c = storage_watch_call(m->sw, &e->u.fs, e->ts_ns, path, m->now);
 	if (!c && !in_storage(m, path))
 		return;
 	if (container_selected(m, c))
 		print_event(m, e, c, path, complete);
 }
 
-static int on_event(void *ctx, const void *data, size_t len)
+/* One kernel record, read at m->now. */
+static void process_event(struct monitor *m, const void *data, size_t len)
 {
-	struct monitor *m = ctx;
 	struct st_event *e = &m->ev;
 	struct container *c = NULL;
 	uint64_t cgid;
@@ -408,37 +431,47 @@ static int on_event(void *ctx, const void *data, size_t len)
 	m->events_in++;
 	if (event_decode(data, len, e)) {
 		m->events_bad++;
-		return 0;
+		return;
 	}
 	if (e->kind == ST_EV_CGROUP_MKDIR) {
 		int h = (int)e->u.cgroup.hierarchy;
 
 		if (!(h == 0 && m->cg2_dir[0]) && h != m->mem_hierarchy)
-			return 0;
+			return;
 		if (track_cgroup(m, e->u.cgroup.id, e->u.cgroup.path) < 0)
-			return 0;
+			return;
 	}
 	if (e->kind == ST_EV_FS_CALL) {
 		handle_fs_call(m, e);
-		return 0;
+		return;
 	}
 	if (e->kind == ST_EV_OOM_VICTIM) {
 		print_event(m, e, NULL, NULL, true);
-		timeline_event(m->tl, e, NULL, now_boot_ns());
-		return 0;
+		timeline_event(m->tl, e, NULL, m->now);
+		return;
 	}
 	cgid = event_cgroup(e);
 	c = identity_table_get(m->ids, cgid);
 	if (!c && e->kind == ST_EV_CGROUP_MKDIR)
-		return 0; /* not a container */
+		return; /* not a container */
 	if (c)
-		load_meta(c);
+		load_meta(m, c);
 	if (container_selected(m, c))
 		print_event(m, e, c, NULL, true);
 	if (c)
-		timeline_event(m->tl, e, c, now_boot_ns());
+		timeline_event(m->tl, e, c, m->now);
 	if (e->kind == ST_EV_CGROUP_RMDIR)
 		cgroup_gone(m, cgid, e->ts_ns);
+}
+
+/* The ring buffer's callback: the live clock, recorded with the record. */
+static int on_event(void *ctx, const void *data, size_t len)
+{
+	struct monitor *m = ctx;
+
+	m->now = now_boot_ns();
+	recorder_event(m->rec, m->now, data, len);
+	process_event(m, data, len);
 	return 0;
 }
 
@@ -449,6 +482,7 @@ static void note_losses(struct monitor *m)
 
 	if (loader_counters(m->loader, &k) || k.lost <= m->lost_seen)
 		return;
+	recorder_lost(m->rec, m->now, k.lost - m->lost_seen);
 	timeline_lost(m->tl, k.lost - m->lost_seen);
 	m->lost_seen = k.lost;
 }
@@ -588,29 +622,121 @@ static void install_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+static const struct tl_sink tl_sink = {
+	.alert = sink_alert,
+	.alert_resolved = sink_alert_resolved,
+	.stop_timeline = sink_stop_timeline,
+};
+
+static const struct tl_facts tl_facts = {
+	.stop_signal = fact_stop_signal,
+	.restart_policy = fact_restart_policy,
+	.ns_culprits = fact_ns_culprits,
+};
+
+static const struct rm_sink rm_sink = {
+	.alert = sink_removal_alert,
+	.timeline = sink_removal_timeline,
+};
+
+static int open_output(struct monitor *m)
+{
+	int err = output_open(&m->out, m->opts->output_path, m->opts->format, m->opts->color);
+
+	if (err)
+		fprintf(stderr, "stoptrace: cannot open output file '%s': %s\n",
+			m->opts->output_path, strerror(-err));
+	return err;
+}
+
+/* The engines, configured from the options, or from a recording's header. */
+static int setup_engines(struct monitor *m, unsigned int stop_alert_after_s,
+			 unsigned int teardown_timeout_s, uint64_t start_ns)
+{
+	struct tl_config tlc;
+
+	m->ids = identity_table_new();
+	if (!m->ids)
+		return -ENOMEM;
+	m->rc.host = m->host;
+	m->rc.color = m->opts->color;
+	m->report.rc = &m->rc;
+	tl_config_defaults(&tlc);
+	tlc.stop_alert_after_ns = (uint64_t)stop_alert_after_s * 1000000000ULL;
+	tlc.teardown_timeout_ns = (uint64_t)teardown_timeout_s * 1000000000ULL;
+	tlc.start_ns = start_ns;
+	tlc.alert_seq = &m->alert_seq;
+	m->tl = timeline_new(&tlc, &tl_facts, &tl_sink, m);
+	m->sw = storage_watch_new(&m->facts, m->ids, &m->alert_seq, &rm_sink, m);
+	return m->tl && m->sw ? 0 : -ENOMEM;
+}
+
+static void teardown_engines(struct monitor *m)
+{
+	storage_watch_free(m->sw);
+	timeline_free(m->tl);
+	identity_table_free(m->ids);
+}
+
+/* The periodic step, at m->now. */
+static void step_tick(struct monitor *m)
+{
+	forget_gone(m, m->now);
+	timeline_tick(m->tl, m->now);
+	storage_watch_tick(m->sw, m->now);
+}
+
+static void step_flush(struct monitor *m)
+{
+	timeline_flush(m->tl, m->now);
+	storage_watch_flush(m->sw, m->now);
+}
+
+/* --record: the header says how the engines were set up. */
+static int start_recording(struct monitor *m, const struct monitor_opts *opts)
+{
+	struct rec_header h = {.format = RECORDING_FORMAT, .event_abi = ST_EVENT_ABI};
+	struct utsname u;
+	int err;
+
+	uname(&u);
+	snprintf(h.version, sizeof(h.version), "%s", STOPTRACE_VERSION);
+	snprintf(h.host, sizeof(h.host), "%s", m->host);
+	snprintf(h.kernel, sizeof(h.kernel), "%s", u.release);
+	h.boot_to_real_ns = m->rc.boot_to_real_ns;
+	h.alert_prefix = m->report.alert_prefix;
+	h.start_ns = m->now;
+	h.stop_alert_after_s = opts->stop_alert_after_s;
+	h.teardown_timeout_s = opts->teardown_timeout_s;
+	h.cgroup_v2 = m->cg2_dir[0] != '\0';
+	h.mem_hierarchy = m->mem_hierarchy;
+	for (int i = 0; i < opts->nstorage_roots && i < RECORDING_MAX_ROOTS; i++)
+		snprintf(h.storage_roots[h.nstorage_roots++], sizeof(h.storage_roots[0]), "%s",
+			 opts->storage_roots[i]);
+	err = recorder_open(&m->rec, opts->record_path, &h);
+	if (err)
+		return err;
+	recorder_facts(m->rec, &m->facts, &m->facts);
+	return 0;
+}
+
+/* trace: 0 for a stop that went well, 3 for one that did not. */
+static int trace_exit_code(const struct monitor *m)
+{
+	if (!m->trace_done)
+		return 1;
+	return m->trace_verdict == TL_GRACEFUL || m->trace_verdict == TL_EXITED ? 0 : 3;
+}
+
 int monitor_run(const struct monitor_opts *opts)
 {
 	struct loader_opts lo = {
 		.ringbuf_bytes = opts->ringbuf_bytes,
 		.verbose = opts->verbose,
 	};
-	const struct tl_sink sink = {
-		.alert = sink_alert,
-		.alert_resolved = sink_alert_resolved,
-		.stop_timeline = sink_stop_timeline,
-	};
-	const struct tl_facts facts = {
-		.stop_signal = fact_stop_signal,
-		.restart_policy = fact_restart_policy,
-		.ns_culprits = fact_ns_culprits,
-	};
-	const struct rm_sink rm_sink = {
-		.alert = sink_removal_alert,
-		.timeline = sink_removal_timeline,
-	};
-	struct tl_config tlc;
 	const char *why = NULL;
 	struct monitor *m;
+	uint64_t deadline = 0;
 	int err, rc = 1;
 
 	m = calloc(1, sizeof(*m));
@@ -629,33 +755,23 @@ int monitor_run(const struct monitor_opts *opts)
 				"mount cgroup2 at /sys/fs/cgroup\n");
 		goto cleanup;
 	}
-	err = output_open(&m->out, opts->output_path, opts->format, opts->color);
-	if (err) {
-		fprintf(stderr, "stoptrace: cannot open output file '%s': %s\n", opts->output_path,
-			strerror(-err));
+	if (open_output(m))
 		goto cleanup;
-	}
-	m->ids = identity_table_new();
-	if (!m->ids) {
-		fprintf(stderr, "stoptrace: out of memory\n");
-		goto cleanup_out;
-	}
 	if (gethostname(m->host, sizeof(m->host) - 1))
 		snprintf(m->host, sizeof(m->host), "unknown");
-	m->rc.host = m->host;
-	m->rc.color = opts->color;
 	m->rc.boot_to_real_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
-
-	m->report.rc = &m->rc;
 	m->report.alert_prefix = (uint64_t)time(NULL);
-	tl_config_defaults(&tlc);
-	tlc.stop_alert_after_ns = (uint64_t)opts->stop_alert_after_s * 1000000000ULL;
-	tlc.teardown_timeout_ns = (uint64_t)opts->teardown_timeout_s * 1000000000ULL;
-	tlc.start_ns = now_boot_ns();
-	tlc.alert_seq = &m->alert_seq;
-	m->tl = timeline_new(&tlc, &facts, &sink, m);
-	m->sw = storage_watch_new("", m->ids, &m->alert_seq, &rm_sink, m);
-	if (!m->tl || !m->sw) {
+	m->now = now_boot_ns();
+	facts_live_init(&m->facts, &m->live, "");
+	if (opts->record_path) {
+		err = start_recording(m, opts);
+		if (err) {
+			fprintf(stderr, "stoptrace: cannot record to '%s': %s\n", opts->record_path,
+				strerror(-err));
+			goto cleanup_out;
+		}
+	}
+	if (setup_engines(m, opts->stop_alert_after_s, opts->teardown_timeout_s, m->now)) {
 		fprintf(stderr, "stoptrace: out of memory\n");
 		goto cleanup_ids;
 	}
@@ -671,12 +787,18 @@ int monitor_run(const struct monitor_opts *opts)
 		goto cleanup_ids;
 	}
 	/* attached first, then scanned: a container started in between is in both */
+	m->now = now_boot_ns();
 	if (m->cg2_dir[0])
 		identity_scan(m->cg2_dir, scan_cb, m);
 	if (m->mem_dir[0])
 		identity_scan(m->mem_dir, scan_cb, m);
+	m->now = now_boot_ns();
+	recorder_step(m->rec, "learn_all", m->now);
 	storage_watch_learn_all(m->sw);
-	print_started(m);
+	if (!opts->trace_id)
+		print_started(m);
+	if (opts->trace_id && opts->trace_timeout_s)
+		deadline = now_boot_ns() + opts->trace_timeout_s * 1000000000ULL;
 
 	while (!stop_requested) {
 		err = loader_poll(m->loader, POLL_MS);
@@ -685,14 +807,19 @@ int monitor_run(const struct monitor_opts *opts)
 				strerror(-err));
 			break;
 		}
-		forget_gone(m, now_boot_ns());
+		m->now = now_boot_ns();
 		note_losses(m);
-		timeline_tick(m->tl, now_boot_ns());
-		storage_watch_tick(m->sw, now_boot_ns());
-		if (opts->stats_interval_s && now_boot_ns() >= m->next_stats_ns) {
+		recorder_tick(m->rec, m->now);
+		step_tick(m);
+		if (deadline && m->now >= deadline && !m->trace_done) {
+			fprintf(stderr, "stoptrace: %s did not stop within %u s\n", opts->trace_id,
+				opts->trace_timeout_s);
+			break;
+		}
+		if (opts->stats_interval_s && !opts->trace_id && m->now >= m->next_stats_ns) {
 			if (m->next_stats_ns)
 				print_stats(m);
-			m->next_stats_ns = now_boot_ns() + opts->stats_interval_s * 1000000000ULL;
+			m->next_stats_ns = m->now + opts->stats_interval_s * 1000000000ULL;
 		}
 		if (reopen_requested) {
 			reopen_requested = 0;
@@ -705,28 +832,129 @@ int monitor_run(const struct monitor_opts *opts)
 		}
 	}
 	/* drain what the kernel already wrote */
-	if (!m->fatal)
+	if (!m->fatal && !m->trace_done)
 		loader_poll(m->loader, 0);
+	m->now = now_boot_ns();
 	note_losses(m);
-	if (!m->fatal) {
-		timeline_flush(m->tl, now_boot_ns());
-		storage_watch_flush(m->sw, now_boot_ns());
+	if (!m->fatal && !m->trace_done) {
+		recorder_step(m->rec, "flush", m->now);
+		step_flush(m);
 	}
 	if (m->fatal == -EPIPE) {
 		fprintf(stderr, "stoptrace: output closed (broken pipe); stopping\n");
 		rc = 1;
+	} else if (opts->trace_id) {
+		rc = trace_exit_code(m);
 	} else {
 		print_stopped(m, "signal");
 		rc = 0;
 	}
 	loader_stop(m->loader);
 cleanup_ids:
-	storage_watch_free(m->sw);
-	timeline_free(m->tl);
-	identity_table_free(m->ids);
+	teardown_engines(m);
+	if (m->rec) {
+		uint64_t lost = recorder_errors(m->rec);
+
+		err = recorder_close(m->rec);
+		if (err || lost)
+			fprintf(stderr,
+				"stoptrace: the recording '%s' is incomplete: %llu lines not "
+				"written (%s)\n",
+				opts->record_path, (unsigned long long)lost,
+				strerror(err ? -err : E2BIG));
+	}
 cleanup_out:
 	output_close(&m->out);
 cleanup:
+	free(m);
+	return rc;
+}
+
+/*
+ * stoptrace replay: the recording's inputs through the same engines. The
+ * clock is the recording's, so times, durations and alert ids come out as
+ * they did live.
+ */
+int monitor_replay(const struct monitor_opts *opts, const char *path)
+{
+	struct rec_header h;
+	struct replay_input in;
+	struct replay *rp = NULL;
+	struct monitor *m;
+	char why[512];
+	int err, rc = 1;
+
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		fprintf(stderr, "stoptrace: out of memory\n");
+		return 1;
+	}
+	m->opts = opts;
+	m->replaying = true;
+	err = replay_open(&rp, path, &h, why, sizeof(why));
+	if (err) {
+		fprintf(stderr, "stoptrace: %s\n", why);
+		goto cleanup;
+	}
+	if (open_output(m))
+		goto cleanup;
+	snprintf(m->host, sizeof(m->host), "%s", h.host);
+	m->rc.boot_to_real_ns = h.boot_to_real_ns;
+	m->report.alert_prefix = h.alert_prefix;
+	snprintf(m->cg2_dir, sizeof(m->cg2_dir), "%s", h.cgroup_v2 ? "/" : "");
+	m->mem_hierarchy = h.mem_hierarchy;
+	m->now = h.start_ns;
+	m->storage_roots = h.storage_roots;
+	m->nstorage_roots = h.nstorage_roots;
+	replay_facts(rp, &m->facts);
+	if (setup_engines(m, h.stop_alert_after_s, h.teardown_timeout_s, h.start_ns)) {
+		fprintf(stderr, "stoptrace: out of memory\n");
+		goto cleanup_ids;
+	}
+	install_signals();
+	while (!stop_requested && !m->fatal && (err = replay_next(rp, &in)) == 1) {
+		if (in.now_ns < m->now) {
+			fprintf(stderr, "stoptrace: %s: line %llu: the clock goes back\n", path,
+				(unsigned long long)replay_line(rp));
+			err = -EIO;
+			break;
+		}
+		m->now = in.now_ns;
+		switch (in.kind) {
+		case REPLAY_EVENT:
+			process_event(m, in.data, in.len);
+			break;
+		case REPLAY_TICK:
+			step_tick(m);
+			break;
+		case REPLAY_LOST:
+			timeline_lost(m->tl, in.n);
+			break;
+		case REPLAY_CGROUP:
+			track_cgroup(m, in.n, in.path);
+			break;
+		case REPLAY_LEARN_ALL:
+			storage_watch_learn_all(m->sw);
+			break;
+		case REPLAY_FLUSH:
+			step_flush(m);
+			break;
+		}
+		if (replay_error(rp)[0])
+			break;
+	}
+	if (replay_error(rp)[0]) {
+		fprintf(stderr, "stoptrace: %s: %s\n", path, replay_error(rp));
+	} else if (m->fatal == -EPIPE) {
+		fprintf(stderr, "stoptrace: output closed (broken pipe); stopping\n");
+	} else if (err == 0 || stop_requested) {
+		rc = 0;
+	}
+cleanup_ids:
+	teardown_engines(m);
+	output_close(&m->out);
+cleanup:
+	replay_close(rp);
 	free(m);
 	return rc;
 }

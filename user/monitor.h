@@ -28,9 +28,18 @@ struct monitor_opts {
 	size_t ringbuf_bytes;
 	unsigned int stats_interval_s; /* 0: no monitor_stats records */
 	bool verbose;
+	const char *record_path; /* --record */
+	const char *trace_id;	 /* trace: the full id of the container followed */
+	unsigned int trace_timeout_s;
 };
 
-/* Runs until a signal ends it; returns the process exit code. */
+/*
+ * Runs until a signal ends it (or, with trace_id, until that container's
+ * next stop timeline is out); returns the process exit code.
+ */
 int monitor_run(const struct monitor_opts *opts);
+
+/* stoptrace replay: a recording through the same engines; 0, or 1 on error. */
+int monitor_replay(const struct monitor_opts *opts, const char *path);
 
 #endif /* STOPTRACE_MONITOR_H */

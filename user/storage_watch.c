@@ -1,18 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "holders.h"
 #include "storage.h"
 #include "storage_watch.h"
 
 #define PATHS_PER_CONTAINER 8
 
 struct storage_watch {
-	char root[PATH_MAX];
+	struct facts facts;
 	struct identity_table *ids;   /* running containers, by cgroup id (the monitor's) */
 	struct identity_table *known; /* every container with storage, by a hash of its id */
 	struct storage_map *map;
@@ -36,7 +34,8 @@ static bool fact_runtime_dead(void *ctx, const struct container *c)
 	struct storage_watch *w = ctx;
 	char state[32];
 
-	return !identity_runtime_state(w->root, c, state, sizeof(state)) && !strcmp(state, "dead");
+	return !w->facts.ops->runtime_state(w->facts.ctx, c, state, sizeof(state)) &&
+	       !strcmp(state, "dead");
 }
 
 static int fact_holders(void *ctx, uint32_t caller_pid, const char *path, struct rm_holder *out,
@@ -44,16 +43,14 @@ static int fact_holders(void *ctx, uint32_t caller_pid, const char *path, struct
 {
 	struct storage_watch *w = ctx;
 
-	return holders_find(w->root, caller_pid, path, w->ids, out, max);
+	return w->facts.ops->holders(w->facts.ctx, caller_pid, path, w->ids, out, max);
 }
 
 static int fact_attributes(void *ctx, const char *path, bool *immutable, bool *append_only)
 {
 	struct storage_watch *w = ctx;
-	char full[PATH_MAX * 2];
 
-	snprintf(full, sizeof(full), "%s%s", w->root, path);
-	return file_attributes(full, immutable, append_only);
+	return w->facts.ops->attributes(w->facts.ctx, path, immutable, append_only);
 }
 
 static void on_alert(void *ctx, const struct rm_alert *a)
@@ -75,12 +72,12 @@ static void on_timeline(void *ctx, const struct rm_removal *r)
 	}
 }
 
-struct storage_watch *storage_watch_new(const char *root, struct identity_table *ids,
+struct storage_watch *storage_watch_new(const struct facts *facts, struct identity_table *ids,
 					uint64_t *alert_seq, const struct rm_sink *sink,
 					void *sink_ctx)
 {
 	const struct rm_sink mine = {.alert = on_alert, .timeline = on_timeline};
-	const struct rm_facts facts = {
+	const struct rm_facts rm_facts = {
 		.runtime_dead = fact_runtime_dead,
 		.holders = fact_holders,
 		.attributes = fact_attributes,
@@ -91,7 +88,7 @@ struct storage_watch *storage_watch_new(const char *root, struct identity_table 
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return NULL;
-	snprintf(w->root, sizeof(w->root), "%s", root);
+	w->facts = *facts;
 	w->ids = ids;
 	w->sink = *sink;
 	w->sink_ctx = sink_ctx;
@@ -99,7 +96,7 @@ struct storage_watch *storage_watch_new(const char *root, struct identity_table 
 	cfg.alert_seq = alert_seq;
 	w->known = identity_table_new();
 	w->map = storage_map_new();
-	w->engine = removal_new(&cfg, &facts, &mine, w);
+	w->engine = removal_new(&cfg, &rm_facts, &mine, w);
 	if (!w->known || !w->map || !w->engine) {
 		storage_watch_free(w);
 		return NULL;
@@ -124,7 +121,7 @@ void storage_watch_learn(struct storage_watch *w, const struct container *c)
 
 	if (!c->id[0])
 		return;
-	n = storage_paths(w->root, c, paths, PATHS_PER_CONTAINER);
+	n = w->facts.ops->storage_paths(w->facts.ctx, c, paths, PATHS_PER_CONTAINER);
 	if (n <= 0)
 		return;
 	if (!identity_table_add(w->known, id_key(c->id), c))
@@ -133,39 +130,20 @@ void storage_watch_learn(struct storage_watch *w, const struct container *c)
 		storage_map_add(w->map, paths[i], c->id);
 }
 
-static bool hex64(const char *s)
+static int learn_id(const char *id, void *arg)
 {
-	size_t n = strlen(s);
+	struct storage_watch *w = arg;
+	struct container c = {.runtime = RUNTIME_DOCKER};
 
-	if (n != 64)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
+	snprintf(c.id, sizeof(c.id), "%s", id);
+	w->facts.ops->load_meta(w->facts.ctx, &c);
+	storage_watch_learn(w, &c);
+	return 0;
 }
 
 void storage_watch_learn_all(struct storage_watch *w)
 {
-	char dir[PATH_MAX + 32];
-	struct dirent *de;
-	DIR *d;
-
-	/* Docker keeps one directory per container, running or not */
-	snprintf(dir, sizeof(dir), "%s/var/lib/docker/containers", w->root);
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		struct container c = {.runtime = RUNTIME_DOCKER};
-
-		if (!hex64(de->d_name))
-			continue;
-		snprintf(c.id, sizeof(c.id), "%s", de->d_name);
-		identity_load_meta(w->root, &c);
-		storage_watch_learn(w, &c);
-	}
-	closedir(d);
+	w->facts.ops->docker_ids(w->facts.ctx, learn_id, w);
 }
 
 const struct container *storage_watch_call(struct storage_watch *w, const struct st_fs_call *fs,
@@ -182,7 +160,7 @@ const struct container *storage_watch_call(struct storage_watch *w, const struct
 	/* a name may have been written after the container was first seen */
 	if (!c->name[0] && c->meta_tries < 3) {
 		c->meta_tries++;
-		identity_load_meta(w->root, c);
+		w->facts.ops->load_meta(w->facts.ctx, c);
 	}
 	removal_event(w->engine, fs, ts_ns, path, c, now_ns);
 	return c;

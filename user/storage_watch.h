@@ -12,14 +12,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/types.h>
+#include "facts.h"
 #include "identity.h"
 #include "removal.h"
 #include "stoptrace_event.h"
 
 struct storage_watch;
 
-/* sink receives the removal engine's records; ids names running containers. */
-struct storage_watch *storage_watch_new(const char *root, struct identity_table *ids,
+/*
+ * sink receives the removal engine's records; ids names running containers;
+ * facts answers what the system is asked (the live host, or a replay).
+ */
+struct storage_watch *storage_watch_new(const struct facts *facts, struct identity_table *ids,
 					uint64_t *alert_seq, const struct rm_sink *sink,
 					void *sink_ctx);
 void storage_watch_free(struct storage_watch *w);

@@ -168,11 +168,17 @@ class Monitor:
         mon.stop()                        # SIGINT, exit 0, monitor_stopped last
     """
 
+    events = True               # --events: every raw kernel event too
+
     def __init__(self, *extra_args):
         self.binary = os.path.abspath(os.environ.get("STOPTRACE", "./stoptrace"))
         self.extra_args = list(extra_args)
         self.dir = tempfile.mkdtemp(prefix="stoptrace-e2e-")
         self.output = os.path.join(self.dir, "records.jsonl")
+        # Every monitor records; stop() replays the recording and wants the same records.
+        self.recording = None
+        if "--record" not in self.extra_args and os.environ.get("STOPTRACE_E2E_RECORD") != "0":
+            self.recording = os.path.join(self.dir, "recording.rec.gz")
         self.stdout_path = os.path.join(self.dir, "stdout")
         self.stderr_path = os.path.join(self.dir, "stderr")
         self.proc = None
@@ -193,8 +199,10 @@ class Monitor:
         if not os.path.isfile(self.binary) or not os.access(self.binary, os.X_OK):
             fail("monitor binary %s not found or not executable: build it with `make` "
                  "(or point STOPTRACE at it)" % self.binary)
-        argv = [self.binary, "--format", "json", "--events", "--output", self.output]
-        argv += self.extra_args
+        argv = [self.binary, "--format", "json"] + (["--events"] if self.events else [])
+        argv += ["--output", self.output] + self.extra_args
+        if self.recording:
+            argv += ["--record", self.recording]
         with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=err)
@@ -319,7 +327,33 @@ class Monitor:
         lost = get(last, "lost", get(last, "counters.lost"))
         if lost:
             note("monitor reports %r lost events" % (lost,))
+        if self.recording:
+            self.check_replay()
         return last
+
+    def replay_args(self):
+        """The options that shape the stream, for a replay that must match it."""
+        args = ["--format", "json"] + (["--events"] if self.events else [])
+        it = iter(self.extra_args)
+        for a in it:
+            if a in ("--container",):
+                args += [a, next(it)]
+            elif a == "--alerts-only":
+                args.append(a)
+        return args
+
+    def check_replay(self):
+        """stoptrace replay of this monitor's recording writes what it wrote live."""
+        live = _stream_lines(self.output)
+        res = subprocess.run([self.binary, "replay", self.recording, *self.replay_args()],
+                             stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+        check(res.returncode == 0, "stoptrace replay %s exited %d: %s"
+              % (self.recording, res.returncode, res.stderr.decode("utf-8", "replace").strip()))
+        compare_streams(live, res.stdout.split(b"\n")[:-1] if res.stdout else [],
+                        "the live monitor", "stoptrace replay of its recording")
+        golden = os.environ.get("STOPTRACE_GOLDEN_DIR")
+        if golden:
+            _save_golden(golden, self)
 
     def close(self, keep=False):
         """Kill the monitor if it still runs; remove its files unless kept."""
@@ -336,6 +370,45 @@ class Monitor:
             note("monitor output kept in %s" % self.dir)
         else:
             shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _stream_lines(path):
+    """The records of a monitor's output that a replay rebuilds (not monitor_*)."""
+    with open(path, "rb") as f:
+        lines = f.read().split(b"\n")
+    return [l for l in lines if l and not l.startswith(b'{"schema":1,"type":"monitor_')]
+
+
+def compare_streams(want, got, want_name, got_name):
+    """Fail at the first line where got differs from want."""
+    for i, (a, b) in enumerate(zip(want, got)):
+        if a != b:
+            fail("%s and %s differ at record %d:\n    %s\n    %s"
+                 % (want_name, got_name, i + 1, short(a.decode("utf-8", "replace"), 1500),
+                    short(b.decode("utf-8", "replace"), 1500)))
+    if len(want) != len(got):
+        extra = (want[len(got):] or got[len(want):])[0].decode("utf-8", "replace")
+        fail("%s wrote %d records, %s %d; the first extra one: %s"
+             % (want_name, len(want), got_name, len(got), short(extra, 600)))
+
+
+_golden_seq = {}
+
+
+def _save_golden(directory, mon):
+    """Keep a monitor's recording and expected records as a golden test."""
+    name = re.sub(r"[^a-z0-9_]", "_", (_current_test or "monitor").lower())
+    n = _golden_seq.get(name, 0) + 1
+    _golden_seq[name] = n
+    base = os.path.join(directory, name if n == 1 else "%s_%d" % (name, n))
+    os.makedirs(directory, exist_ok=True)
+    shutil.copyfile(mon.recording, base + ".rec.gz")
+    with open(base + ".jsonl", "wb") as f:
+        f.write(b"".join(l + b"\n" for l in _stream_lines(mon.output)))
+    with open(base + ".args", "w") as f:
+        json.dump(mon.replay_args(), f)
+        f.write("\n")
+    note("golden test kept: %s.{rec.gz,jsonl,args}" % base)
 
 
 # ---------------------------------------------------------------- docker
@@ -688,12 +761,17 @@ def _report(word, name, reason=None):
         print("    " + line, flush=True)
 
 
+_current_test = None
+
+
 def run_test(name, func):
     """Run one test; return "pass", "fail" or "skip"."""
+    global _current_test
+    _current_test = name
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(_test_timeout())
     try:
-        if os.geteuid() != 0:
+        if os.geteuid() != 0 and not getattr(func, "no_root", False):
             skip("needs root (runs the eBPF monitor, creates cgroups, drives Docker)")
         func()
         outcome, reason = "pass", None

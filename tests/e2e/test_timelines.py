@@ -24,31 +24,7 @@ NS_PER_S = 10**9
 class DefaultMonitor(stlib.Monitor):
     """The monitor as an operator runs it: JSON to a file, without --events."""
 
-    def start(self, timeout=stlib.START_TIMEOUT):
-        if not os.path.isfile(self.binary) or not os.access(self.binary, os.X_OK):
-            fail("monitor binary %s not found or not executable: build it with `make` "
-                 "(or point STOPTRACE at it)" % self.binary)
-        argv = [self.binary, "--format", "json", "--output", self.output] + self.extra_args
-        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
-                                         stderr=err)
-        stlib._monitors.append(self)
-        deadline = time.monotonic() + timeout
-        while True:
-            recs = self.poll()
-            if recs:
-                first = recs[0]
-                check(first.get("type") == "monitor_started",
-                      "first record is %r, want monitor_started: %s"
-                      % (first.get("type"), short(first)))
-                return first
-            if self.proc.poll() is not None:
-                fail("monitor exited with status %d before monitor_started; stderr: %s"
-                     % (self.proc.returncode, self.stderr() or "(empty)"))
-            if time.monotonic() > deadline:
-                fail("no monitor_started record within %d s; stderr: %s"
-                     % (timeout, self.stderr() or "(empty)"))
-            time.sleep(0.1)
+    events = False
 
     def summary(self, limit=8):
         recs = self.poll()

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include "facts.h"
+#include "holders.h"
+
+static int live_load_meta(void *ctx, struct container *c)
+{
+	struct facts_live *l = ctx;
+
+	return identity_load_meta(l->root, c);
+}
+
+static int live_storage_paths(void *ctx, const struct container *c, char paths[][STORAGE_PATH_LEN],
+			      int max)
+{
+	struct facts_live *l = ctx;
+
+	return storage_paths(l->root, c, paths, max);
+}
+
+static int live_runtime_state(void *ctx, const struct container *c, char *state, size_t cap)
+{
+	struct facts_live *l = ctx;
+
+	return identity_runtime_state(l->root, c, state, cap);
+}
+
+static int live_holders(void *ctx, uint32_t caller_pid, const char *path,
+			struct identity_table *ids, struct rm_holder *out, int max)
+{
+	struct facts_live *l = ctx;
+
+	return holders_find(l->root, caller_pid, path, ids, out, max);
+}
+
+static int live_attributes(void *ctx, const char *path, bool *immutable, bool *append_only)
+{
+	struct facts_live *l = ctx;
+	char full[PATH_MAX * 2];
+
+	snprintf(full, sizeof(full), "%s%s", l->root, path);
+	return file_attributes(full, immutable, append_only);
+}
+
+static int live_culprits(void *ctx, uint64_t pidns, uint32_t exclude_pid,
+			 struct identity_table *ids, struct culprit *out, int max)
+{
+	struct facts_live *l = ctx;
+
+	return culprits_find(l->root, pidns, exclude_pid, ids, out, max);
+}
+
+static bool hex64(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n != 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+static int live_docker_ids(void *ctx, facts_id_fn fn, void *arg)
+{
+	struct facts_live *l = ctx;
+	char dir[PATH_MAX + 32];
+	struct dirent *de;
+	int err = 0;
+	DIR *d;
+
+	/* Docker keeps one directory per container, running or not */
+	snprintf(dir, sizeof(dir), "%s/var/lib/docker/containers", l->root);
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while (!err && (de = readdir(d)))
+		if (hex64(de->d_name))
+			err = fn(de->d_name, arg);
+	closedir(d);
+	return err;
+}
+
+static const struct facts_ops live_ops = {
+	.load_meta = live_load_meta,
+	.storage_paths = live_storage_paths,
+	.runtime_state = live_runtime_state,
+	.holders = live_holders,
+	.attributes = live_attributes,
+	.culprits = live_culprits,
+	.docker_ids = live_docker_ids,
+};
+
+void facts_live_init(struct facts *f, struct facts_live *live, const char *root)
+{
+	snprintf(live->root, sizeof(live->root), "%s", root);
+	f->ops = &live_ops;
+	f->ctx = live;
+}

@@ -13,10 +13,12 @@
  * every byte comes back as it was.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 #include "jsonr.h"
 #include "jsonw.h"
@@ -377,6 +379,7 @@ int recorder_open(struct recorder **out, const char *path, const struct rec_head
 	bool gz = n > 3 && !strcmp(path + n - 3, ".gz");
 	struct recorder *r;
 	struct jsonw w;
+	int fd;
 
 	*out = NULL;
 	r = calloc(1, sizeof(*r));
@@ -387,11 +390,14 @@ int recorder_open(struct recorder **out, const char *path, const struct rec_head
 		free(r);
 		return -ENOMEM;
 	}
-	errno = 0;
-	r->gz = gzopen(path, gz ? "wb6" : "wbT");
+	/* it holds what the monitor's output holds: as private */
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0640);
+	r->gz = fd < 0 ? NULL : gzdopen(fd, gz ? "wb6" : "wbT");
 	if (!r->gz) {
-		int err = errno ? -errno : -ENOMEM;
+		int err = fd < 0 ? -errno : -ENOMEM;
 
+		if (fd >= 0)
+			close(fd);
 		free(r->line);
 		free(r);
 		return err;

@@ -1,0 +1,117 @@
+"""Golden tests of the engines: recordings of real Docker stops and removals,
+kept under tests/golden/, replayed by `stoptrace replay`; the records must be
+those the live monitor wrote when the recording was made (kept beside it).
+
+Each tests/golden/NAME.rec.gz comes with NAME.jsonl (the live records, less
+monitor_*) and NAME.args (the replay's options, a JSON list). tools/golden-update
+makes them anew from the e2e scenarios. These tests need no root and no Docker.
+"""
+
+import glob
+import json
+import os
+import subprocess
+
+import stlib
+from stlib import check, compare_streams, fail
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+GOLDEN = os.path.normpath(os.path.join(HERE, "..", "golden"))
+
+# The scenarios the golden set must cover: a golden file lost or renamed fails.
+REQUIRED = {
+    "test_graceful": ("stop_timeline", "verdict", "graceful"),
+    "test_stop_signal_ignored": ("stop_timeline", "verdict", "stop_signal_ignored"),
+    "test_stop_signal_blocked": ("stop_timeline", "verdict", "stop_signal_blocked"),
+    "test_grace_period_exceeded": ("stop_timeline", "verdict", "grace_period_exceeded"),
+    "test_killed_without_grace_docker_kill": ("stop_timeline", "verdict",
+                                              "killed_without_grace"),
+    "test_oom_killed": ("stop_timeline", "verdict", "oom_killed"),
+    "test_exited": ("stop_timeline", "verdict", "exited"),
+    "test_ns_teardown_stuck_paused_sharer": ("stop_timeline", "verdict", "ns_teardown_stuck"),
+    "test_rootfs_removal_eperm": ("removal_timeline", "outcome", "failed"),
+    "test_rootfs_removal_ebusy": ("removal_timeline", "outcome", "failed"),
+}
+
+
+def _binary():
+    return os.path.abspath(os.environ.get("STOPTRACE", "./stoptrace"))
+
+
+def _replay(base):
+    with open(base + ".args") as f:
+        args = json.load(f)
+    check(isinstance(args, list) and all(isinstance(a, str) for a in args),
+          "%s.args is not a JSON list of strings" % base)
+    res = subprocess.run([_binary(), "replay", base + ".rec.gz", *args],
+                         stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+    check(res.returncode == 0, "stoptrace replay %s.rec.gz exited %d: %s"
+          % (base, res.returncode, res.stderr.decode("utf-8", "replace").strip()))
+    return res.stdout.split(b"\n")[:-1] if res.stdout else []
+
+
+def _expected(base):
+    with open(base + ".jsonl", "rb") as f:
+        return [l for l in f.read().split(b"\n") if l]
+
+
+def _make(base):
+    def test():
+        want = _expected(base)
+        check(want, "%s.jsonl is empty: a golden test must expect something" % base)
+        compare_streams(want, _replay(base), "the recorded monitor", "its replay")
+    test.no_root = True
+    return test
+
+
+def test_golden_set_complete():
+    """Every required scenario has a golden recording with its outcome."""
+    for name, (rtype, field, value) in sorted(REQUIRED.items()):
+        base = os.path.join(GOLDEN, name)
+        if not os.path.exists(base + ".rec.gz"):
+            fail("no golden recording %s.rec.gz (make it with tools/golden-update)" % base)
+        recs = [json.loads(l) for l in _expected(base)]
+        seen = [r.get(field) for r in recs if r.get("type") == rtype]
+        check(value in seen, "%s.jsonl: %s records with %s %r, want one %r"
+              % (base, rtype, field, seen, value))
+
+
+test_golden_set_complete.no_root = True
+
+
+def test_replay_refuses_damage():
+    """A damaged golden recording is refused with the line, not replayed wrong."""
+    base = os.path.join(GOLDEN, "test_graceful")
+    if not os.path.exists(base + ".rec.gz"):
+        fail("no golden recording %s.rec.gz" % base)
+    import gzip
+    import tempfile
+    with gzip.open(base + ".rec.gz", "rb") as f:
+        lines = f.read().split(b"\n")
+    # an answer followed by an input line: without it, that input is where an answer is due
+    facts = [i for i, l in enumerate(lines[:-1]) if l.startswith(b'{"r":"fact"')
+             and not lines[i + 1].startswith(b'{"r":"fact"')]
+    check(facts, "the golden recording has no fact line")
+    del lines[facts[-1]]
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "damaged.rec")
+        with open(path, "wb") as f:
+            f.write(b"\n".join(lines))
+        res = subprocess.run([_binary(), "replay", path], stdin=subprocess.DEVNULL,
+                             capture_output=True, timeout=60)
+    err = res.stderr.decode("utf-8", "replace")
+    check(res.returncode == 1, "replay of a recording missing an answer exited %d, want 1: %s"
+          % (res.returncode, err))
+    check("line %d" % (facts[-1] + 1) in err and "disagree" in err,
+          "replay's error does not name line %d: %s" % (facts[-1] + 1, err.strip()))
+
+
+test_replay_refuses_damage.no_root = True
+
+for _path in sorted(glob.glob(os.path.join(GOLDEN, "*.rec.gz"))):
+    _name = os.path.basename(_path)[:-len(".rec.gz")]
+    _fn = _make(_path[:-len(".rec.gz")])
+    _fn.__name__ = "test_golden_" + _name[len("test_"):] if _name.startswith("test_") \
+        else "test_golden_" + _name
+    _fn.__module__ = __name__
+    globals()[_fn.__name__] = _fn

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "diagnose.h"
 #include "monitor.h"
+#include "syslog.h"
 
 #define EXIT_USAGE 2
 
@@ -32,6 +33,10 @@ static const char usage[] =
 	"  --format text|json          output format (default: text on a terminal, else json)\n"
 	"  --output PATH               append records to PATH instead of standard output;\n"
 	"                              SIGHUP reopens it (for logrotate)\n"
+	"  --syslog[=SOCKET]           also send every record, as JSON, to the local syslog\n"
+	"                              socket (default /dev/log) in RFC 5424 format\n"
+	"  --metrics-file PATH         write counters for node_exporter's textfile collector\n"
+	"                              to PATH every 5 s and at exit (replaced atomically)\n"
 	"  --events                    also print every raw kernel event\n"
 	"  --container ID|NAME         only this container (id, id prefix or name; repeatable)\n"
 	"  --alerts-only               print alerts only\n"
@@ -47,6 +52,7 @@ static const char usage[] =
 	"EXAMPLES\n"
 	"  sudo stoptrace                                  alerts and timelines, readable\n"
 	"  sudo stoptrace --format json --output /var/log/stoptrace.jsonl\n"
+	"  sudo stoptrace --syslog --metrics-file /var/lib/node_exporter/stoptrace.prom\n"
 	"  sudo stoptrace --events --container web-1       every kernel event of one container\n"
 	"\n"
 	"EXIT STATUS\n"
@@ -69,6 +75,8 @@ enum {
 	OPT_VERBOSE,
 	OPT_VERSION,
 	OPT_STATS_INTERVAL,
+	OPT_SYSLOG,
+	OPT_METRICS_FILE,
 };
 
 static const struct option long_opts[] = {
@@ -82,6 +90,8 @@ static const struct option long_opts[] = {
 	{"storage-root", required_argument, NULL, OPT_STORAGE_ROOT},
 	{"ringbuf-size", required_argument, NULL, OPT_RINGBUF_SIZE},
 	{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
+	{"syslog", optional_argument, NULL, OPT_SYSLOG},
+	{"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"help", no_argument, NULL, 'h'},
@@ -135,6 +145,18 @@ int main(int argc, char **argv)
 			if (!optarg[0])
 				return bad_usage("--output needs a path%s", "");
 			o.output_path = optarg;
+			break;
+		case OPT_SYSLOG:
+			o.syslog_path = optarg ? optarg : SYSLOG_DEFAULT_SOCKET;
+			if (!o.syslog_path[0] || strlen(o.syslog_path) >= SYSLOG_PATH_MAX)
+				return bad_usage(
+					"--syslog=SOCKET takes a socket path of 1 to 107 bytes, not '%s'",
+					o.syslog_path);
+			break;
+		case OPT_METRICS_FILE:
+			if (!optarg[0])
+				return bad_usage("--metrics-file needs a path%s", "");
+			o.metrics_path = optarg;
 			break;
 		case OPT_EVENTS:
 			o.events = true;

@@ -50,6 +50,7 @@ struct monitor {
 	int nsinks;
 	uint64_t out_queued; /* records the main output took */
 	struct metrics metrics;
+	struct sink metrics_out; /* writes the metrics file: an fsync never holds the monitor */
 	char metrics_text[8192];
 	uint64_t next_metrics_ns;
 	struct record_ctx rc;
@@ -662,15 +663,12 @@ static void print_stopped(struct monitor *m, const char *reason)
 	emit(m, "monitor_stopped", jlen, tlen);
 }
 
-/* The metrics file, from the counters as they are now. */
-static int write_metrics(struct monitor *m)
+/* The metrics file's text, from the counters as they are now, in m->metrics_text. */
+static size_t format_metrics(struct monitor *m)
 {
 	struct loader_counters k = {};
 	struct sink_counters c;
-	size_t len;
 
-	if (!m->opts->metrics_path)
-		return 0;
 	if (m->loader)
 		loader_counters(m->loader, &k);
 	m->metrics.events = m->events_in;
@@ -684,10 +682,34 @@ static int write_metrics(struct monitor *m)
 		m->metrics.sinks[i].dropped = c.dropped;
 		m->metrics.sinks[i].errors = c.errors;
 	}
-	len = metrics_format(&m->metrics, m->metrics_text, sizeof(m->metrics_text));
+	return metrics_format(&m->metrics, m->metrics_text, sizeof(m->metrics_text));
+}
+
+/* Write the metrics file now: at start (a path that fails is an error) and at exit. */
+static int write_metrics(struct monitor *m)
+{
+	size_t len;
+
+	if (!m->opts->metrics_path)
+		return 0;
+	len = format_metrics(m);
 	if (!len)
 		return -ENOSPC;
 	return metrics_write_file(m->opts->metrics_path, m->metrics_text, len);
+}
+
+static int write_metrics_file(void *ctx, const struct sink_record *r)
+{
+	return metrics_write_file(ctx, r->line, r->len);
+}
+
+/* Every few seconds: hand the text to the metrics writer; a file that failed is tried next time. */
+static void update_metrics(struct monitor *m)
+{
+	size_t len = format_metrics(m);
+
+	if (len)
+		sink_submit(&m->metrics_out, "metrics", 0, m->metrics_text, len);
 }
 
 static int setup_cgroups(struct monitor *m)
@@ -834,6 +856,9 @@ int monitor_run(const struct monitor_opts *opts)
 	m->metrics.start_time_s = time(NULL);
 	m->metrics.version = STOPTRACE_VERSION;
 	err = write_metrics(m);
+	if (!err && opts->metrics_path)
+		err = sink_start(&m->metrics_out, "metrics", 2, sizeof(m->metrics_text) * 2,
+				 write_metrics_file, (void *)opts->metrics_path);
 	if (err) {
 		fprintf(stderr,
 			"stoptrace: cannot write the metrics file '%s': %s: the directory must exist and be writable\n",
@@ -899,7 +924,7 @@ int monitor_run(const struct monitor_opts *opts)
 		}
 		check_output_closed(m);
 		if (opts->metrics_path && now_boot_ns() >= m->next_metrics_ns) {
-			write_metrics(m); /* a failure is retried at the next round */
+			update_metrics(m);
 			m->next_metrics_ns = now_boot_ns() + METRICS_EVERY_NS;
 		}
 		if (reopen_requested) {
@@ -927,7 +952,9 @@ int monitor_run(const struct monitor_opts *opts)
 	} else {
 		rc = 0;
 	}
-	err = write_metrics(m);
+	/* the last file, with the final counters: written here, whatever the writer holds */
+	sink_stop(&m->metrics_out, sink_monotonic_ns());
+	err = m->metrics_out.abandoned ? -EBUSY : write_metrics(m);
 	if (err)
 		fprintf(stderr, "stoptrace: cannot write the metrics file '%s': %s\n",
 			opts->metrics_path, strerror(-err));
@@ -937,11 +964,14 @@ cleanup_ids:
 	timeline_free(m->tl);
 	identity_table_free(m->ids);
 cleanup_out:
-	for (int i = 0; i < m->nsinks; i++) {
+	sink_stop(&m->metrics_out, sink_monotonic_ns());
+	for (int i = 0; i < m->nsinks; i++)
 		sink_stop(&m->sinks[i], sink_monotonic_ns());
+	for (int i = 0; i < m->nsinks; i++)
 		if (m->sinks[i].abandoned)
-			return rc; /* its writer may still use m: the process ends anyway */
-	}
+			return rc; /* a stuck writer may still use m: the process ends anyway */
+	if (m->metrics_out.abandoned)
+		return rc;
 	output_close(&m->out);
 	if (m->syslog)
 		syslog_close(m->syslog);

@@ -163,7 +163,8 @@ static int send_all(int fd, const char *buf, size_t len)
 int syslog_write(void *ctx, const struct sink_record *r)
 {
 	struct syslog_conn *c = ctx;
-	size_t len = syslog_frame(c->buf, sizeof(c->buf) - 1, r->type, r->real_ns, c->host, c->pid,
+	/* the buffer has room for the NUL that ends a message on a stream */
+	size_t len = syslog_frame(c->buf, sizeof(c->buf), r->type, r->real_ns, c->host, c->pid,
 				  r->line, r->len);
 	int err;
 
@@ -173,7 +174,7 @@ int syslog_write(void *ctx, const struct sink_record *r)
 	if (err)
 		return err;
 	if (c->stream)
-		len++; /* the NUL that ends a message on a stream */
+		len++; /* syslog_frame wrote the NUL */
 	err = send_all(c->fd, c->buf, len);
 	if (!err)
 		return 0;

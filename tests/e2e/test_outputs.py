@@ -207,10 +207,14 @@ def test_outputs_syslog_matches_output():
     name = stlib.new_name()
     with Monitor("--syslog=" + rs.socket, "--container", name, "--stats-interval", "0") as mon:
         started = mon.start()
-        c = run_named(name, "sleep", "1000")
+        # 100 children killed in the namespace teardown: a timeline too long for one line
+        c = run_named(name, "sh", "-c", "for i in $(seq 100); do sleep 1000 & done; wait")
+        time.sleep(1)
         stop_container(c)
         tl = wait_timeline(mon, c)
         check(tl["verdict"] == "stop_signal_ignored", "verdict %r: %s" % (tl["verdict"], short(tl)))
+        check(tl["events_left_out"] > 0, "the timeline was not cut: %d events, none left out"
+              % len(tl["events"]))
         stopped = mon.stop()
         lines = output_lines(mon.output)   # the monitor's directory goes with it
     msgs = rs.wait_for(lambda m: m[2] == "monitor_stopped", 10, "monitor_stopped")

@@ -5,7 +5,7 @@
  *   <PRI>1 TIMESTAMP HOSTNAME stoptrace PROCID MSGID - MSG
  *
  * facility daemon, severity by record type, MSGID the record type, MSG the
- * record's JSON line. A whole message fits rsyslog's default 8 KiB limit.
+ * record's JSON line. A whole message fits rsyslog's default limit (8096 bytes).
  * The socket is a datagram socket, or a stream socket when the listener is
  * one (messages then end with a NUL, as glibc's syslog() sends them). A
  * listener that went away is reconnected with a growing pause.

@@ -142,9 +142,11 @@ int main(int argc, char **argv)
 			format = optarg;
 			break;
 		case OPT_OUTPUT:
+		case OPT_METRICS_FILE:
 			if (!optarg[0])
-				return bad_usage("--output needs a path%s", "");
-			o.output_path = optarg;
+				return bad_usage("%s needs a path",
+						 c == OPT_OUTPUT ? "--output" : "--metrics-file");
+			*(c == OPT_OUTPUT ? &o.output_path : &o.metrics_path) = optarg;
 			break;
 		case OPT_SYSLOG:
 			o.syslog_path = optarg ? optarg : SYSLOG_DEFAULT_SOCKET;
@@ -152,11 +154,6 @@ int main(int argc, char **argv)
 				return bad_usage(
 					"--syslog=SOCKET takes a socket path of 1 to 107 bytes, not '%s'",
 					o.syslog_path);
-			break;
-		case OPT_METRICS_FILE:
-			if (!optarg[0])
-				return bad_usage("--metrics-file needs a path%s", "");
-			o.metrics_path = optarg;
 			break;
 		case OPT_EVENTS:
 			o.events = true;

@@ -18,7 +18,7 @@ WERROR := $(if $(CI),-Werror,)
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 -Wall -Wextra $(WERROR) -D_GNU_SOURCE -Iinclude -Iuser -I$(OUTPUT) \
 	  -DSTOPTRACE_VERSION='"$(VERSION)"' -DSTOPTRACE_REV='"$(GIT_REV)"'
-LDLIBS += -lbpf -lelf -lz
+LDLIBS += -lbpf -lelf -lz -lpthread
 
 # clang -target bpf does not search the system include directories that hold
 # asm/types.h on Debian (multiarch): ask the host compiler for them.

@@ -224,6 +224,7 @@ static void header(struct rec_header *h)
 	h->teardown_timeout_s = 3;
 	h->cgroup_v2 = true;
 	h->mem_hierarchy = 4;
+	h->record_max = 7840;
 	h->nstorage_roots = 1;
 	snprintf(h->storage_roots[0], sizeof(h->storage_roots[0]), "/srv/containers");
 }

@@ -15,6 +15,7 @@
 #include "identity.h"
 #include "jsonw.h"
 #include "monitor.h"
+#include "syslog.h"
 
 #define EXIT_USAGE 2
 
@@ -41,6 +42,10 @@ static const char usage[] =
 	"  --format text|json          output format (default: text on a terminal, else json)\n"
 	"  --output PATH               append records to PATH instead of standard output;\n"
 	"                              SIGHUP reopens it (for logrotate)\n"
+	"  --syslog[=SOCKET]           also send every record, as JSON, to the local syslog\n"
+	"                              socket (default /dev/log) in RFC 5424 format\n"
+	"  --metrics-file PATH         write counters for node_exporter's textfile collector\n"
+	"                              to PATH every 5 s and at exit (replaced atomically)\n"
 	"  --events                    also print every raw kernel event\n"
 	"  --container ID|NAME         only this container (id, id prefix or name; repeatable)\n"
 	"  --alerts-only               print alerts only\n"
@@ -59,6 +64,7 @@ static const char usage[] =
 	"EXAMPLES\n"
 	"  sudo stoptrace                                  alerts and timelines, readable\n"
 	"  sudo stoptrace --format json --output /var/log/stoptrace.jsonl\n"
+	"  sudo stoptrace --syslog --metrics-file /var/lib/node_exporter/stoptrace.prom\n"
 	"  sudo stoptrace --events --container web-1       every kernel event of one container\n"
 	"  sudo stoptrace trace web-1 & docker stop web-1  how did that stop go?\n"
 	"  sudo stoptrace --record /var/tmp/stops.rec.gz   keep everything for a post-mortem\n"
@@ -89,6 +95,8 @@ enum {
 	OPT_VERBOSE,
 	OPT_VERSION,
 	OPT_STATS_INTERVAL,
+	OPT_SYSLOG,
+	OPT_METRICS_FILE,
 	OPT_RECORD,
 	OPT_TIMEOUT,
 	OPT_COUNT,
@@ -115,6 +123,8 @@ static const struct option long_opts[] = {
 	{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
 	{"record", required_argument, NULL, OPT_RECORD},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"syslog", optional_argument, NULL, OPT_SYSLOG},
+	{"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{"help", no_argument, NULL, 'h'},
@@ -159,6 +169,8 @@ static bool option_applies(enum mode mode, int opt)
 		/* a replay's engines are set up as the recording says */
 		return mode != MODE_REPLAY;
 	case OPT_STATS_INTERVAL:
+	case OPT_SYSLOG:
+	case OPT_METRICS_FILE:
 		return mode == MODE_MONITOR;
 	default:
 		return true;
@@ -229,9 +241,18 @@ int main(int argc, char **argv)
 			format = optarg;
 			break;
 		case OPT_OUTPUT:
+		case OPT_METRICS_FILE:
 			if (!optarg[0])
-				return bad_usage("--output needs a path%s", "");
-			o.output_path = optarg;
+				return bad_usage("%s needs a path",
+						 c == OPT_OUTPUT ? "--output" : "--metrics-file");
+			*(c == OPT_OUTPUT ? &o.output_path : &o.metrics_path) = optarg;
+			break;
+		case OPT_SYSLOG:
+			o.syslog_path = optarg ? optarg : SYSLOG_DEFAULT_SOCKET;
+			if (!o.syslog_path[0] || strlen(o.syslog_path) >= SYSLOG_PATH_MAX)
+				return bad_usage(
+					"--syslog=SOCKET takes a socket path of 1 to 107 bytes, not '%s'",
+					o.syslog_path);
 			break;
 		case OPT_EVENTS:
 			o.events = true;

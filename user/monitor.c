@@ -13,18 +13,26 @@
 #include "identity.h"
 #include "jsonw.h"
 #include "loader.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "mountinfo.h"
 #include "records.h"
 #include "recording.h"
 #include "storage_watch.h"
 #include "report.h"
+#include "sink.h"
+#include "syslog.h"
 #include "timeline.h"
 
 #define META_TRIES   5
 #define POLL_MS	     200
 #define GONE_MAX     1024
 #define GONE_KEEP_NS (30 * 1000000000ULL) /* identity kept after cgroup removal */
+
+#define METRICS_EVERY_NS (5 * 1000000000ULL)
+#define EXIT_WAIT_NS	 (5 * 1000000000LL) /* for the sinks to write what they hold */
+#define SINK_OUTPUT	 0
+#define SINK_SYSLOG	 1
 
 static const char *const default_storage_roots[] = {
 	"/var/lib/docker",
@@ -39,6 +47,14 @@ static const char *const default_storage_roots[] = {
 struct monitor {
 	const struct monitor_opts *opts;
 	struct output out;
+	struct syslog_conn *syslog;
+	struct sink sinks[2]; /* SINK_OUTPUT, then SINK_SYSLOG with --syslog */
+	int nsinks;
+	uint64_t out_queued; /* records the main output took */
+	struct metrics metrics;
+	struct sink metrics_out; /* writes the metrics file: an fsync never holds the monitor */
+	char metrics_text[8192];
+	uint64_t next_metrics_ns;
 	struct record_ctx rc;
 	struct loader *loader;
 	struct identity_table *ids;
@@ -80,7 +96,9 @@ struct monitor {
 		uint64_t at_ns;
 	} gone[GONE_MAX];
 	unsigned int gone_head, gone_len;
-	char line[RECORD_MAX];
+	char line[RECORD_MAX]; /* the record as text, with --format text */
+	char json[RECORD_MAX]; /* the record as JSON: the main output's, or syslog's */
+	size_t json_cap;       /* shorter with syslog: its header must fit too */
 	struct st_event ev;
 };
 
@@ -112,14 +130,53 @@ static uint64_t now_boot_ns(void)
 	return (uint64_t)clock_ns(CLOCK_BOOTTIME);
 }
 
-static int emit(struct monitor *m, const char *line, size_t len)
+/* Which forms of a record to build: the main output's format, and JSON for syslog. */
+static bool need_json(const struct monitor *m)
 {
-	int err = output_write(&m->out, line, len);
+	return m->opts->format == OUT_JSON || m->nsinks > SINK_SYSLOG;
+}
 
-	if (err == -EPIPE) {
+static bool need_text(const struct monitor *m)
+{
+	return m->opts->format == OUT_TEXT;
+}
+
+static void check_output_closed(struct monitor *m)
+{
+	if (sink_fatal(&m->sinks[SINK_OUTPUT]) == -EPIPE) {
 		m->fatal = -EPIPE;
 		stop_requested = 1;
 	}
+}
+
+/*
+ * Hand a record, built in m->json (jlen) and m->line (tlen) as need_json and
+ * need_text ask, to every sink; none waits for its writer. Returns 0 when
+ * the main output took it.
+ */
+static int emit(struct monitor *m, const char *type, size_t jlen, size_t tlen)
+{
+	int64_t now = clock_ns(CLOCK_REALTIME);
+	bool json = m->opts->format == OUT_JSON;
+	int err;
+
+	if (m->replaying) {
+		/* no kernel to keep up with: written in place, none dropped */
+		err = output_write(&m->out, json ? m->json : m->line, json ? jlen : tlen);
+		if (err == -EPIPE) {
+			m->fatal = -EPIPE;
+			stop_requested = 1;
+		}
+		return err;
+	}
+	err = sink_submit(&m->sinks[SINK_OUTPUT], type, now, json ? m->json : m->line,
+			  json ? jlen : tlen);
+
+	if (!err)
+		m->out_queued++;
+	check_output_closed(m);
+	if (m->nsinks > SINK_SYSLOG)
+		sink_submit(&m->sinks[SINK_SYSLOG], type, now, m->json, jlen);
 	return err;
 }
 
@@ -278,16 +335,18 @@ static bool in_storage(const struct monitor *m, const char *path)
 
 static void sink_alert_common(struct monitor *m, const struct tl_alert *a, bool resolved)
 {
-	size_t len;
+	size_t jlen = 0, tlen = 0;
 
 	if (!container_selected(m, &a->container))
 		return;
+	if (!resolved && a->kind < TL_ALERT_KIND_MAX)
+		m->metrics.alerts[a->kind]++;
 	m->report.now_ns = m->now;
-	if (m->opts->format == OUT_JSON)
-		len = report_alert_json(&m->report, a, resolved, m->line, sizeof(m->line));
-	else
-		len = report_alert_text(&m->report, a, resolved, m->line, sizeof(m->line));
-	if (emit(m, m->line, len) == 0 && !resolved) {
+	if (need_json(m))
+		jlen = report_alert_json(&m->report, a, resolved, m->json, m->json_cap);
+	if (need_text(m))
+		tlen = report_alert_text(&m->report, a, resolved, m->line, sizeof(m->line));
+	if (emit(m, resolved ? "alert_resolved" : "alert", jlen, tlen) == 0 && !resolved) {
 		m->alerts++;
 		if (a->event_ts_ns && m->report.now_ns > a->event_ts_ns) {
 			uint64_t lat = m->report.now_ns - a->event_ts_ns;
@@ -313,16 +372,20 @@ static void sink_alert_resolved(void *ctx, const struct tl_alert *a)
 static void sink_stop_timeline(void *ctx, const struct tl_stop *s)
 {
 	struct monitor *m = ctx;
-	size_t len;
+	size_t jlen = 0, tlen = 0;
 
-	if (m->opts->alerts_only || !container_selected(m, &s->container))
+	if (!container_selected(m, &s->container))
+		return;
+	if (s->verdict < TL_VERDICT_MAX)
+		m->metrics.stops[s->verdict]++;
+	if (m->opts->alerts_only)
 		return;
 	m->report.now_ns = m->now;
-	if (m->opts->format == OUT_JSON)
-		len = report_stop_json(&m->report, s, m->line, sizeof(m->line));
-	else
-		len = report_stop_text(&m->report, s, m->line, sizeof(m->line));
-	if (emit(m, m->line, len) == 0)
+	if (need_json(m))
+		jlen = report_stop_json(&m->report, s, m->json, m->json_cap);
+	if (need_text(m))
+		tlen = report_stop_text(&m->report, s, m->line, sizeof(m->line));
+	if (emit(m, "stop_timeline", jlen, tlen) == 0)
 		m->timelines++;
 	if (m->opts->trace_id && !strcmp(s->container.id, m->opts->trace_id)) {
 		m->trace_done = true;
@@ -334,32 +397,36 @@ static void sink_stop_timeline(void *ctx, const struct tl_stop *s)
 static void sink_removal_alert(void *ctx, const struct rm_alert *a)
 {
 	struct monitor *m = ctx;
-	size_t len;
+	size_t jlen = 0, tlen = 0;
 
 	if (!container_selected(m, &a->removal->container))
 		return;
+	m->metrics.alerts[TL_ALERT_ROOTFS_REMOVAL_FAILED]++;
 	m->report.now_ns = m->now;
-	if (m->opts->format == OUT_JSON)
-		len = report_removal_alert_json(&m->report, a, m->line, sizeof(m->line));
-	else
-		len = report_removal_alert_text(&m->report, a, m->line, sizeof(m->line));
-	if (emit(m, m->line, len) == 0)
+	if (need_json(m))
+		jlen = report_removal_alert_json(&m->report, a, m->json, m->json_cap);
+	if (need_text(m))
+		tlen = report_removal_alert_text(&m->report, a, m->line, sizeof(m->line));
+	if (emit(m, "alert", jlen, tlen) == 0)
 		m->alerts++;
 }
 
 static void sink_removal_timeline(void *ctx, const struct rm_removal *r)
 {
 	struct monitor *m = ctx;
-	size_t len;
+	size_t jlen = 0, tlen = 0;
 
-	if (m->opts->alerts_only || !container_selected(m, &r->container))
+	if (!container_selected(m, &r->container))
+		return;
+	m->metrics.removals[r->failed ? 1 : 0]++;
+	if (m->opts->alerts_only)
 		return;
 	m->report.now_ns = m->now;
-	if (m->opts->format == OUT_JSON)
-		len = report_removal_json(&m->report, r, m->line, sizeof(m->line));
-	else
-		len = report_removal_text(&m->report, r, m->line, sizeof(m->line));
-	if (emit(m, m->line, len) == 0)
+	if (need_json(m))
+		jlen = report_removal_json(&m->report, r, m->json, m->json_cap);
+	if (need_text(m))
+		tlen = report_removal_text(&m->report, r, m->line, sizeof(m->line));
+	if (emit(m, "removal_timeline", jlen, tlen) == 0)
 		m->removals++;
 }
 
@@ -391,15 +458,15 @@ static int fact_ns_culprits(void *ctx, uint32_t pidns, uint32_t init_pid, struct
 static void print_event(struct monitor *m, const struct st_event *e, const struct container *c,
 			const char *path, bool complete)
 {
-	size_t len;
+	size_t jlen = 0, tlen = 0;
 
 	if (!m->opts->events || m->opts->alerts_only)
 		return;
-	if (m->opts->format == OUT_JSON)
-		len = record_event_json(&m->rc, e, c, path, complete, m->line, sizeof(m->line));
-	else
-		len = record_event_text(&m->rc, e, c, path, m->line, sizeof(m->line));
-	if (emit(m, m->line, len) == 0)
+	if (need_json(m))
+		jlen = record_event_json(&m->rc, e, c, path, complete, m->json, m->json_cap);
+	if (need_text(m))
+		tlen = record_event_text(&m->rc, e, c, path, m->line, sizeof(m->line));
+	if (emit(m, "event", jlen, tlen) == 0)
 		m->events_out++;
 }
 
@@ -490,6 +557,7 @@ static void note_losses(struct monitor *m)
 static void print_started(struct monitor *m)
 {
 	const char *const *progs = loader_programs(m->loader);
+	size_t jlen = 0, tlen = 0;
 	struct utsname u;
 	struct jsonw w;
 	int n = 0;
@@ -497,8 +565,8 @@ static void print_started(struct monitor *m)
 	uname(&u);
 	while (progs[n])
 		n++;
-	if (m->opts->format == OUT_JSON) {
-		jsonw_init(&w, m->line, sizeof(m->line));
+	if (need_json(m)) {
+		jsonw_init(&w, m->json, m->json_cap);
 		record_begin(&w, &m->rc, "monitor_started", now_boot_ns());
 		jsonw_str(&w, "version", STOPTRACE_VERSION);
 		jsonw_uint(&w, "pid", getpid());
@@ -511,32 +579,71 @@ static void print_started(struct monitor *m)
 			jsonw_str(&w, NULL, progs[i]);
 		jsonw_arr_close(&w);
 		jsonw_obj_close(&w);
-		emit(m, m->line, w.len);
-	} else {
-		int len = snprintf(
+		jlen = w.len;
+	}
+	if (need_text(m))
+		tlen = (size_t)snprintf(
 			m->line, sizeof(m->line),
 			"stoptrace %s watching %zu containers on %s (kernel %s, %d programs)",
 			STOPTRACE_VERSION, identity_table_count(m->ids), m->host, u.release, n);
-		emit(m, m->line, (size_t)len);
+	emit(m, "monitor_started", jlen, tlen);
+}
+
+/* "sinks": {"output": {"written", "dropped", "errors"}, "syslog": {...}} */
+static void json_sinks(struct monitor *m, struct jsonw *w)
+{
+	struct sink_counters c;
+
+	jsonw_obj_key(w, "sinks");
+	for (int i = 0; i < m->nsinks; i++) {
+		sink_counters(&m->sinks[i], &c);
+		jsonw_obj_key(w, m->sinks[i].name);
+		jsonw_uint(w, "written", c.written);
+		jsonw_uint(w, "dropped", c.dropped);
+		jsonw_uint(w, "errors", c.errors);
+		jsonw_obj_close(w);
 	}
+	jsonw_obj_close(w);
+}
+
+/* Records dropped by every sink, for the text lines. */
+static uint64_t sinks_dropped(struct monitor *m)
+{
+	struct sink_counters c;
+	uint64_t n = 0;
+
+	for (int i = 0; i < m->nsinks; i++) {
+		sink_counters(&m->sinks[i], &c);
+		n += c.dropped;
+	}
+	return n;
+}
+
+static uint64_t output_errors(struct monitor *m)
+{
+	struct sink_counters c;
+
+	sink_counters(&m->sinks[SINK_OUTPUT], &c);
+	return c.errors;
 }
 
 /* Counters every few seconds: what a log pipeline graphs and alarms on. */
 static void print_stats(struct monitor *m)
 {
 	struct loader_counters k = {};
+	size_t jlen = 0, tlen = 0;
 	struct jsonw w;
-	int len;
 
 	loader_counters(m->loader, &k);
-	if (m->opts->format == OUT_JSON) {
-		jsonw_init(&w, m->line, sizeof(m->line));
+	if (need_json(m)) {
+		jsonw_init(&w, m->json, m->json_cap);
 		record_begin(&w, &m->rc, "monitor_stats", now_boot_ns());
-		jsonw_uint(&w, "records", m->out.records + 1);
+		/* handed to the main output so far, this one included */
+		jsonw_uint(&w, "records", m->out_queued + 1);
 		jsonw_uint(&w, "lost", k.lost);
 		jsonw_uint(&w, "kernel_records", k.emitted);
 		jsonw_uint(&w, "events_read", m->events_in);
-		jsonw_uint(&w, "sink_errors", m->out.write_errors);
+		jsonw_uint(&w, "sink_errors", output_errors(m));
 		jsonw_uint(&w, "containers", identity_table_count(m->ids));
 		jsonw_uint(&w, "open_stops", timeline_open_stops(m->tl));
 		jsonw_uint(&w, "alerts", m->alerts);
@@ -549,52 +656,105 @@ static void print_stats(struct monitor *m)
 			   m->latency_n ? m->latency_sum_ns / m->latency_n / 1000000 : 0);
 		jsonw_uint(&w, "count", m->latency_n);
 		jsonw_obj_close(&w);
+		json_sinks(m, &w);
 		jsonw_obj_close(&w);
-		emit(m, m->line, w.len);
-		return;
+		jlen = w.len;
 	}
-	len = snprintf(m->line, sizeof(m->line),
-		       "stats: %llu records, %llu lost, %llu sink errors, %zu containers, %zu "
-		       "stops open, alert latency max %llu ms",
-		       (unsigned long long)m->out.records + 1, (unsigned long long)k.lost,
-		       (unsigned long long)m->out.write_errors, identity_table_count(m->ids),
-		       timeline_open_stops(m->tl),
-		       (unsigned long long)(m->latency_max_ns / 1000000));
-	emit(m, m->line, (size_t)len);
+	if (need_text(m))
+		tlen = (size_t)snprintf(
+			m->line, sizeof(m->line),
+			"stats: %llu records, %llu lost, %llu sink errors, %llu dropped by sinks, %zu containers, %zu stops open, alert latency max %llu ms",
+			(unsigned long long)m->out_queued + 1, (unsigned long long)k.lost,
+			(unsigned long long)output_errors(m), (unsigned long long)sinks_dropped(m),
+			identity_table_count(m->ids), timeline_open_stops(m->tl),
+			(unsigned long long)(m->latency_max_ns / 1000000));
+	emit(m, "monitor_stats", jlen, tlen);
 }
 
 static void print_stopped(struct monitor *m, const char *reason)
 {
 	struct loader_counters k = {};
+	struct sink_counters out;
+	size_t jlen = 0, tlen = 0;
 	struct jsonw w;
 
 	loader_counters(m->loader, &k);
-	if (m->opts->format == OUT_JSON) {
-		jsonw_init(&w, m->line, sizeof(m->line));
+	/* the sinks were drained: what the main output wrote, and this record */
+	sink_counters(&m->sinks[SINK_OUTPUT], &out);
+	if (need_json(m)) {
+		jsonw_init(&w, m->json, m->json_cap);
 		record_begin(&w, &m->rc, "monitor_stopped", now_boot_ns());
 		jsonw_str(&w, "reason", reason);
-		/* this record included */
-		jsonw_uint(&w, "records", m->out.records + 1);
+		jsonw_uint(&w, "records", out.written + 1);
 		jsonw_uint(&w, "lost", k.lost);
 		jsonw_uint(&w, "kernel_records", k.emitted);
 		jsonw_uint(&w, "events_read", m->events_in);
 		jsonw_uint(&w, "events_bad", m->events_bad);
-		jsonw_uint(&w, "sink_errors", m->out.write_errors);
+		jsonw_uint(&w, "sink_errors", out.errors);
 		jsonw_uint(&w, "alerts", m->alerts);
 		jsonw_uint(&w, "stop_timelines", m->timelines);
 		jsonw_uint(&w, "removal_timelines", m->removals);
 		jsonw_uint(&w, "path_errors", k.path_errors);
+		json_sinks(m, &w);
 		jsonw_obj_close(&w);
-		emit(m, m->line, w.len);
-	} else {
-		int len = snprintf(m->line, sizeof(m->line),
-				   "stoptrace stopped (%s): %llu records, %llu lost in the kernel, "
-				   "%llu write errors",
-				   reason, (unsigned long long)m->out.records + 1,
-				   (unsigned long long)k.lost,
-				   (unsigned long long)m->out.write_errors);
-		emit(m, m->line, (size_t)len);
+		jlen = w.len;
 	}
+	if (need_text(m))
+		tlen = (size_t)snprintf(
+			m->line, sizeof(m->line),
+			"stoptrace stopped (%s): %llu records, %llu lost in the kernel, %llu write errors, %llu dropped by sinks",
+			reason, (unsigned long long)out.written + 1, (unsigned long long)k.lost,
+			(unsigned long long)out.errors, (unsigned long long)sinks_dropped(m));
+	emit(m, "monitor_stopped", jlen, tlen);
+}
+
+/* The metrics file's text, from the counters as they are now, in m->metrics_text. */
+static size_t format_metrics(struct monitor *m)
+{
+	struct loader_counters k = {};
+	struct sink_counters c;
+
+	if (m->loader)
+		loader_counters(m->loader, &k);
+	m->metrics.events = m->events_in;
+	m->metrics.lost = k.lost;
+	m->metrics.containers = m->ids ? identity_table_count(m->ids) : 0;
+	m->metrics.nsinks = m->nsinks;
+	for (int i = 0; i < m->nsinks; i++) {
+		sink_counters(&m->sinks[i], &c);
+		m->metrics.sinks[i].name = m->sinks[i].name;
+		m->metrics.sinks[i].written = c.written;
+		m->metrics.sinks[i].dropped = c.dropped;
+		m->metrics.sinks[i].errors = c.errors;
+	}
+	return metrics_format(&m->metrics, m->metrics_text, sizeof(m->metrics_text));
+}
+
+/* Write the metrics file now: at start (a path that fails is an error) and at exit. */
+static int write_metrics(struct monitor *m)
+{
+	size_t len;
+
+	if (!m->opts->metrics_path)
+		return 0;
+	len = format_metrics(m);
+	if (!len)
+		return -ENOSPC;
+	return metrics_write_file(m->opts->metrics_path, m->metrics_text, len);
+}
+
+static int write_metrics_file(void *ctx, const struct sink_record *r)
+{
+	return metrics_write_file(ctx, r->line, r->len);
+}
+
+/* Every few seconds: hand the text to the metrics writer; a file that failed is tried next time. */
+static void update_metrics(struct monitor *m)
+{
+	size_t len = format_metrics(m);
+
+	if (len)
+		sink_submit(&m->metrics_out, "metrics", 0, m->metrics_text, len);
 }
 
 static int setup_cgroups(struct monitor *m)
@@ -620,6 +780,71 @@ static void install_signals(void)
 	sigaction(SIGHUP, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+}
+
+static int write_output(void *ctx, const struct sink_record *r)
+{
+	return output_write(ctx, r->line, r->len);
+}
+
+/* The main output's writer, and syslog's with --syslog. Prints what failed. */
+static int start_sinks(struct monitor *m)
+{
+	const char *path = m->opts->syslog_path;
+	int err;
+
+	m->json_cap = sizeof(m->json);
+	err = sink_start(&m->sinks[SINK_OUTPUT], "output", SINK_QUEUE_RECORDS, SINK_QUEUE_BYTES,
+			 write_output, &m->out);
+	if (err) {
+		fprintf(stderr, "stoptrace: cannot start the output writer: %s\n", strerror(-err));
+		return err;
+	}
+	m->nsinks = 1;
+	if (!path)
+		return 0;
+	m->syslog = malloc(sizeof(*m->syslog));
+	if (!m->syslog) {
+		fprintf(stderr, "stoptrace: out of memory\n");
+		return -ENOMEM;
+	}
+	err = syslog_open(m->syslog, path, m->host);
+	if (err) {
+		fprintf(stderr,
+			"stoptrace: cannot connect to the syslog socket '%s': %s: is the syslog daemon running? (--syslog=SOCKET names another socket)\n",
+			path, strerror(-err));
+		return err;
+	}
+	err = sink_start(&m->sinks[SINK_SYSLOG], "syslog", SINK_QUEUE_RECORDS, SINK_QUEUE_BYTES,
+			 syslog_write, m->syslog);
+	if (err) {
+		fprintf(stderr, "stoptrace: cannot start the syslog writer: %s\n", strerror(-err));
+		return err;
+	}
+	m->nsinks = 2;
+	/* every record must fit one syslog message with its header */
+	m->json_cap = SYSLOG_MSG_MAX - SYSLOG_HEADER_MAX;
+	return 0;
+}
+
+/*
+ * Give the sinks a bounded time to write what they hold, then write the last
+ * record (its counters are final now) and stop them. A closed standard
+ * output gets no last record.
+ */
+static void stop_sinks(struct monitor *m)
+{
+	int64_t deadline = sink_monotonic_ns() + EXIT_WAIT_NS;
+	bool drained[2] = {};
+
+	for (int i = 0; i < m->nsinks; i++)
+		drained[i] = sink_drain(&m->sinks[i], deadline);
+	check_output_closed(m);
+	if (m->fatal != -EPIPE && !m->opts->trace_id)
+		print_stopped(m, "signal");
+	deadline = sink_monotonic_ns() + EXIT_WAIT_NS;
+	for (int i = 0; i < m->nsinks; i++)
+		sink_stop(&m->sinks[i], drained[i] ? deadline : sink_monotonic_ns());
 }
 
 static const struct tl_sink tl_sink = {
@@ -709,6 +934,7 @@ static int start_recording(struct monitor *m, const struct monitor_opts *opts)
 	h.stop_alert_after_s = opts->stop_alert_after_s;
 	h.teardown_timeout_s = opts->teardown_timeout_s;
 	h.cgroup_v2 = m->cg2_dir[0] != '\0';
+	h.record_max = m->json_cap;
 	h.mem_hierarchy = m->mem_hierarchy;
 	for (int i = 0; i < opts->nstorage_roots && i < RECORDING_MAX_ROOTS; i++)
 		snprintf(h.storage_roots[h.nstorage_roots++], sizeof(h.storage_roots[0]), "%s",
@@ -755,10 +981,24 @@ int monitor_run(const struct monitor_opts *opts)
 				"mount cgroup2 at /sys/fs/cgroup\n");
 		goto cleanup;
 	}
-	if (open_output(m))
-		goto cleanup;
 	if (gethostname(m->host, sizeof(m->host) - 1))
 		snprintf(m->host, sizeof(m->host), "unknown");
+	if (open_output(m))
+		goto cleanup;
+	if (start_sinks(m))
+		goto cleanup_out;
+	m->metrics.start_time_s = time(NULL);
+	m->metrics.version = STOPTRACE_VERSION;
+	err = write_metrics(m);
+	if (!err && opts->metrics_path)
+		err = sink_start(&m->metrics_out, "metrics", 2, sizeof(m->metrics_text) * 2,
+				 write_metrics_file, (void *)opts->metrics_path);
+	if (err) {
+		fprintf(stderr,
+			"stoptrace: cannot write the metrics file '%s': %s: the directory must exist and be writable\n",
+			opts->metrics_path, strerror(-err));
+		goto cleanup_out;
+	}
 	m->rc.boot_to_real_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
 	m->report.alert_prefix = (uint64_t)time(NULL);
 	m->now = now_boot_ns();
@@ -821,6 +1061,11 @@ int monitor_run(const struct monitor_opts *opts)
 				print_stats(m);
 			m->next_stats_ns = m->now + opts->stats_interval_s * 1000000000ULL;
 		}
+		check_output_closed(m);
+		if (opts->metrics_path && now_boot_ns() >= m->next_metrics_ns) {
+			update_metrics(m);
+			m->next_metrics_ns = now_boot_ns() + METRICS_EVERY_NS;
+		}
 		if (reopen_requested) {
 			reopen_requested = 0;
 			err = output_reopen(&m->out);
@@ -840,15 +1085,21 @@ int monitor_run(const struct monitor_opts *opts)
 		recorder_step(m->rec, "flush", m->now);
 		step_flush(m);
 	}
+	stop_sinks(m);
 	if (m->fatal == -EPIPE) {
 		fprintf(stderr, "stoptrace: output closed (broken pipe); stopping\n");
 		rc = 1;
 	} else if (opts->trace_id) {
 		rc = trace_exit_code(m);
 	} else {
-		print_stopped(m, "signal");
 		rc = 0;
 	}
+	/* the last file, with the final counters: written here, whatever the writer holds */
+	sink_stop(&m->metrics_out, sink_monotonic_ns());
+	err = m->metrics_out.abandoned ? -EBUSY : write_metrics(m);
+	if (err)
+		fprintf(stderr, "stoptrace: cannot write the metrics file '%s': %s\n",
+			opts->metrics_path, strerror(-err));
 	loader_stop(m->loader);
 cleanup_ids:
 	teardown_engines(m);
@@ -864,7 +1115,18 @@ cleanup_ids:
 				strerror(err ? -err : E2BIG));
 	}
 cleanup_out:
+	sink_stop(&m->metrics_out, sink_monotonic_ns());
+	for (int i = 0; i < m->nsinks; i++)
+		sink_stop(&m->sinks[i], sink_monotonic_ns());
+	for (int i = 0; i < m->nsinks; i++)
+		if (m->sinks[i].abandoned)
+			return rc; /* a stuck writer may still use m: the process ends anyway */
+	if (m->metrics_out.abandoned)
+		return rc;
 	output_close(&m->out);
+	if (m->syslog)
+		syslog_close(m->syslog);
+	free(m->syslog);
 cleanup:
 	free(m);
 	return rc;
@@ -904,6 +1166,9 @@ int monitor_replay(const struct monitor_opts *opts, const char *path)
 	snprintf(m->cg2_dir, sizeof(m->cg2_dir), "%s", h.cgroup_v2 ? "/" : "");
 	m->mem_hierarchy = h.mem_hierarchy;
 	m->now = h.start_ns;
+	/* records were cut to fit syslog when the monitor wrote to it: cut them the same */
+	m->json_cap =
+		h.record_max && h.record_max < sizeof(m->json) ? h.record_max : sizeof(m->json);
 	m->storage_roots = h.storage_roots;
 	m->nstorage_roots = h.nstorage_roots;
 	replay_facts(rp, &m->facts);

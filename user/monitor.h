@@ -15,7 +15,9 @@
 
 struct monitor_opts {
 	enum out_format format;
-	const char *output_path; /* NULL: standard output */
+	const char *output_path;  /* NULL: standard output */
+	const char *syslog_path;  /* --syslog: the socket; NULL: no syslog */
+	const char *metrics_path; /* --metrics-file; NULL: none */
 	bool color;
 	bool events; /* print raw kernel events too */
 	bool alerts_only;

@@ -17,6 +17,7 @@ static int open_path(const char *path)
 int output_open(struct output *o, const char *path, enum out_format format, bool color)
 {
 	memset(o, 0, sizeof(*o));
+	o->next_fd = -1;
 	o->format = format;
 	o->color = color;
 	if (!path) {
@@ -47,8 +48,9 @@ int output_reopen(struct output *o)
 	fd = open_path(o->path);
 	if (fd < 0)
 		return fd; /* keep writing to the old file */
-	close(o->fd);
-	o->fd = fd;
+	fd = __atomic_exchange_n(&o->next_fd, fd, __ATOMIC_ACQ_REL);
+	if (fd >= 0)
+		close(fd); /* two SIGHUPs between records: the newer file wins */
 	return 0;
 }
 
@@ -56,7 +58,10 @@ void output_close(struct output *o)
 {
 	if (o->own_fd && o->fd >= 0)
 		close(o->fd);
+	if (o->next_fd >= 0)
+		close(o->next_fd);
 	o->fd = -1;
+	o->next_fd = -1;
 	free(o->path);
 	o->path = NULL;
 }
@@ -68,7 +73,12 @@ int output_write(struct output *o, const char *line, size_t len)
 		{.iov_base = "\n", .iov_len = 1},
 	};
 	size_t total = len + 1, done = 0;
+	int fd = __atomic_exchange_n(&o->next_fd, -1, __ATOMIC_ACQ_REL);
 
+	if (fd >= 0) {
+		close(o->fd);
+		o->fd = fd;
+	}
 	while (done < total) {
 		ssize_t n = writev(o->fd, iov, 2);
 

@@ -4,6 +4,10 @@
  * record per line. A failed write (a full disk) is counted and the record
  * dropped; monitoring goes on and writing resumes when space returns. A
  * closed pipe on standard output is fatal: output_write returns -EPIPE.
+ *
+ * output_write runs in the output's writer thread, output_reopen in the
+ * monitor's: the new file is handed over and the writer switches to it
+ * before its next record.
  */
 #ifndef STOPTRACE_OUTPUT_H
 #define STOPTRACE_OUTPUT_H
@@ -19,6 +23,7 @@ enum out_format {
 
 struct output {
 	int fd;
+	int next_fd; /* opened by output_reopen, taken by the next write; -1: none */
 	bool own_fd; /* opened from a path: closed and reopened by us */
 	char *path;
 	enum out_format format;
@@ -30,7 +35,7 @@ struct output {
 
 /* path NULL: standard output. */
 int output_open(struct output *o, const char *path, enum out_format format, bool color);
-/* Reopen the file (after logrotate renamed it): SIGHUP. */
+/* Reopen the file (after logrotate renamed it): SIGHUP. -errno: the old file stays. */
 int output_reopen(struct output *o);
 void output_close(struct output *o);
 /* Write one record; a newline is added. */

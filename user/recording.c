@@ -415,6 +415,7 @@ int recorder_open(struct recorder **out, const char *path, const struct rec_head
 	jsonw_uint(&w, "teardown_timeout_s", h->teardown_timeout_s);
 	jsonw_bool(&w, "cgroup_v2", h->cgroup_v2);
 	jsonw_int(&w, "mem_hierarchy", h->mem_hierarchy);
+	jsonw_uint(&w, "record_max", h->record_max);
 	jsonw_arr_key(&w, "storage_roots");
 	for (int i = 0; i < h->nstorage_roots && i < RECORDING_MAX_ROOTS; i++)
 		jsonw_str(&w, NULL, h->storage_roots[i]);
@@ -784,6 +785,9 @@ int replay_open(struct replay **out, const char *path, struct rec_header *h, cha
 	h->teardown_timeout_s = (unsigned int)u;
 	h->cgroup_v2 = get_bool(&rp->root, "cgroup_v2");
 	ret |= get_int(&rp->root, "mem_hierarchy", &h->mem_hierarchy);
+	/* absent in early recordings: the default */
+	if (!get_u64(&rp->root, "record_max", &u))
+		h->record_max = (unsigned int)u;
 	if (!jsonr_get(&rp->root, "storage_roots", &roots)) {
 		jsonr_iter_init(&it, &roots);
 		while (h->nstorage_roots < RECORDING_MAX_ROOTS && jsonr_next(&it, &v) == 1)

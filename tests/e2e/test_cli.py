@@ -41,7 +41,8 @@ def test_cli_help_and_version():
     out = r.stdout.decode()
     check(r.returncode == 0, "--help exit %d" % r.returncode)
     for want in ("USAGE", "EXAMPLES", "--format", "--output", "--events", "--container",
-                 "--stop-alert-after", "--teardown-timeout", "--storage-root"):
+                 "--stop-alert-after", "--teardown-timeout", "--storage-root",
+                 "--syslog[=SOCKET]", "--metrics-file PATH"):
         check(want in out, "--help lacks %r" % want)
     r = run([BINARY, "--version"])
     check(r.returncode == 0 and r.stdout.startswith(b"stoptrace "),

@@ -175,6 +175,7 @@ class Monitor:
         self.extra_args = list(extra_args)
         self.dir = tempfile.mkdtemp(prefix="stoptrace-e2e-")
         self.output = os.path.join(self.dir, "records.jsonl")
+        self.rotated = []           # earlier output files (a test's logrotate), oldest first
         # Every monitor records; stop() replays the recording and wants the same records.
         self.recording = None
         if "--record" not in self.extra_args and os.environ.get("STOPTRACE_E2E_RECORD") != "0":
@@ -344,7 +345,7 @@ class Monitor:
 
     def check_replay(self):
         """stoptrace replay of this monitor's recording writes what it wrote live."""
-        live = _stream_lines(self.output)
+        live = [l for path in self.rotated + [self.output] for l in _stream_lines(path)]
         res = subprocess.run([self.binary, "replay", self.recording, *self.replay_args()],
                              stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
         check(res.returncode == 0, "stoptrace replay %s exited %d: %s"

@@ -354,6 +354,7 @@ def test_outputs_logrotate():
         mon.wait_for(lambda r: r.get("type") == "monitor_stats", 10, "monitor_stats")
         rotated = mon.output + ".1"
         os.rename(mon.output, rotated)
+        mon.rotated.append(rotated)         # the replay check reads it before the new file
         time.sleep(0.5)             # records keep going to the renamed file meanwhile
         mon.proc.send_signal(signal.SIGHUP)
         deadline = time.monotonic() + 10

@@ -121,15 +121,25 @@ static void test_optional_fields(void **state)
 	assert_string_equal(m->fstype, "ext4");
 	assert_string_equal(m->source, "/dev/sdb1");
 	assert_string_equal(m->super_opts, "rw,errors=remount-ro");
+	assert_int_equal(m->shared_id, 1);
+	assert_int_equal(m->master_id, 2);
 
 	/* no optional field at all, then three of them */
 	assert_int_equal(mountinfo_parse_line("101 22 0:51 / /a rw - tmpfs tmpfs rw", m), 0);
 	assert_string_equal(m->fstype, "tmpfs");
+	assert_int_equal(m->shared_id, 0);
+	assert_int_equal(m->master_id, 0);
 	assert_int_equal(mountinfo_parse_line("102 22 0:52 / /b rw shared:7 master:3 "
 					      "propagate_from:1 - proc proc rw",
 					      m),
 			 0);
 	assert_string_equal(m->mount_point, "/b");
+	assert_int_equal(m->shared_id, 7);
+	assert_int_equal(m->master_id, 3);
+	assert_int_equal(mountinfo_parse_line("103 22 0:53 / /c rw master:12 - proc proc rw", m),
+			 0);
+	assert_int_equal(m->shared_id, 0);
+	assert_int_equal(m->master_id, 12);
 	assert_string_equal(m->fstype, "proc");
 	assert_string_equal(m->source, "proc");
 }

@@ -603,7 +603,7 @@ static void locate(const char *mountinfo, const char *path, struct fs_spot *spot
 
 /* The mount of the container's merged directory in the host's view, if mounted. */
 static bool merged_device(const char *mountinfo, const char *merged, unsigned int *major,
-			  unsigned int *minor, struct mount_entry *m)
+			  unsigned int *minor, int *shared_id, struct mount_entry *m)
 {
 	char *line = NULL;
 	size_t linecap = 0;
@@ -618,6 +618,7 @@ static bool merged_device(const char *mountinfo, const char *merged, unsigned in
 			continue;
 		*major = m->major;
 		*minor = m->minor;
+		*shared_id = m->shared_id;
 		found = true;
 	}
 	free(line);
@@ -629,6 +630,7 @@ struct removal_scan {
 	char merged[PATH_MAX];
 	bool merged_mounted;
 	unsigned int merged_major, merged_minor;
+	int merged_shared; /* the host mount's peer group, 0 when private */
 	const char *dirs[2];
 	struct fs_spot spots[2];
 	struct mount_entry *m;
@@ -640,6 +642,15 @@ static const char *holds(const struct diag *d, const struct removal_scan *s,
 {
 	char needle[PATH_MAX + 2];
 
+	/*
+	 * A copy that receives the host's unmounts (a slave of, or a peer in,
+	 * the host mount's peer group: a monitor's own pod with HostToContainer
+	 * propagation) goes away with the host's unmount: it holds nothing.
+	 */
+	if (s->merged_mounted && s->merged_shared &&
+	    (m->master_id == s->merged_shared || m->shared_id == s->merged_shared) &&
+	    m->major == s->merged_major && m->minor == s->merged_minor)
+		return NULL;
 	if (s->merged_mounted && m->major == s->merged_major && m->minor == s->merged_minor) {
 		snprintf(path, cap, "%s", s->merged);
 		return "device";
@@ -746,8 +757,8 @@ static void check_removal(struct diag *d)
 	if (!d->runtime_mntns && ns_inode(d->root, "self", "mnt", &d->runtime_mntns))
 		d->runtime_mntns = 0;
 	snprintf(s->merged, sizeof(s->merged), "%s/merged", d->storage);
-	s->merged_mounted =
-		merged_device(host_mi, s->merged, &s->merged_major, &s->merged_minor, s->m);
+	s->merged_mounted = merged_device(host_mi, s->merged, &s->merged_major, &s->merged_minor,
+					  &s->merged_shared, s->m);
 	s->dirs[0] = d->storage;
 	s->dirs[1] = d->ctr_dir;
 	locate(host_mi, d->storage, &s->spots[0], s->m);

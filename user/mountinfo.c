@@ -90,6 +90,10 @@ int mountinfo_parse_line(const char *line, struct mount_entry *m)
 			return -EINVAL;
 		if (!strcmp(tmp, "-"))
 			break;
+		if (!strncmp(tmp, "shared:", 7))
+			m->shared_id = atoi(tmp + 7);
+		else if (!strncmp(tmp, "master:", 7))
+			m->master_id = atoi(tmp + 7);
 	}
 	p = take_field(p, m->fstype, sizeof(m->fstype), true);
 	if (!p)

@@ -22,6 +22,8 @@ struct mount_entry {
 	char fstype[64];
 	char source[MI_PATH_LEN];
 	char super_opts[512];
+	int shared_id; /* peer group it shares mounts and unmounts with ("shared:N"), 0 for none */
+	int master_id; /* peer group it receives them from ("master:N"), 0 for none */
 };
 
 /* Parse one line (without or with its newline). Returns 0 or -EINVAL. */

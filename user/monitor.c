@@ -7,6 +7,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#include "caps.h"
 #include "culprits.h"
 #include "event.h"
 #include "identity.h"
@@ -59,7 +60,8 @@ struct monitor {
 	uint64_t events_in;  /* records read from the kernel */
 	uint64_t events_bad; /* records that failed to decode */
 	uint64_t events_out;
-	int fatal; /* an error that ends the monitor */
+	int fatal;     /* an error that ends the monitor */
+	uint64_t caps; /* capabilities kept once running */
 	/*
 	 * Removed cgroups stay in the identity table a while: records about a
 	 * container (an init's final release, storage removal) come after it.
@@ -456,6 +458,8 @@ static void note_losses(struct monitor *m)
 static void print_started(struct monitor *m)
 {
 	const char *const *progs = loader_programs(m->loader);
+	const char *caps[64];
+	int ncaps = caps_names(m->caps, caps, 64);
 	struct utsname u;
 	struct jsonw w;
 	int n = 0;
@@ -475,6 +479,10 @@ static void print_started(struct monitor *m)
 		jsonw_arr_key(&w, "programs");
 		for (int i = 0; i < n; i++)
 			jsonw_str(&w, NULL, progs[i]);
+		jsonw_arr_close(&w);
+		jsonw_arr_key(&w, "capabilities");
+		for (int i = 0; i < ncaps; i++)
+			jsonw_str(&w, NULL, caps[i]);
 		jsonw_arr_close(&w);
 		jsonw_obj_close(&w);
 		emit(m, m->line, w.len);
@@ -676,6 +684,13 @@ int monitor_run(const struct monitor_opts *opts)
 	if (m->mem_dir[0])
 		identity_scan(m->mem_dir, scan_cb, m);
 	storage_watch_learn_all(m->sw);
+	/* attached and scanned: from here on, only what reading the host needs */
+	err = caps_enter_runtime(loader_probe_fd_ops, m->loader, &m->caps, m->line,
+				 sizeof(m->line));
+	if (m->line[0])
+		fprintf(stderr, "stoptrace: %s\n", m->line);
+	if (err)
+		goto cleanup_loader;
 	print_started(m);
 
 	while (!stop_requested) {
@@ -719,6 +734,7 @@ int monitor_run(const struct monitor_opts *opts)
 		print_stopped(m, "signal");
 		rc = 0;
 	}
+cleanup_loader:
 	loader_stop(m->loader);
 cleanup_ids:
 	storage_watch_free(m->sw);

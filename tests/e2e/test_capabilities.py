@@ -163,56 +163,77 @@ def test_capabilities_runtime_set_and_stop_timeline():
         _stop_ignored_timeline(mon)
 
 
+class PausedSharer:
+    """A container (sleep as PID 1) and a paused one sharing its pid namespace:
+    stopping the first hangs in namespace teardown until the second is unpaused
+    (S5). Both are removed on exit."""
+
+    def __enter__(self):
+        self.stop = None
+        self.parent = tt._start("sleep", "1000")
+        self.child = tt._start("sleep", "1000",
+                               docker_args=("--pid", "container:" + self.parent.name))
+        stlib.docker("pause", self.child.name)
+        return self
+
+    def stop_parent(self):
+        self.stop = tt.Background(["docker", "stop", "-t", "2", self.parent.name])
+
+    def unpause(self):
+        stlib.docker("unpause", self.child.name)
+        self.stop.wait(timeout=60)
+
+    def check_culprit(self, alert):
+        """The ns_teardown_stuck alert names the paused child, read from /proc."""
+        mine = [c for c in alert.get("culprits") or [] if c.get("pid") == self.child.pid]
+        check(mine, "the alert does not name the child (host pid %d): %s"
+              % (self.child.pid, short(alert, 1500)))
+        expect(mine[0], "container.name", self.child.name, "culprit")
+        expect(mine[0], "frozen", True, "culprit")
+        check(mine[0].get("state") == "D", "culprit state %r, want D" % mine[0].get("state"))
+        check(mine[0].get("wchan"), "culprit has no wchan (ptrace access lost?): %s"
+              % short(mine[0]))
+
+    def __exit__(self, *exc):
+        if self.stop:
+            self.stop.kill()
+        stlib.docker("unpause", self.child.name, check=False)
+        tt._remove(self.child)
+        tt._remove(self.parent)
+        return False
+
+
 def test_capabilities_runtime_set_teardown_culprit():
     """After the drop, /proc of other (more privileged) processes is still
     read: the paused sharer of a pid namespace is named as the culprit, by the
     monitor's alert and by stoptrace diagnose (which drops to its set too)."""
     tt._setup()
-    with tt.DefaultMonitor("--teardown-timeout", "2") as mon:
+    with tt.DefaultMonitor("--teardown-timeout", "2") as mon, PausedSharer() as ps:
         started = mon.start()
         check_runtime_caps(mon, started)
-        parent = tt._start("sleep", "1000")
-        child = tt._start("sleep", "1000", docker_args=("--pid", "container:" + parent.name))
-        stop = None
-        try:
-            stlib.docker("pause", child.name)
-            res = subprocess.run([BINARY, "diagnose", parent.name, "--format", "json"],
-                                 stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
-            check(res.returncode == 3, "diagnose exit %d, want 3; stderr %r"
-                  % (res.returncode, res.stderr))
-            rec = json.loads(res.stdout)
-            expect(rec, "capabilities", ["CAP_DAC_READ_SEARCH", "CAP_SYS_PTRACE"], "diagnosis")
-            stuck = [p for p in rec["problems"] if p["kind"] == "ns_teardown_stuck"]
-            check(len(stuck) == 1 and stuck[0]["action"] == "docker unpause " + child.name,
-                  "diagnose: ns_teardown_stuck problems %s" % short(rec["problems"], 1000))
-            procs = {p["pid"]: p for p in rec["processes"]}
-            check(child.pid in procs and procs[child.pid]["frozen"] is True,
-                  "diagnose does not list the paused child %d: %s"
-                  % (child.pid, short(rec["processes"], 1000)))
+        res = subprocess.run([BINARY, "diagnose", ps.parent.name, "--format", "json"],
+                             stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+        check(res.returncode == 3, "diagnose exit %d, want 3; stderr %r"
+              % (res.returncode, res.stderr))
+        rec = json.loads(res.stdout)
+        expect(rec, "capabilities", ["CAP_DAC_READ_SEARCH", "CAP_SYS_PTRACE"], "diagnosis")
+        stuck = [p for p in rec["problems"] if p["kind"] == "ns_teardown_stuck"]
+        check(len(stuck) == 1 and stuck[0]["action"] == "docker unpause " + ps.child.name,
+              "diagnose: ns_teardown_stuck problems %s" % short(rec["problems"], 1000))
+        procs = {p["pid"]: p for p in rec["processes"]}
+        check(ps.child.pid in procs and procs[ps.child.pid]["frozen"] is True,
+              "diagnose does not list the paused child %d: %s"
+              % (ps.child.pid, short(rec["processes"], 1000)))
 
-            stop = tt.Background(["docker", "stop", "-t", "2", parent.name])
-            alert = mon.wait_for(tt._mine(parent, "alert", "ns_teardown_stuck"), 30,
-                                 "ns_teardown_stuck alert for %s" % parent.name)
-            mine = [c for c in alert.get("culprits") or [] if c.get("pid") == child.pid]
-            check(mine, "the alert does not name the child (host pid %d): %s"
-                  % (child.pid, short(alert, 1500)))
-            expect(mine[0], "container.name", child.name, "culprit")
-            expect(mine[0], "frozen", True, "culprit")
-            check(mine[0].get("state") == "D", "culprit state %r, want D" % mine[0].get("state"))
-            check(mine[0].get("wchan"), "culprit has no wchan (ptrace access lost?): %s"
-                  % short(mine[0]))
-            stlib.docker("unpause", child.name)
-            stop.wait(timeout=60)
-            tt._wait_timeline(mon, parent, timeout=30)
-            tt._finish(mon)
-            _, tl = tt._one_timeline(mon, parent)
-            tt._verdict(tl, "ns_teardown_stuck")
-        finally:
-            if stop:
-                stop.kill()
-            stlib.docker("unpause", child.name, check=False)
-            tt._remove(child)
-            tt._remove(parent)
+        ps.stop_parent()
+        alert = mon.wait_for(tt._mine(ps.parent, "alert", "ns_teardown_stuck"), 30,
+                             "ns_teardown_stuck alert for %s" % ps.parent.name)
+        ps.check_culprit(alert)
+        ps.unpause()
+        tt._wait_timeline(mon, ps.parent, timeout=30)
+        tt._finish(mon)
+        _, tl = tt._one_timeline(mon, ps.parent)
+        tt._verdict(tl, "ns_teardown_stuck")
 
 
 def test_capabilities_load_set_only():

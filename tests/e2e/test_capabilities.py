@@ -9,6 +9,8 @@ CAP_BPF or CAP_PERFMON it stops at once with one clear line and exit 1."""
 import json
 import os
 import re
+import shutil
+import signal
 import subprocess
 import time
 
@@ -284,3 +286,61 @@ def test_capabilities_missing_ptrace_warns():
         check("CAP_SYS_PTRACE" not in have and "CAP_DAC_READ_SEARCH" in have,
               "monitor_started capabilities %r" % started.get("capabilities"))
         mon.stop()
+
+
+def test_capabilities_logrotate_reopen_after_drop():
+    """The shipped logrotate snippet, run for real on the monitor's output
+    (its postrotate signalling the monitor's pid instead of the systemd
+    service): after the drop, SIGHUP still opens a new file at the path, and
+    records go on there while the old ones stay in the rotated file."""
+    stlib.require_root()
+    if not shutil.which("logrotate"):
+        stlib.skip("logrotate is not installed (tools/testbench up installs it)")
+    snippet = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))), "tools", "deploy", "stoptrace.logrotate")
+    with tt.DefaultMonitor("--stats-interval", "1") as mon:
+        started = mon.start()
+        check_runtime_caps(mon, started)
+        mon.wait_for(lambda r: r.get("type") == "monitor_stats", 10, "monitor_stats")
+        logdir = os.path.dirname(mon.output)
+        with open(snippet) as f:
+            text = f.read()
+        check(text.count("systemctl kill") == 1, "postrotate does not signal the service")
+        text = re.sub(r"(?m)^(\s*)systemctl kill .*$", r"\1kill -HUP %d" % mon.proc.pid, text)
+        text = text.replace("/var/log/stoptrace/*.json", os.path.join(logdir, "*.jsonl"))
+        conf = os.path.join(logdir, "logrotate.conf")
+        with open(conf, "w") as f:
+            f.write(text)
+        os.chmod(conf, 0o644)
+        res = subprocess.run(["logrotate", "-f", "-s", os.path.join(logdir, "state"), conf],
+                             stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                             timeout=60)
+        check(res.returncode == 0, "logrotate: status %d: %s" % (res.returncode, res.stderr))
+        rotated = mon.output + ".1"
+        check(os.path.exists(rotated), "no %s after rotation: %s" % (rotated,
+                                                                    os.listdir(logdir)))
+        with open(rotated, "rb") as f:
+            old = [json.loads(line) for line in f.read().splitlines()]
+        check(old and old[0].get("type") == "monitor_started",
+              "the rotated file does not start with monitor_started")
+        deadline = time.monotonic() + 10
+        new = []
+        while not any(r.get("type") == "monitor_stats" for r in new):
+            check(time.monotonic() < deadline, "no record in the new %s 10 s after SIGHUP; "
+                  "stderr: %s" % (mon.output, mon.stderr()))
+            time.sleep(0.2)
+            try:
+                with open(mon.output, "rb") as f:
+                    new = [json.loads(line) for line in f.read().splitlines()]
+            except FileNotFoundError:
+                new = []
+        check(mon.running(), "the monitor died on SIGHUP")
+        check(mon.stderr() == "", "the monitor complained: %s" % mon.stderr())
+        mon.proc.send_signal(signal.SIGINT)
+        check(mon.proc.wait(20) == 0, "exit status after SIGINT")
+        with open(mon.output, "rb") as f:
+            new = [json.loads(line) for line in f.read().splitlines()]
+        last = new[-1]
+        check(last.get("type") == "monitor_stopped" and last["records"] == len(old) + len(new),
+              "monitor_stopped %s, want it to count the %d + %d lines of both files"
+              % (short(last), len(old), len(new)))

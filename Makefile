@@ -11,6 +11,7 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/stoptrace
 SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 # logrotate reads /etc/logrotate.d whatever the prefix
 LOGROTATE_DIR ?= /etc/logrotate.d
@@ -113,10 +114,13 @@ format:
 	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/*.c
 
 # `make install PREFIX=/usr DESTDIR=/tmp/pkg`: the binary, stoptrace(8), the
-# systemd unit (its ExecStart follows SBINDIR) and the logrotate snippet.
+# records' documentation, the systemd unit (its ExecStart follows SBINDIR) and
+# the logrotate snippet.
 install: stoptrace
 	install -D -m 0755 stoptrace $(DESTDIR)$(SBINDIR)/stoptrace
 	install -D -m 0644 man/stoptrace.8 $(DESTDIR)$(MANDIR)/man8/stoptrace.8
+	install -d -m 0755 $(DESTDIR)$(DOCDIR)
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
 	install -d -m 0755 $(DESTDIR)$(SYSTEMD_UNIT_DIR)
 	sed 's|^ExecStart=/usr/local/sbin/stoptrace |ExecStart=$(SBINDIR)/stoptrace |' \
 		tools/deploy/stoptrace.service >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/stoptrace.service

@@ -26,6 +26,8 @@ INSTALLED = {
     "usr/lib/systemd/system/stoptrace.service": 0o644,
     "etc/logrotate.d/stoptrace": 0o644,
 }
+INSTALLED.update({"usr/share/doc/stoptrace/" + name: 0o644
+                  for name in os.listdir(os.path.join(REPO, "docs")) if name.endswith(".md")})
 
 
 def run(argv, **kw):
@@ -154,6 +156,8 @@ def test_make_install():
         check(found == INSTALLED, "installed files and modes:\n  %s\nwant:\n  %s"
               % ("\n  ".join("%o %s" % (m, p) for p, m in sorted(found.items())),
                  "\n  ".join("%o %s" % (m, p) for p, m in sorted(INSTALLED.items()))))
+        for doc in ("records.md", "capabilities.md", "deploy.md"):
+            check("usr/share/doc/stoptrace/" + doc in found, "%s is not installed" % doc)
         binary = os.path.join(dest, "usr/sbin/stoptrace")
         res = run([binary, "--version"], timeout=20)
         check(res.returncode == 0 and res.stdout.startswith("stoptrace "),

@@ -9,8 +9,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -110,13 +113,37 @@ static void test_runtime_set(void **state)
 			 0);
 }
 
+/* The capability lines of a /proc status file. */
+struct status_caps {
+	uint64_t inh, prm, eff, bnd, amb;
+	int nnp;
+};
+
+static int read_status(const char *path, struct status_caps *st)
+{
+	char line[128];
+	FILE *f;
+
+	memset(st, 0xff, sizeof(*st));
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "CapInh: %" SCNx64, &st->inh);
+		sscanf(line, "CapPrm: %" SCNx64, &st->prm);
+		sscanf(line, "CapEff: %" SCNx64, &st->eff);
+		sscanf(line, "CapBnd: %" SCNx64, &st->bnd);
+		sscanf(line, "CapAmb: %" SCNx64, &st->amb);
+		sscanf(line, "NoNewPrivs: %d", &st->nnp);
+	}
+	fclose(f);
+	return 0;
+}
+
 static int child_limit(uint64_t keep)
 {
 	struct caps_state before, after;
-	char line[256];
-	uint64_t eff = ~0ULL, prm = ~0ULL, inh = ~0ULL, amb = ~0ULL;
-	int nnp = -1;
-	FILE *f;
+	struct status_caps st;
 
 	if (caps_read(&before))
 		return 10;
@@ -130,39 +157,94 @@ static int child_limit(uint64_t keep)
 	if ((before.effective & CAPS_BIT(CAPS_SETPCAP)) && after.bounding != after.permitted)
 		return 14;
 	/* what the kernel shows agrees */
-	f = fopen("/proc/self/status", "re");
-	if (!f)
+	if (read_status("/proc/self/status", &st))
 		return 15;
-	while (fgets(line, sizeof(line), f)) {
-		sscanf(line, "CapEff: %" SCNx64, &eff);
-		sscanf(line, "CapPrm: %" SCNx64, &prm);
-		sscanf(line, "CapInh: %" SCNx64, &inh);
-		sscanf(line, "CapAmb: %" SCNx64, &amb);
-		sscanf(line, "NoNewPrivs: %d", &nnp);
-	}
-	fclose(f);
-	if (eff != after.effective || prm != after.permitted || inh != 0 || amb != 0 || nnp != 1)
+	if (st.eff != after.effective || st.prm != after.permitted || st.inh || st.amb ||
+	    st.nnp != 1)
 		return 16;
 	return 0;
+}
+
+/* fn(keep) in a child process, so that the test keeps its own capabilities. */
+static void in_child(int (*fn)(uint64_t), uint64_t keep)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(fn(keep));
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
 }
 
 /* The drop in a child: its sets afterwards, as capget and /proc tell them. */
 static void test_limit_in_child(void **state)
 {
-	uint64_t keeps[] = {HOST, 0, HOST | CAPS_BIT(CAPS_BPF)};
-	int status;
-	pid_t pid;
-
 	(void)state;
-	for (size_t i = 0; i < sizeof(keeps) / sizeof(keeps[0]); i++) {
-		pid = fork();
-		assert_true(pid >= 0);
-		if (pid == 0)
-			_exit(child_limit(keeps[i]));
-		assert_int_equal(waitpid(pid, &status, 0), pid);
-		assert_true(WIFEXITED(status));
-		assert_int_equal(WEXITSTATUS(status), 0);
+	in_child(child_limit, HOST);
+	in_child(child_limit, 0);
+	in_child(child_limit, HOST | CAPS_BIT(CAPS_BPF));
+}
+
+static void *wait_on_pipe(void *arg)
+{
+	char c;
+
+	while (read(*(int *)arg, &c, 1) < 0)
+		;
+	return NULL;
+}
+
+/* Every thread of the process, as /proc/self/task shows it, holds only keep. */
+static int child_threads(uint64_t keep)
+{
+	struct caps_state before, after;
+	pthread_t threads[3];
+	int fds[2], tasks = 0, rc = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (caps_read(&before) || pipe(fds))
+		return 20;
+	for (int i = 0; i < 3; i++)
+		if (pthread_create(&threads[i], NULL, wait_on_pipe, &fds[0]))
+			return 21;
+	if (caps_limit(keep, &after))
+		return 22;
+	d = opendir("/proc/self/task");
+	if (!d)
+		return 23;
+	while ((de = readdir(d)) && !rc) {
+		struct status_caps st;
+		char path[64];
+
+		if (de->d_name[0] == '.')
+			continue;
+		tasks++;
+		snprintf(path, sizeof(path), "/proc/self/task/%.20s/status", de->d_name);
+		if (read_status(path, &st))
+			return 24;
+		if (st.eff != (keep & before.permitted) || st.prm != st.eff || st.nnp != 1)
+			rc = 25;
+		if ((before.effective & CAPS_BIT(CAPS_SETPCAP)) && st.bnd != st.prm)
+			rc = 26;
 	}
+	closedir(d);
+	if (write(fds[1], "xxx", 3) != 3)
+		return 27;
+	for (int i = 0; i < 3; i++)
+		pthread_join(threads[i], NULL);
+	return rc ? rc : tasks == 4 ? 0 : 28;
+}
+
+/* Credentials are per thread: threads started before the drop drop too. */
+static void test_limit_every_thread(void **state)
+{
+	(void)state;
+	in_child(child_threads, HOST);
 }
 
 int main(void)
@@ -173,6 +255,7 @@ int main(void)
 		cmocka_unit_test(test_all),
 		cmocka_unit_test(test_runtime_set),
 		cmocka_unit_test(test_limit_in_child),
+		cmocka_unit_test(test_limit_every_thread),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

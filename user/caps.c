@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
 #include "caps.h"
@@ -211,9 +216,131 @@ int caps_probe_bpf_fd_ops(int (*probe)(void *ctx), void *ctx)
 	return rc < 0 ? rc : 0;
 }
 
+/*
+ * The drop, for the calling thread only: credentials are per thread. Raw
+ * system calls only, so that a signal handler may run it; failures are found
+ * by reading the sets back.
+ */
+static void limit_this_thread(uint64_t keep, int last)
+{
+	/* the bounding set first: dropping from it needs CAP_SETPCAP, dropped below */
+	for (int c = 0; c <= last; c++)
+		if (!(keep & CAPS_BIT(c)))
+			syscall(SYS_prctl, PR_CAPBSET_DROP, c, 0, 0, 0);
+	/* Linux 4.3 and later; capset below also clears what leaves inheritable */
+	syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	capset_sets(keep, keep, 0);
+	syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+}
+
+/* A signal no one else uses: glibc keeps 32 and 33 (SIGRTMIN is 34). */
+#define CAPS_SIGNAL  (SIGRTMAX - 3)
+#define CAPS_WAIT_MS 2000
+
+static struct {
+	uint64_t keep;
+	int last;
+	int done;
+} broadcast;
+
+static void on_caps_signal(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	limit_this_thread(broadcast.keep, broadcast.last);
+	__atomic_add_fetch(&broadcast.done, 1, __ATOMIC_SEQ_CST);
+	errno = saved;
+}
+
+/*
+ * Every other thread of the process (writer threads started before the
+ * programs were attached) runs the drop in a signal handler, the way glibc
+ * makes setuid() process-wide. Returns how many threads were asked; whether
+ * they did is read back from /proc by the caller.
+ */
+static int limit_other_threads(uint64_t keep, int last)
+{
+	struct sigaction sa = {.sa_handler = on_caps_signal, .sa_flags = SA_RESTART};
+	pid_t pid = getpid(), self = (pid_t)syscall(SYS_gettid);
+	struct timespec pause = {0, 1000000};
+	struct dirent *de;
+	int asked = 0;
+	DIR *d;
+
+	d = opendir("/proc/self/task");
+	if (!d)
+		return -errno;
+	sigfillset(&sa.sa_mask);
+	broadcast.keep = keep;
+	broadcast.last = last;
+	__atomic_store_n(&broadcast.done, 0, __ATOMIC_SEQ_CST);
+	/* left in place: a late delivery must not meet the default action (exit) */
+	sigaction(CAPS_SIGNAL, &sa, NULL);
+	while ((de = readdir(d))) {
+		pid_t tid = (pid_t)strtol(de->d_name, NULL, 10);
+
+		if (tid > 0 && tid != self && !syscall(SYS_tgkill, pid, tid, CAPS_SIGNAL))
+			asked++;
+	}
+	closedir(d);
+	/* a thread that blocks the signal never answers: the read-back tells */
+	for (int ms = 0;
+	     ms < CAPS_WAIT_MS && __atomic_load_n(&broadcast.done, __ATOMIC_SEQ_CST) < asked; ms++)
+		nanosleep(&pause, NULL);
+	return asked;
+}
+
+/*
+ * What the threads of this process hold, from /proc/self/task/<tid>/status:
+ * *held the union of their effective, permitted, inheritable and ambient
+ * sets, *loose the union of the bounding sets of those without no_new_privs.
+ */
+static int threads_hold(uint64_t *held, uint64_t *loose)
+{
+	char path[64], line[128];
+	struct dirent *de;
+	DIR *d;
+
+	*held = *loose = 0;
+	d = opendir("/proc/self/task");
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		uint64_t v, sets = 0, bnd = 0;
+		int nnp = 0;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%.20s/status", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue; /* the thread ended */
+		while (fgets(line, sizeof(line), f)) {
+			if (sscanf(line, "CapInh: %" SCNx64, &v) == 1 ||
+			    sscanf(line, "CapPrm: %" SCNx64, &v) == 1 ||
+			    sscanf(line, "CapEff: %" SCNx64, &v) == 1 ||
+			    sscanf(line, "CapAmb: %" SCNx64, &v) == 1)
+				sets |= v;
+			else if (sscanf(line, "CapBnd: %" SCNx64, &v) == 1)
+				bnd = v;
+			else
+				sscanf(line, "NoNewPrivs: %d", &nnp);
+		}
+		fclose(f);
+		*held |= sets;
+		if (nnp != 1)
+			*loose |= bnd;
+	}
+	closedir(d);
+	return 0;
+}
+
 int caps_limit(uint64_t keep, struct caps_state *after)
 {
 	struct caps_state now;
+	uint64_t held, loose;
 	int err;
 
 	memset(after, 0, sizeof(*after));
@@ -221,21 +348,20 @@ int caps_limit(uint64_t keep, struct caps_state *after)
 	if (err)
 		return err;
 	keep &= now.permitted;
-	/* the bounding set first: dropping from it needs CAP_SETPCAP, dropped below */
-	for (int c = 0; c <= now.last_cap; c++)
-		if ((now.bounding & CAPS_BIT(c)) && !(keep & CAPS_BIT(c)))
-			prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
-	/* Linux 4.3 and later; capset below also clears what leaves inheritable */
-	prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-	capset_sets(keep, keep, 0);
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	err = limit_other_threads(keep, now.last_cap);
+	if (err < 0)
+		return err;
+	limit_this_thread(keep, now.last_cap);
 
 	err = caps_read(after);
+	if (!err)
+		err = threads_hold(&held, &loose);
 	if (err)
 		return err;
-	if ((after->effective | after->permitted | after->inheritable | after->ambient) & ~keep)
+	if ((held | after->effective | after->permitted | after->inheritable | after->ambient) &
+	    ~keep)
 		return -EPERM;
-	if ((after->bounding & ~keep) && !after->no_new_privs)
+	if ((loose & ~keep) || ((after->bounding & ~keep) && !after->no_new_privs))
 		return -EPERM;
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <linux/capability.h>
 #include "caps.h"
+#include "jsonw.h"
 
 #ifndef PR_CAP_AMBIENT
 #define PR_CAP_AMBIENT		 47
@@ -80,6 +81,17 @@ int caps_names(uint64_t mask, const char **out, int max)
 		if ((mask & CAPS_BIT(c)) && caps_name(c))
 			out[n++] = caps_name(c);
 	return n;
+}
+
+void caps_json(struct jsonw *w, const char *key, uint64_t mask)
+{
+	const char *names[CAPS_MAX];
+	int n = caps_names(mask, names, CAPS_MAX);
+
+	jsonw_arr_key(w, key);
+	for (int i = 0; i < n; i++)
+		jsonw_str(w, NULL, names[i]);
+	jsonw_arr_close(w);
 }
 
 void caps_list(uint64_t mask, char *buf, size_t cap)

@@ -50,6 +50,11 @@ const char *caps_name(int cap);
 /* The names of the capabilities in mask, lowest number first; returns how many. */
 int caps_names(uint64_t mask, const char **out, int max);
 
+struct jsonw;
+
+/* The capabilities in mask as a JSON array of names under key. */
+void caps_json(struct jsonw *w, const char *key, uint64_t mask);
+
 /* Capabilities as "CAP_A, CAP_B" in buf (at most cap bytes); "none" when empty. */
 void caps_list(uint64_t mask, char *buf, size_t cap);
 

@@ -914,15 +914,8 @@ static size_t diagnosis_json(const struct diag *d, const struct record_ctx *rc, 
 			  d->nhazards_total - (nhaz < d->nhazards ? nhaz : d->nhazards));
 	json_problems(&w, d, nprob);
 	jsonw_str(&w, "verdict", d->nproblems ? "problem" : "ok");
-	if (d->caps_dropped) {
-		const char *caps[64];
-		int n = caps_names(d->caps, caps, 64);
-
-		jsonw_arr_key(&w, "capabilities");
-		for (int i = 0; i < n; i++)
-			jsonw_str(&w, NULL, caps[i]);
-		jsonw_arr_close(&w);
-	}
+	if (d->caps_dropped)
+		caps_json(&w, "capabilities", d->caps);
 	jsonw_obj_close(&w);
 	return w.overflow ? 0 : w.len;
 }

@@ -458,8 +458,6 @@ static void note_losses(struct monitor *m)
 static void print_started(struct monitor *m)
 {
 	const char *const *progs = loader_programs(m->loader);
-	const char *caps[64];
-	int ncaps = caps_names(m->caps, caps, 64);
 	struct utsname u;
 	struct jsonw w;
 	int n = 0;
@@ -480,10 +478,7 @@ static void print_started(struct monitor *m)
 		for (int i = 0; i < n; i++)
 			jsonw_str(&w, NULL, progs[i]);
 		jsonw_arr_close(&w);
-		jsonw_arr_key(&w, "capabilities");
-		for (int i = 0; i < ncaps; i++)
-			jsonw_str(&w, NULL, caps[i]);
-		jsonw_arr_close(&w);
+		caps_json(&w, "capabilities", m->caps);
 		jsonw_obj_close(&w);
 		emit(m, m->line, w.len);
 	} else {

@@ -77,13 +77,6 @@ def note(msg):
     print("  # " + str(msg), flush=True)
 
 
-def without_root(func):
-    """Mark a test that needs no root (packaging, manifests): it runs for
-    every user instead of skipping."""
-    func.needs_root = False
-    return func
-
-
 def require_root():
     if os.geteuid() != 0:
         skip("needs root (runs the eBPF monitor, creates cgroups, drives Docker)")
@@ -700,7 +693,7 @@ def run_test(name, func):
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(_test_timeout())
     try:
-        if os.geteuid() != 0 and getattr(func, "needs_root", True):
+        if os.geteuid() != 0 and not getattr(func, "no_root", False):
             skip("needs root (runs the eBPF monitor, creates cgroups, drives Docker)")
         func()
         outcome, reason = "pass", None

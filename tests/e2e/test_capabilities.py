@@ -9,6 +9,7 @@ CAP_BPF or CAP_PERFMON it stops at once with one clear line and exit 1."""
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -100,32 +101,18 @@ def setpriv_argv(caps, argv):
 
 
 class PrivMonitor(tt.DefaultMonitor):
-    """The monitor (alerts and timelines to a file) started through setpriv."""
+    """The monitor (alerts and timelines to a file) started through setpriv:
+    its binary is a wrapper that execs setpriv, which execs stoptrace with
+    the arguments the monitor class gives it (the pid stays the same)."""
 
     def __init__(self, caps, *extra):
         super().__init__(*extra)
-        self.caps = caps
-
-    def start(self, timeout=stlib.START_TIMEOUT):
-        argv = setpriv_argv(self.caps, [self.binary, "--format", "json", "--output",
-                                        self.output] + self.extra_args)
-        with open(self.stdout_path, "wb") as out, open(self.stderr_path, "wb") as err:
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out,
-                                         stderr=err)
-        stlib._monitors.append(self)
-        deadline = time.monotonic() + timeout
-        while True:
-            recs = self.poll()
-            if recs:
-                check(recs[0].get("type") == "monitor_started", "first record is %s"
-                      % short(recs[0]))
-                return recs[0]
-            check(self.proc.poll() is None, "monitor exited with status %r before "
-                  "monitor_started; stderr: %s"
-                  % (self.proc.returncode, self.stderr() or "(empty)"))
-            check(time.monotonic() < deadline, "no monitor_started within %d s; stderr: %s"
-                  % (timeout, self.stderr() or "(empty)"))
-            time.sleep(0.1)
+        wrapper = os.path.join(self.dir, "stoptrace-setpriv")
+        with open(wrapper, "w") as f:
+            f.write("#!/bin/sh\nexec %s \"$@\"\n"
+                    % " ".join(shlex.quote(a) for a in setpriv_argv(caps, [self.binary])))
+        os.chmod(wrapper, 0o755)
+        self.binary = wrapper
 
 
 def _stop_ignored_timeline(mon):

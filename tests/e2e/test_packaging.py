@@ -77,7 +77,7 @@ def check_man(page):
                     "SIGNALS", "EXIT STATUS", "CAPABILITIES", "FILES", "EXAMPLES"):
         check(re.search(r'(?m)^\.SH "?%s"?$' % section, src), "no %s section" % section)
     # every option of --help, and those of the commands being added
-    for opt in sorted(help_options() | {"--syslog", "--metrics-file", "--record"}):
+    for opt in sorted(help_options() | {"--syslog", "--metrics-file", "--record", "--timeout"}):
         check(opt.replace("-", "\\-") in src, "stoptrace(8) does not document %s" % opt)
     for word in ("diagnose", "trace", "replay", "SIGHUP", "SIGTERM", "monitor_started",
                  "CAP_BPF", "CAP_PERFMON"):

@@ -66,10 +66,12 @@ def ordered(names):
     return sorted(names, key=lambda n: NUMBERS[n])
 
 
-def proc_caps(pid):
-    """CapInh, CapPrm, CapEff, CapBnd, CapAmb (ints) and NoNewPrivs of pid."""
+def proc_caps(pid, tid=None):
+    """CapInh, CapPrm, CapEff, CapBnd, CapAmb (ints) and NoNewPrivs of pid
+    (of its thread tid when given)."""
     out = {}
-    with open("/proc/%d/status" % pid) as f:
+    path = "/proc/%d/status" % pid if tid is None else "/proc/%d/task/%d/status" % (pid, tid)
+    with open(path) as f:
         for line in f:
             key, _, value = line.partition(":")
             if key.startswith("Cap"):
@@ -80,15 +82,21 @@ def proc_caps(pid):
 
 
 def check_runtime_caps(mon, started):
+    """monitor_started names the runtime set, and every thread of the monitor
+    holds exactly it (credentials are per thread)."""
     want = runtime_set()
     expect(started, "capabilities", ordered(want), "monitor_started")
-    caps = proc_caps(mon.proc.pid)
-    for key in ("CapEff", "CapPrm", "CapBnd"):
-        check(caps[key] == mask(want), "%s of the monitor is %#x, want %#x (%s): %r"
-              % (key, caps[key], mask(want), ", ".join(ordered(want)), caps))
-    check(caps["CapInh"] == 0 and caps["CapAmb"] == 0,
-          "inheritable or ambient capabilities left: %r" % caps)
-    check(caps.get("NoNewPrivs") == 1, "no_new_privs is not set: %r" % caps)
+    tids = [int(t) for t in os.listdir("/proc/%d/task" % mon.proc.pid)]
+    for tid in tids:
+        caps = proc_caps(mon.proc.pid, tid)
+        for key in ("CapEff", "CapPrm", "CapBnd"):
+            check(caps[key] == mask(want), "%s of the monitor's thread %d is %#x, want %#x "
+                  "(%s): %r" % (key, tid, caps[key], mask(want), ", ".join(ordered(want)), caps))
+        check(caps["CapInh"] == 0 and caps["CapAmb"] == 0,
+              "inheritable or ambient capabilities left in thread %d: %r" % (tid, caps))
+        check(caps.get("NoNewPrivs") == 1, "no_new_privs is not set in thread %d: %r"
+              % (tid, caps))
+    return len(tids)
 
 
 def setpriv_argv(caps, argv):

@@ -391,13 +391,17 @@ static int enter(uint64_t keep, uint64_t want, const char *partial, uint64_t *ke
 		 size_t cap)
 {
 	struct caps_state after;
+	uint64_t held = 0, loose = 0;
 	char list[256];
 	int err;
 
 	msg[0] = '\0';
 	err = caps_limit(keep, &after);
 	if (err) {
-		caps_list(after.permitted | after.effective, list, sizeof(list));
+		/* what is left beyond keep, in any thread */
+		threads_hold(&held, &loose);
+		caps_list((held | loose | after.permitted | after.effective) & ~keep, list,
+			  sizeof(list));
 		snprintf(msg, cap,
 			 "cannot give up the capabilities it no longer needs (%s; still holds %s): "
 			 "stopping rather than running with more than it should",

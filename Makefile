@@ -9,6 +9,12 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 PREFIX ?= /usr/local
 DESTDIR ?=
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/stoptrace
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
+# logrotate reads /etc/logrotate.d whatever the prefix
+LOGROTATE_DIR ?= /etc/logrotate.d
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
@@ -107,8 +113,19 @@ test: deps
 format:
 	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/*.c
 
+# `make install PREFIX=/usr DESTDIR=/tmp/pkg`: the binary, stoptrace(8), the
+# records' documentation, the systemd unit (its ExecStart follows SBINDIR) and
+# the logrotate snippet.
 install: stoptrace
-	install -D -m 0755 stoptrace $(DESTDIR)$(PREFIX)/sbin/stoptrace
+	install -D -m 0755 stoptrace $(DESTDIR)$(SBINDIR)/stoptrace
+	install -D -m 0644 man/stoptrace.8 $(DESTDIR)$(MANDIR)/man8/stoptrace.8
+	install -d -m 0755 $(DESTDIR)$(DOCDIR)
+	install -m 0644 docs/*.md $(DESTDIR)$(DOCDIR)/
+	install -d -m 0755 $(DESTDIR)$(SYSTEMD_UNIT_DIR)
+	sed 's|^ExecStart=/usr/local/sbin/stoptrace |ExecStart=$(SBINDIR)/stoptrace |' \
+		tools/deploy/stoptrace.service >$(DESTDIR)$(SYSTEMD_UNIT_DIR)/stoptrace.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/stoptrace.service
+	install -D -m 0644 tools/deploy/stoptrace.logrotate $(DESTDIR)$(LOGROTATE_DIR)/stoptrace
 
 clean:
 	rm -rf $(OUTPUT) stoptrace tests/.build

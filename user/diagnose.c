@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "readfile.h"
+#include "caps.h"
 #include "culprits.h"
 #include "diagnose.h"
 #include "identity.h"
@@ -143,6 +144,9 @@ struct diag {
 
 	struct problem problems[PROBLEMS_MAX];
 	int nproblems;
+
+	bool caps_dropped; /* on the live system: caps is what it kept */
+	uint64_t caps;
 };
 
 /* ---- small readers ---- */
@@ -921,6 +925,8 @@ static size_t diagnosis_json(const struct diag *d, const struct record_ctx *rc, 
 			  d->nhazards_total - (nhaz < d->nhazards ? nhaz : d->nhazards));
 	json_problems(&w, d, nprob);
 	jsonw_str(&w, "verdict", d->nproblems ? "problem" : "ok");
+	if (d->caps_dropped)
+		caps_json(&w, "capabilities", d->caps);
 	jsonw_obj_close(&w);
 	return w.overflow ? 0 : w.len;
 }
@@ -1162,6 +1168,17 @@ int diagnose_main(int argc, char **argv)
 		return EXIT_ERROR;
 	}
 	d->root = root;
+	if (!root[0]) {
+		/* it reads, nothing more: /proc of every process, runtime metadata */
+		err = caps_enter_diagnose(&d->caps, what, sizeof(what));
+		if (what[0] && (err || geteuid() == 0))
+			fprintf(stderr, "stoptrace: %s\n", what);
+		if (err) {
+			ret = EXIT_ERROR;
+			goto cleanup;
+		}
+		d->caps_dropped = true;
+	}
 	text_escape(what, sizeof(what), argv[optind], strlen(argv[optind]));
 	err = identity_find(root, argv[optind], &d->c);
 	if (err == -ENOENT && metadata_unreadable(root, &unreadable)) {

@@ -64,6 +64,7 @@ int loader_check_privileges(const char **why)
 {
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2] = {};
+	static char msg[256];
 
 	if (syscall(SYS_capget, &hdr, data)) {
 		*why = "cannot read this process's capabilities (capget failed)";
@@ -73,8 +74,14 @@ int loader_check_privileges(const char **why)
 		return 0;
 	if (has_cap(data, CAP_BPF_NR) && has_cap(data, CAP_PERFMON_NR))
 		return 0;
-	*why = "needs root or CAP_BPF+CAP_PERFMON (and CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE to read "
-	       "/proc): run it with sudo";
+	snprintf(msg, sizeof(msg),
+		 "needs root or CAP_BPF+CAP_PERFMON (CAP_SYS_ADMIN before Linux 5.8) to load its "
+		 "BPF programs; %s missing: run it with sudo (stoptrace(8), CAPABILITIES, lists "
+		 "what it needs)",
+		 has_cap(data, CAP_BPF_NR)	 ? "CAP_PERFMON is"
+		 : has_cap(data, CAP_PERFMON_NR) ? "CAP_BPF is"
+						 : "both are");
+	*why = msg;
 	return -EPERM;
 }
 
@@ -259,6 +266,22 @@ int loader_counters(struct loader *l, struct loader_counters *c)
 	c->emitted = sum[ST_STAT_EMITTED];
 	c->lost = sum[ST_STAT_LOST];
 	c->path_errors = sum[ST_STAT_PATH_ERRORS];
+	return 0;
+}
+
+/*
+ * A BPF command on an open map descriptor, like those the monitor makes while
+ * it runs: -EPERM where the kernel wants privilege for it.
+ */
+int loader_probe_fd_ops(void *ctx)
+{
+	struct loader *l = ctx;
+	uint64_t key = 0;
+	__u8 val;
+
+	if (bpf_map__lookup_elem(l->skel->maps.tracked_cgroups, &key, sizeof(key), &val,
+				 sizeof(val), 0))
+		return errno == ENOENT ? 0 : -errno;
 	return 0;
 }
 

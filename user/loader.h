@@ -49,6 +49,9 @@ struct loader_counters {
 
 int loader_counters(struct loader *l, struct loader_counters *c);
 
+/* A lookup on an open map: 0, or -EPERM when that needs privilege here (ctx: the loader). */
+int loader_probe_fd_ops(void *ctx);
+
 /* Names of the attached programs, NULL-terminated. */
 const char *const *loader_programs(struct loader *l);
 

@@ -7,6 +7,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
+#include "caps.h"
 #include "culprits.h"
 #include "event.h"
 #include "facts.h"
@@ -86,7 +87,8 @@ struct monitor {
 	uint64_t events_in;  /* records read from the kernel */
 	uint64_t events_bad; /* records that failed to decode */
 	uint64_t events_out;
-	int fatal; /* an error that ends the monitor */
+	int fatal;     /* an error that ends the monitor */
+	uint64_t caps; /* capabilities kept once running */
 	/*
 	 * Removed cgroups stay in the identity table a while: records about a
 	 * container (an init's final release, storage removal) come after it.
@@ -578,6 +580,7 @@ static void print_started(struct monitor *m)
 		for (int i = 0; i < n; i++)
 			jsonw_str(&w, NULL, progs[i]);
 		jsonw_arr_close(&w);
+		caps_json(&w, "capabilities", m->caps);
 		jsonw_obj_close(&w);
 		jlen = w.len;
 	}
@@ -1035,6 +1038,13 @@ int monitor_run(const struct monitor_opts *opts)
 	m->now = now_boot_ns();
 	recorder_step(m->rec, "learn_all", m->now);
 	storage_watch_learn_all(m->sw);
+	/* attached and scanned: from here on, only what reading the host needs */
+	err = caps_enter_runtime(loader_probe_fd_ops, m->loader, &m->caps, m->line,
+				 sizeof(m->line));
+	if (m->line[0])
+		fprintf(stderr, "stoptrace: %s\n", m->line);
+	if (err)
+		goto cleanup_loader;
 	if (!opts->trace_id)
 		print_started(m);
 	if (opts->trace_id && opts->trace_timeout_s)
@@ -1100,6 +1110,7 @@ int monitor_run(const struct monitor_opts *opts)
 	if (err)
 		fprintf(stderr, "stoptrace: cannot write the metrics file '%s': %s\n",
 			opts->metrics_path, strerror(-err));
+cleanup_loader:
 	loader_stop(m->loader);
 cleanup_ids:
 	teardown_engines(m);

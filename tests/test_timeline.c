@@ -1318,6 +1318,23 @@ static void test_partial_at_start(void **state)
 	assert_true(rec.stops[1].s.partial);
 }
 
+/*
+ * trace starts a monitor, then the operator stops the container: a stop that
+ * opens with its stop signal has its head, however soon after the start.
+ */
+static void test_stop_signal_soon_after_start_is_whole(void **state)
+{
+	(void)state;
+	cfg.start_ns = T0 - 2 * SEC;
+	begin();
+	feed(runc_sig(&A, T0, SIGTERM, ST_SIG_DELIVERED, ST_DISP_HANDLER, 0), &A);
+	feed(exit_ev(&A, T0 + 5 * MS, A.pid, true, 0), &A);
+	finish(&A, T0 + 10 * MS);
+	assert_int_equal(rec.nstops, 1);
+	assert_false(rec.stops[0].s.partial);
+	assert_int_equal(rec.stops[0].s.verdict, TL_GRACEFUL);
+}
+
 /* A crash loop: every stop gets its timeline; the ignored alert is not re-sent within the window.
  */
 static void test_crash_loop_repeats(void **state)
@@ -1451,6 +1468,7 @@ int main(void)
 		T(test_max_stop_ends_stop),
 		T(test_flush),
 		T(test_partial_at_start),
+		T(test_stop_signal_soon_after_start_is_whole),
 		T(test_crash_loop_repeats),
 		T(test_lost),
 		T(test_entries_overflow),

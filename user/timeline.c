@@ -712,7 +712,9 @@ static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_ev
 		if (!s)
 			return;
 		set_first_signal(s, e, outside);
-		s->maybe_partial = !tc->seen_start && e->ts_ns < t->cfg.start_ns + PARTIAL_NS;
+		/* a stop signal is a stop's head; a SIGKILL may follow one sent before the start */
+		s->maybe_partial = !tc->seen_start && sig->sig == SIGKILL &&
+				   e->ts_ns < t->cfg.start_ns + PARTIAL_NS;
 	}
 	add_entry(s, &en);
 	if (!is_init)

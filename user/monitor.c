@@ -1,39 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The monitor's event path and its drivers: container cgroups learnt and
+ * forgotten, kernel records decoded and given to the engines, the live run
+ * (load, attach, poll, tick) and the replay of a recording. What it writes
+ * is in monitor_out.c.
+ */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 #include "caps.h"
 #include "culprits.h"
 #include "event.h"
-#include "facts.h"
-#include "identity.h"
-#include "jsonw.h"
-#include "loader.h"
-#include "metrics.h"
-#include "monitor.h"
 #include "mountinfo.h"
-#include "records.h"
-#include "recording.h"
-#include "storage_watch.h"
-#include "report.h"
-#include "sink.h"
-#include "syslog.h"
-#include "timeline.h"
-
-#define META_TRIES   5
-#define POLL_MS	     200
-#define GONE_MAX     1024
-#define GONE_KEEP_NS (30 * 1000000000ULL) /* identity kept after cgroup removal */
-
-#define METRICS_EVERY_NS (5 * 1000000000ULL)
-#define EXIT_WAIT_NS	 (5 * 1000000000LL) /* for the sinks to write what they hold */
-#define SINK_OUTPUT	 0
-#define SINK_SYSLOG	 1
+#include "monitor_int.h"
 
 static const char *const default_storage_roots[] = {
 	"/var/lib/docker",
@@ -45,66 +27,7 @@ static const char *const default_storage_roots[] = {
 	"/var/lib/lxc",
 };
 
-struct monitor {
-	const struct monitor_opts *opts;
-	struct output out;
-	struct syslog_conn *syslog;
-	struct sink sinks[2]; /* SINK_OUTPUT, then SINK_SYSLOG with --syslog */
-	int nsinks;
-	uint64_t out_queued; /* records the main output took */
-	struct metrics metrics;
-	struct sink metrics_out; /* writes the metrics file: an fsync never holds the monitor */
-	char metrics_text[8192];
-	uint64_t next_metrics_ns;
-	struct record_ctx rc;
-	struct loader *loader;
-	struct identity_table *ids;
-	struct timeline *tl;
-	struct storage_watch *sw;
-	struct facts facts; /* the system, or a recording being replayed */
-	struct facts_live live;
-	struct recorder *rec; /* --record */
-	uint64_t now;	      /* the clock of the step under way (boot time) */
-	bool replaying;
-	const char (*storage_roots)[256]; /* a recording's --storage-root options */
-	int nstorage_roots;
-	bool trace_done; /* trace: the stop timeline of the traced container is out */
-	enum tl_verdict trace_verdict;
-	uint64_t alert_seq; /* alert ids, shared by the stop and removal engines */
-	uint64_t removals;
-	struct report_ctx report;
-	uint64_t lost_seen; /* kernel losses already told to the timeline */
-	uint64_t alerts;
-	uint64_t timelines;
-	uint64_t latency_max_ns; /* kernel event to alert written */
-	uint64_t latency_sum_ns;
-	uint64_t latency_n;
-	uint64_t next_stats_ns;
-	char host[256];
-	char cg2_dir[4096];  /* cgroup2 mount, "" when none */
-	char mem_dir[4096];  /* v1 memory mount, "" when none */
-	int mem_hierarchy;   /* its hierarchy id, -1 when none */
-	uint64_t events_in;  /* records read from the kernel */
-	uint64_t events_bad; /* records that failed to decode */
-	uint64_t events_out;
-	int fatal;     /* an error that ends the monitor */
-	uint64_t caps; /* capabilities kept once running */
-	/*
-	 * Removed cgroups stay in the identity table a while: records about a
-	 * container (an init's final release, storage removal) come after it.
-	 */
-	struct {
-		uint64_t id;
-		uint64_t at_ns;
-	} gone[GONE_MAX];
-	unsigned int gone_head, gone_len;
-	char line[RECORD_MAX]; /* the record as text, with --format text */
-	char json[RECORD_MAX]; /* the record as JSON: the main output's, or syslog's */
-	size_t json_cap;       /* shorter with syslog: its header must fit too */
-	struct st_event ev;
-};
-
-static volatile sig_atomic_t stop_requested;
+volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reopen_requested;
 
 static void on_stop_signal(int sig)
@@ -117,69 +40,6 @@ static void on_hup(int sig)
 {
 	(void)sig;
 	reopen_requested = 1;
-}
-
-static int64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-static uint64_t now_boot_ns(void)
-{
-	return (uint64_t)clock_ns(CLOCK_BOOTTIME);
-}
-
-/* Which forms of a record to build: the main output's format, and JSON for syslog. */
-static bool need_json(const struct monitor *m)
-{
-	return m->opts->format == OUT_JSON || m->nsinks > SINK_SYSLOG;
-}
-
-static bool need_text(const struct monitor *m)
-{
-	return m->opts->format == OUT_TEXT;
-}
-
-static void check_output_closed(struct monitor *m)
-{
-	if (sink_fatal(&m->sinks[SINK_OUTPUT]) == -EPIPE) {
-		m->fatal = -EPIPE;
-		stop_requested = 1;
-	}
-}
-
-/*
- * Hand a record, built in m->json (jlen) and m->line (tlen) as need_json and
- * need_text ask, to every sink; none waits for its writer. Returns 0 when
- * the main output took it.
- */
-static int emit(struct monitor *m, const char *type, size_t jlen, size_t tlen)
-{
-	int64_t now = clock_ns(CLOCK_REALTIME);
-	bool json = m->opts->format == OUT_JSON;
-	int err;
-
-	if (m->replaying) {
-		/* no kernel to keep up with: written in place, none dropped */
-		err = output_write(&m->out, json ? m->json : m->line, json ? jlen : tlen);
-		if (err == -EPIPE) {
-			m->fatal = -EPIPE;
-			stop_requested = 1;
-		}
-		return err;
-	}
-	err = sink_submit(&m->sinks[SINK_OUTPUT], type, now, json ? m->json : m->line,
-			  json ? jlen : tlen);
-
-	if (!err)
-		m->out_queued++;
-	check_output_closed(m);
-	if (m->nsinks > SINK_SYSLOG)
-		sink_submit(&m->sinks[SINK_SYSLOG], type, now, m->json, jlen);
-	return err;
 }
 
 /* The hierarchy id of a v1 controller from /proc/cgroups, or -1. */
@@ -199,29 +59,6 @@ static int v1_hierarchy_id(const char *controller)
 	}
 	fclose(f);
 	return id;
-}
-
-static bool container_matches(const struct container *c, const char *what)
-{
-	size_t n = strlen(what);
-	const char *w = what[0] == '/' ? what + 1 : what;
-
-	if (!n)
-		return false;
-	return !strncmp(c->id, what, n) || (c->name[0] && !strcmp(c->name, w));
-}
-
-/* Whether --container lets this container's records through. */
-static bool container_selected(const struct monitor *m, const struct container *c)
-{
-	if (!m->opts->ncontainers)
-		return true;
-	if (!c)
-		return false;
-	for (int i = 0; i < m->opts->ncontainers; i++)
-		if (container_matches(c, m->opts->containers[i]))
-			return true;
-	return false;
 }
 
 static void load_meta(struct monitor *m, struct container *c)
@@ -335,103 +172,6 @@ static bool in_storage(const struct monitor *m, const char *path)
 	return false;
 }
 
-static void sink_alert_common(struct monitor *m, const struct tl_alert *a, bool resolved)
-{
-	size_t jlen = 0, tlen = 0;
-
-	if (!container_selected(m, &a->container))
-		return;
-	if (!resolved && a->kind < TL_ALERT_KIND_MAX)
-		m->metrics.alerts[a->kind]++;
-	m->report.now_ns = m->now;
-	if (need_json(m))
-		jlen = report_alert_json(&m->report, a, resolved, m->json, m->json_cap);
-	if (need_text(m))
-		tlen = report_alert_text(&m->report, a, resolved, m->line, sizeof(m->line));
-	if (emit(m, resolved ? "alert_resolved" : "alert", jlen, tlen) == 0 && !resolved) {
-		m->alerts++;
-		if (a->event_ts_ns && m->report.now_ns > a->event_ts_ns) {
-			uint64_t lat = m->report.now_ns - a->event_ts_ns;
-
-			m->latency_sum_ns += lat;
-			m->latency_n++;
-			if (lat > m->latency_max_ns)
-				m->latency_max_ns = lat;
-		}
-	}
-}
-
-static void sink_alert(void *ctx, const struct tl_alert *a)
-{
-	sink_alert_common(ctx, a, false);
-}
-
-static void sink_alert_resolved(void *ctx, const struct tl_alert *a)
-{
-	sink_alert_common(ctx, a, true);
-}
-
-static void sink_stop_timeline(void *ctx, const struct tl_stop *s)
-{
-	struct monitor *m = ctx;
-	size_t jlen = 0, tlen = 0;
-
-	if (!container_selected(m, &s->container))
-		return;
-	if (s->verdict < TL_VERDICT_MAX)
-		m->metrics.stops[s->verdict]++;
-	if (m->opts->alerts_only)
-		return;
-	m->report.now_ns = m->now;
-	if (need_json(m))
-		jlen = report_stop_json(&m->report, s, m->json, m->json_cap);
-	if (need_text(m))
-		tlen = report_stop_text(&m->report, s, m->line, sizeof(m->line));
-	if (emit(m, "stop_timeline", jlen, tlen) == 0)
-		m->timelines++;
-	if (m->opts->trace_id && !strcmp(s->container.id, m->opts->trace_id)) {
-		m->trace_done = true;
-		m->trace_verdict = s->verdict;
-		stop_requested = 1;
-	}
-}
-
-static void sink_removal_alert(void *ctx, const struct rm_alert *a)
-{
-	struct monitor *m = ctx;
-	size_t jlen = 0, tlen = 0;
-
-	if (!container_selected(m, &a->removal->container))
-		return;
-	m->metrics.alerts[TL_ALERT_ROOTFS_REMOVAL_FAILED]++;
-	m->report.now_ns = m->now;
-	if (need_json(m))
-		jlen = report_removal_alert_json(&m->report, a, m->json, m->json_cap);
-	if (need_text(m))
-		tlen = report_removal_alert_text(&m->report, a, m->line, sizeof(m->line));
-	if (emit(m, "alert", jlen, tlen) == 0)
-		m->alerts++;
-}
-
-static void sink_removal_timeline(void *ctx, const struct rm_removal *r)
-{
-	struct monitor *m = ctx;
-	size_t jlen = 0, tlen = 0;
-
-	if (!container_selected(m, &r->container))
-		return;
-	m->metrics.removals[r->failed ? 1 : 0]++;
-	if (m->opts->alerts_only)
-		return;
-	m->report.now_ns = m->now;
-	if (need_json(m))
-		jlen = report_removal_json(&m->report, r, m->json, m->json_cap);
-	if (need_text(m))
-		tlen = report_removal_text(&m->report, r, m->line, sizeof(m->line));
-	if (emit(m, "removal_timeline", jlen, tlen) == 0)
-		m->removals++;
-}
-
 /* Facts for the engine come from the identity table, kept fresh by the monitor. */
 static int fact_stop_signal(void *ctx, const struct container *c)
 {
@@ -455,21 +195,6 @@ static int fact_ns_culprits(void *ctx, uint32_t pidns, uint32_t init_pid, struct
 	struct monitor *m = ctx;
 
 	return m->facts.ops->culprits(m->facts.ctx, pidns, init_pid, m->ids, out, max);
-}
-
-static void print_event(struct monitor *m, const struct st_event *e, const struct container *c,
-			const char *path, bool complete)
-{
-	size_t jlen = 0, tlen = 0;
-
-	if (!m->opts->events || m->opts->alerts_only)
-		return;
-	if (need_json(m))
-		jlen = record_event_json(&m->rc, e, c, path, complete, m->json, m->json_cap);
-	if (need_text(m))
-		tlen = record_event_text(&m->rc, e, c, path, m->line, sizeof(m->line));
-	if (emit(m, "event", jlen, tlen) == 0)
-		m->events_out++;
 }
 
 static void handle_fs_call(struct monitor *m, const struct st_event *e)
@@ -556,210 +281,6 @@ static void note_losses(struct monitor *m)
 	m->lost_seen = k.lost;
 }
 
-static void print_started(struct monitor *m)
-{
-	const char *const *progs = loader_programs(m->loader);
-	size_t jlen = 0, tlen = 0;
-	struct utsname u;
-	struct jsonw w;
-	int n = 0;
-
-	uname(&u);
-	while (progs[n])
-		n++;
-	if (need_json(m)) {
-		jsonw_init(&w, m->json, m->json_cap);
-		record_begin(&w, &m->rc, "monitor_started", now_boot_ns());
-		jsonw_str(&w, "version", STOPTRACE_VERSION);
-		jsonw_uint(&w, "pid", getpid());
-		jsonw_str(&w, "kernel", u.release);
-		jsonw_str(&w, "cgroup_v2", m->cg2_dir);
-		jsonw_str(&w, "cgroup_v1_memory", m->mem_dir);
-		jsonw_uint(&w, "containers", identity_table_count(m->ids));
-		jsonw_arr_key(&w, "programs");
-		for (int i = 0; i < n; i++)
-			jsonw_str(&w, NULL, progs[i]);
-		jsonw_arr_close(&w);
-		caps_json(&w, "capabilities", m->caps);
-		jsonw_obj_close(&w);
-		jlen = w.len;
-	}
-	if (need_text(m))
-		tlen = (size_t)snprintf(
-			m->line, sizeof(m->line),
-			"stoptrace %s watching %zu containers on %s (kernel %s, %d programs)",
-			STOPTRACE_VERSION, identity_table_count(m->ids), m->host, u.release, n);
-	emit(m, "monitor_started", jlen, tlen);
-}
-
-/* "sinks": {"output": {"written", "dropped", "errors"}, "syslog": {...}} */
-static void json_sinks(struct monitor *m, struct jsonw *w)
-{
-	struct sink_counters c;
-
-	jsonw_obj_key(w, "sinks");
-	for (int i = 0; i < m->nsinks; i++) {
-		sink_counters(&m->sinks[i], &c);
-		jsonw_obj_key(w, m->sinks[i].name);
-		jsonw_uint(w, "written", c.written);
-		jsonw_uint(w, "dropped", c.dropped);
-		jsonw_uint(w, "errors", c.errors);
-		jsonw_obj_close(w);
-	}
-	jsonw_obj_close(w);
-}
-
-/* Records dropped by every sink, for the text lines. */
-static uint64_t sinks_dropped(struct monitor *m)
-{
-	struct sink_counters c;
-	uint64_t n = 0;
-
-	for (int i = 0; i < m->nsinks; i++) {
-		sink_counters(&m->sinks[i], &c);
-		n += c.dropped;
-	}
-	return n;
-}
-
-static uint64_t output_errors(struct monitor *m)
-{
-	struct sink_counters c;
-
-	sink_counters(&m->sinks[SINK_OUTPUT], &c);
-	return c.errors;
-}
-
-/* Counters every few seconds: what a log pipeline graphs and alarms on. */
-static void print_stats(struct monitor *m)
-{
-	struct loader_counters k = {};
-	size_t jlen = 0, tlen = 0;
-	struct jsonw w;
-
-	loader_counters(m->loader, &k);
-	if (need_json(m)) {
-		jsonw_init(&w, m->json, m->json_cap);
-		record_begin(&w, &m->rc, "monitor_stats", now_boot_ns());
-		/* handed to the main output so far, this one included */
-		jsonw_uint(&w, "records", m->out_queued + 1);
-		jsonw_uint(&w, "lost", k.lost);
-		jsonw_uint(&w, "kernel_records", k.emitted);
-		jsonw_uint(&w, "events_read", m->events_in);
-		jsonw_uint(&w, "sink_errors", output_errors(m));
-		jsonw_uint(&w, "containers", identity_table_count(m->ids));
-		jsonw_uint(&w, "open_stops", timeline_open_stops(m->tl));
-		jsonw_uint(&w, "alerts", m->alerts);
-		jsonw_uint(&w, "stop_timelines", m->timelines);
-		jsonw_uint(&w, "removal_timelines", m->removals);
-		jsonw_uint(&w, "storage_paths", storage_watch_paths(m->sw));
-		jsonw_obj_key(&w, "alert_latency_ms");
-		jsonw_uint(&w, "max", m->latency_max_ns / 1000000);
-		jsonw_uint(&w, "mean",
-			   m->latency_n ? m->latency_sum_ns / m->latency_n / 1000000 : 0);
-		jsonw_uint(&w, "count", m->latency_n);
-		jsonw_obj_close(&w);
-		json_sinks(m, &w);
-		jsonw_obj_close(&w);
-		jlen = w.len;
-	}
-	if (need_text(m))
-		tlen = (size_t)snprintf(
-			m->line, sizeof(m->line),
-			"stats: %llu records, %llu lost, %llu sink errors, %llu dropped by sinks, %zu containers, %zu stops open, alert latency max %llu ms",
-			(unsigned long long)m->out_queued + 1, (unsigned long long)k.lost,
-			(unsigned long long)output_errors(m), (unsigned long long)sinks_dropped(m),
-			identity_table_count(m->ids), timeline_open_stops(m->tl),
-			(unsigned long long)(m->latency_max_ns / 1000000));
-	emit(m, "monitor_stats", jlen, tlen);
-}
-
-static void print_stopped(struct monitor *m, const char *reason)
-{
-	struct loader_counters k = {};
-	struct sink_counters out;
-	size_t jlen = 0, tlen = 0;
-	struct jsonw w;
-
-	loader_counters(m->loader, &k);
-	/* the sinks were drained: what the main output wrote, and this record */
-	sink_counters(&m->sinks[SINK_OUTPUT], &out);
-	if (need_json(m)) {
-		jsonw_init(&w, m->json, m->json_cap);
-		record_begin(&w, &m->rc, "monitor_stopped", now_boot_ns());
-		jsonw_str(&w, "reason", reason);
-		jsonw_uint(&w, "records", out.written + 1);
-		jsonw_uint(&w, "lost", k.lost);
-		jsonw_uint(&w, "kernel_records", k.emitted);
-		jsonw_uint(&w, "events_read", m->events_in);
-		jsonw_uint(&w, "events_bad", m->events_bad);
-		jsonw_uint(&w, "sink_errors", out.errors);
-		jsonw_uint(&w, "alerts", m->alerts);
-		jsonw_uint(&w, "stop_timelines", m->timelines);
-		jsonw_uint(&w, "removal_timelines", m->removals);
-		jsonw_uint(&w, "path_errors", k.path_errors);
-		json_sinks(m, &w);
-		jsonw_obj_close(&w);
-		jlen = w.len;
-	}
-	if (need_text(m))
-		tlen = (size_t)snprintf(
-			m->line, sizeof(m->line),
-			"stoptrace stopped (%s): %llu records, %llu lost in the kernel, %llu write errors, %llu dropped by sinks",
-			reason, (unsigned long long)out.written + 1, (unsigned long long)k.lost,
-			(unsigned long long)out.errors, (unsigned long long)sinks_dropped(m));
-	emit(m, "monitor_stopped", jlen, tlen);
-}
-
-/* The metrics file's text, from the counters as they are now, in m->metrics_text. */
-static size_t format_metrics(struct monitor *m)
-{
-	struct loader_counters k = {};
-	struct sink_counters c;
-
-	if (m->loader)
-		loader_counters(m->loader, &k);
-	m->metrics.events = m->events_in;
-	m->metrics.lost = k.lost;
-	m->metrics.containers = m->ids ? identity_table_count(m->ids) : 0;
-	m->metrics.nsinks = m->nsinks;
-	for (int i = 0; i < m->nsinks; i++) {
-		sink_counters(&m->sinks[i], &c);
-		m->metrics.sinks[i].name = m->sinks[i].name;
-		m->metrics.sinks[i].written = c.written;
-		m->metrics.sinks[i].dropped = c.dropped;
-		m->metrics.sinks[i].errors = c.errors;
-	}
-	return metrics_format(&m->metrics, m->metrics_text, sizeof(m->metrics_text));
-}
-
-/* Write the metrics file now: at start (a path that fails is an error) and at exit. */
-static int write_metrics(struct monitor *m)
-{
-	size_t len;
-
-	if (!m->opts->metrics_path)
-		return 0;
-	len = format_metrics(m);
-	if (!len)
-		return -ENOSPC;
-	return metrics_write_file(m->opts->metrics_path, m->metrics_text, len);
-}
-
-static int write_metrics_file(void *ctx, const struct sink_record *r)
-{
-	return metrics_write_file(ctx, r->line, r->len);
-}
-
-/* Every few seconds: hand the text to the metrics writer; a file that failed is tried next time. */
-static void update_metrics(struct monitor *m)
-{
-	size_t len = format_metrics(m);
-
-	if (len)
-		sink_submit(&m->metrics_out, "metrics", 0, m->metrics_text, len);
-}
-
 static int setup_cgroups(struct monitor *m)
 {
 	if (mountinfo_find_cgroup("/proc/self/mountinfo", NULL, m->cg2_dir, sizeof(m->cg2_dir)))
@@ -785,97 +306,11 @@ static void install_signals(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-static int write_output(void *ctx, const struct sink_record *r)
-{
-	return output_write(ctx, r->line, r->len);
-}
-
-/* The main output's writer, and syslog's with --syslog. Prints what failed. */
-static int start_sinks(struct monitor *m)
-{
-	const char *path = m->opts->syslog_path;
-	int err;
-
-	m->json_cap = sizeof(m->json);
-	err = sink_start(&m->sinks[SINK_OUTPUT], "output", SINK_QUEUE_RECORDS, SINK_QUEUE_BYTES,
-			 write_output, &m->out);
-	if (err) {
-		fprintf(stderr, "stoptrace: cannot start the output writer: %s\n", strerror(-err));
-		return err;
-	}
-	m->nsinks = 1;
-	if (!path)
-		return 0;
-	m->syslog = malloc(sizeof(*m->syslog));
-	if (!m->syslog) {
-		fprintf(stderr, "stoptrace: out of memory\n");
-		return -ENOMEM;
-	}
-	err = syslog_open(m->syslog, path, m->host);
-	if (err) {
-		fprintf(stderr,
-			"stoptrace: cannot connect to the syslog socket '%s': %s: is the syslog daemon running? (--syslog=SOCKET names another socket)\n",
-			path, strerror(-err));
-		return err;
-	}
-	err = sink_start(&m->sinks[SINK_SYSLOG], "syslog", SINK_QUEUE_RECORDS, SINK_QUEUE_BYTES,
-			 syslog_write, m->syslog);
-	if (err) {
-		fprintf(stderr, "stoptrace: cannot start the syslog writer: %s\n", strerror(-err));
-		return err;
-	}
-	m->nsinks = 2;
-	/* every record must fit one syslog message with its header */
-	m->json_cap = SYSLOG_MSG_MAX - SYSLOG_HEADER_MAX;
-	return 0;
-}
-
-/*
- * Give the sinks a bounded time to write what they hold, then write the last
- * record (its counters are final now) and stop them. A closed standard
- * output gets no last record.
- */
-static void stop_sinks(struct monitor *m)
-{
-	int64_t deadline = sink_monotonic_ns() + EXIT_WAIT_NS;
-	bool drained[2] = {};
-
-	for (int i = 0; i < m->nsinks; i++)
-		drained[i] = sink_drain(&m->sinks[i], deadline);
-	check_output_closed(m);
-	if (m->fatal != -EPIPE && !m->opts->trace_id)
-		print_stopped(m, "signal");
-	deadline = sink_monotonic_ns() + EXIT_WAIT_NS;
-	for (int i = 0; i < m->nsinks; i++)
-		sink_stop(&m->sinks[i], drained[i] ? deadline : sink_monotonic_ns());
-}
-
-static const struct tl_sink tl_sink = {
-	.alert = sink_alert,
-	.alert_resolved = sink_alert_resolved,
-	.stop_timeline = sink_stop_timeline,
-};
-
 static const struct tl_facts tl_facts = {
 	.stop_signal = fact_stop_signal,
 	.restart_policy = fact_restart_policy,
 	.ns_culprits = fact_ns_culprits,
 };
-
-static const struct rm_sink rm_sink = {
-	.alert = sink_removal_alert,
-	.timeline = sink_removal_timeline,
-};
-
-static int open_output(struct monitor *m)
-{
-	int err = output_open(&m->out, m->opts->output_path, m->opts->format, m->opts->color);
-
-	if (err)
-		fprintf(stderr, "stoptrace: cannot open output file '%s': %s\n",
-			m->opts->output_path, strerror(-err));
-	return err;
-}
 
 /* The engines, configured from the options, or from a recording's header. */
 static int setup_engines(struct monitor *m, unsigned int stop_alert_after_s,
@@ -894,8 +329,8 @@ static int setup_engines(struct monitor *m, unsigned int stop_alert_after_s,
 	tlc.teardown_timeout_ns = (uint64_t)teardown_timeout_s * 1000000000ULL;
 	tlc.start_ns = start_ns;
 	tlc.alert_seq = &m->alert_seq;
-	m->tl = timeline_new(&tlc, &tl_facts, &tl_sink, m);
-	m->sw = storage_watch_new(&m->facts, m->ids, &m->alert_seq, &rm_sink, m);
+	m->tl = timeline_new(&tlc, &tl_facts, &monitor_tl_sink, m);
+	m->sw = storage_watch_new(&m->facts, m->ids, &m->alert_seq, &monitor_rm_sink, m);
 	return m->tl && m->sw ? 0 : -ENOMEM;
 }
 

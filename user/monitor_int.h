@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The monitor's parts, shared by its two files: monitor.c (the event path,
+ * the engines, the live and replay drivers) and monitor_out.c (the records
+ * it writes: sinks, alerts and timelines, monitor_* records, metrics).
+ */
+#ifndef STOPTRACE_MONITOR_INT_H
+#define STOPTRACE_MONITOR_INT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include "facts.h"
+#include "identity.h"
+#include "loader.h"
+#include "metrics.h"
+#include "monitor.h"
+#include "records.h"
+#include "recording.h"
+#include "removal.h"
+#include "report.h"
+#include "sink.h"
+#include "storage_watch.h"
+#include "syslog.h"
+#include "timeline.h"
+
+#define META_TRIES   5
+#define POLL_MS	     200
+#define GONE_MAX     1024
+#define GONE_KEEP_NS (30 * 1000000000ULL) /* identity kept after cgroup removal */
+
+#define METRICS_EVERY_NS (5 * 1000000000ULL)
+#define EXIT_WAIT_NS	 (5 * 1000000000LL) /* for the sinks to write what they hold */
+#define SINK_OUTPUT	 0
+#define SINK_SYSLOG	 1
+
+struct monitor {
+	const struct monitor_opts *opts;
+	struct output out;
+	struct syslog_conn *syslog;
+	struct sink sinks[2]; /* SINK_OUTPUT, then SINK_SYSLOG with --syslog */
+	int nsinks;
+	uint64_t out_queued; /* records the main output took */
+	struct metrics metrics;
+	struct sink metrics_out; /* writes the metrics file: an fsync never holds the monitor */
+	char metrics_text[8192];
+	uint64_t next_metrics_ns;
+	struct record_ctx rc;
+	struct loader *loader;
+	struct identity_table *ids;
+	struct timeline *tl;
+	struct storage_watch *sw;
+	struct facts facts; /* the system, or a recording being replayed */
+	struct facts_live live;
+	struct recorder *rec; /* --record */
+	uint64_t now;	      /* the clock of the step under way (boot time) */
+	bool replaying;
+	const char (*storage_roots)[256]; /* a recording's --storage-root options */
+	int nstorage_roots;
+	bool trace_done; /* trace: the stop timeline of the traced container is out */
+	enum tl_verdict trace_verdict;
+	uint64_t alert_seq; /* alert ids, shared by the stop and removal engines */
+	uint64_t removals;
+	struct report_ctx report;
+	uint64_t lost_seen; /* kernel losses already told to the timeline */
+	uint64_t alerts;
+	uint64_t timelines;
+	uint64_t latency_max_ns; /* kernel event to alert written */
+	uint64_t latency_sum_ns;
+	uint64_t latency_n;
+	uint64_t next_stats_ns;
+	char host[256];
+	char cg2_dir[4096];  /* cgroup2 mount, "" when none */
+	char mem_dir[4096];  /* v1 memory mount, "" when none */
+	int mem_hierarchy;   /* its hierarchy id, -1 when none */
+	uint64_t events_in;  /* records read from the kernel */
+	uint64_t events_bad; /* records that failed to decode */
+	uint64_t events_out;
+	int fatal;     /* an error that ends the monitor */
+	uint64_t caps; /* capabilities kept once running */
+	/*
+	 * Removed cgroups stay in the identity table a while: records about a
+	 * container (an init's final release, storage removal) come after it.
+	 */
+	struct {
+		uint64_t id;
+		uint64_t at_ns;
+	} gone[GONE_MAX];
+	unsigned int gone_head, gone_len;
+	char line[RECORD_MAX]; /* the record as text, with --format text */
+	char json[RECORD_MAX]; /* the record as JSON: the main output's, or syslog's */
+	size_t json_cap;       /* shorter with syslog: its header must fit too */
+	struct st_event ev;
+};
+
+/* Set by SIGINT and SIGTERM, or by a fatal output error: the run ends. */
+extern volatile sig_atomic_t stop_requested;
+
+static inline int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static inline uint64_t now_boot_ns(void)
+{
+	return (uint64_t)clock_ns(CLOCK_BOOTTIME);
+}
+
+/* monitor_out.c */
+extern const struct tl_sink monitor_tl_sink;
+extern const struct rm_sink monitor_rm_sink;
+void check_output_closed(struct monitor *m);
+bool container_selected(const struct monitor *m, const struct container *c);
+void print_event(struct monitor *m, const struct st_event *e, const struct container *c,
+		 const char *path, bool complete);
+void print_started(struct monitor *m);
+void print_stats(struct monitor *m);
+int write_metrics(struct monitor *m);
+int write_metrics_file(void *ctx, const struct sink_record *r);
+void update_metrics(struct monitor *m);
+int start_sinks(struct monitor *m);
+void stop_sinks(struct monitor *m);
+int open_output(struct monitor *m);
+
+#endif /* STOPTRACE_MONITOR_INT_H */

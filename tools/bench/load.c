@@ -199,7 +199,7 @@ static int run_fixed(const char *workload, long ops)
 
 /*
  * rate ops/s for secs seconds, paced in 1 ms slices; each op is one signal
- * (caught, in turn ignored) and every 8th op is also a fork + exit.
+ * (caught, in turn ignored) and every 32nd op is also a fork + exit.
  */
 static int run_storm(long rate, double secs)
 {
@@ -214,7 +214,7 @@ static int run_storm(long rate, double secs)
 			break;
 		while (done < due && !stopping) {
 			op_signal(done);
-			if (done % 8 == 0)
+			if (done % 32 == 0)
 				op_fork();
 			done++;
 		}

@@ -16,6 +16,8 @@
  * for a Docker container. It prints "container cgroup_id=ID init_pid=PID"
  * first. With --wait-term the init waits, once done, for a SIGTERM from
  * outside before it exits (a stop); the cgroup is removed after it exits.
+ * SIGINT or SIGTERM to the parent ends the container at once (SIGKILL); the
+ * init dies with its parent.
  *
  * Operations: fork = fork + exit + wait; signal = a signal to itself, in
  * turn caught by a handler and ignored (SIG_IGN; in --container the target is
@@ -31,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -39,11 +42,20 @@
 
 static volatile sig_atomic_t stopping;
 static volatile sig_atomic_t caught;
+static volatile pid_t container_init;
 
 static void on_stop(int sig)
 {
 	(void)sig;
 	stopping = 1;
+}
+
+/* The container's parent, told to stop: end the container now. */
+static void on_parent_stop(int sig)
+{
+	(void)sig;
+	if (container_init > 0)
+		kill(container_init, SIGKILL);
 }
 
 static void on_usr1(int sig)
@@ -263,6 +275,7 @@ static int run_in_container(const struct job *j)
 	if (init < 0)
 		die("fork");
 	if (init == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		rc = run_job(j);
 		if (j->wait_term) {
 			/* A namespace init only gets signals it has a handler for. */
@@ -273,6 +286,9 @@ static int run_in_container(const struct job *j)
 		}
 		_exit(rc);
 	}
+	container_init = init;
+	signal(SIGINT, on_parent_stop);
+	signal(SIGTERM, on_parent_stop);
 	printf("container cgroup_id=%llu init_pid=%d cgroup=%s\n", (unsigned long long)st.st_ino,
 	       init, cg);
 	fflush(stdout);

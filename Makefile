@@ -111,7 +111,7 @@ test: deps
 	$(Q)tests/run
 
 format:
-	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/*.c
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/*.c tools/bench/*.c
 
 # The benchmark's tools (tools/bench/run drives them): the load generator and
 # the floor, empty programs on stoptrace's hooks.

@@ -51,7 +51,7 @@ USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(USER_SRCS))
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,tests/.build/%,$(TEST_SRCS))
 
-.PHONY: all deps check-deps test unit run clean install format
+.PHONY: all deps check-deps test unit run clean install format bench
 
 all: check-deps stoptrace
 
@@ -111,7 +111,29 @@ test: deps
 	$(Q)tests/run
 
 format:
-	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/*.c
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/*.c tools/bench/*.c
+
+# The benchmark's tools (tools/bench/run drives them): the load generator and
+# the floor, empty programs on stoptrace's hooks.
+BENCH_BINS := $(OUTPUT)/bench-load $(OUTPUT)/bench-floor
+
+bench: check-deps stoptrace $(BENCH_BINS)
+
+$(OUTPUT)/bench-load: tools/bench/load.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+$(OUTPUT)/floor.bpf.o: tools/bench/floor.bpf.c | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) $(CLANG_BPF_SYS_INCLUDES) -c $< -o $@
+
+$(OUTPUT)/floor.skel.h: $(OUTPUT)/floor.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name floor_bpf > $@.tmp && mv $@.tmp $@
+
+$(OUTPUT)/bench-floor: tools/bench/floor.c $(OUTPUT)/floor.skel.h | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
 
 # `make install PREFIX=/usr DESTDIR=/tmp/pkg`: the binary, stoptrace(8), the
 # records' documentation, the systemd unit (its ExecStart follows SBINDIR) and

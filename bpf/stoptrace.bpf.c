@@ -127,6 +127,38 @@ static __always_inline __u64 task_container(struct task_struct *t)
 	return 0;
 }
 
+/*
+ * task_container() for a typed task pointer (a tp_btf argument): the verifier
+ * turns these reads into plain loads (a faulting one reads 0) instead of a
+ * helper call each, which is most of what a task outside every container
+ * costs. Untyped pointers (bpf_get_current_task()) keep task_container().
+ */
+static __always_inline __u64 task_container_btf(struct task_struct *t)
+{
+	struct css_set *cset = t->cgroups;
+	__u64 id;
+
+	if (!cset)
+		return 0;
+	id = cset->dfl_cgrp->kn->id;
+	if (id && bpf_map_lookup_elem(&tracked_cgroups, &id))
+		return id;
+	if (use_v1_memory && bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
+		__u32 ssid = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+		struct cgroup_subsys_state *css;
+
+		if (ssid >= 16)
+			return 0;
+		css = cset->subsys[ssid];
+		if (!css)
+			return 0;
+		id = css->cgroup->kn->id;
+		if (id && bpf_map_lookup_elem(&tracked_cgroups, &id))
+			return id;
+	}
+	return 0;
+}
+
 /* pid and pid namespace of a task as seen from its own namespace. */
 static __always_inline int task_ns_nr(struct task_struct *t, __u32 *inum)
 {
@@ -178,7 +210,7 @@ int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info, struc
 
 	if (sig <= 0 || sig > 64)
 		return 0;
-	cgid = task_container(task);
+	cgid = task_container_btf(task);
 	if (!cgid)
 		return 0;
 	e = reserve_event(ST_EV_SIGNAL_GENERATE, signal);
@@ -243,7 +275,11 @@ int BPF_PROG(handle_signal_deliver, int sig, struct kernel_siginfo *info, struct
 	void *handler;
 	__u64 cgid;
 
-	cgid = task_container(cur);
+	/* every delivery on the host comes here: the typed current task where there is one */
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf))
+		cgid = task_container_btf(bpf_get_current_task_btf());
+	else
+		cgid = task_container(cur);
 	if (!cgid)
 		return 0;
 	e = reserve_event(ST_EV_SIGNAL_DELIVER, deliver);
@@ -278,7 +314,7 @@ int BPF_PROG(handle_sched_process_exit, struct task_struct *task)
 	__u64 cgid;
 	int live;
 
-	cgid = task_container(task);
+	cgid = task_container_btf(task);
 	if (!cgid)
 		return 0;
 	live = BPF_CORE_READ(task, signal, live.counter);
@@ -339,9 +375,9 @@ int BPF_PROG(handle_sched_process_fork, struct task_struct *parent, struct task_
 	struct st_event *e;
 	__u64 cgid;
 
-	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid))
+	if (child->pid != child->tgid)
 		return 0; /* a new thread, not a new process */
-	cgid = task_container(parent);
+	cgid = task_container_btf(parent);
 	if (!cgid)
 		return 0;
 	e = reserve_event(ST_EV_PROCESS_FORK, fork);
@@ -360,7 +396,7 @@ int BPF_PROG(handle_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	struct st_event *e;
 	__u64 cgid;
 
-	cgid = task_container(task);
+	cgid = task_container_btf(task);
 	if (!cgid)
 		return 0;
 	e = reserve_event(ST_EV_PROCESS_EXEC, exec);

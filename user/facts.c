@@ -53,18 +53,6 @@ static int live_culprits(void *ctx, uint64_t pidns, uint32_t exclude_pid,
 	return culprits_find(l->root, pidns, exclude_pid, ids, out, max);
 }
 
-static bool hex64(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n != 64)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
 static int live_docker_ids(void *ctx, facts_id_fn fn, void *arg)
 {
 	struct facts_live *l = ctx;
@@ -79,7 +67,7 @@ static int live_docker_ids(void *ctx, facts_id_fn fn, void *arg)
 	if (!d)
 		return 0;
 	while (!err && (de = readdir(d)))
-		if (hex64(de->d_name))
+		if (identity_is_hex_id(de->d_name, strlen(de->d_name)))
 			err = fn(de->d_name, arg);
 	closedir(d);
 	return err;

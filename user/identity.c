@@ -50,7 +50,7 @@ const char *runtime_name(enum runtime rt)
 
 /* ---- cgroup paths ---- */
 
-static bool is_hex_id(const char *s, size_t n)
+bool identity_is_hex_id(const char *s, size_t n)
 {
 	size_t i;
 
@@ -97,7 +97,7 @@ static bool match_wrapped(const char *c, size_t n, const char *prefix, const cha
 	size_t pl = strlen(prefix), sl = strlen(suffix);
 
 	if (n != pl + HEX_ID_LEN + sl || memcmp(c, prefix, pl) ||
-	    memcmp(c + pl + HEX_ID_LEN, suffix, sl) || !is_hex_id(c + pl, HEX_ID_LEN))
+	    memcmp(c + pl + HEX_ID_LEN, suffix, sl) || !identity_is_hex_id(c + pl, HEX_ID_LEN))
 		return false;
 	*id = c + pl;
 	return true;
@@ -150,7 +150,7 @@ static enum runtime match_component(const char *c, size_t n, const char *parent,
 				    bool parent_is_pod, const char **id, size_t *id_len)
 {
 	*id_len = HEX_ID_LEN;
-	if (is_hex_id(c, n)) {
+	if (identity_is_hex_id(c, n)) {
 		*id = c;
 		if (comp_is(parent, parent_n, "docker"))
 			return RUNTIME_DOCKER;
@@ -326,7 +326,7 @@ static int docker_doc(const char *root, const char *id, const char *file, char *
 	int err;
 
 	*buf = NULL;
-	if (!is_hex_id(id, strlen(id)))
+	if (!identity_is_hex_id(id, strlen(id)))
 		return -ENOENT;
 	err = root_path(path, sizeof(path), root, "var/lib/docker/containers/%s/%s", id, file);
 	if (err)
@@ -450,7 +450,7 @@ static int podman_each(const char *root,
 	jsonr_iter_init(&it, &doc);
 	while (jsonr_next(&it, &elem) > 0) {
 		if (jsonr_get(&elem, "id", &v) || jsonr_string(&v, id, sizeof(id)) ||
-		    !is_hex_id(id, strlen(id)))
+		    !identity_is_hex_id(id, strlen(id)))
 			continue;
 		if (jsonr_get(&elem, "names", &names))
 			names.type = JSONR_NONE;
@@ -515,7 +515,7 @@ static int podman_meta(const char *root, struct container *c)
 {
 	int err, err2;
 
-	if (!is_hex_id(c->id, strlen(c->id)))
+	if (!identity_is_hex_id(c->id, strlen(c->id)))
 		return -ENOENT;
 	err = podman_each(root, podman_name_of, c);
 	err = err == 1 ? 0 : err ? err : -ENOENT;
@@ -562,7 +562,7 @@ static int kube_meta(const char *root, struct container *c)
 	DIR *d;
 	int err;
 
-	if (!is_hex_id(c->id, strlen(c->id)))
+	if (!identity_is_hex_id(c->id, strlen(c->id)))
 		return -ENOENT;
 	err = root_path(path, sizeof(path), root, "var/log/containers");
 	if (err)
@@ -681,7 +681,7 @@ static int find_docker(const char *root, struct find_state *st)
 	if (!d)
 		return -errno;
 	while ((e = readdir(d))) {
-		if (!is_hex_id(e->d_name, strlen(e->d_name)))
+		if (!identity_is_hex_id(e->d_name, strlen(e->d_name)))
 			continue;
 		name[0] = '\0';
 		docker_meta(root, e->d_name, name, sizeof(name), NULL);

@@ -47,6 +47,9 @@ struct container {
 	unsigned int meta_tries; /* metadata look-ups made so far (user space retries a few) */
 };
 
+/* Whether the n bytes at s are a 64-digit lowercase hex container id. */
+bool identity_is_hex_id(const char *s, size_t n);
+
 /* "docker", "podman", ... ; "" for RUNTIME_NONE. */
 const char *runtime_name(enum runtime rt);
 

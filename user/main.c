@@ -358,8 +358,7 @@ int main(int argc, char **argv)
 		o.containers[o.ncontainers++] = traced.id;
 		text_escape(label, sizeof(label), traced.name[0] ? traced.name : traced.id,
 			    sizeof(traced.name));
-		fprintf(stderr, "stoptrace: tracing %s (%.12s) until its next stop is over\n",
-			label, traced.id);
+		o.trace_label = label;
 	}
 	return monitor_run(&o);
 }

@@ -14,6 +14,7 @@
 #include "caps.h"
 #include "culprits.h"
 #include "event.h"
+#include "jsonw.h"
 #include "mountinfo.h"
 #include "monitor_int.h"
 
@@ -480,7 +481,11 @@ int monitor_run(const struct monitor_opts *opts)
 		fprintf(stderr, "stoptrace: %s\n", m->line);
 	if (err)
 		goto cleanup_loader;
-	if (!opts->trace_id)
+	/* the cue an operator waits for: from here on, the stop is seen */
+	if (opts->trace_id)
+		fprintf(stderr, "stoptrace: tracing %s (%.12s) until its next stop is over\n",
+			opts->trace_label ? opts->trace_label : "", opts->trace_id);
+	else
 		print_started(m);
 	if (opts->trace_id && opts->trace_timeout_s)
 		deadline = now_boot_ns() + opts->trace_timeout_s * 1000000000ULL;
@@ -497,7 +502,10 @@ int monitor_run(const struct monitor_opts *opts)
 		recorder_tick(m->rec, m->now);
 		step_tick(m);
 		if (deadline && m->now >= deadline && !m->trace_done) {
-			fprintf(stderr, "stoptrace: %s did not stop within %u s\n", opts->trace_id,
+			char id[4 * ID_LEN + 1];
+
+			text_escape(id, sizeof(id), opts->trace_id, ID_LEN);
+			fprintf(stderr, "stoptrace: %s did not stop within %u s\n", id,
 				opts->trace_timeout_s);
 			break;
 		}

@@ -32,6 +32,7 @@ struct monitor_opts {
 	bool verbose;
 	const char *record_path; /* --record */
 	const char *trace_id;	 /* trace: the full id of the container followed */
+	const char *trace_label; /* its name (or id), escaped for a terminal */
 	unsigned int trace_timeout_s;
 };
 

@@ -39,8 +39,6 @@ class Trace:
             check(time.monotonic() < deadline, "trace not ready after %d s: %s"
                   % (timeout, self.stderr()))
             time.sleep(0.1)
-        # the message is printed before the programs are attached: give them time
-        time.sleep(2)
 
     def wait(self, timeout=60):
         try:

@@ -414,9 +414,11 @@ static int enter(uint64_t keep, uint64_t want, const char *partial, uint64_t *ke
 	return 0;
 }
 
-int caps_enter_runtime(int (*probe)(void *ctx), void *ctx, uint64_t *kept, char *msg, size_t cap)
+int caps_enter_runtime(int (*probe)(void *ctx), void *ctx, bool attach_later, uint64_t *kept,
+		       char *msg, size_t cap)
 {
 	struct caps_state s;
+	uint64_t set;
 	int need, err;
 
 	msg[0] = '\0';
@@ -430,7 +432,10 @@ int caps_enter_runtime(int (*probe)(void *ctx), void *ctx, uint64_t *kept, char 
 		/* cannot tell: keep what BPF commands on open descriptors may need */
 		need = 1;
 	}
-	return enter(caps_runtime_set(s.permitted, s.last_cap, need), CAPS_READ_HOST,
+	set = caps_runtime_set(s.permitted, s.last_cap, need);
+	if (attach_later && s.last_cap >= CAPS_PERFMON)
+		set |= CAPS_BIT(CAPS_PERFMON) & s.permitted;
+	return enter(set, CAPS_READ_HOST,
 		     "processes of other users or with more privileges and container files are "
 		     "partly unreadable: culprits and holders may be missing",
 		     kept, msg, cap);

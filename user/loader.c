@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "loader.h"
@@ -26,6 +28,13 @@ struct loader {
 	const char *progs[MAX_PROGS + 1];
 	struct bpf_link *links[MAX_PROGS];
 	int nlinks;
+	/* the removal hooks, attached apart (loader_removal_hooks) */
+	struct bpf_program *rm_progs[MAX_PROGS];
+	struct bpf_link *rm_links[MAX_PROGS];
+	int nrm;
+	bool rm_attached;
+	int outer; /* epoll over the ring buffer's and the caller's descriptor */
+	int extra; /* the caller's descriptor in it, -1 when none */
 	loader_event_fn fn;
 	void *ctx;
 };
@@ -125,6 +134,89 @@ static bool prog_optional(const char *name)
 	       !strcmp(name, "handle_mark_victim");
 }
 
+static bool prog_removal(const struct bpf_program *prog)
+{
+	return !strncmp(bpf_program__section_name(prog), "tracepoint/syscalls/", 20);
+}
+
+int loader_removal_hooks(struct loader *l, bool attach)
+{
+	int err = 0;
+
+	if (attach == l->rm_attached)
+		return 0;
+	if (!attach) {
+		for (int i = l->nrm - 1; i >= 0; i--) {
+			bpf_link__destroy(l->rm_links[i]);
+			l->rm_links[i] = NULL;
+		}
+		l->rm_attached = false;
+		return 0;
+	}
+	/* entries before exits: an exit without its entry is ignored by the kernel side */
+	for (int i = 0; i < l->nrm; i++) {
+		l->rm_links[i] = bpf_program__attach(l->rm_progs[i]);
+		if (!l->rm_links[i]) {
+			err = -errno;
+			while (--i >= 0) {
+				bpf_link__destroy(l->rm_links[i]);
+				l->rm_links[i] = NULL;
+			}
+			return err ? err : -EINVAL;
+		}
+	}
+	l->rm_attached = true;
+	return 0;
+}
+
+bool loader_removal_attached(const struct loader *l)
+{
+	return l->rm_attached;
+}
+
+static int tracepoint_id(const char *category, const char *name)
+{
+	static const char *const roots[] = {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"};
+	char path[256];
+	int id = -ENOENT;
+
+	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]) && id < 0; i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/events/%s/%s/id", roots[i], category, name);
+		f = fopen(path, "re");
+		if (!f) {
+			id = -errno;
+			continue;
+		}
+		if (fscanf(f, "%d", &id) != 1)
+			id = -EINVAL;
+		fclose(f);
+	}
+	return id;
+}
+
+int loader_removal_probe(void)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_TRACEPOINT,
+		.size = sizeof(attr),
+		.sample_period = 1,
+		.wakeup_events = 1,
+	};
+	int id = tracepoint_id("syscalls", "sys_exit_rmdir");
+	int fd;
+
+	if (id < 0)
+		return id;
+	attr.config = (uint64_t)id;
+	fd = (int)syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	close(fd);
+	return 0;
+}
+
 int loader_start(struct loader **out, const struct loader_opts *opts, loader_event_fn fn, void *ctx,
 		 const char **why)
 {
@@ -145,6 +237,8 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 	}
 	l->fn = fn;
 	l->ctx = ctx;
+	l->outer = -1;
+	l->extra = -1;
 	l->skel = stoptrace_bpf__open();
 	if (!l->skel) {
 		err = -errno;
@@ -179,6 +273,16 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 
 		if (!bpf_program__autoload(prog))
 			continue;
+		if (prog_removal(prog)) {
+			if (l->nrm == MAX_PROGS) {
+				err = -E2BIG;
+				*why = "more BPF programs than the loader has room for";
+				goto cleanup;
+			}
+			l->rm_progs[l->nrm++] = prog;
+			l->progs[n++] = bpf_program__name(prog);
+			continue;
+		}
 		link = bpf_program__attach(prog);
 		if (!link) {
 			err = -errno;
@@ -195,6 +299,24 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 		}
 		l->links[l->nlinks++] = link;
 		l->progs[n++] = bpf_program__name(prog);
+	}
+	/* all sys_enter_ programs before the sys_exit_ ones */
+	for (int i = 1; i < l->nrm; i++) {
+		struct bpf_program *p = l->rm_progs[i];
+		int j = i;
+
+		while (j > 0 && !strncmp(bpf_program__section_name(l->rm_progs[j - 1]),
+					 "tracepoint/syscalls/sys_exit_", 29) &&
+		       strncmp(bpf_program__section_name(p), "tracepoint/syscalls/sys_exit_", 29)) {
+			l->rm_progs[j] = l->rm_progs[j - 1];
+			j--;
+		}
+		l->rm_progs[j] = p;
+	}
+	err = loader_removal_hooks(l, true);
+	if (err) {
+		*why = "cannot attach a BPF program to its tracepoint (run with --verbose)";
+		goto cleanup;
 	}
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_record, l, NULL);
 	if (!l->rb) {
@@ -214,7 +336,10 @@ void loader_stop(struct loader *l)
 {
 	if (!l)
 		return;
+	if (l->outer >= 0)
+		close(l->outer);
 	ring_buffer__free(l->rb);
+	loader_removal_hooks(l, false);
 	while (l->nlinks > 0)
 		bpf_link__destroy(l->links[--l->nlinks]);
 	stoptrace_bpf__destroy(l->skel);
@@ -242,6 +367,42 @@ int loader_untrack(struct loader *l, uint64_t cgroup_id)
 int loader_poll(struct loader *l, int timeout_ms)
 {
 	return ring_buffer__poll(l->rb, timeout_ms);
+}
+
+int loader_poll_with(struct loader *l, int fd, int timeout_ms, void (*ready)(void *ctx),
+		     void *ctx)
+{
+	struct epoll_event evs[2];
+	int n;
+
+	if (fd < 0)
+		return ring_buffer__poll(l->rb, timeout_ms);
+	if (l->outer < 0) {
+		struct epoll_event ev = {.events = EPOLLIN};
+
+		l->outer = epoll_create1(EPOLL_CLOEXEC);
+		if (l->outer < 0)
+			return -errno;
+		ev.data.fd = ring_buffer__epoll_fd(l->rb);
+		if (epoll_ctl(l->outer, EPOLL_CTL_ADD, ev.data.fd, &ev))
+			return -errno;
+	}
+	if (l->extra != fd) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.fd = fd};
+
+		if (l->extra >= 0)
+			epoll_ctl(l->outer, EPOLL_CTL_DEL, l->extra, NULL);
+		if (epoll_ctl(l->outer, EPOLL_CTL_ADD, fd, &ev))
+			return -errno;
+		l->extra = fd;
+	}
+	n = epoll_wait(l->outer, evs, 2, timeout_ms);
+	if (n < 0)
+		return -errno;
+	for (int i = 0; i < n; i++)
+		if (evs[i].data.fd == fd)
+			ready(ctx);
+	return ring_buffer__consume(l->rb);
 }
 
 int loader_counters(struct loader *l, struct loader_counters *c)

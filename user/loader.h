@@ -19,6 +19,20 @@ struct loader_opts {
 	bool verbose;	      /* pass libbpf's messages to stderr */
 };
 
+/*
+ * The removal hooks are the programs on syscall tracepoints (unmount, unlink,
+ * rmdir). Enabling any syscall tracepoint puts every syscall of every task on
+ * the slow path, so they can be attached only while a removal may be under
+ * way. loader_start attaches them with the rest.
+ */
+int loader_removal_hooks(struct loader *l, bool attach);
+bool loader_removal_attached(const struct loader *l);
+/*
+ * Whether this process may attach them again (a syscall tracepoint's perf
+ * event opens): 0, or -errno (-EACCES/-EPERM without CAP_PERFMON).
+ */
+int loader_removal_probe(void);
+
 /* Called for every record the kernel wrote; returning non-zero stops polling. */
 typedef int (*loader_event_fn)(void *ctx, const void *data, size_t len);
 
@@ -40,6 +54,13 @@ int loader_untrack(struct loader *l, uint64_t cgroup_id);
 
 /* Poll the ring buffer; returns the records consumed or -errno (-EINTR is fine). */
 int loader_poll(struct loader *l, int timeout_ms);
+/*
+ * The same, also waking when fd (another descriptor of the caller's) is
+ * readable: ready(ctx) is then called before the records are read. fd < 0:
+ * loader_poll.
+ */
+int loader_poll_with(struct loader *l, int fd, int timeout_ms, void (*ready)(void *ctx),
+		     void *ctx);
 
 struct loader_counters {
 	uint64_t emitted;     /* records the kernel wrote */

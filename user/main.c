@@ -54,6 +54,11 @@ static const char usage[] =
 	"  --storage-root PATH         also treat PATH as container storage (repeatable)\n"
 	"  --ringbuf-size MIB          kernel ring buffer size, a power of two (default 4)\n"
 	"  --stats-interval SECONDS    a monitor_stats record this often (default 60, 0: never)\n"
+	"  --removal-hooks auto|on-demand|always\n"
+	"                              when the unmount/unlink/rmdir hooks are attached:\n"
+	"                              only while a removal can be under way (on-demand),\n"
+	"                              all the time, or on demand where possible (auto,\n"
+	"                              the default); see stoptrace(8)\n"
 	"  --record PATH               save the kernel records and the system's answers to\n"
 	"                              PATH (gzip when it ends in .gz) for stoptrace replay\n"
 	"  --timeout SECONDS           trace: give up after this long (exit 1; default: wait)\n"
@@ -99,6 +104,7 @@ enum {
 	OPT_METRICS_FILE,
 	OPT_RECORD,
 	OPT_TIMEOUT,
+	OPT_REMOVAL_HOOKS,
 	OPT_COUNT,
 };
 
@@ -123,6 +129,7 @@ static const struct option long_opts[] = {
 	{"stats-interval", required_argument, NULL, OPT_STATS_INTERVAL},
 	{"record", required_argument, NULL, OPT_RECORD},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
+	{"removal-hooks", required_argument, NULL, OPT_REMOVAL_HOOKS},
 	{"syslog", optional_argument, NULL, OPT_SYSLOG},
 	{"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
@@ -165,6 +172,7 @@ static bool option_applies(enum mode mode, int opt)
 	case OPT_TEARDOWN_TIMEOUT:
 	case OPT_STORAGE_ROOT:
 	case OPT_RINGBUF_SIZE:
+	case OPT_REMOVAL_HOOKS:
 	case OPT_VERBOSE:
 		/* a replay's engines are set up as the recording says */
 		return mode != MODE_REPLAY;
@@ -308,6 +316,12 @@ int main(int argc, char **argv)
 					"--stats-interval takes 0 to 86400 seconds, not '%s'",
 					optarg);
 			o.stats_interval_s = v;
+			break;
+		case OPT_REMOVAL_HOOKS:
+			if (rh_mode_parse(optarg, &o.removal_hooks))
+				return bad_usage("--removal-hooks takes auto, on-demand or always, "
+						 "not '%s'",
+						 optarg);
 			break;
 		case OPT_RECORD:
 			if (!optarg[0])

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include "output.h"
+#include "rmhooks.h"
 
 #define MAX_FILTERS	  64
 #define MAX_STORAGE_ROOTS 32
@@ -28,6 +29,7 @@ struct monitor_opts {
 	const char *storage_roots[MAX_STORAGE_ROOTS]; /* --storage-root, added to the defaults */
 	int nstorage_roots;
 	size_t ringbuf_bytes;
+	enum rh_mode removal_hooks;
 	unsigned int stats_interval_s; /* 0: no monitor_stats records */
 	bool verbose;
 	const char *record_path; /* --record */

@@ -20,6 +20,7 @@
 #include "recording.h"
 #include "removal.h"
 #include "report.h"
+#include "rmhooks.h"
 #include "sink.h"
 #include "storage_watch.h"
 #include "syslog.h"
@@ -48,6 +49,11 @@ struct monitor {
 	uint64_t next_metrics_ns;
 	struct record_ctx rc;
 	struct loader *loader;
+	struct rmhooks rh; /* when the removal hooks are attached */
+	bool rh_warned;
+	uint64_t rh_generation; /* of the idle count below */
+	size_t rh_ids_count;
+	size_t rh_idle; /* containers a runtime keeps that are not running */
 	struct identity_table *ids;
 	struct timeline *tl;
 	struct storage_watch *sw;

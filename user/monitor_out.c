@@ -199,6 +199,20 @@ void print_event(struct monitor *m, const struct st_event *e, const struct conta
 		m->events_out++;
 }
 
+/* "removal_hooks": {"mode", "attached", "attaches", "attached_s", "triggers", ...} */
+static void json_rmhooks(struct monitor *m, struct jsonw *w)
+{
+	jsonw_obj_key(w, "removal_hooks");
+	jsonw_str(w, "mode", rh_mode_name(m->rh.mode));
+	jsonw_bool(w, "attached", m->rh.attached);
+	jsonw_uint(w, "attaches", m->rh.attaches);
+	jsonw_uint(w, "attached_s", rh_attached_ns(&m->rh, now_boot_ns()) / 1000000000ULL);
+	jsonw_uint(w, "triggers", m->rh.triggers);
+	jsonw_uint(w, "idle_containers", m->rh_idle);
+	jsonw_uint(w, "errors", m->rh.attach_errors);
+	jsonw_obj_close(w);
+}
+
 void print_started(struct monitor *m)
 {
 	const char *const *progs = loader_programs(m->loader);
@@ -224,6 +238,7 @@ void print_started(struct monitor *m)
 			jsonw_str(&w, NULL, progs[i]);
 		jsonw_arr_close(&w);
 		caps_json(&w, "capabilities", m->caps);
+		jsonw_str(&w, "removal_hooks", rh_mode_name(m->rh.mode));
 		jsonw_obj_close(&w);
 		jlen = w.len;
 	}
@@ -303,6 +318,7 @@ void print_stats(struct monitor *m)
 		jsonw_uint(&w, "count", m->latency_n);
 		jsonw_obj_close(&w);
 		json_sinks(m, &w);
+		json_rmhooks(m, &w);
 		jsonw_obj_close(&w);
 		jlen = w.len;
 	}
@@ -342,6 +358,7 @@ static void print_stopped(struct monitor *m, const char *reason)
 		jsonw_uint(&w, "removal_timelines", m->removals);
 		jsonw_uint(&w, "path_errors", k.path_errors);
 		json_sinks(m, &w);
+		json_rmhooks(m, &w);
 		jsonw_obj_close(&w);
 		jlen = w.len;
 	}

@@ -146,8 +146,22 @@ static bool present(struct rmhooks *h, const char *id)
 	return false;
 }
 
+struct written {
+	char last[RH_ID_LEN];
+	int n;
+};
+
+static void on_written(void *ctx, const char *id)
+{
+	struct written *w = ctx;
+
+	snprintf(w->last, sizeof(w->last), "%s", id);
+	w->n++;
+}
+
 static void test_watch_container_directories(void **state)
 {
+	struct written w = {};
 	struct rmhooks h = {.mode = RH_ON_DEMAND, .ifd = -1};
 	struct rh_inputs in = {.now_ns = 100 * S};
 	struct root r;
@@ -169,27 +183,31 @@ static void test_watch_container_directories(void **state)
 	/* containers/, overlay-containers/ and libpod/ */
 	assert_int_equal(rmhooks_watch(&h, roots, 2), 3);
 	assert_true(present(&h, "aaa"));
-	assert_int_equal(rmhooks_read(&h, in.now_ns), 0);
+	assert_int_equal(rmhooks_read(&h, in.now_ns, on_written, &w), 0);
 
 	/* a new container on each runtime */
 	make_dir(&r, "docker/containers/bbb");
 	make_dir(&r, "podman/overlay-containers/ccc");
-	assert_true(rmhooks_read(&h, in.now_ns) > 0);
+	assert_true(rmhooks_read(&h, in.now_ns, on_written, &w) > 0);
 	assert_true(present(&h, "bbb"));
 	assert_true(present(&h, "ccc"));
 	assert_false(rh_want(&h, &in));
 
 	/* Docker writes bbb's state: armed for RH_STATE_NS */
 	write_file(&r, "docker/containers/bbb/config.v2.json");
-	assert_true(rmhooks_read(&h, in.now_ns) > 0);
+	assert_true(rmhooks_read(&h, in.now_ns, on_written, &w) > 0);
 	assert_true(h.triggers >= 1);
+	assert_true(w.n >= 1);
+	assert_string_equal(w.last, "bbb");
 	assert_true(rh_want(&h, &in));
 	in.now_ns += RH_STATE_NS;
 	assert_false(rh_want(&h, &in));
 
-	/* Podman writes its database: armed too */
+	/* Podman writes its database: armed too, no container named */
+	w.n = 0;
 	write_file(&r, "podman/libpod/bolt_state.db");
-	assert_true(rmhooks_read(&h, in.now_ns) > 0);
+	assert_true(rmhooks_read(&h, in.now_ns, on_written, &w) > 0);
+	assert_int_equal(w.n, 0);
 	assert_true(rh_want(&h, &in));
 	in.now_ns += RH_STATE_NS;
 
@@ -197,7 +215,7 @@ static void test_watch_container_directories(void **state)
 	make_dir(&r, "docker/containers/.tmp");
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s/docker/containers/bbb'", r.dir);
 	assert_int_equal(system(cmd), 0);
-	assert_true(rmhooks_read(&h, in.now_ns) > 0);
+	assert_true(rmhooks_read(&h, in.now_ns, on_written, &w) > 0);
 	assert_false(present(&h, "bbb"));
 	assert_false(present(&h, ".tmp"));
 	assert_true(present(&h, "aaa"));
@@ -215,7 +233,7 @@ static void test_watch_without_runtimes(void **state)
 
 	(void)state;
 	assert_int_equal(rmhooks_watch(&h, roots, 1), 0);
-	assert_int_equal(rmhooks_read(&h, 1), 0);
+	assert_int_equal(rmhooks_read(&h, 1, NULL, NULL), 0);
 	rmhooks_close(&h);
 }
 

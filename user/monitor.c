@@ -212,6 +212,7 @@ static void handle_fs_call(struct monitor *m, const struct st_event *e)
 	c = storage_watch_call(m->sw, &e->u.fs, e->ts_ns, path, m->now);
 	if (!c && !in_storage(m, path))
 		return;
+
 	if (container_selected(m, c))
 		print_event(m, e, c, path, complete);
 }
@@ -307,13 +308,24 @@ static void apply_rmhooks(struct monitor *m)
 	rh_attached(&m->rh, want, m->now);
 }
 
+/* Docker wrote container id's state: learn its storage if it is new (created, never run). */
+static void on_state_write(void *ctx, const char *id)
+{
+	struct monitor *m = ctx;
+
+	if (storage_watch_knows(m->sw, id))
+		return;
+	recorder_learn(m->rec, m->now, id);
+	storage_watch_learn_id(m->sw, id);
+}
+
 /* A runtime wrote its state: attach before reading anything else. */
 static void on_runtime_state(void *ctx)
 {
 	struct monitor *m = ctx;
 
 	m->now = now_boot_ns();
-	if (rmhooks_read(&m->rh, m->now) > 0)
+	if (rmhooks_read(&m->rh, m->now, on_state_write, m) > 0)
 		apply_rmhooks(m);
 }
 
@@ -344,6 +356,15 @@ static void start_rmhooks(struct monitor *m)
 	m->rh.mode = RH_ALWAYS;
 	m->rh.attached = true;
 	m->rh.attached_since_ns = m->now;
+	for (size_t i = 0; i < sizeof(default_storage_roots) / sizeof(default_storage_roots[0]); i++)
+		roots[nroots++] = default_storage_roots[i];
+	for (int i = 0; i < m->opts->nstorage_roots; i++)
+		roots[nroots++] = m->opts->storage_roots[i];
+	/* state writes: a created container's storage is learnt (and, on demand, the hooks armed) */
+	if (rmhooks_watch(&m->rh, roots, nroots) < 0)
+		fprintf(stderr, "stoptrace: cannot watch the runtimes' state (inotify): removals of "
+				"containers created since the start that never ran are not seen%s\n",
+			m->opts->removal_hooks == RH_ALWAYS ? "" : "; the hooks attach only around stops");
 	if (m->opts->removal_hooks == RH_ALWAYS)
 		return;
 	err = loader_removal_probe();
@@ -355,14 +376,6 @@ static void start_rmhooks(struct monitor *m)
 			": ", strerror(-err));
 		return;
 	}
-	for (size_t i = 0; i < sizeof(default_storage_roots) / sizeof(default_storage_roots[0]); i++)
-		roots[nroots++] = default_storage_roots[i];
-	for (int i = 0; i < m->opts->nstorage_roots; i++)
-		roots[nroots++] = m->opts->storage_roots[i];
-	if (rmhooks_watch(&m->rh, roots, nroots) < 0)
-		fprintf(stderr,
-			"stoptrace: cannot watch the runtimes' state (inotify): the removal hooks "
-			"attach only around stops\n");
 	m->rh.mode = RH_ON_DEMAND;
 	m->rh.armed_until_ns = 0;
 	apply_rmhooks(m);
@@ -757,6 +770,9 @@ int monitor_replay(const struct monitor_opts *opts, const char *path)
 			break;
 		case REPLAY_LEARN_ALL:
 			storage_watch_learn_all(m->sw);
+			break;
+		case REPLAY_LEARN:
+			storage_watch_learn_id(m->sw, in.path);
 			break;
 		case REPLAY_FLUSH:
 			step_flush(m);

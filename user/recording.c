@@ -6,6 +6,7 @@
  *   tick    the monitor's periodic step
  *   lost    kernel records lost since the last such line
  *   cgroup  a container cgroup found by the scan at start
+ *   learn   a container's storage learnt when its runtime wrote its state
  *   step    learn_all or flush
  *   fact    an answer of the system: "f" names the question
  * Strings are JSON strings when they are well-formed UTF-8; any other text
@@ -497,6 +498,18 @@ void recorder_cgroup(struct recorder *r, uint64_t now_ns, uint64_t id, const cha
 	line_end(r, &w);
 }
 
+void recorder_learn(struct recorder *r, uint64_t now_ns, const char *id)
+{
+	struct jsonw w;
+
+	if (!r)
+		return;
+	line_begin(r, &w, "learn");
+	jsonw_uint(&w, "now", now_ns);
+	put_str(&w, "id", id);
+	line_end(r, &w);
+}
+
 void recorder_step(struct recorder *r, const char *step, uint64_t now_ns)
 {
 	struct jsonw w;
@@ -862,6 +875,11 @@ int replay_next(struct replay *rp, struct replay_input *in)
 		if (get_u64(&rp->root, "id", &in->n) ||
 		    get_str(&rp->root, "path", rp->path, sizeof(rp->path)))
 			return damaged(rp, "a cgroup line without id or path");
+		in->path = rp->path;
+	} else if (is_kind(rp, "learn")) {
+		in->kind = REPLAY_LEARN;
+		if (get_str(&rp->root, "id", rp->path, sizeof(rp->path)))
+			return damaged(rp, "a learn line without id");
 		in->path = rp->path;
 	} else if (is_kind(rp, "step")) {
 		if (get_str(&rp->root, "step", step, sizeof(step)))

@@ -53,6 +53,8 @@ void recorder_tick(struct recorder *r, uint64_t now_ns);
 void recorder_lost(struct recorder *r, uint64_t now_ns, uint64_t n);
 /* A container cgroup found by the scan at start. */
 void recorder_cgroup(struct recorder *r, uint64_t now_ns, uint64_t id, const char *path);
+/* A container's storage learnt when its runtime wrote its state (Docker id). */
+void recorder_learn(struct recorder *r, uint64_t now_ns, const char *id);
 /* A step without data: "learn_all" (storage of every container), "flush" (the end). */
 void recorder_step(struct recorder *r, const char *step, uint64_t now_ns);
 /* Lines that could not be written whole (a full disk, a line too long). */
@@ -73,13 +75,14 @@ enum replay_kind {
 	REPLAY_CGROUP,
 	REPLAY_LEARN_ALL,
 	REPLAY_FLUSH,
+	REPLAY_LEARN, /* path: the container id */
 };
 
 struct replay_input {
 	enum replay_kind kind;
 	uint64_t now_ns;
 	uint64_t n; /* LOST: records lost; CGROUP: the cgroup id */
-	char *path; /* CGROUP: its path (valid until the next call) */
+	char *path; /* CGROUP: its path; LEARN: the id (valid until the next call) */
 	void *data; /* EVENT: the kernel record (valid until the next call) */
 	size_t len;
 };

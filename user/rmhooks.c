@@ -101,21 +101,38 @@ static long present_index(const struct rmhooks *h, const char *name)
 	return -1;
 }
 
-static void present_add(struct rmhooks *h, const char *name)
+static long present_add(struct rmhooks *h, const char *name)
 {
-	if (!container_name(name) || present_index(h, name) >= 0)
-		return;
+	long i = present_index(h, name);
+
+	if (i >= 0 || !container_name(name))
+		return i;
 	if (h->npresent == h->present_cap) {
 		size_t cap = h->present_cap ? 2 * h->present_cap : 64;
 		char(*p)[RH_ID_LEN] = realloc(h->present, cap * sizeof(*p));
+		int *wd;
 
 		if (!p)
-			return; /* counted as running: the hooks may stay detached longer */
+			return -1; /* counted as running: the hooks may stay detached longer */
 		h->present = p;
+		wd = realloc(h->present_wd, cap * sizeof(*wd));
+		if (!wd)
+			return -1;
+		h->present_wd = wd;
 		h->present_cap = cap;
 	}
-	strcpy(h->present[h->npresent++], name);
+	strcpy(h->present[h->npresent], name);
+	h->present_wd[h->npresent] = -1;
 	h->generation++;
+	return (long)h->npresent++;
+}
+
+static const char *present_by_wd(const struct rmhooks *h, int wd)
+{
+	for (size_t i = 0; i < h->npresent; i++)
+		if (h->present_wd[i] == wd)
+			return h->present[i];
+	return NULL;
 }
 
 static void present_del(struct rmhooks *h, const char *name)
@@ -124,7 +141,9 @@ static void present_del(struct rmhooks *h, const char *name)
 
 	if (i < 0)
 		return;
-	memcpy(h->present[i], h->present[--h->npresent], RH_ID_LEN);
+	h->npresent--;
+	memcpy(h->present[i], h->present[h->npresent], RH_ID_LEN);
+	h->present_wd[i] = h->present_wd[h->npresent];
 	h->generation++;
 }
 
@@ -137,12 +156,12 @@ size_t rmhooks_present(const struct rmhooks *h, const char (**ids)[RH_ID_LEN])
 static void watch_child(struct rmhooks *h, int root, const char *name)
 {
 	char path[PATH_MAX];
+	long i = present_add(h, name);
 
-	present_add(h, name);
-	if (!h->root_states[root] ||
+	if (i < 0 || !h->root_states[root] ||
 	    snprintf(path, sizeof(path), "%s/%s", h->root_path[root], name) >= (int)sizeof(path))
 		return;
-	inotify_add_watch(h->ifd, path, CONTAINER_DIR_MASK);
+	h->present_wd[i] = inotify_add_watch(h->ifd, path, CONTAINER_DIR_MASK);
 }
 
 static void scan_root(struct rmhooks *h, int root)
@@ -203,7 +222,8 @@ static int root_index(const struct rmhooks *h, int wd)
 }
 
 
-int rmhooks_read(struct rmhooks *h, uint64_t now_ns)
+int rmhooks_read(struct rmhooks *h, uint64_t now_ns, void (*written)(void *ctx, const char *id),
+		 void *ctx)
 {
 	char buf[8192] __attribute__((aligned(__alignof__(struct inotify_event))));
 	uint64_t generation = h->generation;
@@ -216,6 +236,7 @@ int rmhooks_read(struct rmhooks *h, uint64_t now_ns)
 	while ((len = read(h->ifd, buf, sizeof(buf))) > 0) {
 		for (char *p = buf; p < buf + len;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
+			const char *id;
 			int root;
 
 			p += sizeof(*ev) + ev->len;
@@ -240,6 +261,9 @@ int rmhooks_read(struct rmhooks *h, uint64_t now_ns)
 			rh_arm(h, now_ns, RH_STATE_NS);
 			h->triggers++;
 			count++;
+			id = present_by_wd(h, ev->wd);
+			if (id && written)
+				written(ctx, id);
 		}
 	}
 	if (rescan) {
@@ -257,6 +281,8 @@ void rmhooks_close(struct rmhooks *h)
 		close(h->ifd);
 	h->ifd = -1;
 	free(h->present);
+	free(h->present_wd);
 	h->present = NULL;
+	h->present_wd = NULL;
 	h->npresent = h->present_cap = 0;
 }

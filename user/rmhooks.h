@@ -64,6 +64,7 @@ struct rmhooks {
 	char root_path[RH_MAX_ROOTS][256];
 	bool root_states[RH_MAX_ROOTS]; /* its subdirectories hold state files (Docker) */
 	char (*present)[RH_ID_LEN];	/* every container directory's name, unsorted */
+	int *present_wd;		/* its watch (state files), -1 when none */
 	size_t npresent, present_cap;
 	uint64_t generation; /* bumped when present changes */
 	int nroots;
@@ -86,10 +87,13 @@ int rmhooks_watch(struct rmhooks *h, const char *const *storage_roots, int nroot
 /* The container directories now present: ids[i] for i < return value. */
 size_t rmhooks_present(const struct rmhooks *h, const char (**ids)[RH_ID_LEN]);
 /*
- * Read pending inotify events; arms when a runtime wrote its state. Returns
- * the state writes seen, plus one when the container directories changed.
+ * Read pending inotify events; arms when a runtime wrote its state, and
+ * calls written(ctx, id) for a write in a container's own directory (the
+ * directory's name: Docker's id). Returns the state writes seen, plus one
+ * when the container directories changed.
  */
-int rmhooks_read(struct rmhooks *h, uint64_t now_ns);
+int rmhooks_read(struct rmhooks *h, uint64_t now_ns, void (*written)(void *ctx, const char *id),
+		 void *ctx);
 void rmhooks_close(struct rmhooks *h);
 
 #endif /* STOPTRACE_RMHOOKS_H */

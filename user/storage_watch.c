@@ -146,6 +146,17 @@ void storage_watch_learn_all(struct storage_watch *w)
 	w->facts.ops->docker_ids(w->facts.ctx, learn_id, w);
 }
 
+bool storage_watch_knows(struct storage_watch *w, const char *id)
+{
+	return identity_table_get(w->known, id_key(id)) != NULL;
+}
+
+void storage_watch_learn_id(struct storage_watch *w, const char *id)
+{
+	if (identity_is_hex_id(id, strlen(id)) && !storage_watch_knows(w, id))
+		learn_id(id, w);
+}
+
 const struct container *storage_watch_call(struct storage_watch *w, const struct st_fs_call *fs,
 					   uint64_t ts_ns, const char *path, uint64_t now_ns)
 {

@@ -32,6 +32,13 @@ void storage_watch_free(struct storage_watch *w);
 void storage_watch_learn(struct storage_watch *w, const struct container *c);
 /* Learn every container the runtimes know about, running or not. */
 void storage_watch_learn_all(struct storage_watch *w);
+/*
+ * Whether Docker container id's storage is known; learn it if not (a
+ * container created since the start that never ran: its runtime wrote its
+ * state).
+ */
+bool storage_watch_knows(struct storage_watch *w, const char *id);
+void storage_watch_learn_id(struct storage_watch *w, const char *id);
 
 /*
  * An unmount or removal call at an absolute path. Returns the container it

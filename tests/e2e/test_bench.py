@@ -9,12 +9,12 @@ import time
 from stlib import check, fail, note, require_root
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-WORKLOADS = ("fork", "signal", "unlink", "getppid")
+WORKLOADS = ("fork/host", "signal/host", "unlink/host", "getppid/host", "fork/container",
+             "signal/container")
 TRACERS = ("stoptrace", "stoptrace --removal-hooks always", "sigsnoop + exitsnoop",
            "bpftrace sigexit.bt", "floor", "floor --no-syscalls")
 # Rows a tool may mark n/a, and what must be installed under CI.
-OPTIONAL = {"stoptrace --removal-hooks always": None,
-            "sigsnoop + exitsnoop": "libbpf-tools", "bpftrace sigexit.bt": "bpftrace"}
+OPTIONAL = {"sigsnoop + exitsnoop": "libbpf-tools", "bpftrace sigexit.bt": "bpftrace"}
 METRICS = (("stoptrace", "start to monitor_started"),
            ("stoptrace", "kernel ns per program run"),
            ("floor", "kernel ns per program run"),
@@ -43,7 +43,8 @@ def test_bench_smoke():
     lines = res.stdout.splitlines()
     check(lines and lines[0].startswith("ROW"), "no table header: %r" % res.stdout[:300])
     rows = {}
-    for line in lines[1:]:
+    end = lines.index("") if "" in lines else len(lines)
+    for line in lines[1:end]:
         cols = re.split(r"\s{2,}", line.strip())
         check(len(cols) >= 3, "short row %r" % line)
         rows[(cols[0], cols[1])] = cols
@@ -78,4 +79,17 @@ def test_bench_smoke():
     found = [k for k in rows if k[0] == "storm" and k[1].startswith("stop_timeline")]
     check(rows[found[0]][2] == "1", "no stop_timeline for the storm's container: %r"
           % rows[found[0]])
-    note("bench --smoke: %d rows in %.0f s" % (len(rows), took))
+    held = [k for k in rows if k[0] == "stoptrace" and k[1].startswith("syscall hooks held")]
+    check(held and re.fullmatch(r"[0-9?]+(/[0-9?]+)*", rows[held[0]][2]),
+          "no row of the syscall hooks stoptrace held: %r" % [rows[k] for k in held])
+    # the targets: every one named, with a figure and met or GAP (smoke counts decide nothing)
+    targets = lines[end + 1:]
+    check(targets and targets[0].startswith("TARGET"), "no targets table: %r" % targets[:3])
+    names = []
+    for line in targets[1:]:
+        cols = re.split(r"\s{2,}", line.strip())
+        check(len(cols) == 3 and cols[2] in ("met", "GAP"), "bad target row %r" % line)
+        names.append(cols[0])
+    for want in ("getppid/host slowdown", "storm: no record lost", "peak RSS", "start <"):
+        check(any(n.startswith(want) for n in names), "no target %r in %r" % (want, names))
+    note("bench --smoke: %d rows, %d targets in %.0f s" % (len(rows), len(names), took))

@@ -44,13 +44,16 @@ def held(caps):
     return [c for c in caps if bounding & (1 << NUMBERS["CAP_" + c.upper()])]
 
 
-def runtime_set():
+def runtime_set(on_demand=True):
     """The documented runtime set on this kernel: the host readers, plus the
     BPF privilege where bpf() commands on open descriptors need it (before
-    5.19, with kernel.unprivileged_bpf_disabled set)."""
+    5.19, with kernel.unprivileged_bpf_disabled set), plus CAP_PERFMON (5.8
+    and later) to attach the removal hooks on demand (the default)."""
     names = {"CAP_DAC_READ_SEARCH", "CAP_SYS_PTRACE"}
     m = re.match(r"(\d+)\.(\d+)", os.uname().release)
     release = (int(m.group(1)), int(m.group(2)))
+    if on_demand and release >= (5, 8):
+        names.add("CAP_PERFMON")
     with open("/proc/sys/kernel/unprivileged_bpf_disabled") as f:
         gated = f.read().strip() != "0"
     if release < (5, 19) and gated:
@@ -84,8 +87,10 @@ def proc_caps(pid, tid=None):
 def check_runtime_caps(mon, started):
     """monitor_started names the runtime set, and every thread of the monitor
     holds exactly it (credentials are per thread)."""
-    want = runtime_set()
+    on_demand = "--removal-hooks" not in mon.extra_args
+    want = runtime_set(on_demand)
     expect(started, "capabilities", ordered(want), "monitor_started")
+    expect(started, "removal_hooks", "on-demand" if on_demand else "always", "monitor_started")
     tids = [int(t) for t in os.listdir("/proc/%d/task" % mon.proc.pid)]
     for tid in tids:
         caps = proc_caps(mon.proc.pid, tid)
@@ -293,7 +298,7 @@ def test_capabilities_logrotate_reopen_after_drop():
         stlib.skip("logrotate is not installed (tools/testbench up installs it)")
     snippet = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__)))), "tools", "deploy", "stoptrace.logrotate")
-    with tt.DefaultMonitor("--stats-interval", "1") as mon:
+    with tt.DefaultMonitor("--stats-interval", "1", "--removal-hooks", "always") as mon:
         started = mon.start()
         check_runtime_caps(mon, started)
         mon.wait_for(lambda r: r.get("type") == "monitor_stats", 10, "monitor_stats")

@@ -43,6 +43,25 @@ struct {
 	__type(value, __u8);
 } tracked_cgroups SEC(".maps");
 
+/*
+ * A prefilter in front of tracked_cgroups: bit (id % ST_TRACKED_BITS) is set
+ * while a tracked id has it (user space keeps a count per bit). A clear bit
+ * means "no container" for a plain load, without a hash lookup: that is what
+ * every task outside every container costs. Global data: user space writes it
+ * through the mmapped map, without a syscall.
+ */
+__u64 tracked_bits[ST_TRACKED_BITS / 64];
+
+static __always_inline bool maybe_tracked(__u64 id)
+{
+	__u32 bit = (__u32)id & (ST_TRACKED_BITS - 1);
+
+	return tracked_bits[bit / 64] & (1ULL << (bit % 64));
+}
+
+/* Entries in dying_inits: sched_process_free looks there only when some are. */
+__s64 dying_count;
+
 /* tgid of an exited container init -> its cgroup id, until it is freed. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -109,7 +128,7 @@ static __always_inline __u64 task_container(struct task_struct *t)
 	if (!cset)
 		return 0;
 	id = BPF_CORE_READ(cset, dfl_cgrp, kn, id);
-	if (id && bpf_map_lookup_elem(&tracked_cgroups, &id))
+	if (id && maybe_tracked(id) && bpf_map_lookup_elem(&tracked_cgroups, &id))
 		return id;
 	if (use_v1_memory && bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
 		__u32 ssid = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
@@ -121,7 +140,7 @@ static __always_inline __u64 task_container(struct task_struct *t)
 		if (!css)
 			return 0;
 		id = BPF_CORE_READ(css, cgroup, kn, id);
-		if (id && bpf_map_lookup_elem(&tracked_cgroups, &id))
+		if (id && maybe_tracked(id) && bpf_map_lookup_elem(&tracked_cgroups, &id))
 			return id;
 	}
 	return 0;
@@ -141,7 +160,7 @@ static __always_inline __u64 task_container_btf(struct task_struct *t)
 	if (!cset)
 		return 0;
 	id = cset->dfl_cgrp->kn->id;
-	if (id && bpf_map_lookup_elem(&tracked_cgroups, &id))
+	if (id && maybe_tracked(id) && bpf_map_lookup_elem(&tracked_cgroups, &id))
 		return id;
 	if (use_v1_memory && bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
 		__u32 ssid = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
@@ -153,7 +172,7 @@ static __always_inline __u64 task_container_btf(struct task_struct *t)
 		if (!css)
 			return 0;
 		id = css->cgroup->kn->id;
-		if (id && bpf_map_lookup_elem(&tracked_cgroups, &id))
+		if (id && maybe_tracked(id) && bpf_map_lookup_elem(&tracked_cgroups, &id))
 			return id;
 	}
 	return 0;
@@ -199,8 +218,7 @@ SEC("tp_btf/signal_generate")
 int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task,
 	     int group, int result)
 {
-	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
-	struct task_struct *p;
+	struct task_struct *cur, *p;
 	struct st_event *e;
 	struct st_signal *s;
 	__u64 cgid, blocked = 0, real_blocked = 0;
@@ -213,6 +231,7 @@ int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info, struc
 	cgid = task_container_btf(task);
 	if (!cgid)
 		return 0;
+	cur = (struct task_struct *)bpf_get_current_task();
 	e = reserve_event(ST_EV_SIGNAL_GENERATE, signal);
 	if (!e)
 		return 0;
@@ -270,7 +289,7 @@ int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info, struc
 SEC("tp_btf/signal_deliver")
 int BPF_PROG(handle_signal_deliver, int sig, struct kernel_siginfo *info, struct k_sigaction *ka)
 {
-	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
+	struct task_struct *cur;
 	struct st_event *e;
 	void *handler;
 	__u64 cgid;
@@ -279,9 +298,10 @@ int BPF_PROG(handle_signal_deliver, int sig, struct kernel_siginfo *info, struct
 	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_get_current_task_btf))
 		cgid = task_container_btf(bpf_get_current_task_btf());
 	else
-		cgid = task_container(cur);
+		cgid = task_container((struct task_struct *)bpf_get_current_task());
 	if (!cgid)
 		return 0;
+	cur = (struct task_struct *)bpf_get_current_task();
 	e = reserve_event(ST_EV_SIGNAL_DELIVER, deliver);
 	if (!e)
 		return 0;
@@ -330,7 +350,10 @@ int BPF_PROG(handle_sched_process_exit, struct task_struct *task)
 	if (e->u.exit.task.flags & ST_TASK_NS_INIT) {
 		__u32 tgid = e->u.exit.task.tgid;
 
-		bpf_map_update_elem(&dying_inits, &tgid, &cgid, BPF_ANY);
+		if (!bpf_map_update_elem(&dying_inits, &tgid, &cgid, BPF_NOEXIST))
+			__sync_fetch_and_add(&dying_count, 1);
+		else
+			bpf_map_update_elem(&dying_inits, &tgid, &cgid, BPF_ANY);
 	}
 	bpf_ringbuf_submit(e, 0);
 	return 0;
@@ -346,10 +369,14 @@ SEC("tp_btf/sched_process_free")
 int BPF_PROG(handle_sched_process_free, struct task_struct *task)
 {
 	struct st_event *e;
-	__u32 pid = BPF_CORE_READ(task, pid);
+	__u32 pid;
 	__u64 *cgid;
 
-	if (pid != BPF_CORE_READ(task, tgid))
+	/* every task of the host ends here: nothing to do unless a container init exited */
+	if (dying_count <= 0)
+		return 0;
+	pid = task->pid;
+	if (pid != task->tgid)
 		return 0;
 	cgid = bpf_map_lookup_elem(&dying_inits, &pid);
 	if (!cgid)
@@ -365,7 +392,8 @@ int BPF_PROG(handle_sched_process_free, struct task_struct *task)
 		e->u.exit.nr_threads = 0;
 		bpf_ringbuf_submit(e, 0);
 	}
-	bpf_map_delete_elem(&dying_inits, &pid);
+	if (!bpf_map_delete_elem(&dying_inits, &pid))
+		__sync_fetch_and_add(&dying_count, -1);
 	return 0;
 }
 
@@ -427,7 +455,7 @@ static __always_inline bool cgroup_tracked(struct cgroup *cgrp)
 {
 	__u64 id = BPF_CORE_READ(cgrp, kn, id);
 
-	return bpf_map_lookup_elem(&tracked_cgroups, &id) != NULL;
+	return maybe_tracked(id) && bpf_map_lookup_elem(&tracked_cgroups, &id) != NULL;
 }
 
 /* Every new cgroup below the root: user space decides which are containers. */

@@ -22,6 +22,7 @@
 #define ST_NAME_LEN   256 /* the path argument as the caller passed it */
 #define ST_MAX_DEPTH  40  /* d_parent steps when resolving a directory */
 #define ST_CGPATH_LEN 256 /* cgroup path from cgroup_mkdir/rmdir */
+#define ST_TRACKED_BITS 65536 /* the tracked-cgroups prefilter's bits, a power of two */
 
 enum st_event_kind {
 	ST_EV_SIGNAL_GENERATE = 1,

@@ -33,6 +33,7 @@ struct loader {
 	struct bpf_link *rm_links[MAX_PROGS];
 	int nrm;
 	bool rm_attached;
+	uint16_t bit_refs[ST_TRACKED_BITS]; /* tracked ids per prefilter bit */
 	int outer; /* epoll over the ring buffer's and the caller's descriptor */
 	int extra; /* the caller's descriptor in it, -1 when none */
 	loader_event_fn fn;
@@ -346,21 +347,50 @@ void loader_stop(struct loader *l)
 	free(l);
 }
 
+/* The prefilter's bit of an id: its word in tracked_bits, and the mask in it. */
+static uint32_t bit_of(uint64_t id, uint64_t *mask)
+{
+	uint32_t bit = (uint32_t)id & (ST_TRACKED_BITS - 1);
+
+	*mask = 1ULL << (bit % 64);
+	return bit;
+}
+
 int loader_track(struct loader *l, uint64_t cgroup_id)
 {
+	volatile __u64 *bits = l->skel->bss->tracked_bits;
+	uint32_t bit;
+	uint64_t mask;
 	__u8 one = 1;
 
+	/* the bit before the entry: the kernel side looks the id up only when it is set */
+	bit = bit_of(cgroup_id, &mask);
+	__atomic_fetch_or(&bits[bit / 64], mask, __ATOMIC_SEQ_CST);
 	if (bpf_map__update_elem(l->skel->maps.tracked_cgroups, &cgroup_id, sizeof(cgroup_id), &one,
-				 sizeof(one), BPF_ANY))
+				 sizeof(one), BPF_NOEXIST)) {
+		if (errno == EEXIST)
+			return 0; /* counted when it went in */
+		if (!l->bit_refs[bit])
+			__atomic_fetch_and(&bits[bit / 64], ~mask, __ATOMIC_SEQ_CST);
 		return -errno;
+	}
+	if (l->bit_refs[bit] < UINT16_MAX)
+		l->bit_refs[bit]++;
 	return 0;
 }
 
 int loader_untrack(struct loader *l, uint64_t cgroup_id)
 {
-	if (bpf_map__delete_elem(l->skel->maps.tracked_cgroups, &cgroup_id, sizeof(cgroup_id), 0) &&
-	    errno != ENOENT)
-		return -errno;
+	volatile __u64 *bits = l->skel->bss->tracked_bits;
+	uint32_t bit;
+	uint64_t mask;
+
+	if (bpf_map__delete_elem(l->skel->maps.tracked_cgroups, &cgroup_id, sizeof(cgroup_id), 0))
+		return errno == ENOENT ? 0 : -errno;
+	bit = bit_of(cgroup_id, &mask);
+	/* a count that reached the top stays there: the bit then stays set (a lookup more) */
+	if (l->bit_refs[bit] && l->bit_refs[bit] < UINT16_MAX && --l->bit_refs[bit] == 0)
+		__atomic_fetch_and(&bits[bit / 64], ~mask, __ATOMIC_SEQ_CST);
 	return 0;
 }
 

@@ -119,6 +119,47 @@ static __always_inline void stat_inc(__u32 which)
 		e_;                                                                                \
 	})
 
+/*
+ * Wakeups. Waking the reader costs the producer about 1-2 us (irq_work and a
+ * wake_up), and with the default (adaptive) flag a reader that keeps up is
+ * woken for every record: most of a container storm's cost. So only records
+ * that can make an alert wake it at once (a signal to or the exit of a
+ * namespace init, cgroups, the OOM killer, failed removal calls), at most
+ * once per WAKE_GAP_NS (then adaptively: when the reader has read all
+ * before); the others wait for the next of those, for the reader's poll
+ * timeout (200 ms), or for the data pending to cross wake_bytes (set by user
+ * space: an eighth of the ring).
+ */
+const volatile __u64 wake_bytes = 512 << 10;
+#define WAKE_GAP_NS 1000000ULL
+__u64 last_wake_ns;
+
+static __always_inline void submit(void *e, bool urgent, __u64 size)
+{
+	__u64 avail, now;
+
+	if (urgent) {
+		now = bpf_ktime_get_ns();
+		if (now - last_wake_ns >= WAKE_GAP_NS) {
+			last_wake_ns = now;
+			bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+		} else {
+			bpf_ringbuf_submit(e, 0);
+		}
+		return;
+	}
+	/* the pending data (this record included) just crossed the mark */
+	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	if (avail >= wake_bytes && avail < wake_bytes + size)
+		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	else
+		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+}
+
+#define submit_event(e_, urgent_, member_)                                                         \
+	submit(e_, urgent_,                                                                        \
+	       __builtin_offsetof(struct st_event, u) + sizeof(((struct st_event *)0)->u.member_) + 8)
+
 /* The container cgroup id a task belongs to, or 0. */
 static __always_inline __u64 task_container(struct task_struct *t)
 {
@@ -282,7 +323,7 @@ int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info, struc
 		if (s->ancestry[i].pid <= 1)
 			break;
 	}
-	bpf_ringbuf_submit(e, 0);
+	submit_event(e, s->target.flags & ST_TASK_NS_INIT, signal);
 	return 0;
 }
 
@@ -318,7 +359,7 @@ int BPF_PROG(handle_signal_deliver, int sig, struct kernel_siginfo *info, struct
 		e->u.deliver.disposition = ST_DISP_IGNORE;
 	else
 		e->u.deliver.disposition = ST_DISP_HANDLER;
-	bpf_ringbuf_submit(e, 0);
+	submit_event(e, e->u.deliver.task.flags & ST_TASK_NS_INIT, deliver);
 	return 0;
 }
 
@@ -355,7 +396,7 @@ int BPF_PROG(handle_sched_process_exit, struct task_struct *task)
 		else
 			bpf_map_update_elem(&dying_inits, &tgid, &cgid, BPF_ANY);
 	}
-	bpf_ringbuf_submit(e, 0);
+	submit_event(e, e->u.exit.task.flags & ST_TASK_NS_INIT, exit);
 	return 0;
 }
 
@@ -390,7 +431,7 @@ int BPF_PROG(handle_sched_process_free, struct task_struct *task)
 		e->u.exit.task.flags |= ST_TASK_NS_INIT | ST_TASK_GROUP_DEAD;
 		e->u.exit.exit_code = BPF_CORE_READ(task, exit_code);
 		e->u.exit.nr_threads = 0;
-		bpf_ringbuf_submit(e, 0);
+		submit_event(e, true, exit);
 	}
 	if (!bpf_map_delete_elem(&dying_inits, &pid))
 		__sync_fetch_and_add(&dying_count, -1);
@@ -413,7 +454,7 @@ int BPF_PROG(handle_sched_process_fork, struct task_struct *parent, struct task_
 		return 0;
 	fill_task(&e->u.fork.parent, parent, cgid);
 	fill_task(&e->u.fork.child, child, cgid);
-	bpf_ringbuf_submit(e, 0);
+	submit_event(e, false, fork);
 	return 0;
 }
 
@@ -432,7 +473,7 @@ int BPF_PROG(handle_sched_process_exec, struct task_struct *task, pid_t old_pid,
 		return 0;
 	fill_task(&e->u.exec.task, task, cgid);
 	e->u.exec.old_pid = old_pid;
-	bpf_ringbuf_submit(e, 0);
+	submit_event(e, false, exec);
 	return 0;
 }
 
@@ -447,7 +488,7 @@ static __always_inline int emit_cgroup(__u32 kind, struct cgroup *cgrp, const ch
 	e->u.cgroup.hierarchy = BPF_CORE_READ(cgrp, root, hierarchy_id);
 	e->u.cgroup.level = BPF_CORE_READ(cgrp, level);
 	bpf_probe_read_kernel_str(e->u.cgroup.path, sizeof(e->u.cgroup.path), path);
-	bpf_ringbuf_submit(e, 0);
+	submit_event(e, true, cgroup);
 	return 0;
 }
 
@@ -505,7 +546,7 @@ int handle_mark_victim(struct trace_event_raw_mark_victim *ctx)
 		return 0;
 	fill_task(&e->u.oom.killer, cur, task_container(cur));
 	e->u.oom.victim_pid = BPF_CORE_READ(ctx, pid);
-	bpf_ringbuf_submit(e, 0);
+	submit_event(e, true, oom);
 	return 0;
 }
 
@@ -655,7 +696,7 @@ static __always_inline int fs_exit(long ret)
 			fs->path_flags |= ST_PATH_DIR_UNRESOLVED;
 		}
 	}
-	bpf_ringbuf_submit(e, 0);
+	submit_event(e, ret < 0, fs);
 	return 0;
 }
 

@@ -247,6 +247,8 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 		goto cleanup;
 	}
 	l->skel->rodata->use_v1_memory = opts->use_v1_memory;
+	/* records that can wait wake the reader once an eighth of the ring is pending */
+	l->skel->rodata->wake_bytes = opts->ringbuf_bytes / 8;
 	err = bpf_map__set_max_entries(l->skel->maps.events, opts->ringbuf_bytes);
 	if (err) {
 		*why = "invalid ring buffer size";

@@ -118,8 +118,7 @@ static int on_record(void *ctx, void *data, size_t len)
 	return l->fn(l->ctx, data, len);
 }
 
-/* Optional programs: a kernel without them still runs the rest. */
-static bool prog_optional(const char *name)
+bool loader_prog_optional(const char *name)
 {
 	return !strcmp(name, "handle_cgroup_freeze") || !strcmp(name, "handle_cgroup_unfreeze") ||
 	       !strcmp(name, "handle_mark_victim");
@@ -162,7 +161,7 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 		const char *tp = bpf_program__section_name(prog);
 
 		/* a tracepoint the kernel lacks makes an optional program go */
-		if (prog_optional(bpf_program__name(prog)) && !strncmp(tp, "tp_btf/", 7)) {
+		if (loader_prog_optional(bpf_program__name(prog)) && !strncmp(tp, "tp_btf/", 7)) {
 			if (libbpf_find_vmlinux_btf_id(tp + 7, BPF_TRACE_RAW_TP) < 0)
 				bpf_program__set_autoload(prog, false);
 		}
@@ -182,7 +181,7 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 		link = bpf_program__attach(prog);
 		if (!link) {
 			err = -errno;
-			if (prog_optional(bpf_program__name(prog)))
+			if (loader_prog_optional(bpf_program__name(prog)))
 				continue;
 			*why = "cannot attach a BPF program to its tracepoint (run with --verbose)";
 			goto cleanup;

@@ -52,6 +52,9 @@ int loader_counters(struct loader *l, struct loader_counters *c);
 /* A lookup on an open map: 0, or -EPERM when that needs privilege here (ctx: the loader). */
 int loader_probe_fd_ops(void *ctx);
 
+/* Optional programs: a kernel without them still runs the rest. */
+bool loader_prog_optional(const char *name);
+
 /* Names of the attached programs, NULL-terminated. */
 const char *const *loader_programs(struct loader *l);
 

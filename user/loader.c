@@ -150,7 +150,7 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 		*why = "cannot open the BPF object";
 		goto cleanup;
 	}
-	l->skel->rodata->use_v1_memory = opts->use_v1_memory;
+	l->skel->rodata->v1_controller = opts->v1_controller;
 	err = bpf_map__set_max_entries(l->skel->maps.events, opts->ringbuf_bytes);
 	if (err) {
 		*why = "invalid ring buffer size";

@@ -14,9 +14,9 @@
 struct loader;
 
 struct loader_opts {
-	size_t ringbuf_bytes; /* power of two, at least a page */
-	bool use_v1_memory;   /* match v1 memory cgroup ids too */
-	bool verbose;	      /* pass libbpf's messages to stderr */
+	size_t ringbuf_bytes;	    /* power of two, at least a page */
+	unsigned int v1_controller; /* enum st_v1_controller: match that v1 hierarchy's ids too */
+	bool verbose;		    /* pass libbpf's messages to stderr */
 };
 
 /* Called for every record the kernel wrote; returning non-zero stops polling. */

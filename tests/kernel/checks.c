@@ -176,6 +176,7 @@ static void check_signals(struct ktest *t, const struct who *w)
 	e = wait_event(t, is_sigterm, w, WAIT_MS);
 	if (!e) {
 		check(t, false, "signal_ignored", "SIGTERM to the namespace init not reported");
+		check(t, false, "attribution", "no signal record to attribute");
 		return;
 	}
 	{

@@ -243,15 +243,24 @@ static int make_container_cgroup(struct ktest *t)
 	return c ? 0 : -ENOENT;
 }
 
+/* Where the container goes: the cgroup2 mount, or the v1 hierarchy the monitor watches. */
 static int setup_hierarchy(struct ktest *t)
 {
-	const char *what = t->v2 ? NULL : "memory";
+	unsigned int v1;
 
-	if (mountinfo_find_cgroup("/proc/self/mountinfo", what, t->hier_dir, sizeof(t->hier_dir))) {
-		fprintf(stderr, "ktest: no %s hierarchy mounted (see /proc/self/mountinfo)\n",
-			t->v2 ? "cgroup2" : "cgroup v1 memory");
+	if (t->v2) {
+		if (!mountinfo_find_cgroup("/proc/self/mountinfo", NULL, t->hier_dir,
+					   sizeof(t->hier_dir)))
+			return 0;
+		fprintf(stderr, "ktest: no cgroup2 hierarchy mounted (see /proc/self/mountinfo)\n");
 		return -ENOENT;
 	}
+	v1 = mountinfo_find_v1_watched("/proc/self/mountinfo", t->hier_dir, sizeof(t->hier_dir));
+	if (v1 == ST_V1_NONE) {
+		fprintf(stderr, "ktest: neither a v1 memory nor a v1 pids hierarchy is mounted\n");
+		return -ENOENT;
+	}
+	note("v1 hierarchy watched: %s at %s", v1 == ST_V1_MEMORY ? "memory" : "pids", t->hier_dir);
 	return 0;
 }
 
@@ -267,7 +276,7 @@ int main(int argc, char **argv)
 	struct loader_opts lo = {.ringbuf_bytes = 1 << 22};
 	struct ktest t = {};
 	struct workload_paths paths = {};
-	char self_exe[PATH_MAX], mem_dir[PATH_MAX];
+	char self_exe[PATH_MAX], v1_dir[PATH_MAX];
 	const char *why = NULL;
 	struct utsname u;
 	ssize_t n;
@@ -307,9 +316,9 @@ int main(int argc, char **argv)
 		printf("ktest: FAIL (no cgroup hierarchy)\n");
 		return 1;
 	}
-	/* as the monitor: match v1 memory cgroup ids whenever that hierarchy is mounted */
-	lo.use_v1_memory =
-		!mountinfo_find_cgroup("/proc/self/mountinfo", "memory", mem_dir, sizeof(mem_dir));
+	/* as the monitor: match the v1 hierarchy's cgroup ids whenever one is mounted */
+	lo.v1_controller =
+		mountinfo_find_v1_watched("/proc/self/mountinfo", v1_dir, sizeof(v1_dir));
 	lo.verbose = t.verbose;
 	err = loader_start(&t.loader, &lo, on_record, &t, &why);
 	check(&t, !err, "load", "%s%s%s", err ? why : "object loaded and attached", err ? ": " : "",

@@ -6,7 +6,7 @@
  *
  * Loads the real BPF object through the real loader, makes a cgroup shaped
  * like Docker's (v2: system.slice/docker-<id>.scope under the cgroup2 mount;
- * v1: docker/<id> in the memory hierarchy, the one the monitor matches),
+ * v1: docker/<id> in the v1 hierarchy the monitor watches: memory, else pids),
  * learns it as the monitor does (cgroup_mkdir record, then a scan), runs a
  * small container in it (workload.c) and checks the records the kernel wrote,
  * decoded by the monitor's decoder. One line per check, then a last line

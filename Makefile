@@ -51,7 +51,7 @@ USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(USER_SRCS))
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,tests/.build/%,$(TEST_SRCS))
 
-.PHONY: all deps check-deps test unit run clean install format bench
+.PHONY: all deps check-deps test unit run clean install format bench ktest
 
 all: check-deps stoptrace
 
@@ -111,7 +111,19 @@ test: deps
 	$(Q)tests/run
 
 format:
-	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/*.c tools/bench/*.c
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/*.c tools/bench/*.c \
+		tests/kernel/*.c tests/kernel/*.h
+
+# The kernel-side test, statically linked so it runs in a bare initramfs
+# (tools/kernel-matrix boots it on other kernels) as well as on the host.
+KTEST_SRCS := $(wildcard tests/kernel/*.c)
+KTEST_LDLIBS := -static -lbpf -lelf -lz -lpthread
+
+ktest: check-deps $(OUTPUT)/ktest
+
+$(OUTPUT)/ktest: $(KTEST_SRCS) tests/kernel/ktest.h $(USER_OBJS) | $(OUTPUT)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/kernel $(KTEST_SRCS) $(USER_OBJS) $(KTEST_LDLIBS) -o $@
 
 # The benchmark's tools (tools/bench/run drives them): the load generator and
 # the floor, empty programs on stoptrace's hooks.

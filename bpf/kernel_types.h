@@ -183,7 +183,8 @@ struct trace_event_raw_mark_victim {
 #pragma clang attribute pop
 
 enum cgroup_subsys_id {
-	memory_cgrp_id = 4, /* value relocated by CO-RE */
+	memory_cgrp_id = 4, /* values relocated by CO-RE */
+	pids_cgrp_id = 11,
 };
 
 #define SIGNAL_UNKILLABLE 0x00000040 /* signal_struct.flags: init ignores fatal signals */

@@ -28,7 +28,7 @@
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by user space before load. */
-const volatile bool use_v1_memory = false; /* also match v1 memory cgroup ids */
+const volatile __u32 v1_controller = ST_V1_NONE; /* also match this v1 hierarchy's ids */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -160,6 +160,19 @@ static __always_inline void submit(void *e, bool urgent, __u64 size)
 	submit(e_, urgent_,                                                                        \
 	       __builtin_offsetof(struct st_event, u) + sizeof(((struct st_event *)0)->u.member_) + 8)
 
+
+/* The subsystem index of the v1 hierarchy user space watches, or -1. */
+static __always_inline int v1_ssid(void)
+{
+	if (v1_controller == ST_V1_MEMORY &&
+	    bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
+		return bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	if (v1_controller == ST_V1_PIDS &&
+	    bpf_core_enum_value_exists(enum cgroup_subsys_id, pids_cgrp_id))
+		return bpf_core_enum_value(enum cgroup_subsys_id, pids_cgrp_id);
+	return -1;
+}
+
 /* The container cgroup id a task belongs to, or 0. */
 static __always_inline __u64 task_container(struct task_struct *t)
 {
@@ -171,11 +184,11 @@ static __always_inline __u64 task_container(struct task_struct *t)
 	id = BPF_CORE_READ(cset, dfl_cgrp, kn, id);
 	if (id && maybe_tracked(id) && bpf_map_lookup_elem(&tracked_cgroups, &id))
 		return id;
-	if (use_v1_memory && bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
-		__u32 ssid = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	if (v1_controller != ST_V1_NONE) {
+		int ssid = v1_ssid();
 		struct cgroup_subsys_state *css = NULL;
 
-		if (ssid >= 16)
+		if (ssid < 0 || ssid >= 16)
 			return 0;
 		bpf_core_read(&css, sizeof(css), &cset->subsys[ssid]);
 		if (!css)
@@ -203,11 +216,11 @@ static __always_inline __u64 task_container_btf(struct task_struct *t)
 	id = cset->dfl_cgrp->kn->id;
 	if (id && maybe_tracked(id) && bpf_map_lookup_elem(&tracked_cgroups, &id))
 		return id;
-	if (use_v1_memory && bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id)) {
-		__u32 ssid = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	if (v1_controller != ST_V1_NONE) {
+		int ssid = v1_ssid();
 		struct cgroup_subsys_state *css;
 
-		if (ssid >= 16)
+		if (ssid < 0 || ssid >= 16)
 			return 0;
 		css = cset->subsys[ssid];
 		if (!css)

@@ -40,6 +40,18 @@ enum st_event_kind {
 	ST_EV_KIND_MAX,
 };
 
+/*
+ * The cgroup v1 hierarchy whose cgroup ids the kernel side matches (a knob
+ * set before load, not a record field): memory where it is mounted; pids on
+ * kernels built without the v1 memory controller (CONFIG_MEMCG_V1, Debian's
+ * 6.12), where runtimes still make their cgroups in every other hierarchy.
+ */
+enum st_v1_controller {
+	ST_V1_NONE = 0,
+	ST_V1_MEMORY,
+	ST_V1_PIDS,
+};
+
 /* signal_generate.result, as the kernel defines it */
 enum st_signal_result {
 	ST_SIG_DELIVERED = 0,

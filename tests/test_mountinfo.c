@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/types.h>
 #include "mountinfo.h"
+#include "stoptrace_event.h"
 
 #define FIXTURES "tests/fixtures/mountinfo/"
 #define LAYER	 "2ce3ac9cfcb2fb46ab344d39e57a9cb3bb0aefb93d119f6d3ff91a8679d96ecf"
@@ -286,6 +288,24 @@ static void test_find_dir_too_small(void **state)
 	assert_string_equal(dir, want);
 }
 
+/* The v1 hierarchy the monitor watches: memory, else pids (no v1 memory controller). */
+static void test_find_v1_watched(void **state)
+{
+	char dir[256] = "unchanged";
+
+	(void)state;
+	assert_int_equal(mountinfo_find_v1_watched(FIXTURES "hybrid", dir, sizeof(dir)),
+			 ST_V1_MEMORY);
+	assert_string_equal(dir, "/sys/fs/cgroup/memory");
+	assert_int_equal(mountinfo_find_v1_watched(FIXTURES "v1-nomemory", dir, sizeof(dir)),
+			 ST_V1_PIDS);
+	assert_string_equal(dir, "/sys/fs/cgroup/pids");
+	assert_int_equal(mountinfo_find_v1_watched(FIXTURES "v2", dir, sizeof(dir)), ST_V1_NONE);
+	assert_string_equal(dir, "");
+	assert_int_equal(mountinfo_find_v1_watched(FIXTURES "no-such-file", dir, sizeof(dir)),
+			 ST_V1_NONE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_find_not_a_lookalike),
 		cmocka_unit_test(test_find_missing),
 		cmocka_unit_test(test_find_dir_too_small),
+		cmocka_unit_test(test_find_v1_watched),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -128,8 +128,7 @@ static int on_record(void *ctx, void *data, size_t len)
 	return l->fn(l->ctx, data, len);
 }
 
-/* Optional programs: a kernel without them still runs the rest. */
-static bool prog_optional(const char *name)
+bool loader_prog_optional(const char *name)
 {
 	return !strcmp(name, "handle_cgroup_freeze") || !strcmp(name, "handle_cgroup_unfreeze") ||
 	       !strcmp(name, "handle_mark_victim");
@@ -246,7 +245,7 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 		*why = "cannot open the BPF object";
 		goto cleanup;
 	}
-	l->skel->rodata->use_v1_memory = opts->use_v1_memory;
+	l->skel->rodata->v1_controller = opts->v1_controller;
 	/* records that can wait wake the reader once an eighth of the ring is pending */
 	l->skel->rodata->wake_bytes = opts->ringbuf_bytes / 8;
 	err = bpf_map__set_max_entries(l->skel->maps.events, opts->ringbuf_bytes);
@@ -259,7 +258,7 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 		const char *tp = bpf_program__section_name(prog);
 
 		/* a tracepoint the kernel lacks makes an optional program go */
-		if (prog_optional(bpf_program__name(prog)) && !strncmp(tp, "tp_btf/", 7)) {
+		if (loader_prog_optional(bpf_program__name(prog)) && !strncmp(tp, "tp_btf/", 7)) {
 			if (libbpf_find_vmlinux_btf_id(tp + 7, BPF_TRACE_RAW_TP) < 0)
 				bpf_program__set_autoload(prog, false);
 		}
@@ -289,7 +288,7 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 		link = bpf_program__attach(prog);
 		if (!link) {
 			err = -errno;
-			if (prog_optional(bpf_program__name(prog)))
+			if (loader_prog_optional(bpf_program__name(prog)))
 				continue;
 			*why = "cannot attach a BPF program to its tracepoint (run with --verbose)";
 			goto cleanup;
@@ -398,7 +397,12 @@ int loader_untrack(struct loader *l, uint64_t cgroup_id)
 
 int loader_poll(struct loader *l, int timeout_ms)
 {
-	return ring_buffer__poll(l->rb, timeout_ms);
+	int n = ring_buffer__poll(l->rb, timeout_ms);
+
+	/* records written without a wakeup are read when the wait ends anyway */
+	if (n == 0)
+		n = ring_buffer__consume(l->rb);
+	return n;
 }
 
 int loader_poll_with(struct loader *l, int fd, int timeout_ms, void (*ready)(void *ctx),
@@ -408,7 +412,7 @@ int loader_poll_with(struct loader *l, int fd, int timeout_ms, void (*ready)(voi
 	int n;
 
 	if (fd < 0)
-		return ring_buffer__poll(l->rb, timeout_ms);
+		return loader_poll(l, timeout_ms);
 	if (l->outer < 0) {
 		struct epoll_event ev = {.events = EPOLLIN};
 

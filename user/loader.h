@@ -14,9 +14,9 @@
 struct loader;
 
 struct loader_opts {
-	size_t ringbuf_bytes; /* power of two, at least a page */
-	bool use_v1_memory;   /* match v1 memory cgroup ids too */
-	bool verbose;	      /* pass libbpf's messages to stderr */
+	size_t ringbuf_bytes;	    /* power of two, at least a page */
+	unsigned int v1_controller; /* enum st_v1_controller: match that v1 hierarchy's ids too */
+	bool verbose;		    /* pass libbpf's messages to stderr */
 };
 
 /*
@@ -52,7 +52,11 @@ void loader_stop(struct loader *l);
 int loader_track(struct loader *l, uint64_t cgroup_id);
 int loader_untrack(struct loader *l, uint64_t cgroup_id);
 
-/* Poll the ring buffer; returns the records consumed or -errno (-EINTR is fine). */
+/*
+ * Wait up to timeout_ms for a wakeup, then read every record there is (also
+ * those written without one); returns the records read or -errno (-EINTR is
+ * fine).
+ */
 int loader_poll(struct loader *l, int timeout_ms);
 /*
  * The same, also waking when fd (another descriptor of the caller's) is
@@ -72,6 +76,9 @@ int loader_counters(struct loader *l, struct loader_counters *c);
 
 /* A lookup on an open map: 0, or -EPERM when that needs privilege here (ctx: the loader). */
 int loader_probe_fd_ops(void *ctx);
+
+/* Optional programs: a kernel without them still runs the rest. */
+bool loader_prog_optional(const char *name);
 
 /* Names of the attached programs, NULL-terminated. */
 const char *const *loader_programs(struct loader *l);

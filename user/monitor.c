@@ -232,7 +232,7 @@ static void process_event(struct monitor *m, const void *data, size_t len)
 	if (e->kind == ST_EV_CGROUP_MKDIR) {
 		int h = (int)e->u.cgroup.hierarchy;
 
-		if (!(h == 0 && m->cg2_dir[0]) && h != m->mem_hierarchy)
+		if (!(h == 0 && m->cg2_dir[0]) && h != m->v1_hierarchy)
 			return;
 		if (track_cgroup(m, e->u.cgroup.id, e->u.cgroup.path) < 0)
 			return;
@@ -397,10 +397,13 @@ static int setup_cgroups(struct monitor *m)
 {
 	if (mountinfo_find_cgroup("/proc/self/mountinfo", NULL, m->cg2_dir, sizeof(m->cg2_dir)))
 		m->cg2_dir[0] = '\0';
-	if (mountinfo_find_cgroup("/proc/self/mountinfo", "memory", m->mem_dir, sizeof(m->mem_dir)))
-		m->mem_dir[0] = '\0';
-	m->mem_hierarchy = m->mem_dir[0] ? v1_hierarchy_id("memory") : -1;
-	if (!m->cg2_dir[0] && !m->mem_dir[0])
+	m->v1_controller =
+		mountinfo_find_v1_watched("/proc/self/mountinfo", m->v1_dir, sizeof(m->v1_dir));
+	m->v1_hierarchy = -1;
+	if (m->v1_controller != ST_V1_NONE)
+		m->v1_hierarchy =
+			v1_hierarchy_id(m->v1_controller == ST_V1_MEMORY ? "memory" : "pids");
+	if (!m->cg2_dir[0] && !m->v1_dir[0])
 		return -ENOENT;
 	return 0;
 }
@@ -485,7 +488,7 @@ static int start_recording(struct monitor *m, const struct monitor_opts *opts)
 	h.teardown_timeout_s = opts->teardown_timeout_s;
 	h.cgroup_v2 = m->cg2_dir[0] != '\0';
 	h.record_max = m->json_cap;
-	h.mem_hierarchy = m->mem_hierarchy;
+	h.mem_hierarchy = m->v1_hierarchy;
 	for (int i = 0; i < opts->nstorage_roots && i < RECORDING_MAX_ROOTS; i++)
 		snprintf(h.storage_roots[h.nstorage_roots++], sizeof(h.storage_roots[0]), "%s",
 			 opts->storage_roots[i]);
@@ -567,7 +570,7 @@ int monitor_run(const struct monitor_opts *opts)
 		goto cleanup_ids;
 	}
 
-	lo.use_v1_memory = m->mem_dir[0] != '\0';
+	lo.v1_controller = m->v1_controller;
 	install_signals();
 	err = loader_start(&m->loader, &lo, on_event, m, &why);
 	if (err) {
@@ -581,8 +584,8 @@ int monitor_run(const struct monitor_opts *opts)
 	m->now = now_boot_ns();
 	if (m->cg2_dir[0])
 		identity_scan(m->cg2_dir, scan_cb, m);
-	if (m->mem_dir[0])
-		identity_scan(m->mem_dir, scan_cb, m);
+	if (m->v1_dir[0])
+		identity_scan(m->v1_dir, scan_cb, m);
 	m->now = now_boot_ns();
 	recorder_step(m->rec, "learn_all", m->now);
 	storage_watch_learn_all(m->sw);
@@ -734,7 +737,7 @@ int monitor_replay(const struct monitor_opts *opts, const char *path)
 	m->rc.boot_to_real_ns = h.boot_to_real_ns;
 	m->report.alert_prefix = h.alert_prefix;
 	snprintf(m->cg2_dir, sizeof(m->cg2_dir), "%s", h.cgroup_v2 ? "/" : "");
-	m->mem_hierarchy = h.mem_hierarchy;
+	m->v1_hierarchy = h.mem_hierarchy;
 	m->now = h.start_ns;
 	/* records were cut to fit syslog when the monitor wrote to it: cut them the same */
 	m->json_cap =

@@ -77,11 +77,12 @@ struct monitor {
 	uint64_t latency_n;
 	uint64_t next_stats_ns;
 	char host[256];
-	char cg2_dir[4096];  /* cgroup2 mount, "" when none */
-	char mem_dir[4096];  /* v1 memory mount, "" when none */
-	int mem_hierarchy;   /* its hierarchy id, -1 when none */
-	uint64_t events_in;  /* records read from the kernel */
-	uint64_t events_bad; /* records that failed to decode */
+	char cg2_dir[4096];	    /* cgroup2 mount, "" when none */
+	char v1_dir[4096];	    /* the watched v1 hierarchy's mount, "" when none */
+	unsigned int v1_controller; /* which one: enum st_v1_controller */
+	int v1_hierarchy;	    /* its hierarchy id, -1 when none */
+	uint64_t events_in;	    /* records read from the kernel */
+	uint64_t events_bad;	    /* records that failed to decode */
 	uint64_t events_out;
 	int fatal;     /* an error that ends the monitor */
 	uint64_t caps; /* capabilities kept once running */

@@ -231,7 +231,9 @@ void print_started(struct monitor *m)
 		jsonw_uint(&w, "pid", getpid());
 		jsonw_str(&w, "kernel", u.release);
 		jsonw_str(&w, "cgroup_v2", m->cg2_dir);
-		jsonw_str(&w, "cgroup_v1_memory", m->mem_dir);
+		jsonw_str(&w, "cgroup_v1_memory",
+			  m->v1_controller == ST_V1_MEMORY ? m->v1_dir : "");
+		jsonw_str(&w, "cgroup_v1_pids", m->v1_controller == ST_V1_PIDS ? m->v1_dir : "");
 		jsonw_uint(&w, "containers", identity_table_count(m->ids));
 		jsonw_arr_key(&w, "programs");
 		for (int i = 0; i < n; i++)

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/types.h>
 #include "mountinfo.h"
+#include "stoptrace_event.h"
 
 /* Copy one space-separated field, turning \NNN octal escapes back into bytes. */
 static const char *take_field(const char *p, char *out, size_t cap, bool unescape)
@@ -114,6 +116,16 @@ static bool has_option(const char *opts, const char *want)
 		if (!strncmp(p, want, n) && (p[n] == ',' || p[n] == '\0'))
 			return true;
 	return false;
+}
+
+unsigned int mountinfo_find_v1_watched(const char *mountinfo_path, char *dir, size_t cap)
+{
+	if (!mountinfo_find_cgroup(mountinfo_path, "memory", dir, cap))
+		return ST_V1_MEMORY;
+	if (!mountinfo_find_cgroup(mountinfo_path, "pids", dir, cap))
+		return ST_V1_PIDS;
+	dir[0] = '\0';
+	return ST_V1_NONE;
 }
 
 int mountinfo_find_cgroup(const char *mountinfo_path, const char *controller, char *dir, size_t cap)

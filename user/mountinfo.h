@@ -37,4 +37,11 @@ int mountinfo_parse_line(const char *line, struct mount_entry *m);
 int mountinfo_find_cgroup(const char *mountinfo_path, const char *controller, char *dir,
 			  size_t cap);
 
+/*
+ * The cgroup v1 hierarchy stoptrace watches (enum st_v1_controller): the
+ * memory controller's mount, else the pids controller's (kernels without the
+ * v1 memory controller). Returns the controller, dir filled, or ST_V1_NONE.
+ */
+unsigned int mountinfo_find_v1_watched(const char *mountinfo_path, char *dir, size_t cap);
+
 #endif /* STOPTRACE_MOUNTINFO_H */

@@ -33,7 +33,7 @@ struct rec_header {
 	unsigned int stop_alert_after_s;
 	unsigned int teardown_timeout_s;
 	bool cgroup_v2;		 /* a cgroup2 hierarchy is watched */
-	int mem_hierarchy;	 /* the v1 memory hierarchy watched, -1 when none */
+	int mem_hierarchy;	 /* the v1 hierarchy watched (memory, else pids), -1 when none */
 	unsigned int record_max; /* the longest JSON record written (shorter with syslog) */
 	int nstorage_roots;	 /* --storage-root options */
 	char storage_roots[RECORDING_MAX_ROOTS][256];

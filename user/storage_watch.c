@@ -180,3 +180,8 @@ size_t storage_watch_paths(const struct storage_watch *w)
 {
 	return storage_map_count(w->map);
 }
+
+size_t storage_watch_open_removals(const struct storage_watch *w)
+{
+	return w && w->engine ? removal_open(w->engine) : 0;
+}

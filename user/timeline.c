@@ -73,6 +73,8 @@ struct tl_cont {
 	bool seen_start;      /* its cgroup or init appeared while the monitor ran */
 	uint64_t oom_init_ns; /* its init was chosen by the OOM killer */
 	uint64_t last_seen_ns;
+	uint64_t lost_pending; /* kernel records lost while no stop was open */
+	uint64_t lost_ns;      /* when the last of them were */
 	uint32_t npre;
 	struct tl_entry pre[PRE_MAX];
 	uint64_t last_alert_ns[TL_ALERT_KIND_MAX];
@@ -401,6 +403,10 @@ static struct stop_state *open_stop(struct timeline *t, struct tl_cont *tc, uint
 		if (tc->pre[i].ts_ns + PRE_KEEP_NS >= start)
 			add_entry(s, &tc->pre[i]);
 	tc->npre = 0;
+	/* what was lost just before may have been this stop's first events */
+	if (tc->lost_pending && tc->lost_ns + PRE_KEEP_NS >= start)
+		s->out.lost = tc->lost_pending;
+	tc->lost_pending = 0;
 	tc->stop = s;
 	tc->restart_alerted = false;
 	t->open++;
@@ -1119,12 +1125,19 @@ void timeline_tick(struct timeline *t, uint64_t now_ns)
 	}
 }
 
-void timeline_lost(struct timeline *t, uint64_t count)
+void timeline_lost(struct timeline *t, uint64_t now_ns, uint64_t count)
 {
 	for (int i = 0; i < HASH_BUCKETS; i++)
-		for (struct tl_cont *tc = t->buckets[i]; tc; tc = tc->next)
-			if (tc->stop)
+		for (struct tl_cont *tc = t->buckets[i]; tc; tc = tc->next) {
+			if (tc->stop) {
 				tc->stop->out.lost += count;
+				continue;
+			}
+			if (tc->lost_ns + PRE_KEEP_NS < now_ns)
+				tc->lost_pending = 0;
+			tc->lost_pending += count;
+			tc->lost_ns = now_ns;
+		}
 }
 
 void timeline_flush(struct timeline *t, uint64_t now_ns)

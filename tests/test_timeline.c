@@ -1316,6 +1316,12 @@ static void test_partial_at_start(void **state)
 	assert_int_equal(rec.nstops, 2);
 	assert_true(rec.stops[0].s.partial);
 	assert_true(rec.stops[1].s.partial);
+	/* what it saw, and no claim about what it could not see */
+	assert_non_null(strstr(rec.stops[0].s.reason, "SIGKILL from runc"));
+	assert_non_null(strstr(rec.stops[0].s.reason, "was not seen"));
+	assert_null(strstr(rec.stops[0].s.reason, "no chance"));
+	assert_null(strstr(rec.stops[1].s.reason, "on its own"));
+	assert_non_null(strstr(rec.stops[1].s.reason, "was not seen"));
 }
 
 /*

@@ -485,9 +485,16 @@ static void judge(struct stop_state *s, struct tl_cont *tc)
 		REASON("PID 1 was killed by the kernel's OOM killer. ");
 		break;
 	case TL_KILLED_WITHOUT_GRACE:
-		REASON("SIGKILL from %s (pid %u) with no stop signal before it (docker kill, docker "
-		       "rm -f): the application had no chance to shut down. ",
-		       o->sender.comm[0] ? o->sender.comm : "?", o->sender.pid);
+		if (o->partial)
+			/* seen is not sent: a stop signal may predate the monitor */
+			REASON("SIGKILL from %s (pid %u), just after the monitor started: a stop "
+			       "signal sent before that was not seen, so whether the application "
+			       "had a chance to shut down is not known. ",
+			       o->sender.comm[0] ? o->sender.comm : "?", o->sender.pid);
+		else
+			REASON("SIGKILL from %s (pid %u) with no stop signal before it (docker kill, "
+			       "docker rm -f): the application had no chance to shut down. ",
+			       o->sender.comm[0] ? o->sender.comm : "?", o->sender.pid);
 		break;
 	case TL_GRACEFUL:
 		REASON("PID 1 exited %lld ms after %s", (long long)took, sig);
@@ -499,6 +506,14 @@ static void judge(struct stop_state *s, struct tl_cont *tc)
 	case TL_EXITED:
 		if (!s->exit_ns)
 			REASON("the stop ended without the exit of PID 1 being seen. ");
+		else if (o->partial && term)
+			REASON("PID 1 was killed by %s just after the monitor started; a stop "
+			       "signal sent before that was not seen. ",
+			       sig_text(term, sb, sizeof(sb)));
+		else if (o->partial)
+			REASON("PID 1 exited with code %d just after the monitor started; a stop "
+			       "signal sent before that was not seen. ",
+			       code);
 		else if (term)
 			REASON("PID 1 was killed by %s without a stop from outside. ",
 			       sig_text(term, sb, sizeof(sb)));

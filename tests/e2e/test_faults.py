@@ -357,3 +357,49 @@ def test_faults_dockerd_restart_mid_stop():
     check(tl.get("verdict") == "stop_signal_ignored", "verdict %r: %s"
           % (tl.get("verdict"), short(tl)))
     check(last.get("events_bad") == 0, "records that failed to decode: %s" % short(last))
+
+
+# ---------------------------------------------------------------- monitor_stats
+
+STATS_KEYS = ("records", "lost", "kernel_records", "events_read", "sink_errors", "containers",
+              "open_stops", "open_removals", "alerts", "stop_timelines", "removal_timelines")
+
+
+def test_faults_monitor_stats():
+    """monitor_stats: records, lost, sink errors, containers tracked, open stops and removals."""
+    _setup()
+    with Monitor("--stats-interval", "1") as mon:
+        mon.start()
+        base = _stats_after(mon, lambda r: True, 10, "a first monitor_stats")
+        for key in STATS_KEYS:
+            check(type(base.get(key)) is int and base[key] >= 0,
+                  "monitor_stats %s is %r, want a count" % (key, base.get(key)))
+        c = _run("stats")       # sleep as PID 1: the stop waits its 4 s
+        mark = mon.mark()
+        stop = subprocess.Popen(["docker", "stop", "-t", "4", c.name], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stlib._processes.append(_Popen(stop))
+        during = mon.wait_for(lambda r: r.get("type") == "monitor_stats"
+                              and r.get("open_stops", 0) >= 1, 10,
+                              "monitor_stats with the stop open", since=mark)
+        check(during["containers"] > 0, "no container tracked while one stops: %s" % short(during))
+        check(stop.wait(30) == 0, "docker stop failed")
+        tl = _timeline(mon, c)
+        after = mon.wait_for(lambda r: r.get("type") == "monitor_stats"
+                             and r.get("stop_timelines", 0) > during["stop_timelines"], 10,
+                             "monitor_stats counting the timeline", since=mon.mark())
+        last = mon.stop()
+    recs = mon.records
+    for i, r in enumerate(recs):
+        if r.get("type") == "monitor_stats":
+            # nothing dropped: records counts the lines so far, this one included
+            check(r["records"] == i + 1, "monitor_stats on line %d says records %d"
+                  % (i + 1, r["records"]))
+            check(r["sink_errors"] == get(r, "sinks.output.errors"),
+                  "sink_errors %r vs sinks.output.errors %r" % (r["sink_errors"],
+                                                                get(r, "sinks.output.errors")))
+    check(after["stop_timelines"] >= base["stop_timelines"] + 1, "stop_timelines did not count")
+    check(after["kernel_records"] > base["kernel_records"], "kernel_records did not move")
+    check(last["lost"] >= after["lost"] >= base["lost"], "lost went down")
+    check(tl.get("lost") == 0 or after["lost"] > 0, "a timeline lost records the stats never "
+          "counted: %s" % short(tl))

@@ -441,6 +441,17 @@ def require_docker():
         skip("test image %s is missing (run tools/testbench up)" % IMAGE)
 
 
+def dockerd_pid():
+    """The pid of the running dockerd (its pid file), or None."""
+    try:
+        with open("/var/run/docker.pid") as f:
+            pid = int(f.read().strip())
+        with open("/proc/%d/comm" % pid) as f:
+            return pid if f.read().strip() == "dockerd" else None
+    except (OSError, ValueError):
+        return None
+
+
 def inspect(name_or_id):
     res = docker("inspect", "--type", "container", name_or_id)
     data = json.loads(res.stdout)

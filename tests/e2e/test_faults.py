@@ -27,7 +27,9 @@ import time
 import stlib
 from stlib import Monitor, check, fail, get, note, short
 
-STOPTRACE = lambda: os.path.abspath(os.environ.get("STOPTRACE", "./stoptrace"))
+def STOPTRACE():
+    """The monitor binary, as stlib.Monitor finds it."""
+    return os.path.abspath(os.environ.get("STOPTRACE", "./stoptrace"))
 
 
 def _setup():
@@ -294,16 +296,6 @@ def test_faults_monitor_started_mid_stop():
 
 # ---------------------------------------------------------------- dockerd restart
 
-def _dockerd_pid():
-    try:
-        with open("/var/run/docker.pid") as f:
-            pid = int(f.read().strip())
-        with open("/proc/%d/comm" % pid) as f:
-            return pid if f.read().strip() == "dockerd" else None
-    except (OSError, ValueError):
-        return None
-
-
 def _dockerd_up():
     """Start dockerd again the way the test bench does; fail if it does not answer."""
     here = os.path.dirname(os.path.abspath(__file__))
@@ -321,7 +313,7 @@ def _dockerd_up():
 def test_faults_dockerd_restart_mid_stop():
     """dockerd killed while `docker stop -t 10` waits, then started again."""
     _setup()
-    pid = _dockerd_pid()
+    pid = stlib.dockerd_pid()
     if pid is None:
         stlib.skip("dockerd's pid file does not name a running dockerd")
     c = _run("dockerd")
@@ -347,7 +339,7 @@ def test_faults_dockerd_restart_mid_stop():
             check(mon.running(), "monitor died: %s" % mon.stderr())
             last = mon.stop()
     finally:
-        if _dockerd_pid() is None or subprocess.run(
+        if stlib.dockerd_pid() is None or subprocess.run(
                 ["docker", "info"], capture_output=True, timeout=30).returncode != 0:
             _dockerd_up()
     stlib.expect(tl, "container.name", c.name, "stop_timeline")

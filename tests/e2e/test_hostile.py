@@ -20,7 +20,6 @@ escapes must be visible.
 
 import hashlib
 import io
-import json
 import os
 import re
 import secrets

@@ -227,6 +227,8 @@ STORM = ("trap '' TERM; i=0; while [ $i -lt 2 ]; do "
 def test_faults_ring_buffer_overflow():
     """A 4 KiB ring buffer and a fork and signal storm: every loss is told."""
     _setup()
+    # the text form too, from a monitor of its own (with a buffer as small)
+    text_mon = stlib.TextMonitor("--ringbuf-size", "4K")
     with Monitor("--ringbuf-size", "4K", "--stats-interval", "1") as mon:
         mon.events = False
         mon.start()
@@ -236,7 +238,13 @@ def test_faults_ring_buffer_overflow():
         mark = mon.mark()
         stlib.docker("stop", "-t", "2", c.name, timeout=60)
         tl = _timeline(mon, c, since=mark)
+        time.sleep(1)
+        text = text_mon.stop().decode("utf-8", "replace")
         last = mon.stop()
+    m = re.search(r"stop of %s \(docker %s\)( \[partial[^]]*\])? "
+                  r"\[incomplete: (\d+) records lost\]" % (re.escape(c.name), c.id[:12]), text)
+    check(m and int(m.group(2)) > 0, "the text timeline of %s does not say it is incomplete: %r"
+          % (c.name, [l for l in text.splitlines() if "stop of " + c.name in l]))
     note("lost %d by the first stats, %d in all; the timeline says %r"
          % (stats["lost"], last["lost"], tl.get("note")))
     check(tl.get("lost", 0) > 0, "the storm container's timeline has lost %r: %s"

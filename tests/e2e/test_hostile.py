@@ -23,14 +23,12 @@ import io
 import os
 import re
 import secrets
-import signal
 import subprocess
 import tarfile
-import tempfile
 import time
 
 import stlib
-from stlib import Monitor, check, fail, get, is_event, note, short
+from stlib import Monitor, TextMonitor, check, fail, get, is_event, note, short
 
 HOSTILE_IMAGE = "stoptrace-test/hostile:1"
 LABEL = "stoptrace.recipe"
@@ -180,48 +178,6 @@ def check_terminal_safe(data, where):
 
 
 # ---------------------------------------------------------------- monitors
-
-class TextMonitor:
-    """stoptrace --format text --events --output FILE, beside a JSON monitor."""
-
-    def __init__(self, *extra):
-        self.dir = tempfile.mkdtemp(prefix="stoptrace-e2e-text-")
-        self.output = os.path.join(self.dir, "records.txt")
-        self.stderr_path = os.path.join(self.dir, "stderr")
-        binary = os.path.abspath(os.environ.get("STOPTRACE", "./stoptrace"))
-        with open(self.stderr_path, "wb") as err:
-            self.popen = subprocess.Popen([binary, "--format", "text", "--events", "--output",
-                                           self.output, *extra],
-                                          stdin=subprocess.DEVNULL,
-                                          stdout=subprocess.DEVNULL, stderr=err)
-        self.pid = self.popen.pid
-        stlib._processes.append(self)
-        deadline = time.monotonic() + stlib.START_TIMEOUT
-        while not self.data().startswith(b"stoptrace ") or b"\n" not in self.data():
-            check(self.popen.poll() is None, "text monitor exited with %s: %s"
-                  % (self.popen.returncode, stlib._tail(self.stderr_path)))
-            check(time.monotonic() < deadline, "text monitor wrote no first line in %d s"
-                  % stlib.START_TIMEOUT)
-            time.sleep(0.1)
-
-    def data(self):
-        try:
-            with open(self.output, "rb") as f:
-                return f.read()
-        except FileNotFoundError:
-            return b""
-
-    def stop(self):
-        self.popen.send_signal(signal.SIGINT)
-        rc = self.popen.wait(stlib.STOP_TIMEOUT)
-        check(rc == 0, "text monitor exited %d: %s" % (rc, stlib._tail(self.stderr_path)))
-        return self.data()
-
-    def kill(self):
-        if self.popen.poll() is None:
-            self.popen.kill()
-        self.popen.wait(10)
-
 
 def _setup():
     stlib.require_root()

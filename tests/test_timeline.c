@@ -1268,6 +1268,10 @@ static void test_max_stop_ends_stop(void **state)
 	s = &rec.stops[0].s;
 	assert_string_equal(s->container.id, ID_A);
 	assert_true(s->findings & BIT(TL_NS_TEARDOWN_STUCK));
+	/* the teardown was never seen to end: no made-up duration */
+	assert_int_equal(s->teardown_ms, -1);
+	assert_null(strstr(s->reason, "-1 ms"));
+	assert_non_null(strstr(s->reason, "not seen torn down"));
 	assert_int_equal(timeline_open_stops(tl), 0);
 	timeline_flush(tl, T0 + 81 * SEC);
 	assert_int_equal(rec.nstops, 1);

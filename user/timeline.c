@@ -457,10 +457,15 @@ static void judge(struct stop_state *s, struct tl_cont *tc)
 
 	switch (o->verdict) {
 	case TL_NS_TEARDOWN_STUCK:
-		REASON("PID 1 exited, but its pid namespace took %lld ms to tear down: processes "
-		       "left in it could not die (a paused container sharing the namespace, or a "
-		       "task in uninterruptible sleep). ",
-		       (long long)o->teardown_ms);
+		if (o->teardown_ms >= 0)
+			REASON("PID 1 exited, but its pid namespace took %lld ms to tear down: "
+			       "processes left in it could not die (a paused container sharing the "
+			       "namespace, or a task in uninterruptible sleep). ",
+			       (long long)o->teardown_ms);
+		else
+			REASON("PID 1 exited, but its pid namespace was not seen torn down before "
+			       "the timeline ended: processes left in it could not die (a paused "
+			       "container sharing the namespace, or a task in uninterruptible sleep). ");
 		break;
 	case TL_STOP_SIGNAL_IGNORED:
 		if (s->ignored_disposition == ST_DISP_IGNORE)

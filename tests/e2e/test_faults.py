@@ -343,19 +343,34 @@ def test_faults_dockerd_restart_mid_stop():
             res = stlib.docker("inspect", "-f", "{{.State.Running}}", c.name, check=False)
             if res.returncode == 0 and res.stdout.strip() == "true":
                 stlib.docker("stop", "-t", "1", c.name, timeout=60)
-            tl = _timeline(mon, c, 60)
+            # the stop ends when its teardown is seen; if records about it were lost (a
+            # busy host), the monitor's exit writes it as it stands
+            try:
+                _timeline(mon, c, 30)
+            except AssertionError:
+                if not mon.running():
+                    raise
+                note("no stop_timeline within 30 s of the container's end; stopping the monitor")
             check(mon.running(), "monitor died: %s" % mon.stderr())
             last = mon.stop()
     finally:
         if stlib.dockerd_pid() is None or subprocess.run(
                 ["docker", "info"], capture_output=True, timeout=30).returncode != 0:
             _dockerd_up()
-    stlib.expect(tl, "container.name", c.name, "stop_timeline")
-    stlib.expect(tl, "container.runtime", "docker", "stop_timeline")
-    note("verdict %s, partial %s, %s" % (tl.get("verdict"), tl.get("partial"),
-                                         tl.get("reason", "")[:120]))
-    check(tl.get("verdict") == "stop_signal_ignored", "verdict %r: %s"
-          % (tl.get("verdict"), short(tl)))
+    tls = [r for r in mon.records if r.get("type") == "stop_timeline"
+           and get(r, "container.id") == c.id]
+    check(len(tls) == 1, "%d stop timelines of %s, want 1" % (len(tls), c.name))
+    tl = tls[0]
+    # identity resolved: the name on every record about the container
+    for r in mon.records:
+        if get(r, "container.id") == c.id:
+            stlib.expect(r, "container.name", c.name, "record about %s" % c.name)
+            stlib.expect(r, "container.runtime", "docker", "record about %s" % c.name)
+    note("verdict %s, partial %s, lost %s: %s" % (tl.get("verdict"), tl.get("partial"),
+                                                  tl.get("lost"), tl.get("reason", "")[:100]))
+    # what it saw for certain: the SIGTERM ignored before dockerd went away
+    check("stop_signal_ignored" in tl.get("findings", []), "findings %r: %s"
+          % (tl.get("findings"), short(tl)))
     check(last.get("events_bad") == 0, "records that failed to decode: %s" % short(last))
 
 

@@ -96,6 +96,8 @@ def hostile_image():
                        "{{index .Config.Labels \"%s\"}}" % LABEL, HOSTILE_IMAGE, check=False)
     if res.returncode == 0 and res.stdout.strip() == want:
         return
+    old = stlib.docker("image", "inspect", "-f", "{{.Id}}", HOSTILE_IMAGE,
+                       check=False).stdout.strip()
     ctx = io.BytesIO()
     with tarfile.open(fileobj=ctx, mode="w") as tar:
         for name, data in (("Dockerfile", dockerfile), ("mk.sh", mk)):
@@ -110,6 +112,9 @@ def hostile_image():
     check(res.returncode == 0, "docker build of %s failed: %s"
           % (HOSTILE_IMAGE, res.stderr.decode("utf-8", "replace")[-1500:]))
     note("built %s" % HOSTILE_IMAGE)
+    if old:
+        # the stale one, now untagged: gone unless a container still uses it
+        stlib.docker("rmi", old, check=False)
 
 
 # ---------------------------------------------------------------- escaping

@@ -326,6 +326,8 @@ int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info, struc
 	if (real_blocked & (1ULL << idx))
 		s->sig_flags |= ST_SIGF_REAL_BLOCKED;
 
+	/* a reservation is not zeroed: entries past the walk's end must not show stale bytes */
+	__builtin_memset(s->ancestry, 0, sizeof(s->ancestry));
 	p = cur;
 	for (int i = 0; i < ST_ANCESTRY; i++) {
 		p = BPF_CORE_READ(p, real_parent);

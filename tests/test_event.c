@@ -153,13 +153,24 @@ static void test_full_comm_is_terminated(void **state)
 	in.kind = ST_EV_SIGNAL_GENERATE;
 	memcpy(in.u.signal.target.comm, "0123456789abcdef", ST_COMM_LEN);
 	memcpy(in.u.signal.sender.comm, "ABCDEFGHIJKLMNOP", ST_COMM_LEN);
-	for (int i = 0; i < ST_ANCESTRY; i++)
+	for (int i = 0; i < ST_ANCESTRY; i++) {
+		in.u.signal.ancestry[i].pid = 100 + i;
 		memcpy(in.u.signal.ancestry[i].comm, "containerd-shim!", ST_COMM_LEN);
+	}
 	assert_int_equal(event_decode(&in, event_size(in.kind), &out), 0);
 	assert_string_equal(out.u.signal.target.comm, "0123456789abcde");
 	assert_string_equal(out.u.signal.sender.comm, "ABCDEFGHIJKLMNO");
 	for (int i = 0; i < ST_ANCESTRY; i++)
 		assert_string_equal(out.u.signal.ancestry[i].comm, "containerd-shim");
+
+	/* the walk ends at pid 1: what follows it is stale bytes, dropped */
+	in.u.signal.ancestry[1].pid = 1;
+	assert_int_equal(event_decode(&in, event_size(in.kind), &out), 0);
+	assert_int_equal(out.u.signal.ancestry[1].pid, 1);
+	for (int i = 2; i < ST_ANCESTRY; i++) {
+		assert_int_equal(out.u.signal.ancestry[i].pid, 0);
+		assert_string_equal(out.u.signal.ancestry[i].comm, "");
+	}
 
 	memset(&in, 0, sizeof(in));
 	in.kind = ST_EV_PROCESS_FORK;

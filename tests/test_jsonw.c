@@ -388,6 +388,12 @@ static void test_text_escape(void **state)
 	assert_string_equal(tesc("\x01\x1f"), "\\x01\\x1f");
 	/* C1 controls: CSI (U+009B) would start an escape sequence on some terminals. */
 	assert_string_equal(tesc("\xc2\x9b[31m"), "\\u009b[31m");
+	/* bidi controls reorder what is shown: RLO, LRI, RLM; other text is kept */
+	assert_string_equal(tesc("a\xe2\x80\xae"
+				 "b\xe2\x81\xa6"
+				 "c\xe2\x80\x8f"),
+			    "a\\u202eb\\u2066c\\u200f");
+	assert_string_equal(tesc("\xe2\x80\x94\xe2\x82\xac"), "\xe2\x80\x94\xe2\x82\xac");
 	assert_string_equal(tesc("\xc2\x80\xc2\x9f"), "\\u0080\\u009f");
 	/* U+00A0 and above pass. */
 	assert_string_equal(tesc("caf\xc3\xa9\xc2\xa0\xf0\x9f\x98\x80"),

@@ -238,12 +238,34 @@ static void test_signal_text(void **state)
 	}
 }
 
+/* A name too long for the text label is cut visibly, on a whole escape. */
+static void test_label_long_name(void **state)
+{
+	struct container c = {0};
+	char buf[32];
+
+	(void)state;
+	strcpy(c.name, "web-1");
+	record_container_label(&c, 0, buf, sizeof(buf));
+	assert_string_equal(buf, "web-1");
+	memset(c.name, 'a', 40);
+	c.name[27] = '\x1b';
+	record_container_label(&c, 0, buf, sizeof(buf));
+	/* 27 a's fit before the "...", the two bytes of "\e" do not: cut before it */
+	assert_string_equal(buf, "aaaaaaaaaaaaaaaaaaaaaaaaaaa...");
+	c.name[27] = 'a';
+	record_container_label(&c, 0, buf, sizeof(buf));
+	assert_int_equal(strlen(buf), sizeof(buf) - 1);
+	assert_string_equal(buf + sizeof(buf) - 4, "...");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_signal_json),
 		cmocka_unit_test(test_fs_call_json_worst_path),
 		cmocka_unit_test(test_signal_text),
+		cmocka_unit_test(test_label_long_name),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

@@ -404,6 +404,26 @@ static void test_stop_text_hostile_id(void **state)
 	free(s);
 }
 
+/* A stop that records were lost from says so, with how many, in text too. */
+static void test_stop_text_lost(void **state)
+{
+	struct tl_stop *s = calloc(1, sizeof(*s));
+	char *buf = malloc(4 * RECORD_MAX);
+
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(buf);
+	make_long_stop(s, "sleep\0\0\0\0\0\0\0\0\0\0\0");
+	s->nentries = 1;
+	report_stop_text(&rep_plain, s, buf, 4 * RECORD_MAX);
+	assert_null(strstr(buf, "incomplete"));
+	s->lost = 37;
+	report_stop_text(&rep_plain, s, buf, 4 * RECORD_MAX);
+	assert_non_null(strstr(buf, "[incomplete: 37 records lost]"));
+	free(buf);
+	free(s);
+}
+
 static void test_alert_text_no_escape(void **state)
 {
 	char buf[RECORD_MAX];
@@ -448,6 +468,7 @@ int main(void)
 		cmocka_unit_test(test_alert_and_resolved_json),
 		cmocka_unit_test(test_stop_text_no_escape),
 		cmocka_unit_test(test_stop_text_hostile_id),
+		cmocka_unit_test(test_stop_text_lost),
 		cmocka_unit_test(test_alert_text_no_escape),
 	};
 

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "output.h"
@@ -294,6 +296,87 @@ static void test_output_reopen_hands_over(void **state)
 	rmdir(dir);
 }
 
+/*
+ * A write that fills the disk half-way: the half line is taken back, and
+ * writing resumes with whole lines. RLIMIT_FSIZE stands in for a full disk
+ * (the write is cut at the limit, then fails with EFBIG), in a child, since
+ * the limit is the process's.
+ */
+static void test_output_full_takes_back_half_line(void **state)
+{
+	char dir[] = "/tmp/stoptrace-sink-XXXXXX", path[256], buf[128];
+	char line[60];
+	int status;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/out.jsonl", dir);
+	memset(line, 'x', sizeof(line));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit small = {.rlim_cur = 100, .rlim_max = RLIM_INFINITY};
+		struct output o;
+		int ok;
+
+		signal(SIGXFSZ, SIG_IGN);
+		if (output_open(&o, path, OUT_JSON, false) || setrlimit(RLIMIT_FSIZE, &small))
+			_exit(10);
+		ok = output_write(&o, line, sizeof(line)) == 0;		   /* 61 bytes */
+		ok = ok && output_write(&o, line, sizeof(line)) == -EFBIG; /* 39 go, then EFBIG */
+		ok = ok && o.write_errors == 1 && !o.torn;
+		small.rlim_cur = RLIM_INFINITY;
+		ok = ok && !setrlimit(RLIMIT_FSIZE, &small);
+		ok = ok && output_write(&o, "c", 1) == 0;
+		output_close(&o);
+		_exit(ok ? 0 : 11);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	{
+		int fd = open(path, O_RDONLY);
+		ssize_t n = read(fd, buf, sizeof(buf));
+
+		close(fd);
+		assert_int_equal(n, 63);
+		assert_memory_equal(buf, line, sizeof(line));
+		assert_memory_equal(buf + 60, "\nc\n", 3);
+	}
+	unlink(path);
+	rmdir(dir);
+}
+
+/* Where a half line cannot be taken back (a pipe), the next record starts a line of its own. */
+static void test_output_torn_pipe_line_ended(void **state)
+{
+	char big[70000], buf[4096];
+	struct output o = {.next_fd = -1};
+	int p[2];
+	ssize_t n, total = 0;
+
+	(void)state;
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(fcntl(p[1], F_SETFL, O_NONBLOCK), 0);
+	o.fd = p[1];
+	memset(big, 'y', sizeof(big));
+	/* more than the pipe holds: part goes, then EAGAIN */
+	assert_int_equal(output_write(&o, big, sizeof(big)), -EAGAIN);
+	assert_true(o.torn);
+	assert_int_equal(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+	while ((n = read(p[0], buf, sizeof(buf))) > 0)
+		total += n;
+	assert_true(total > 0 && total < (ssize_t)sizeof(big));
+	assert_int_equal(output_write(&o, "z", 1), 0);
+	assert_false(o.torn);
+	n = read(p[0], buf, sizeof(buf));
+	assert_int_equal(n, 3);
+	assert_memory_equal(buf, "\nz\n", 3);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +388,8 @@ int main(void)
 		cmocka_unit_test(test_sink_stop_is_bounded),
 		cmocka_unit_test(test_sink_closed_pipe_is_fatal),
 		cmocka_unit_test(test_output_reopen_hands_over),
+		cmocka_unit_test(test_output_full_takes_back_half_line),
+		cmocka_unit_test(test_output_torn_pipe_line_ended),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

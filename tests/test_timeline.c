@@ -1268,6 +1268,10 @@ static void test_max_stop_ends_stop(void **state)
 	s = &rec.stops[0].s;
 	assert_string_equal(s->container.id, ID_A);
 	assert_true(s->findings & BIT(TL_NS_TEARDOWN_STUCK));
+	/* the teardown was never seen to end: no made-up duration */
+	assert_int_equal(s->teardown_ms, -1);
+	assert_null(strstr(s->reason, "-1 ms"));
+	assert_non_null(strstr(s->reason, "not seen torn down"));
 	assert_int_equal(timeline_open_stops(tl), 0);
 	timeline_flush(tl, T0 + 81 * SEC);
 	assert_int_equal(rec.nstops, 1);
@@ -1316,6 +1320,12 @@ static void test_partial_at_start(void **state)
 	assert_int_equal(rec.nstops, 2);
 	assert_true(rec.stops[0].s.partial);
 	assert_true(rec.stops[1].s.partial);
+	/* what it saw, and no claim about what it could not see */
+	assert_non_null(strstr(rec.stops[0].s.reason, "SIGKILL from runc"));
+	assert_non_null(strstr(rec.stops[0].s.reason, "was not seen"));
+	assert_null(strstr(rec.stops[0].s.reason, "no chance"));
+	assert_null(strstr(rec.stops[1].s.reason, "on its own"));
+	assert_non_null(strstr(rec.stops[1].s.reason, "was not seen"));
 }
 
 /*
@@ -1389,7 +1399,7 @@ static void test_lost(void **state)
 	(void)state;
 	begin();
 	feed(runc_sig(&A, T0, SIGTERM, ST_SIG_DELIVERED, ST_DISP_HANDLER, 0), &A);
-	timeline_lost(tl, 5);
+	timeline_lost(tl, T0 + 10 * MS, 5);
 	feed(exit_ev(&A, T0 + 100 * MS, A.pid, true, 0), &A);
 	finish(&A, T0 + 101 * MS);
 	feed(runc_sig(&B, T0 + 1 * SEC, SIGTERM, ST_SIG_DELIVERED, ST_DISP_HANDLER, 0), &B);
@@ -1400,6 +1410,35 @@ static void test_lost(void **state)
 	assert_true(rec.stops[0].s.lost >= 5);
 	assert_int_equal(rec.stops[1].s.lost, 0);
 	assert_false(rec.stops[1].s.partial);
+}
+
+/*
+ * Records lost while no stop was open may have been the first of the next
+ * one: a stop of a known container within a minute is marked, not later.
+ */
+static void test_lost_before_stop(void **state)
+{
+	uint64_t t = T0 + 5 * SEC;
+
+	(void)state;
+	begin();
+	/* both containers known: a signal each that starts no stop */
+	feed(runc_sig(&A, T0, SIGUSR1, ST_SIG_DELIVERED, ST_DISP_HANDLER, 0), &A);
+	feed(runc_sig(&B, T0, SIGUSR1, ST_SIG_DELIVERED, ST_DISP_HANDLER, 0), &B);
+	timeline_lost(tl, T0 + 1 * SEC, 7);
+	timeline_lost(tl, T0 + 2 * SEC, 3);
+	feed(runc_sig(&A, t, SIGKILL, ST_SIG_DELIVERED, ST_DISP_DEFAULT, 0), &A);
+	feed(exit_ev(&A, t + 1 * MS, A.pid, true, SIGKILL), &A);
+	finish(&A, t + 2 * MS);
+	t = T0 + 2 * SEC + 61 * SEC;
+	feed(runc_sig(&B, t, SIGTERM, ST_SIG_DELIVERED, ST_DISP_HANDLER, 0), &B);
+	feed(exit_ev(&B, t + 100 * MS, B.pid, true, 0), &B);
+	finish(&B, t + 101 * MS);
+	assert_int_equal(rec.nstops, 2);
+	assert_string_equal(rec.stops[0].s.container.id, ID_A);
+	assert_int_equal(rec.stops[0].s.lost, 10);
+	assert_string_equal(rec.stops[1].s.container.id, ID_B);
+	assert_int_equal(rec.stops[1].s.lost, 0);
 }
 
 /* More events than a timeline keeps: first and last kept, the middle counted. */
@@ -1471,6 +1510,7 @@ int main(void)
 		T(test_stop_signal_soon_after_start_is_whole),
 		T(test_crash_loop_repeats),
 		T(test_lost),
+		T(test_lost_before_stop),
 		T(test_entries_overflow),
 	};
 

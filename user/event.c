@@ -95,8 +95,17 @@ int event_decode(const void *data, size_t len, struct st_event *out)
 	case ST_EV_SIGNAL_GENERATE:
 		terminate_task(&out->u.signal.target);
 		terminate_task(&out->u.signal.sender);
-		for (int i = 0; i < ST_ANCESTRY; i++)
+		/*
+		 * The walk ends at pid 1 (or 0); whatever follows is not ancestry
+		 * (older kernel sides left it uninitialised).
+		 */
+		for (int i = 0, end = 0; i < ST_ANCESTRY; i++) {
+			if (end)
+				memset(&out->u.signal.ancestry[i], 0,
+				       sizeof(out->u.signal.ancestry[i]));
 			terminate(out->u.signal.ancestry[i].comm, ST_COMM_LEN);
+			end = end || out->u.signal.ancestry[i].pid <= 1;
+		}
 		break;
 	case ST_EV_SIGNAL_DELIVER:
 		terminate_task(&out->u.deliver.task);

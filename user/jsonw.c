@@ -206,6 +206,13 @@ size_t json_escape(char *out, size_t cap, const char *s, size_t n)
 	return sink_finish(&k);
 }
 
+/* Unicode's explicit directional formatting characters and marks. */
+static bool is_bidi_control(uint32_t cp)
+{
+	return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e ||
+	       cp == 0x200f || cp == 0x061c;
+}
+
 size_t text_escape(char *out, size_t cap, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -223,8 +230,11 @@ size_t text_escape(char *out, size_t cap, const char *s, size_t n)
 				put_hex_byte(&k, c, false);
 				i++;
 			} else {
-				/* C1 controls: some terminals act on U+009B as CSI. */
-				if (cp <= 0x9f)
+				/*
+				 * C1 controls: some terminals act on U+009B as CSI.
+				 * Bidi controls reorder what the terminal shows.
+				 */
+				if (cp <= 0x9f || is_bidi_control(cp))
 					put_u_escape(&k, cp);
 				else
 					sink_put(&k, s + i, len);

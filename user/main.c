@@ -5,6 +5,7 @@
  * work is done by the monitor and the modules it drives.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -52,7 +53,8 @@ static const char usage[] =
 	"  --stop-alert-after SECONDS  alert when a stop runs longer (default 30)\n"
 	"  --teardown-timeout SECONDS  alert when namespace teardown takes longer (default 3)\n"
 	"  --storage-root PATH         also treat PATH as container storage (repeatable)\n"
-	"  --ringbuf-size MIB          kernel ring buffer size, a power of two (default 4)\n"
+	"  --ringbuf-size SIZE         kernel ring buffer, a power of two: MiB, or KiB with a\n"
+	"                              K suffix (64K), at least one page (default 4)\n"
 	"  --stats-interval SECONDS    a monitor_stats record this often (default 60, 0: never)\n"
 	"  --removal-hooks auto|on-demand|always\n"
 	"                              when the unmount/unlink/rmdir hooks are attached:\n"
@@ -76,7 +78,8 @@ static const char usage[] =
 	"  stoptrace replay stops.rec.gz --container web-1 ... replayed anywhere\n"
 	"\n"
 	"EXIT STATUS\n"
-	"  monitor: 0 stopped by SIGINT or SIGTERM, 1 error, 2 bad usage\n"
+	"  monitor: 0 stopped by SIGINT or SIGTERM, 1 error (also: standard output closed\n"
+	"  at start, or its reader went away), 2 bad usage\n"
 	"  diagnose: 0 nothing wrong, 3 a problem predicted or found, 4 no such container,\n"
 	"  2 bad usage, 1 any other error\n"
 	"  trace: 0 the stop was graceful (or the container exited by itself), 3 it went\n"
@@ -159,6 +162,33 @@ static long parse_number(const char *s, long min, long max)
 	return v;
 }
 
+/*
+ * --ringbuf-size: a power of two from one page to 1 GiB, in MiB (a bare
+ * number, or with an M suffix) or in KiB (K suffix). Bytes, or 0 when invalid.
+ */
+static size_t parse_ringbuf_size(const char *s)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	unsigned long long v;
+	int shift = 20;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return 0;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	if (*end && end[1])
+		return 0;
+	if (*end && shift == 20 && *end != 'M' && *end != 'm')
+		return 0;
+	if (!v || v > (1ull << 30) >> shift || (v & (v - 1)))
+		return 0;
+	v <<= shift;
+	return page > 0 && v < (unsigned long long)page ? 0 : (size_t)v;
+}
+
 /* Whether option opt (OPT_*) means something in mode. */
 static bool option_applies(enum mode mode, int opt)
 {
@@ -193,6 +223,39 @@ static const char *option_name(int opt)
 	return "?";
 }
 
+/*
+ * Standard input, output and error must be open: a descriptor the shell closed
+ * (`>&-`) would otherwise be reused by the next file or BPF object the monitor
+ * opens, and records written into it. Each closed one gets /dev/null; returns
+ * whether standard output was closed.
+ */
+static bool fill_std_fds(void)
+{
+	bool out_closed = false;
+
+	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		int nfd;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		if (fd == STDOUT_FILENO)
+			out_closed = true;
+		nfd = open("/dev/null", O_RDWR);
+		if (nfd >= 0 && nfd != fd) {
+			dup2(nfd, fd);
+			close(nfd);
+		}
+	}
+	return out_closed;
+}
+
+static int stdout_closed(void)
+{
+	fprintf(stderr,
+		"stoptrace: standard output is closed: nothing to write the records to (give --output PATH, or leave standard output open)\n");
+	return 1;
+}
+
 /* trace: the container named on the command line, by its full id. */
 static int trace_target(const char *what, struct container *c)
 {
@@ -225,10 +288,12 @@ int main(int argc, char **argv)
 	static struct container traced;
 	char label[4 * NAME_LEN + 1];
 	long v;
+	bool out_closed;
 	int c, err;
 
+	out_closed = fill_std_fds();
 	if (argc > 1 && !strcmp(argv[1], "diagnose"))
-		return diagnose_main(argc - 1, argv + 1);
+		return out_closed ? stdout_closed() : diagnose_main(argc - 1, argv + 1);
 	if (argc > 1 && (!strcmp(argv[1], "trace") || !strcmp(argv[1], "replay"))) {
 		mode = argv[1][0] == 't' ? MODE_TRACE : MODE_REPLAY;
 		argc--;
@@ -301,13 +366,11 @@ int main(int argc, char **argv)
 			o.storage_roots[o.nstorage_roots++] = optarg;
 			break;
 		case OPT_RINGBUF_SIZE:
-			v = parse_number(optarg, 1, 1024);
-			if (v < 0 || (v & (v - 1)))
+			o.ringbuf_bytes = parse_ringbuf_size(optarg);
+			if (!o.ringbuf_bytes)
 				return bad_usage(
-					"--ringbuf-size takes a power of two from 1 to 1024 "
-					"MiB, not '%s'",
+					"--ringbuf-size takes a power of two from one page (4K) to 1024 MiB: 4 or 4M for 4 MiB, 64K for 64 KiB; not '%s'",
 					optarg);
-			o.ringbuf_bytes = (size_t)v << 20;
 			break;
 		case OPT_STATS_INTERVAL:
 			v = parse_number(optarg, 0, 86400);
@@ -357,6 +420,8 @@ int main(int argc, char **argv)
 					 : "replay needs one recording file%s",
 				 "");
 
+	if (out_closed && !o.output_path)
+		return stdout_closed();
 	if (format)
 		o.format = strcmp(format, "json") ? OUT_TEXT : OUT_JSON;
 	else

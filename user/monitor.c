@@ -283,7 +283,7 @@ static void apply_rmhooks(struct monitor *m)
 	struct rh_inputs in = {
 		.now_ns = m->now,
 		.open_stops = timeline_open_stops(m->tl),
-		.open_removals = storage_watch_open(m->sw),
+		.open_removals = storage_watch_open_removals(m->sw),
 	};
 	bool want;
 	int err;
@@ -389,7 +389,7 @@ static void note_losses(struct monitor *m)
 	if (loader_counters(m->loader, &k) || k.lost <= m->lost_seen)
 		return;
 	recorder_lost(m->rec, m->now, k.lost - m->lost_seen);
-	timeline_lost(m->tl, k.lost - m->lost_seen);
+	timeline_lost(m->tl, m->now, k.lost - m->lost_seen);
 	m->lost_seen = k.lost;
 }
 
@@ -766,7 +766,7 @@ int monitor_replay(const struct monitor_opts *opts, const char *path)
 			step_tick(m);
 			break;
 		case REPLAY_LOST:
-			timeline_lost(m->tl, in.n);
+			timeline_lost(m->tl, m->now, in.n);
 			break;
 		case REPLAY_CGROUP:
 			track_cgroup(m, in.n, in.path);

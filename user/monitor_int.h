@@ -43,6 +43,7 @@ struct monitor {
 	struct sink sinks[2]; /* SINK_OUTPUT, then SINK_SYSLOG with --syslog */
 	int nsinks;
 	uint64_t out_queued; /* records the main output took */
+	uint64_t out_failed; /* the output's writer: records lost since writing last failed */
 	struct metrics metrics;
 	struct sink metrics_out; /* writes the metrics file: an fsync never holds the monitor */
 	char metrics_text[8192];

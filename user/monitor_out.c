@@ -309,6 +309,7 @@ void print_stats(struct monitor *m)
 		jsonw_uint(&w, "sink_errors", output_errors(m));
 		jsonw_uint(&w, "containers", identity_table_count(m->ids));
 		jsonw_uint(&w, "open_stops", timeline_open_stops(m->tl));
+		jsonw_uint(&w, "open_removals", storage_watch_open_removals(m->sw));
 		jsonw_uint(&w, "alerts", m->alerts);
 		jsonw_uint(&w, "stop_timelines", m->timelines);
 		jsonw_uint(&w, "removal_timelines", m->removals);
@@ -327,10 +328,11 @@ void print_stats(struct monitor *m)
 	if (need_text(m))
 		tlen = (size_t)snprintf(
 			m->line, sizeof(m->line),
-			"stats: %llu records, %llu lost, %llu sink errors, %llu dropped by sinks, %zu containers, %zu stops open, alert latency max %llu ms",
+			"stats: %llu records, %llu lost, %llu sink errors, %llu dropped by sinks, %zu containers, %zu stops open, %zu removals open, alert latency max %llu ms",
 			(unsigned long long)m->out_queued + 1, (unsigned long long)k.lost,
 			(unsigned long long)output_errors(m), (unsigned long long)sinks_dropped(m),
 			identity_table_count(m->ids), timeline_open_stops(m->tl),
+			storage_watch_open_removals(m->sw),
 			(unsigned long long)(m->latency_max_ns / 1000000));
 	emit(m, "monitor_stats", jlen, tlen);
 }
@@ -422,9 +424,28 @@ void update_metrics(struct monitor *m)
 		sink_submit(&m->metrics_out, "metrics", 0, m->metrics_text, len);
 }
 
+/*
+ * The main output's writer. A write that fails (a full disk) loses that record,
+ * counted in the sink's errors; standard error says so once when it starts
+ * failing and once when writing works again, with how many were lost.
+ */
 static int write_output(void *ctx, const struct sink_record *r)
 {
-	return output_write(ctx, r->line, r->len);
+	struct monitor *m = ctx;
+	const char *where = m->opts->output_path ? m->opts->output_path : "standard output";
+	int err = output_write(&m->out, r->line, r->len);
+
+	if (err && err != -EPIPE) {
+		if (!m->out_failed++)
+			fprintf(stderr,
+				"stoptrace: cannot write to '%s': %s; records are lost (and counted in sink_errors) until it works again\n",
+				where, strerror(-err));
+	} else if (!err && m->out_failed) {
+		fprintf(stderr, "stoptrace: writing to '%s' again; %llu records were lost\n", where,
+			(unsigned long long)m->out_failed);
+		m->out_failed = 0;
+	}
+	return err;
 }
 
 /* The main output's writer, and syslog's with --syslog. Prints what failed. */
@@ -435,7 +456,7 @@ int start_sinks(struct monitor *m)
 
 	m->json_cap = sizeof(m->json);
 	err = sink_start(&m->sinks[SINK_OUTPUT], "output", SINK_QUEUE_RECORDS, SINK_QUEUE_BYTES,
-			 write_output, &m->out);
+			 write_output, m);
 	if (err) {
 		fprintf(stderr, "stoptrace: cannot start the output writer: %s\n", strerror(-err));
 		return err;

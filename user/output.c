@@ -66,34 +66,61 @@ void output_close(struct output *o)
 	o->path = NULL;
 }
 
+/*
+ * A write that failed half-way left part of a line behind. Take it back
+ * (the writer is the file's only appender, so the end of the file is where
+ * the line began plus what went out); where that cannot be done (a pipe, a
+ * terminal) the next record starts with a newline, so the broken part stays
+ * on a line of its own.
+ */
+static void take_back(struct output *o, size_t done)
+{
+	off_t end;
+
+	if (!done)
+		return;
+	end = lseek(o->fd, 0, SEEK_END);
+	if (end >= (off_t)done && !ftruncate(o->fd, end - (off_t)done))
+		return;
+	o->torn = true;
+}
+
 int output_write(struct output *o, const char *line, size_t len)
 {
-	struct iovec iov[2] = {
+	struct iovec iov[3] = {
+		{.iov_base = "\n", .iov_len = 0},
 		{.iov_base = (void *)line, .iov_len = len},
 		{.iov_base = "\n", .iov_len = 1},
 	};
-	size_t total = len + 1, done = 0;
+	size_t total, done = 0;
 	int fd = __atomic_exchange_n(&o->next_fd, -1, __ATOMIC_ACQ_REL);
 
 	if (fd >= 0) {
 		close(o->fd);
 		o->fd = fd;
+		o->torn = false; /* a new file: nothing of ours to end */
 	}
+	if (o->torn)
+		iov[0].iov_len = 1;
+	total = iov[0].iov_len + len + 1;
 	while (done < total) {
-		ssize_t n = writev(o->fd, iov, 2);
+		ssize_t n = writev(o->fd, iov, 3);
 
 		if (n < 0) {
-			if (errno == EINTR)
+			int err = errno;
+
+			if (err == EINTR)
 				continue;
-			o->last_errno = errno;
-			if (errno == EPIPE)
+			o->last_errno = err;
+			if (err == EPIPE)
 				return -EPIPE;
+			take_back(o, done);
 			o->write_errors++;
-			return -errno;
+			return -err;
 		}
 		done += n;
 		/* a short write: move the vectors past what went out */
-		for (int i = 0; i < 2 && n > 0; i++) {
+		for (int i = 0; i < 3 && n > 0; i++) {
 			size_t take = (size_t)n < iov[i].iov_len ? (size_t)n : iov[i].iov_len;
 
 			iov[i].iov_base = (char *)iov[i].iov_base + take;
@@ -101,6 +128,7 @@ int output_write(struct output *o, const char *line, size_t len)
 			n -= take;
 		}
 	}
+	o->torn = false;
 	o->records++;
 	return 0;
 }

@@ -2,7 +2,10 @@
 /*
  * Where records go: standard output or a file opened for appending, one
  * record per line. A failed write (a full disk) is counted and the record
- * dropped; monitoring goes on and writing resumes when space returns. A
+ * dropped, and the part of it that did go out is taken back (or, on a pipe,
+ * ended by a newline before the next record): no line is ever half a record
+ * joined to the next. Monitoring goes on and writing resumes when space
+ * returns. A
  * closed pipe on standard output is fatal: output_write returns -EPIPE.
  *
  * output_write runs in the output's writer thread, output_reopen in the
@@ -31,6 +34,7 @@ struct output {
 	uint64_t records;      /* lines written whole */
 	uint64_t write_errors; /* records dropped on a failed write */
 	int last_errno;
+	bool torn; /* a failed write left part of a line that could not be taken back */
 };
 
 /* path NULL: standard output. */

@@ -275,9 +275,13 @@ size_t record_event_json(const struct record_ctx *rc, const struct st_event *e,
 
 void record_container_label(const struct container *c, uint64_t cgroup_id, char *buf, size_t cap)
 {
-	if (c && c->name[0])
-		text_escape(buf, cap, c->name, strlen(c->name));
-	else if (c && c->id[0])
+	if (c && c->name[0]) {
+		/* a name too long for the line is cut visibly, never passed off as another */
+		if (text_escape(buf, cap, c->name, strlen(c->name)) >= cap && cap > 4) {
+			text_escape(buf, cap - 3, c->name, strlen(c->name));
+			strcat(buf, "...");
+		}
+	} else if (c && c->id[0])
 		text_escape(buf, cap, c->id, strnlen(c->id, 12));
 	else if (cgroup_id)
 		snprintf(buf, cap, "cgroup:%llu", (unsigned long long)cgroup_id);

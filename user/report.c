@@ -411,17 +411,19 @@ static size_t append(char *buf, size_t cap, size_t len, const char *fmt, const c
 size_t report_stop_text(const struct report_ctx *r, const struct tl_stop *s, char *buf, size_t cap)
 {
 	bool color = r->rc->color, bad = s->verdict < TL_GRACEFUL;
-	char clock[32], label[96], line[512], reason[1024], sb[24], id[64];
+	char clock[32], label[96], line[512], reason[1024], sb[24], id[64], lost[64] = "";
 	size_t len = 0;
 	uint32_t shown = 0;
 
+	if (s->lost)
+		snprintf(lost, sizeof(lost), " [incomplete: %llu records lost]",
+			 (unsigned long long)s->lost);
 	record_clock(r->rc, s->start_ns, clock, sizeof(clock));
 	record_container_label(&s->container, 0, label, sizeof(label));
 	text_escape(id, sizeof(id), s->container.id, strnlen(s->container.id, 12));
 	snprintf(line, sizeof(line), "%s %sstop of %s%s (%s %s)%s%s", clock, color ? BOLD : "",
 		 label, color ? RESET : "", runtime_name(s->container.runtime), id,
-		 s->partial ? " [partial: the monitor may have missed its start]" : "",
-		 s->lost ? " [incomplete: records lost]" : "");
+		 s->partial ? " [partial: the monitor may have missed its start]" : "", lost);
 	len = append(buf, cap, len, "%s", line);
 	for (uint32_t i = 0; i < s->nentries; i++) {
 		text_entry(s, &s->entries[i], line, sizeof(line));

@@ -192,7 +192,7 @@ size_t storage_watch_paths(const struct storage_watch *w)
 	return storage_map_count(w->map);
 }
 
-size_t storage_watch_open(const struct storage_watch *w)
+size_t storage_watch_open_removals(const struct storage_watch *w)
 {
-	return removal_open(w->engine);
+	return w && w->engine ? removal_open(w->engine) : 0;
 }

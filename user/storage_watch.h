@@ -51,7 +51,7 @@ const struct container *storage_watch_call(struct storage_watch *w, const struct
 void storage_watch_tick(struct storage_watch *w, uint64_t now_ns);
 void storage_watch_flush(struct storage_watch *w, uint64_t now_ns);
 size_t storage_watch_paths(const struct storage_watch *w);
-/* Removals under way (a timeline not yet written). */
-size_t storage_watch_open(const struct storage_watch *w);
+/* Removals under way: seen starting, not yet over. */
+size_t storage_watch_open_removals(const struct storage_watch *w);
 
 #endif /* STOPTRACE_STORAGE_WATCH_H */

@@ -73,6 +73,8 @@ struct tl_cont {
 	bool seen_start;      /* its cgroup or init appeared while the monitor ran */
 	uint64_t oom_init_ns; /* its init was chosen by the OOM killer */
 	uint64_t last_seen_ns;
+	uint64_t lost_pending; /* kernel records lost while no stop was open */
+	uint64_t lost_ns;      /* when the last of them were */
 	uint32_t npre;
 	struct tl_entry pre[PRE_MAX];
 	uint64_t last_alert_ns[TL_ALERT_KIND_MAX];
@@ -401,6 +403,10 @@ static struct stop_state *open_stop(struct timeline *t, struct tl_cont *tc, uint
 		if (tc->pre[i].ts_ns + PRE_KEEP_NS >= start)
 			add_entry(s, &tc->pre[i]);
 	tc->npre = 0;
+	/* what was lost just before may have been this stop's first events */
+	if (tc->lost_pending && tc->lost_ns + PRE_KEEP_NS >= start)
+		s->out.lost = tc->lost_pending;
+	tc->lost_pending = 0;
 	tc->stop = s;
 	tc->restart_alerted = false;
 	t->open++;
@@ -451,10 +457,15 @@ static void judge(struct stop_state *s, struct tl_cont *tc)
 
 	switch (o->verdict) {
 	case TL_NS_TEARDOWN_STUCK:
-		REASON("PID 1 exited, but its pid namespace took %lld ms to tear down: processes "
-		       "left in it could not die (a paused container sharing the namespace, or a "
-		       "task in uninterruptible sleep). ",
-		       (long long)o->teardown_ms);
+		if (o->teardown_ms >= 0)
+			REASON("PID 1 exited, but its pid namespace took %lld ms to tear down: "
+			       "processes left in it could not die (a paused container sharing the "
+			       "namespace, or a task in uninterruptible sleep). ",
+			       (long long)o->teardown_ms);
+		else
+			REASON("PID 1 exited, but its pid namespace was not seen torn down before "
+			       "the timeline ended: processes left in it could not die (a paused "
+			       "container sharing the namespace, or a task in uninterruptible sleep). ");
 		break;
 	case TL_STOP_SIGNAL_IGNORED:
 		if (s->ignored_disposition == ST_DISP_IGNORE)
@@ -479,9 +490,16 @@ static void judge(struct stop_state *s, struct tl_cont *tc)
 		REASON("PID 1 was killed by the kernel's OOM killer. ");
 		break;
 	case TL_KILLED_WITHOUT_GRACE:
-		REASON("SIGKILL from %s (pid %u) with no stop signal before it (docker kill, docker "
-		       "rm -f): the application had no chance to shut down. ",
-		       o->sender.comm[0] ? o->sender.comm : "?", o->sender.pid);
+		if (o->partial)
+			/* seen is not sent: a stop signal may predate the monitor */
+			REASON("SIGKILL from %s (pid %u), just after the monitor started: a stop "
+			       "signal sent before that was not seen, so whether the application "
+			       "had a chance to shut down is not known. ",
+			       o->sender.comm[0] ? o->sender.comm : "?", o->sender.pid);
+		else
+			REASON("SIGKILL from %s (pid %u) with no stop signal before it (docker kill, "
+			       "docker rm -f): the application had no chance to shut down. ",
+			       o->sender.comm[0] ? o->sender.comm : "?", o->sender.pid);
 		break;
 	case TL_GRACEFUL:
 		REASON("PID 1 exited %lld ms after %s", (long long)took, sig);
@@ -493,6 +511,14 @@ static void judge(struct stop_state *s, struct tl_cont *tc)
 	case TL_EXITED:
 		if (!s->exit_ns)
 			REASON("the stop ended without the exit of PID 1 being seen. ");
+		else if (o->partial && term)
+			REASON("PID 1 was killed by %s just after the monitor started; a stop "
+			       "signal sent before that was not seen. ",
+			       sig_text(term, sb, sizeof(sb)));
+		else if (o->partial)
+			REASON("PID 1 exited with code %d just after the monitor started; a stop "
+			       "signal sent before that was not seen. ",
+			       code);
 		else if (term)
 			REASON("PID 1 was killed by %s without a stop from outside. ",
 			       sig_text(term, sb, sizeof(sb)));
@@ -1119,12 +1145,19 @@ void timeline_tick(struct timeline *t, uint64_t now_ns)
 	}
 }
 
-void timeline_lost(struct timeline *t, uint64_t count)
+void timeline_lost(struct timeline *t, uint64_t now_ns, uint64_t count)
 {
 	for (int i = 0; i < HASH_BUCKETS; i++)
-		for (struct tl_cont *tc = t->buckets[i]; tc; tc = tc->next)
-			if (tc->stop)
+		for (struct tl_cont *tc = t->buckets[i]; tc; tc = tc->next) {
+			if (tc->stop) {
 				tc->stop->out.lost += count;
+				continue;
+			}
+			if (tc->lost_ns + PRE_KEEP_NS < now_ns)
+				tc->lost_pending = 0;
+			tc->lost_pending += count;
+			tc->lost_ns = now_ns;
+		}
 }
 
 void timeline_flush(struct timeline *t, uint64_t now_ns)

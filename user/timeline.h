@@ -97,7 +97,7 @@ struct tl_stop {
 	const struct culprit *culprits; /* what kept the namespace alive, when it hung */
 	int nculprits;
 	bool partial;  /* the monitor may have missed its beginning */
-	uint64_t lost; /* kernel records lost while it was open */
+	uint64_t lost; /* kernel records lost while it was open, or in the minute before */
 	uint32_t nentries;
 	uint32_t dropped; /* entries left out of the middle */
 	struct tl_entry entries[TL_MAX_ENTRIES];
@@ -172,8 +172,13 @@ void timeline_event(struct timeline *t, const struct st_event *e, const struct c
 		    uint64_t now_ns);
 /* Run timers: call at least every few hundred milliseconds. */
 void timeline_tick(struct timeline *t, uint64_t now_ns);
-/* The kernel lost records: every open stop is marked incomplete. */
-void timeline_lost(struct timeline *t, uint64_t count);
+/*
+ * The kernel lost count records (the ring buffer was full): which container
+ * they were about is unknown, so every open stop is marked incomplete, and
+ * so is the next stop of every other known container if it starts within a
+ * minute (the lost records may have been its first ones).
+ */
+void timeline_lost(struct timeline *t, uint64_t now_ns, uint64_t count);
 /* The monitor stops: write every open stop as it stands (partial). */
 void timeline_flush(struct timeline *t, uint64_t now_ns);
 

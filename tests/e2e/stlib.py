@@ -373,6 +373,51 @@ class Monitor:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
+class TextMonitor:
+    """stoptrace --format text --events --output FILE, beside a JSON Monitor;
+    its raw bytes are what a terminal would get."""
+
+    def __init__(self, *extra):
+        self.dir = tempfile.mkdtemp(prefix="stoptrace-e2e-text-")
+        self.output = os.path.join(self.dir, "records.txt")
+        self.stderr_path = os.path.join(self.dir, "stderr")
+        binary = os.path.abspath(os.environ.get("STOPTRACE", "./stoptrace"))
+        with open(self.stderr_path, "wb") as err:
+            self.popen = subprocess.Popen([binary, "--format", "text", "--events", "--output",
+                                           self.output, *extra],
+                                          stdin=subprocess.DEVNULL,
+                                          stdout=subprocess.DEVNULL, stderr=err)
+        self.pid = self.popen.pid
+        _processes.append(self)
+        deadline = time.monotonic() + START_TIMEOUT
+        while not self.data().startswith(b"stoptrace ") or b"\n" not in self.data():
+            check(self.popen.poll() is None, "text monitor exited with %s: %s"
+                  % (self.popen.returncode, _tail(self.stderr_path)))
+            check(time.monotonic() < deadline, "text monitor wrote no first line in %d s"
+                  % START_TIMEOUT)
+            time.sleep(0.1)
+
+    def data(self):
+        try:
+            with open(self.output, "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return b""
+
+    def stop(self):
+        self.popen.send_signal(signal.SIGINT)
+        rc = self.popen.wait(STOP_TIMEOUT)
+        check(rc == 0, "text monitor exited %d: %s" % (rc, _tail(self.stderr_path)))
+        return self.data()
+
+    def kill(self):
+        """At teardown: gone, with its files."""
+        if self.popen.poll() is None:
+            self.popen.kill()
+        self.popen.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
 def _stream_lines(path):
     """The records of a monitor's output that a replay rebuilds (not monitor_*)."""
     with open(path, "rb") as f:
@@ -439,6 +484,17 @@ def require_docker():
         skip("dockerd does not answer (run tools/testbench up)")
     if docker("image", "inspect", IMAGE, check=False).returncode != 0:
         skip("test image %s is missing (run tools/testbench up)" % IMAGE)
+
+
+def dockerd_pid():
+    """The pid of the running dockerd (its pid file), or None."""
+    try:
+        with open("/var/run/docker.pid") as f:
+            pid = int(f.read().strip())
+        with open("/proc/%d/comm" % pid) as f:
+            return pid if f.read().strip() == "dockerd" else None
+    except (OSError, ValueError):
+        return None
 
 
 def inspect(name_or_id):

@@ -277,16 +277,6 @@ def _final_remove(c):
 
 # ---------------------------------------------------------------- the records
 
-def _dockerd_pid():
-    try:
-        with open("/var/run/docker.pid") as f:
-            pid = int(f.read().strip())
-        with open("/proc/%d/comm" % pid) as f:
-            return pid if f.read().strip() == "dockerd" else None
-    except (OSError, ValueError):
-        return None
-
-
 def _is_int(v):
     return type(v) is int
 
@@ -327,7 +317,7 @@ def _check_removal_timeline(tl, c, outcome):
         check(counts["failed"] >= 1, "%s failed but counts.failed is %r"
               % (what, counts["failed"]))
     expect(tl, "caller.comm", "dockerd", what)
-    pid = _dockerd_pid()
+    pid = stlib.dockerd_pid()
     if pid is not None:
         expect(tl, "caller.pid", pid, what)
     return failures

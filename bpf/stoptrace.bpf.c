@@ -122,44 +122,34 @@ static __always_inline void stat_inc(__u32 which)
 /*
  * Wakeups. Waking the reader costs the producer about 1-2 us (irq_work and a
  * wake_up), and with the default (adaptive) flag a reader that keeps up is
- * woken for every record: most of a container storm's cost. So only records
- * that can make an alert wake it at once (a signal to or the exit of a
- * namespace init, cgroups, the OOM killer, failed removal calls), at most
- * once per WAKE_GAP_NS (then adaptively: when the reader has read all
- * before); the others wait for the next of those, for the reader's poll
- * timeout (200 ms), or for the data pending to cross wake_bytes (set by user
- * space: an eighth of the ring).
+ * woken for every record: most of a container storm's cost. So a record
+ * wakes the reader only when it can make an alert (a signal to or the exit of
+ * a namespace init, cgroups, the OOM killer, a failed removal call) or when
+ * wake_bytes are pending (set by user space: an eighth of the ring); and a
+ * forced wakeup comes at most once per WAKE_GAP_NS, adaptive in between (the
+ * reader is woken when it has read everything before). Other records wait
+ * for those, or for the reader's poll timeout (200 ms).
  */
 const volatile __u64 wake_bytes = 512 << 10;
 #define WAKE_GAP_NS 1000000ULL
 __u64 last_wake_ns;
 
-static __always_inline void submit(void *e, bool urgent, __u64 size)
+static __always_inline void submit(void *e, bool urgent)
 {
-	__u64 avail, now;
+	__u64 now;
 
-	if (urgent) {
-		now = bpf_ktime_get_ns();
-		if (now - last_wake_ns >= WAKE_GAP_NS) {
-			last_wake_ns = now;
-			bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
-		} else {
-			bpf_ringbuf_submit(e, 0);
-		}
+	if (!urgent && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) < wake_bytes) {
+		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 		return;
 	}
-	/* the pending data (this record included) just crossed the mark */
-	avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	if (avail >= wake_bytes && avail < wake_bytes + size)
+	now = bpf_ktime_get_ns();
+	if (now - last_wake_ns >= WAKE_GAP_NS) {
+		last_wake_ns = now;
 		bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
-	else
-		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
+	} else {
+		bpf_ringbuf_submit(e, 0);
+	}
 }
-
-#define submit_event(e_, urgent_, member_)                                                         \
-	submit(e_, urgent_,                                                                        \
-	       __builtin_offsetof(struct st_event, u) + sizeof(((struct st_event *)0)->u.member_) + 8)
-
 
 /* The subsystem index of the v1 hierarchy user space watches, or -1. */
 static __always_inline int v1_ssid(void)
@@ -338,7 +328,7 @@ int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info, struc
 		if (s->ancestry[i].pid <= 1)
 			break;
 	}
-	submit_event(e, s->target.flags & ST_TASK_NS_INIT, signal);
+	submit(e, s->target.flags & ST_TASK_NS_INIT);
 	return 0;
 }
 
@@ -374,7 +364,7 @@ int BPF_PROG(handle_signal_deliver, int sig, struct kernel_siginfo *info, struct
 		e->u.deliver.disposition = ST_DISP_IGNORE;
 	else
 		e->u.deliver.disposition = ST_DISP_HANDLER;
-	submit_event(e, e->u.deliver.task.flags & ST_TASK_NS_INIT, deliver);
+	submit(e, e->u.deliver.task.flags & ST_TASK_NS_INIT);
 	return 0;
 }
 
@@ -411,7 +401,7 @@ int BPF_PROG(handle_sched_process_exit, struct task_struct *task)
 		else
 			bpf_map_update_elem(&dying_inits, &tgid, &cgid, BPF_ANY);
 	}
-	submit_event(e, e->u.exit.task.flags & ST_TASK_NS_INIT, exit);
+	submit(e, e->u.exit.task.flags & ST_TASK_NS_INIT);
 	return 0;
 }
 
@@ -446,7 +436,7 @@ int BPF_PROG(handle_sched_process_free, struct task_struct *task)
 		e->u.exit.task.flags |= ST_TASK_NS_INIT | ST_TASK_GROUP_DEAD;
 		e->u.exit.exit_code = BPF_CORE_READ(task, exit_code);
 		e->u.exit.nr_threads = 0;
-		submit_event(e, true, exit);
+		submit(e, true);
 	}
 	if (!bpf_map_delete_elem(&dying_inits, &pid))
 		__sync_fetch_and_add(&dying_count, -1);
@@ -469,7 +459,7 @@ int BPF_PROG(handle_sched_process_fork, struct task_struct *parent, struct task_
 		return 0;
 	fill_task(&e->u.fork.parent, parent, cgid);
 	fill_task(&e->u.fork.child, child, cgid);
-	submit_event(e, false, fork);
+	submit(e, false);
 	return 0;
 }
 
@@ -488,7 +478,7 @@ int BPF_PROG(handle_sched_process_exec, struct task_struct *task, pid_t old_pid,
 		return 0;
 	fill_task(&e->u.exec.task, task, cgid);
 	e->u.exec.old_pid = old_pid;
-	submit_event(e, false, exec);
+	submit(e, false);
 	return 0;
 }
 
@@ -503,7 +493,7 @@ static __always_inline int emit_cgroup(__u32 kind, struct cgroup *cgrp, const ch
 	e->u.cgroup.hierarchy = BPF_CORE_READ(cgrp, root, hierarchy_id);
 	e->u.cgroup.level = BPF_CORE_READ(cgrp, level);
 	bpf_probe_read_kernel_str(e->u.cgroup.path, sizeof(e->u.cgroup.path), path);
-	submit_event(e, true, cgroup);
+	submit(e, true);
 	return 0;
 }
 
@@ -561,7 +551,7 @@ int handle_mark_victim(struct trace_event_raw_mark_victim *ctx)
 		return 0;
 	fill_task(&e->u.oom.killer, cur, task_container(cur));
 	e->u.oom.victim_pid = BPF_CORE_READ(ctx, pid);
-	submit_event(e, true, oom);
+	submit(e, true);
 	return 0;
 }
 
@@ -711,7 +701,7 @@ static __always_inline int fs_exit(long ret)
 			fs->path_flags |= ST_PATH_DIR_UNRESOLVED;
 		}
 	}
-	submit_event(e, ret < 0, fs);
+	submit(e, ret < 0);
 	return 0;
 }
 

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <dirent.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -73,12 +75,31 @@ static int live_docker_ids(void *ctx, facts_id_fn fn, void *arg)
 	return err;
 }
 
+static int live_cgroup_exists(void *ctx, const char *path)
+{
+	struct facts_live *l = ctx;
+	char full[PATH_MAX * 2];
+	struct stat st;
+
+	for (int i = 0; i < 2; i++) {
+		if (!l->cgroup_dirs[i] || !l->cgroup_dirs[i][0])
+			continue;
+		snprintf(full, sizeof(full), "%s%s%s", l->root, l->cgroup_dirs[i], path);
+		if (!stat(full, &st))
+			return 1;
+		if (errno != ENOENT)
+			return -errno;
+	}
+	return 0;
+}
+
 static const struct facts_ops live_ops = {
 	.load_meta = live_load_meta,
 	.storage_paths = live_storage_paths,
 	.runtime_state = live_runtime_state,
 	.holders = live_holders,
 	.attributes = live_attributes,
+	.cgroup_exists = live_cgroup_exists,
 	.culprits = live_culprits,
 	.docker_ids = live_docker_ids,
 };

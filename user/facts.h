@@ -37,6 +37,11 @@ struct facts_ops {
 			struct culprit *out, int max);
 	/* fn for each container id Docker keeps a directory for, running or not */
 	int (*docker_ids)(void *ctx, facts_id_fn fn, void *arg);
+	/*
+	 * Whether a cgroup path (inside its hierarchy, e.g. /docker/<id>) is
+	 * still there in any watched hierarchy: 1, 0, or -errno.
+	 */
+	int (*cgroup_exists)(void *ctx, const char *path);
 };
 
 struct facts {
@@ -47,6 +52,7 @@ struct facts {
 /* The live system under root ("" for this host). */
 struct facts_live {
 	char root[256];
+	const char *cgroup_dirs[2]; /* the watched hierarchies' mounts (the monitor's) */
 };
 
 void facts_live_init(struct facts *f, struct facts_live *live, const char *root);

@@ -1018,6 +1018,16 @@ struct container *identity_table_get(struct identity_table *t, uint64_t cgroup_i
 	return e ? &e->c : NULL;
 }
 
+void identity_table_each(struct identity_table *t,
+			 void (*fn)(struct container *c, uint64_t cgroup_id, void *arg), void *arg)
+{
+	if (!t)
+		return;
+	for (size_t b = 0; b <= t->mask; b++)
+		for (struct table_entry *e = t->by_cg[b]; e; e = e->next_cg)
+			fn(&e->c, e->cgroup_id, arg);
+}
+
 struct container *identity_table_by_id(struct identity_table *t, const char *id)
 {
 	struct table_entry *e;

@@ -116,5 +116,8 @@ struct container *identity_table_get(struct identity_table *t, uint64_t cgroup_i
 struct container *identity_table_by_id(struct identity_table *t, const char *id);
 void identity_table_del(struct identity_table *t, uint64_t cgroup_id);
 size_t identity_table_count(const struct identity_table *t);
+/* fn for every entry, in no order; fn must not change the table. */
+void identity_table_each(struct identity_table *t,
+			 void (*fn)(struct container *c, uint64_t cgroup_id, void *arg), void *arg);
 
 #endif /* STOPTRACE_IDENTITY_H */

@@ -381,18 +381,6 @@ static void start_rmhooks(struct monitor *m)
 	apply_rmhooks(m);
 }
 
-/* Tell the timeline about records the kernel could not write. */
-static void note_losses(struct monitor *m)
-{
-	struct loader_counters k;
-
-	if (loader_counters(m->loader, &k) || k.lost <= m->lost_seen)
-		return;
-	recorder_lost(m->rec, m->now, k.lost - m->lost_seen);
-	timeline_lost(m->tl, m->now, k.lost - m->lost_seen);
-	m->lost_seen = k.lost;
-}
-
 static int setup_cgroups(struct monitor *m)
 {
 	if (mountinfo_find_cgroup("/proc/self/mountinfo", NULL, m->cg2_dir, sizeof(m->cg2_dir)))
@@ -457,8 +445,84 @@ static void teardown_engines(struct monitor *m)
 }
 
 /* The periodic step, at m->now. */
+struct vanished {
+	struct monitor *m;
+	uint64_t ids[VERIFY_MAX];
+	int n;
+};
+
+static bool is_gone(const struct monitor *m, uint64_t id)
+{
+	for (unsigned int i = 0; i < m->gone_len; i++)
+		if (m->gone[(m->gone_head + i) % GONE_MAX].id == id)
+			return true;
+	return false;
+}
+
+static void check_cgroup(struct container *c, uint64_t cgroup_id, void *arg)
+{
+	struct vanished *v = arg;
+
+	if (v->n == VERIFY_MAX || is_gone(v->m, cgroup_id) || !c->cgroup[0])
+		return;
+	if (v->m->facts.ops->cgroup_exists(v->m->facts.ctx, c->cgroup) == 0)
+		v->ids[v->n++] = cgroup_id;
+}
+
+/*
+ * Records were lost: a container's cgroup_rmdir may be among them, and its
+ * stop would then stay open. Every container cgroup still believed there is
+ * looked at (at most once a second while losses go on); one that is gone is
+ * taken as removed now.
+ */
+static void verify_cgroups(struct monitor *m)
+{
+	struct vanished v = {.m = m};
+
+	m->verify = false;
+	m->verified_ns = m->now;
+	identity_table_each(m->ids, check_cgroup, &v);
+	for (int i = 0; i < v.n; i++) {
+		struct container *c = identity_table_get(m->ids, v.ids[i]);
+		struct st_event *e = &m->ev;
+		size_t len;
+
+		if (!c)
+			continue;
+		memset(e, 0, sizeof(*e));
+		e->kind = ST_EV_CGROUP_RMDIR;
+		e->ts_ns = m->now;
+		e->u.cgroup.id = v.ids[i];
+		len = strnlen(c->cgroup, sizeof(e->u.cgroup.path) - 1);
+		memcpy(e->u.cgroup.path, c->cgroup, len);
+		timeline_event(m->tl, e, c, m->now);
+		cgroup_gone(m, v.ids[i], m->now);
+	}
+}
+
+/* The kernel dropped n records: open stops are marked, cgroups looked at again. */
+static void records_lost(struct monitor *m, uint64_t n)
+{
+	timeline_lost(m->tl, m->now, n);
+	m->verify = true;
+}
+
+/* Tell the timeline about records the kernel could not write. */
+static void note_losses(struct monitor *m)
+{
+	struct loader_counters k;
+
+	if (loader_counters(m->loader, &k) || k.lost <= m->lost_seen)
+		return;
+	recorder_lost(m->rec, m->now, k.lost - m->lost_seen);
+	records_lost(m, k.lost - m->lost_seen);
+	m->lost_seen = k.lost;
+}
+
 static void step_tick(struct monitor *m)
 {
+	if (m->verify && m->now - m->verified_ns >= VERIFY_EVERY_NS)
+		verify_cgroups(m);
 	forget_gone(m, m->now);
 	timeline_tick(m->tl, m->now);
 	storage_watch_tick(m->sw, m->now);
@@ -557,6 +621,8 @@ int monitor_run(const struct monitor_opts *opts)
 	m->report.alert_prefix = (uint64_t)time(NULL);
 	m->now = now_boot_ns();
 	facts_live_init(&m->facts, &m->live, "");
+	m->live.cgroup_dirs[0] = m->cg2_dir;
+	m->live.cgroup_dirs[1] = m->v1_dir;
 	if (opts->record_path) {
 		err = start_recording(m, opts);
 		if (err) {
@@ -766,7 +832,7 @@ int monitor_replay(const struct monitor_opts *opts, const char *path)
 			step_tick(m);
 			break;
 		case REPLAY_LOST:
-			timeline_lost(m->tl, m->now, in.n);
+			records_lost(m, in.n);
 			break;
 		case REPLAY_CGROUP:
 			track_cgroup(m, in.n, in.path);

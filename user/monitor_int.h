@@ -30,6 +30,8 @@
 #define POLL_MS	     200
 #define GONE_MAX     1024
 #define GONE_KEEP_NS (30 * 1000000000ULL) /* identity kept after cgroup removal */
+#define VERIFY_MAX	1024		    /* cgroups found gone by one look */
+#define VERIFY_EVERY_NS (1000000000ULL)	    /* looks while records are being lost */
 
 #define METRICS_EVERY_NS (5 * 1000000000ULL)
 #define EXIT_WAIT_NS	 (5 * 1000000000LL) /* for the sinks to write what they hold */
@@ -71,6 +73,8 @@ struct monitor {
 	uint64_t removals;
 	struct report_ctx report;
 	uint64_t lost_seen; /* kernel losses already told to the timeline */
+	bool verify;	      /* records were lost: look whether cgroups went (verify_cgroups) */
+	uint64_t verified_ns; /* the last look */
 	uint64_t alerts;
 	uint64_t timelines;
 	uint64_t latency_max_ns; /* kernel event to alert written */

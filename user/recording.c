@@ -677,6 +677,18 @@ static int rec_docker_ids(void *ctx, facts_id_fn fn, void *arg)
 	return ret;
 }
 
+static int rec_cgroup_exists(void *ctx, const char *path)
+{
+	struct recorder *r = ctx;
+	int ret = r->inner.ops->cgroup_exists(r->inner.ctx, path);
+	struct jsonw w;
+
+	fact_begin(r, &w, "cgroup_exists", ret);
+	put_str(&w, "path", path);
+	line_end(r, &w);
+	return ret;
+}
+
 static const struct facts_ops recording_ops = {
 	.load_meta = rec_load_meta,
 	.storage_paths = rec_storage_paths,
@@ -685,6 +697,7 @@ static const struct facts_ops recording_ops = {
 	.attributes = rec_attributes,
 	.culprits = rec_culprits,
 	.docker_ids = rec_docker_ids,
+	.cgroup_exists = rec_cgroup_exists,
 };
 
 void recorder_facts(struct recorder *r, const struct facts *inner, struct facts *out)
@@ -1043,6 +1056,17 @@ static int rp_docker_ids(void *ctx, facts_id_fn fn, void *arg)
 	return rp->err[0] ? -EIO : ret;
 }
 
+static int rp_cgroup_exists(void *ctx, const char *path)
+{
+	struct replay *rp = ctx;
+	int ret;
+
+	(void)path;
+	if (next_fact(rp, "cgroup_exists", &ret))
+		return -EIO;
+	return ret;
+}
+
 static const struct facts_ops replay_ops = {
 	.load_meta = rp_load_meta,
 	.storage_paths = rp_storage_paths,
@@ -1051,6 +1075,7 @@ static const struct facts_ops replay_ops = {
 	.attributes = rp_attributes,
 	.culprits = rp_culprits,
 	.docker_ids = rp_docker_ids,
+	.cgroup_exists = rp_cgroup_exists,
 };
 
 void replay_facts(struct replay *rp, struct facts *out)

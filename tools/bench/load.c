@@ -275,14 +275,25 @@ static int run_in_container(const struct job *j)
 	if (init < 0)
 		die("fork");
 	if (init == 0) {
+		sigset_t term, old;
+
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		/*
+		 * A namespace init only gets signals it has a handler for, and a
+		 * SIGTERM sent as soon as the result line is out may come before the
+		 * handler: blocked until then, it waits instead of being ignored.
+		 */
+		sigemptyset(&term);
+		sigaddset(&term, SIGTERM);
+		if (j->wait_term)
+			sigprocmask(SIG_BLOCK, &term, &old);
 		rc = run_job(j);
 		if (j->wait_term) {
-			/* A namespace init only gets signals it has a handler for. */
 			signal(SIGTERM, on_stop);
 			stopping = 0;
+			sigdelset(&old, SIGTERM);
 			while (!stopping)
-				pause();
+				sigsuspend(&old);
 		}
 		_exit(rc);
 	}

@@ -15,13 +15,13 @@
  */
 #define ST_EVENT_ABI 1
 
-#define ST_COMM_LEN   16
-#define ST_ANCESTRY   4	  /* sender's parents recorded with a signal */
-#define ST_DIR_LEN    512 /* reversed directory components of a path */
-#define ST_DIR_HALF   256 /* one component read never starts past this */
-#define ST_NAME_LEN   256 /* the path argument as the caller passed it */
-#define ST_MAX_DEPTH  40  /* d_parent steps when resolving a directory */
-#define ST_CGPATH_LEN 256 /* cgroup path from cgroup_mkdir/rmdir */
+#define ST_COMM_LEN	16
+#define ST_ANCESTRY	4     /* sender's parents recorded with a signal */
+#define ST_DIR_LEN	512   /* reversed directory components of a path */
+#define ST_DIR_HALF	256   /* one component read never starts past this */
+#define ST_NAME_LEN	256   /* the path argument as the caller passed it */
+#define ST_MAX_DEPTH	40    /* d_parent steps when resolving a directory */
+#define ST_CGPATH_LEN	256   /* cgroup path from cgroup_mkdir/rmdir */
 #define ST_TRACKED_BITS 65536 /* the tracked-cgroups prefilter's bits, a power of two */
 
 enum st_event_kind {

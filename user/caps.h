@@ -93,9 +93,8 @@ int caps_limit(uint64_t keep, struct caps_state *after);
 /*
  * The monitor's step from the load set to the runtime set, in words: *kept
  * is the runtime set (with CAP_PERFMON when attach_later: the removal hooks
- * are attached on demand, kernels 5.8 and later), msg (cap bytes) a warning for stderr or "" when there
- * is nothing to say. Returns 0, or -errno when the monitor must stop (msg
- * says why).
+ * are attached on demand, kernels 5.8 and later), msg (cap bytes) a warning for stderr or "" when
+ * there is nothing to say. Returns 0, or -errno when the monitor must stop (msg says why).
  */
 int caps_enter_runtime(int (*probe)(void *ctx), void *ctx, bool attach_later, uint64_t *kept,
 		       char *msg, size_t cap);

@@ -307,8 +307,9 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 		struct bpf_program *p = l->rm_progs[i];
 		int j = i;
 
-		while (j > 0 && !strncmp(bpf_program__section_name(l->rm_progs[j - 1]),
-					 "tracepoint/syscalls/sys_exit_", 29) &&
+		while (j > 0 &&
+		       !strncmp(bpf_program__section_name(l->rm_progs[j - 1]),
+				"tracepoint/syscalls/sys_exit_", 29) &&
 		       strncmp(bpf_program__section_name(p), "tracepoint/syscalls/sys_exit_", 29)) {
 			l->rm_progs[j] = l->rm_progs[j - 1];
 			j--;
@@ -405,8 +406,7 @@ int loader_poll(struct loader *l, int timeout_ms)
 	return n;
 }
 
-int loader_poll_with(struct loader *l, int fd, int timeout_ms, void (*ready)(void *ctx),
-		     void *ctx)
+int loader_poll_with(struct loader *l, int fd, int timeout_ms, void (*ready)(void *ctx), void *ctx)
 {
 	struct epoll_event evs[2];
 	int n;

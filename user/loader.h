@@ -63,8 +63,7 @@ int loader_poll(struct loader *l, int timeout_ms);
  * readable: ready(ctx) is then called before the records are read. fd < 0:
  * loader_poll.
  */
-int loader_poll_with(struct loader *l, int fd, int timeout_ms, void (*ready)(void *ctx),
-		     void *ctx);
+int loader_poll_with(struct loader *l, int fd, int timeout_ms, void (*ready)(void *ctx), void *ctx);
 
 struct loader_counters {
 	uint64_t emitted;     /* records the kernel wrote */

@@ -260,75 +260,6 @@ static void process_event(struct monitor *m, const void *data, size_t len)
 		cgroup_gone(m, cgid, e->ts_ns);
 }
 
-/* Containers a runtime keeps (their directories) that are not running. */
-static size_t idle_containers(struct monitor *m)
-{
-	const char(*ids)[RH_ID_LEN];
-	size_t n = rmhooks_present(&m->rh, &ids);
-
-	if (m->rh_generation == m->rh.generation && m->rh_ids_count == identity_table_count(m->ids))
-		return m->rh_idle;
-	m->rh_idle = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!identity_table_by_id(m->ids, ids[i]))
-			m->rh_idle++;
-	m->rh_generation = m->rh.generation;
-	m->rh_ids_count = identity_table_count(m->ids);
-	return m->rh_idle;
-}
-
-/* Attach or detach the removal hooks as rh_want says (live, on demand only). */
-static void apply_rmhooks(struct monitor *m)
-{
-	struct rh_inputs in = {
-		.now_ns = m->now,
-		.open_stops = timeline_open_stops(m->tl),
-		.open_removals = storage_watch_open_removals(m->sw),
-	};
-	bool want;
-	int err;
-
-	if (m->rh.mode != RH_ON_DEMAND)
-		return;
-	in.idle_containers = idle_containers(m);
-	want = rh_want(&m->rh, &in);
-	if (want == m->rh.attached)
-		return;
-	err = loader_removal_hooks(m->loader, want);
-	if (err) {
-		m->rh.attach_errors++;
-		if (!m->rh_warned)
-			fprintf(stderr,
-				"stoptrace: cannot attach the removal hooks: %s: removals are not "
-				"seen until they attach (counted in monitor_stats)\n",
-				strerror(-err));
-		m->rh_warned = true;
-		return;
-	}
-	rh_attached(&m->rh, want, m->now);
-}
-
-/* Docker wrote container id's state: learn its storage if it is new (created, never run). */
-static void on_state_write(void *ctx, const char *id)
-{
-	struct monitor *m = ctx;
-
-	if (storage_watch_knows(m->sw, id))
-		return;
-	recorder_learn(m->rec, m->now, id);
-	storage_watch_learn_id(m->sw, id);
-}
-
-/* A runtime wrote its state: attach before reading anything else. */
-static void on_runtime_state(void *ctx)
-{
-	struct monitor *m = ctx;
-
-	m->now = now_boot_ns();
-	if (rmhooks_read(&m->rh, m->now, on_state_write, m) > 0)
-		apply_rmhooks(m);
-}
-
 /* The ring buffer's callback: the live clock, recorded with the record. */
 static int on_event(void *ctx, const void *data, size_t len)
 {
@@ -339,46 +270,8 @@ static int on_event(void *ctx, const void *data, size_t len)
 	process_event(m, data, len);
 	/* a stop just opened: the rootfs unmount and a removal may follow at once */
 	if (m->rh.mode == RH_ON_DEMAND && !m->rh.attached && timeline_open_stops(m->tl))
-		apply_rmhooks(m);
+		monitor_apply_rmhooks(m);
 	return 0;
-}
-
-/*
- * After the drop of capabilities: can the removal hooks be attached again
- * later? Then they go until a removal can be under way.
- */
-static void start_rmhooks(struct monitor *m)
-{
-	const char *roots[sizeof(default_storage_roots) / sizeof(default_storage_roots[0]) +
-			  MAX_STORAGE_ROOTS];
-	int nroots = 0, err;
-
-	m->rh.mode = RH_ALWAYS;
-	m->rh.attached = true;
-	m->rh.attached_since_ns = m->now;
-	for (size_t i = 0; i < sizeof(default_storage_roots) / sizeof(default_storage_roots[0]); i++)
-		roots[nroots++] = default_storage_roots[i];
-	for (int i = 0; i < m->opts->nstorage_roots; i++)
-		roots[nroots++] = m->opts->storage_roots[i];
-	/* state writes: a created container's storage is learnt (and, on demand, the hooks armed) */
-	if (rmhooks_watch(&m->rh, roots, nroots) < 0)
-		fprintf(stderr, "stoptrace: cannot watch the runtimes' state (inotify): removals of "
-				"containers created since the start that never ran are not seen%s\n",
-			m->opts->removal_hooks == RH_ALWAYS ? "" : "; the hooks attach only around stops");
-	if (m->opts->removal_hooks == RH_ALWAYS)
-		return;
-	err = loader_removal_probe();
-	if (err) {
-		fprintf(stderr,
-			"stoptrace: the removal hooks stay attached (%s%s%s): attaching them "
-			"later needs CAP_PERFMON (Linux 5.8 and later)\n",
-			m->opts->removal_hooks == RH_AUTO ? "--removal-hooks auto" : "--removal-hooks on-demand",
-			": ", strerror(-err));
-		return;
-	}
-	m->rh.mode = RH_ON_DEMAND;
-	m->rh.armed_until_ns = 0;
-	apply_rmhooks(m);
 }
 
 static int setup_cgroups(struct monitor *m)
@@ -663,7 +556,8 @@ int monitor_run(const struct monitor_opts *opts)
 	if (err)
 		goto cleanup_loader;
 	m->now = now_boot_ns();
-	start_rmhooks(m);
+	monitor_start_rmhooks(m, default_storage_roots,
+			      sizeof(default_storage_roots) / sizeof(default_storage_roots[0]));
 	/* the cue an operator waits for: from here on, the stop is seen */
 	if (opts->trace_id)
 		fprintf(stderr, "stoptrace: tracing %s (%.12s) until its next stop is over\n",
@@ -674,7 +568,7 @@ int monitor_run(const struct monitor_opts *opts)
 		deadline = now_boot_ns() + opts->trace_timeout_s * 1000000000ULL;
 
 	while (!stop_requested) {
-		err = loader_poll_with(m->loader, m->rh.ifd, POLL_MS, on_runtime_state, m);
+		err = loader_poll_with(m->loader, m->rh.ifd, POLL_MS, monitor_runtime_state, m);
 		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "stoptrace: reading the ring buffer failed: %s\n",
 				strerror(-err));
@@ -684,7 +578,7 @@ int monitor_run(const struct monitor_opts *opts)
 		note_losses(m);
 		recorder_tick(m->rec, m->now);
 		step_tick(m);
-		apply_rmhooks(m);
+		monitor_apply_rmhooks(m);
 		if (deadline && m->now >= deadline && !m->trace_done) {
 			char id[4 * ID_LEN + 1];
 

@@ -26,12 +26,12 @@
 #include "syslog.h"
 #include "timeline.h"
 
-#define META_TRIES   5
-#define POLL_MS	     200
-#define GONE_MAX     1024
-#define GONE_KEEP_NS (30 * 1000000000ULL) /* identity kept after cgroup removal */
-#define VERIFY_MAX	1024		    /* cgroups found gone by one look */
-#define VERIFY_EVERY_NS (1000000000ULL)	    /* looks while records are being lost */
+#define META_TRIES	5
+#define POLL_MS		200
+#define GONE_MAX	1024
+#define GONE_KEEP_NS	(30 * 1000000000ULL) /* identity kept after cgroup removal */
+#define VERIFY_MAX	1024		     /* cgroups found gone by one look */
+#define VERIFY_EVERY_NS (1000000000ULL)	     /* looks while records are being lost */
 
 #define METRICS_EVERY_NS (5 * 1000000000ULL)
 #define EXIT_WAIT_NS	 (5 * 1000000000LL) /* for the sinks to write what they hold */
@@ -72,7 +72,7 @@ struct monitor {
 	uint64_t alert_seq; /* alert ids, shared by the stop and removal engines */
 	uint64_t removals;
 	struct report_ctx report;
-	uint64_t lost_seen; /* kernel losses already told to the timeline */
+	uint64_t lost_seen;   /* kernel losses already told to the timeline */
 	bool verify;	      /* records were lost: look whether cgroups went (verify_cgroups) */
 	uint64_t verified_ns; /* the last look */
 	uint64_t alerts;
@@ -121,6 +121,15 @@ static inline uint64_t now_boot_ns(void)
 {
 	return (uint64_t)clock_ns(CLOCK_BOOTTIME);
 }
+
+/* monitor_hooks.c */
+#define MAX_DEFAULT_ROOTS 16
+/* Attach or detach the removal hooks as the policy says now (on demand only). */
+void monitor_apply_rmhooks(struct monitor *m);
+/* The poll's callback when the runtimes' state changed (ctx: the monitor). */
+void monitor_runtime_state(void *ctx);
+/* After the drop of capabilities: watch the runtimes' state, choose the mode. */
+void monitor_start_rmhooks(struct monitor *m, const char *const *defaults, size_t ndefaults);
 
 /* monitor_out.c */
 extern const struct tl_sink monitor_tl_sink;

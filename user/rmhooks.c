@@ -19,7 +19,7 @@ static const char *const mode_names[] = {
 const char *rh_mode_name(enum rh_mode mode)
 {
 	return (unsigned int)mode < sizeof(mode_names) / sizeof(mode_names[0]) ? mode_names[mode]
-										: "?";
+									       : "?";
 }
 
 int rh_mode_parse(const char *s, enum rh_mode *mode)
@@ -78,13 +78,13 @@ struct state_dir {
 };
 
 static const struct state_dir state_dirs[] = {
-	{"containers", SD_CONTAINERS, true},		/* Docker: containers/<id>/config.v2.json */
+	{"containers", SD_CONTAINERS, true},	      /* Docker: containers/<id>/config.v2.json */
 	{"overlay-containers", SD_CONTAINERS, false}, /* Podman, CRI-O: overlay-containers/<id> */
-	{"libpod", SD_DATABASE, false},		/* Podman's state database */
+	{"libpod", SD_DATABASE, false},		      /* Podman's state database */
 };
 
-#define ROOT_MASK	   (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR)
-#define DATABASE_MASK	   (IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR)
+#define ROOT_MASK     (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR)
+#define DATABASE_MASK (IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR)
 /* a state file written (created first: the runtime's fsync comes before its rename) */
 #define CONTAINER_DIR_MASK (IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR)
 
@@ -198,7 +198,8 @@ int rmhooks_watch(struct rmhooks *h, const char *const *storage_roots, int nroot
 			    (h->nroots == RH_MAX_ROOTS || strlen(path) >= sizeof(h->root_path[0])))
 				continue;
 			wd = inotify_add_watch(h->ifd, path,
-					       sd->kind == SD_CONTAINERS ? ROOT_MASK : DATABASE_MASK);
+					       sd->kind == SD_CONTAINERS ? ROOT_MASK
+									 : DATABASE_MASK);
 			if (wd < 0)
 				continue;
 			if (sd->kind == SD_CONTAINERS) {
@@ -220,7 +221,6 @@ static int root_index(const struct rmhooks *h, int wd)
 			return i;
 	return -1;
 }
-
 
 int rmhooks_read(struct rmhooks *h, uint64_t now_ns, void (*written)(void *ctx, const char *id),
 		 void *ctx)

@@ -45,8 +45,8 @@ int rh_mode_parse(const char *s, enum rh_mode *mode);
 
 struct rh_inputs {
 	uint64_t now_ns;
-	size_t open_stops;    /* stop timelines under way */
-	size_t open_removals; /* removal timelines under way */
+	size_t open_stops;	/* stop timelines under way */
+	size_t open_removals;	/* removal timelines under way */
 	size_t idle_containers; /* kept by a runtime, not running */
 };
 

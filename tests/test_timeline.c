@@ -1441,6 +1441,29 @@ static void test_lost_before_stop(void **state)
 	assert_int_equal(rec.stops[1].s.lost, 0);
 }
 
+/* An alert of a stop that lost records says so: it may be wrong. */
+static void test_lost_said_by_alert(void **state)
+{
+	const struct rec_alert *al;
+
+	(void)state;
+	begin();
+	/* a stop opened, then records lost, then the ignored SIGTERM is seen */
+	feed(runc_sig(&A, T0, SIGUSR1, ST_SIG_DELIVERED, ST_DISP_HANDLER, 0), &A);
+	timeline_lost(tl, T0 + 1 * MS, 42);
+	feed(runc_sig(&A, T0 + 2 * MS, SIGTERM, ST_SIG_IGNORED, ST_DISP_DEFAULT, 0), &A);
+	assert_int_equal(rec.nalerts, 1);
+	al = &rec.alerts[0];
+	assert_int_equal(al->a.kind, TL_ALERT_STOP_SIGNAL_IGNORED);
+	assert_int_equal(al->a.lost, 42);
+	assert_non_null(strstr(al->a.message, "incomplete: 42 kernel records were lost"));
+	/* without losses, nothing is added */
+	feed(runc_sig(&B, T0 + 3 * MS, SIGTERM, ST_SIG_IGNORED, ST_DISP_DEFAULT, 0), &B);
+	assert_int_equal(rec.nalerts, 2);
+	assert_int_equal(rec.alerts[1].a.lost, 0);
+	assert_null(strstr(rec.alerts[1].a.message, "incomplete"));
+}
+
 /* More events than a timeline keeps: first and last kept, the middle counted. */
 static void test_entries_overflow(void **state)
 {
@@ -1510,6 +1533,7 @@ int main(void)
 		T(test_stop_signal_soon_after_start_is_whole),
 		T(test_crash_loop_repeats),
 		T(test_lost),
+		T(test_lost_said_by_alert),
 		T(test_lost_before_stop),
 		T(test_entries_overflow),
 	};

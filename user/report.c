@@ -112,6 +112,8 @@ static size_t alert_json(const struct report_ctx *r, const struct tl_alert *a, b
 	}
 	if (a->duration_ms >= 0)
 		jsonw_int(&w, "duration_ms", a->duration_ms);
+	if (!resolved && a->lost)
+		jsonw_uint(&w, "lost", a->lost);
 	if (!resolved) {
 		jsonw_uint(&w, "repeats", a->repeats);
 		jsonw_bool(&w, "resolves", !a->one_shot);

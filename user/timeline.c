@@ -275,12 +275,26 @@ static bool send_alert(struct timeline *t, struct tl_cont *tc, struct tl_alert *
 	return true;
 }
 
+/* Records lost during the stop: said with the alert, which may be wrong then. */
+static void note_lost(struct tl_alert *a, uint64_t lost)
+{
+	size_t len = strlen(a->message);
+
+	a->lost = lost;
+	if (lost && len < sizeof(a->message))
+		snprintf(a->message + len, sizeof(a->message) - len,
+			 " (incomplete: %llu kernel records were lost during this stop, so this may "
+			 "be wrong)",
+			 (unsigned long long)lost);
+}
+
 /* An alert tied to a stop: resolved when the stop ends. */
 static void stop_alert(struct timeline *t, struct tl_cont *tc, struct tl_alert *a, uint64_t now)
 {
 	struct stop_state *s = tc->stop;
 
 	a->one_shot = false;
+	note_lost(a, s->out.lost);
 	if (!send_alert(t, tc, a, now))
 		return;
 	if (s->npending < PENDING_MAX)
@@ -1100,7 +1114,9 @@ static void tick_stop(struct timeline *t, struct tl_cont *tc, uint64_t now)
 					continue;
 				p->ts_ns = now;
 				p->duration_ms = a.duration_ms;
+				note_lost(&a, s->out.lost);
 				memcpy(p->message, a.message, sizeof(p->message));
+				p->lost = a.lost;
 				memcpy(p->action, a.action, sizeof(p->action));
 				p->culprits = a.culprits;
 				p->nculprits = a.nculprits;

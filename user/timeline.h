@@ -116,6 +116,7 @@ struct tl_alert {
 	uint32_t ns_pid;
 	char comm[ST_COMM_LEN];
 	int64_t duration_ms;		/* how long the condition has lasted, -1 n/a */
+	uint64_t lost;			/* kernel records lost during its stop: it may be wrong */
 	uint32_t repeats;		/* alerts of this kind for this container held back */
 	bool one_shot;			/* no alert_resolved will follow */
 	const struct culprit *culprits; /* ns_teardown_stuck: valid during the sink call */

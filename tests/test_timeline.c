@@ -1441,6 +1441,28 @@ static void test_lost_before_stop(void **state)
 	assert_int_equal(rec.stops[1].s.lost, 0);
 }
 
+/*
+ * A container whose whole stop went by in lost records: its cgroup's removal
+ * still gives a timeline, partial and incomplete, not silence.
+ */
+static void test_lost_whole_stop(void **state)
+{
+	(void)state;
+	begin();
+	feed(runc_sig(&A, T0, SIGUSR1, ST_SIG_DELIVERED, ST_DISP_HANDLER, 0), &A);
+	feed(runc_sig(&B, T0, SIGUSR1, ST_SIG_DELIVERED, ST_DISP_HANDLER, 0), &B);
+	timeline_lost(tl, T0 + 1 * SEC, 9);
+	feed(rmdir_ev(&A, T0 + 2 * SEC), &A);
+	assert_int_equal(rec.nstops, 1);
+	assert_string_equal(rec.stops[0].s.container.id, ID_A);
+	assert_int_equal(rec.stops[0].s.lost, 9);
+	assert_true(rec.stops[0].s.partial);
+	assert_int_equal(timeline_open_stops(tl), 0);
+	/* long after the loss, a removal with nothing seen is no stop */
+	feed(rmdir_ev(&B, T0 + 200 * SEC), &B);
+	assert_int_equal(rec.nstops, 1);
+}
+
 /* An alert of a stop that lost records says so: it may be wrong. */
 static void test_lost_said_by_alert(void **state)
 {
@@ -1534,6 +1556,7 @@ int main(void)
 		T(test_crash_loop_repeats),
 		T(test_lost),
 		T(test_lost_said_by_alert),
+		T(test_lost_whole_stop),
 		T(test_lost_before_stop),
 		T(test_entries_overflow),
 	};

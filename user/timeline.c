@@ -845,6 +845,16 @@ static void on_released(struct timeline *t, struct tl_cont *tc, const struct st_
 	struct stop_state *s = tc->stop;
 	struct tl_entry en;
 
+	if (!s && tc->lost_pending && tc->lost_ns + PRE_KEEP_NS >= e->ts_ns) {
+		/* its stop went by in records that were lost: all there is to say */
+		s = open_stop(t, tc, e->ts_ns);
+		if (!s)
+			return;
+		make_entry(&en, e);
+		add_entry(s, &en);
+		end_stop(t, tc, e->ts_ns, true);
+		return;
+	}
 	if (!s)
 		return;
 	make_entry(&en, e);
@@ -868,6 +878,16 @@ static void on_rmdir(struct timeline *t, struct tl_cont *tc, const struct st_eve
 	struct stop_state *s = tc->stop;
 	struct tl_entry en;
 
+	if (!s && tc->lost_pending && tc->lost_ns + PRE_KEEP_NS >= e->ts_ns) {
+		/* its stop went by in records that were lost: all there is to say */
+		s = open_stop(t, tc, e->ts_ns);
+		if (!s)
+			return;
+		make_entry(&en, e);
+		add_entry(s, &en);
+		end_stop(t, tc, e->ts_ns, true);
+		return;
+	}
 	if (!s)
 		return;
 	make_entry(&en, e);

@@ -78,7 +78,8 @@ int mountinfo_parse_line(const char *line, struct mount_entry *m)
 	if (!p)
 		return -EINVAL;
 	p = take_field(p, m->mount_point, sizeof(m->mount_point), true);
-	if (!p)
+	/* the kernel prints mount points absolute (roots need not be: "net:[4026531840]") */
+	if (!p || m->mount_point[0] != '/')
 		return -EINVAL;
 	/* mount options, then optional fields up to the lone "-" */
 	p = take_field(p, tmp, sizeof(tmp), false);

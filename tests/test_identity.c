@@ -587,7 +587,7 @@ static void test_scan(void **state)
 		"/system.slice",
 		"/kubepods/burstable/pod" UID "/crio-conmon-" ID1,
 		"/lxc.monitor.c1",
-		"/n1/n2/n3/n4/n5/n6/n7/n8/n9/n10/n11/n12/n13/n14/n15/n16/crio-" ID2,
+		("/n1/n2/n3/n4/n5/n6/n7/n8/n9/n10/n11/n12/n13/n14/n15/n16/crio-" ID2),
 	};
 	char tmp[] = "/tmp/stoptrace-scan-XXXXXX", path[1024], link[1024];
 	static struct seen seen;

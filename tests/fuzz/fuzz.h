@@ -450,8 +450,12 @@ static inline bool fuzz_json_body_valid(const char *s, size_t n, char *out, size
 	return ok;
 }
 
-/* Text for a terminal: valid UTF-8, no control character but newline, no DEL. */
-static inline bool fuzz_text_clean(const char *s, size_t n, bool newlines)
+/*
+ * Text for a terminal: valid UTF-8, no control character but newline (when
+ * allowed), no DEL, no C1 control. Returns the offset of the first bad byte,
+ * or n when there is none.
+ */
+static inline size_t fuzz_text_bad(const char *s, size_t n, bool newlines)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + n;
 
@@ -459,14 +463,19 @@ static inline bool fuzz_text_clean(const char *s, size_t n, bool newlines)
 		size_t k;
 
 		if ((*p < 0x20 && !(newlines && *p == '\n')) || *p == 0x7f)
-			return false;
+			break;
 		k = fuzz_utf8_len(p, end);
 		/* C1 controls (U+0080..U+009F) act as escapes on some terminals */
 		if (!k || (k == 2 && p[0] == 0xc2 && p[1] < 0xa0))
-			return false;
+			break;
 		p += k;
 	}
-	return true;
+	return (size_t)(p - (const unsigned char *)s);
+}
+
+static inline bool fuzz_text_clean(const char *s, size_t n, bool newlines)
+{
+	return fuzz_text_bad(s, n, newlines) == n;
 }
 
 /*
@@ -480,9 +489,13 @@ static inline void fuzz_check_records(const char *buf, size_t len, bool json, si
 	if (len && buf[len - 1] != '\n')
 		fuzz_fail("the output does not end with a newline");
 	if (!json) {
-		if (!fuzz_text_clean(buf, len, true))
-			fuzz_fail("a raw control character or invalid UTF-8 in text output:\n%s",
-				  buf);
+		size_t bad = fuzz_text_bad(buf, len, true);
+		size_t from = bad > 200 ? bad - 200 : 0;
+
+		if (bad != len)
+			fuzz_fail("byte 0x%02x at %zu of the text output, after: %.*s<HERE>%.40s",
+				  (unsigned char)buf[bad], bad, (int)(bad - from), buf + from,
+				  buf + bad);
 		return;
 	}
 	while (p < end) {

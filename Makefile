@@ -179,8 +179,7 @@ stoptrace-asan: $(ASAN_DIR)/obj/main.o $(ASAN_OBJS)
 # harness may include a .c file itself to reach its static functions.
 FUZZ_SECONDS ?= 60
 FUZZ_DIR := tests/.build-fuzz
-FUZZ_CFLAGS := -O1 -g $(filter-out -O% -g,$(CFLAGS)) -fsanitize=address,undefined \
-	-fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS := $(SAN_CFLAGS)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRCS))
 FUZZ_OBJS := $(patsubst user/%.c,$(FUZZ_DIR)/obj/%.o,$(USER_SRCS))

@@ -35,7 +35,8 @@ CLANG_BPF_SYS_INCLUDES ?= $(shell $(CLANG) -v -E - </dev/null 2>&1 \
 # shell, at the time the rule runs, so `deps` and the build can share one make.
 BUILD_PKGS := clang:/usr/bin/clang llvm:/usr/bin/llvm-strip libbpf-dev:/usr/include/bpf/libbpf.h \
 	libelf-dev:/usr/include/libelf.h zlib1g-dev:/usr/include/zlib.h \
-	libcmocka-dev:/usr/include/cmocka.h bpftool:/usr/sbin/bpftool make:/usr/bin/make
+	libcmocka-dev:/usr/include/cmocka.h bpftool:/usr/sbin/bpftool make:/usr/bin/make \
+	libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
 missing_pkgs = missing=""; for p in $(BUILD_PKGS); do [ -e "$${p\#*:}" ] || missing="$$missing $${p%%:*}"; done
 
 ifeq ($(V),1)
@@ -51,7 +52,7 @@ USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(USER_SRCS))
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,tests/.build/%,$(TEST_SRCS))
 
-.PHONY: all deps check-deps test unit run clean install format bench ktest
+.PHONY: all deps check-deps test unit unit-asan fuzzers fuzz run clean install format bench ktest
 
 all: check-deps stoptrace
 
@@ -107,7 +108,7 @@ unit: check-deps $(TEST_BINS)
 
 # The whole test suite, on a fresh machine too: installs what it needs.
 test: deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory all unit unit-asan fuzzers stoptrace-asan
 	$(Q)tests/run
 
 format:
@@ -161,5 +162,59 @@ install: stoptrace
 	chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/stoptrace.service
 	install -D -m 0644 tools/deploy/stoptrace.logrotate $(DESTDIR)$(LOGROTATE_DIR)/stoptrace
 
+# Sanitizers: the unit tests and the monitor built with ASan+UBSan (clang's
+# runtimes, from libclang-rt-14-dev), any report fatal. docs/hardening.md.
+SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_CFLAGS := -O1 -g $(filter-out -O% -g,$(CFLAGS)) $(SAN)
+ASAN_DIR := tests/.build-asan
+ASAN_OBJS := $(patsubst user/%.c,$(ASAN_DIR)/obj/%.o,$(USER_SRCS))
+ASAN_TESTS := $(patsubst tests/%.c,$(ASAN_DIR)/%,$(TEST_SRCS))
+
+$(ASAN_DIR)/obj/%.o: user/%.c $(wildcard user/*.h) include/stoptrace_event.h $(OUTPUT)/stoptrace.skel.h
+	$(call msg,CC-ASAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(SAN_CFLAGS) -c $< -o $@
+
+$(ASAN_DIR)/test_%: tests/test_%.c $(wildcard tests/*.h) $(ASAN_OBJS)
+	$(call msg,CC-ASAN,$@)
+	$(Q)$(CLANG) $(SAN_CFLAGS) $< $(ASAN_OBJS) $(LDLIBS) -lcmocka -o $@
+
+unit-asan: check-deps $(ASAN_TESTS)
+
+stoptrace-asan: $(ASAN_DIR)/obj/main.o $(ASAN_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CLANG) $(SAN_CFLAGS) $^ $(LDLIBS) -o $@
+
+# libFuzzer harnesses, one per parser of outside data (tests/fuzz/*.c, seeds in
+# tests/fuzz/<name>/). `make fuzz` runs each for FUZZ_SECONDS; tests/run runs
+# each briefly. They link the user-space objects from an archive, so a
+# harness may include a .c file itself to reach its static functions.
+FUZZ_SECONDS ?= 60
+FUZZ_DIR := tests/.build-fuzz
+FUZZ_CFLAGS := $(SAN_CFLAGS)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRCS))
+FUZZ_OBJS := $(patsubst user/%.c,$(FUZZ_DIR)/obj/%.o,$(USER_SRCS))
+
+$(FUZZ_DIR)/obj/%.o: user/%.c $(wildcard user/*.h) include/stoptrace_event.h $(OUTPUT)/stoptrace.skel.h
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/libstoptrace.a: $(FUZZ_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(wildcard user/*.c user/*.h) $(FUZZ_DIR)/libstoptrace.a
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_DIR)/libstoptrace.a $(LDLIBS) -o $@
+
+fuzzers: check-deps $(FUZZ_BINS)
+
+# Each fuzzer for FUZZ_SECONDS (default 60), from its seeds plus what earlier
+# runs found (kept in tests/.build-fuzz/corpus/); crashes go to
+# tests/.build-fuzz/artifacts/.
+fuzz: fuzzers
+	$(Q)tools/fuzz $(FUZZ_SECONDS) $(notdir $(FUZZ_BINS))
+
 clean:
-	rm -rf $(OUTPUT) stoptrace tests/.build
+	rm -rf $(OUTPUT) stoptrace stoptrace-asan tests/.build tests/.build-asan tests/.build-fuzz

@@ -382,7 +382,7 @@ static void test_other_errors(void **state)
 	char dir[] = "/tmp/test_diagnose.root.XXXXXX";
 	static const char *const parts[] = {"/var", "/var/lib", "/var/lib/docker",
 					    "/var/lib/docker/containers",
-					    "/var/lib/docker/containers/" ID_PARENT};
+					    ("/var/lib/docker/containers/" ID_PARENT)};
 	const size_t nparts = sizeof(parts) / sizeof(parts[0]);
 	char path[256];
 

@@ -587,7 +587,7 @@ static void test_scan(void **state)
 		"/system.slice",
 		"/kubepods/burstable/pod" UID "/crio-conmon-" ID1,
 		"/lxc.monitor.c1",
-		"/n1/n2/n3/n4/n5/n6/n7/n8/n9/n10/n11/n12/n13/n14/n15/n16/crio-" ID2,
+		("/n1/n2/n3/n4/n5/n6/n7/n8/n9/n10/n11/n12/n13/n14/n15/n16/crio-" ID2),
 	};
 	char tmp[] = "/tmp/stoptrace-scan-XXXXXX", path[1024], link[1024];
 	static struct seen seen;
@@ -737,6 +737,7 @@ static void test_jsonr_paths(void **state)
 				  "\"Config\": {\"Env\": [\"A=1\"], \"StopSignal\": \"SIGTERM\"}, "
 				  "\"n\": null, \"t\": true}";
 	struct jsonr_val root, v;
+	struct jsonr_iter it;
 	char buf[32];
 
 	(void)state;
@@ -757,6 +758,14 @@ static void test_jsonr_paths(void **state)
 	assert_int_equal(jsonr_string(&root, buf, sizeof(buf)), -EINVAL);
 	assert_int_equal(jsonr_init(&root, S("   ")), -EINVAL);
 	assert_int_equal(jsonr_init(&root, S("}")), -EINVAL);
+	/* a byte that starts no value is malformed, not an element of unknown type */
+	assert_int_equal(jsonr_init(&root, S("[1, |x, 2]")), 0);
+	jsonr_iter_init(&it, &root);
+	assert_int_equal(jsonr_next(&it, &v), 1);
+	assert_int_equal(v.type, JSONR_NUMBER);
+	assert_int_equal(jsonr_next(&it, &v), -EINVAL);
+	assert_int_equal(jsonr_init(&root, S("{\"Name\": @, \"x\": 1}")), 0);
+	assert_int_equal(jsonr_get(&root, "x", &v), -EINVAL);
 }
 
 static void test_jsonr_strings(void **state)

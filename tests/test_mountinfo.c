@@ -180,6 +180,11 @@ static void test_malformed_lines(void **state)
 		"22 1 :1 / / rw - ext4 /dev/vda rw",
 		"abc 1 0:21 / / rw - ext4 /dev/vda rw", /* bad ids */
 		"22 1x 0:21 / / rw - ext4 /dev/vda rw",
+		"41 31 0:38 / ./sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw", /* relative */
+		"22 1 0:21 / / rw shared:-2 - ext4 /dev/vda rw", /* bad peer groups */
+		"22 1 0:21 / / rw master:99999999999 - ext4 /dev/vda rw",
+		"22 1 0:21 / / rw shared:1x - ext4 /dev/vda rw",
+		"22 1 0:21 / / rw shared: - ext4 /dev/vda rw",
 	};
 	struct mount_entry *m = entry();
 

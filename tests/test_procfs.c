@@ -351,6 +351,41 @@ static void test_read_cgroup_stop_and_errors(void **state)
 	assert_int_equal(calls, 0);
 }
 
+/* A NUL byte inside an entry (a damaged or forged file) ends nothing early. */
+static void test_read_cgroup_nul_byte(void **state)
+{
+	static const char text[] = "4:\0freezer:/a\n0::/b\0:c\n";
+	char root[] = "/tmp/stoptrace-procfs.XXXXXX", path[128];
+	struct cg_lines c = {0};
+	FILE *f;
+	int ret;
+
+	(void)state;
+	assert_non_null(mkdtemp(root));
+	snprintf(path, sizeof(path), "%s/proc", root);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/proc/7", root);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/proc/7/cgroup", root);
+	f = fopen(path, "we");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, sizeof(text) - 1, f), sizeof(text) - 1);
+	fclose(f);
+	ret = procfs_read_cgroup(root, 7, collect_cgroup, &c);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/proc/7", root);
+	rmdir(path);
+	snprintf(path, sizeof(path), "%s/proc", root);
+	rmdir(path);
+	rmdir(root);
+	assert_int_equal(ret, 0);
+	assert_int_equal(c.n, 2);
+	assert_int_equal(c.line[0].id, 4);
+	assert_string_equal(c.line[0].controllers, ""); /* the text up to the NUL */
+	assert_int_equal(c.line[1].id, 0);
+	assert_string_equal(c.line[1].path, "/b");
+}
+
 /* ---- scans ---- */
 
 static void test_for_each_pid(void **state)
@@ -708,6 +743,7 @@ int main(void)
 		cmocka_unit_test(test_read_cgroup),
 		cmocka_unit_test(test_read_cgroup_newline_in_name),
 		cmocka_unit_test(test_read_cgroup_stop_and_errors),
+		cmocka_unit_test(test_read_cgroup_nul_byte),
 		cmocka_unit_test(test_for_each_pid),
 		cmocka_unit_test(test_tasks_in_pidns_fixture),
 		cmocka_unit_test(test_ancestry),

@@ -259,6 +259,26 @@ static void test_label_long_name(void **state)
 	assert_string_equal(buf + sizeof(buf) - 4, "...");
 }
 
+/* Timestamps no kernel writes (a damaged recording): clamped, never overflowed. */
+static void test_time_out_of_range(void **state)
+{
+	const struct record_ctx late = {.host = "vm", .boot_to_real_ns = 1795757604424944013LL};
+	const struct record_ctx early = {.host = "vm", .boot_to_real_ns = -5000000000LL};
+	char t[48], clock[32];
+
+	(void)state;
+	record_time(&late, 8907839696063734456ULL, t, sizeof(t));
+	assert_string_equal(t, "2262-04-11T23:47:16.854775807Z");
+	record_time(&late, UINT64_MAX, t, sizeof(t));
+	assert_string_equal(t, "2262-04-11T23:47:16.854775807Z");
+	record_clock(&late, UINT64_MAX, clock, sizeof(clock));
+	assert_int_equal(strlen(clock), strlen("23:47:16.854775"));
+	record_time(&early, 1000000000ULL, t, sizeof(t));
+	assert_string_equal(t, "1970-01-01T00:00:00.000000000Z");
+	record_time(&early, 7000000001ULL, t, sizeof(t));
+	assert_string_equal(t, "1970-01-01T00:00:02.000000001Z");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -266,6 +286,7 @@ int main(void)
 		cmocka_unit_test(test_fs_call_json_worst_path),
 		cmocka_unit_test(test_signal_text),
 		cmocka_unit_test(test_label_long_name),
+		cmocka_unit_test(test_time_out_of_range),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

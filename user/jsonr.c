@@ -109,10 +109,11 @@ static const char *skip_value(const char *p, const char *end)
 			p++;
 			break;
 		default:
+			/* a number or a literal; any other byte starts no value */
+			if (type_of(*p) == JSONR_NONE)
+				return NULL;
 			for (q = p; q < end && !is_delim(*q); q++)
 				;
-			if (q == p)
-				return NULL;
 			p = q;
 			break;
 		}

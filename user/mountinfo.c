@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,22 @@ static int parse_dev(const char *s, unsigned int *major, unsigned int *minor)
 	return 0;
 }
 
+/* A peer group id ("shared:N", "master:N"): decimal, 1 and up, nothing else. */
+static int parse_peer(const char *s, int *id)
+{
+	long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 1 || v > INT_MAX)
+		return -EINVAL;
+	*id = (int)v;
+	return 0;
+}
+
 int mountinfo_parse_line(const char *line, struct mount_entry *m)
 {
 	char tmp[64];
@@ -80,7 +97,8 @@ int mountinfo_parse_line(const char *line, struct mount_entry *m)
 	if (!p)
 		return -EINVAL;
 	p = take_field(p, m->mount_point, sizeof(m->mount_point), true);
-	if (!p)
+	/* the kernel prints mount points absolute (roots need not be: "net:[4026531840]") */
+	if (!p || m->mount_point[0] != '/')
 		return -EINVAL;
 	/* mount options, then optional fields up to the lone "-" */
 	p = take_field(p, tmp, sizeof(tmp), false);
@@ -92,10 +110,10 @@ int mountinfo_parse_line(const char *line, struct mount_entry *m)
 			return -EINVAL;
 		if (!strcmp(tmp, "-"))
 			break;
-		if (!strncmp(tmp, "shared:", 7))
-			m->shared_id = atoi(tmp + 7);
-		else if (!strncmp(tmp, "master:", 7))
-			m->master_id = atoi(tmp + 7);
+		if (!strncmp(tmp, "shared:", 7) && parse_peer(tmp + 7, &m->shared_id))
+			return -EINVAL;
+		if (!strncmp(tmp, "master:", 7) && parse_peer(tmp + 7, &m->master_id))
+			return -EINVAL;
 	}
 	p = take_field(p, m->fstype, sizeof(m->fstype), true);
 	if (!p)

@@ -437,8 +437,9 @@ int procfs_read_cgroup(const char *root, int pid, procfs_cgroup_fn fn, void *ctx
 			err = -EINVAL;
 			break;
 		}
-		c1 = strchr(p, ':');
-		c2 = strchr(c1 + 1, ':');
+		/* bounded by the entry: a NUL byte in the file must not end the search */
+		c1 = memchr(p, ':', (size_t)(eol - p));
+		c2 = memchr(c1 + 1, ':', (size_t)(eol - c1 - 1));
 		*c1 = '\0';
 		*c2 = '\0';
 		err = parse_int(p, &id);

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -8,9 +9,23 @@
 
 #define NSEC_PER_SEC 1000000000LL
 
+/*
+ * Boot-clock nanoseconds as nanoseconds since the epoch. A timestamp no
+ * kernel writes (a damaged or forged recording) is held between the epoch
+ * and the largest time an int64_t holds (the year 2262), never overflowed.
+ */
+static int64_t real_ns(const struct record_ctx *rc, uint64_t boot_ns)
+{
+	int64_t boot = boot_ns > INT64_MAX ? INT64_MAX : (int64_t)boot_ns, real;
+
+	if (__builtin_add_overflow(boot, rc->boot_to_real_ns, &real))
+		real = INT64_MAX; /* boot >= 0: only a positive offset overflows */
+	return real < 0 ? 0 : real;
+}
+
 void record_time(const struct record_ctx *rc, uint64_t boot_ns, char *buf, size_t cap)
 {
-	int64_t real = (int64_t)boot_ns + rc->boot_to_real_ns;
+	int64_t real = real_ns(rc, boot_ns);
 
 	if (format_rfc3339(buf, cap, real / NSEC_PER_SEC, real % NSEC_PER_SEC) && cap)
 		buf[0] = '\0';
@@ -18,7 +33,7 @@ void record_time(const struct record_ctx *rc, uint64_t boot_ns, char *buf, size_
 
 void record_clock(const struct record_ctx *rc, uint64_t boot_ns, char *buf, size_t cap)
 {
-	int64_t real = (int64_t)boot_ns + rc->boot_to_real_ns;
+	int64_t real = real_ns(rc, boot_ns);
 	time_t sec = real / NSEC_PER_SEC;
 	struct tm tm;
 

@@ -150,14 +150,16 @@ size_t report_alert_text(const struct report_ctx *r, const struct tl_alert *a, b
 			     label, msg, (int)strlen(clock), "", act, id);
 		for (int i = 0; a->culprits && i < a->nculprits && n > 0 && (size_t)n < cap; i++) {
 			const struct culprit *c = &a->culprits[i];
-			char comm[4 * 65], wchan[4 * 64];
+			char comm[4 * 65], wchan[4 * 64], state[8];
 
 			text_escape(comm, sizeof(comm), c->comm, strlen(c->comm));
 			text_escape(wchan, sizeof(wchan), c->wchan, strlen(c->wchan));
+			/* a replayed recording can hold any byte there */
+			text_escape(state, sizeof(state), c->state ? &c->state : "?", 1);
 			n += snprintf(buf + n, cap - n,
-				      "\n%*s still in the namespace: %s[%u/%u] state %c%s%s%s",
-				      (int)strlen(clock), "", comm, c->pid, c->ns_pid,
-				      c->state ? c->state : '?', wchan[0] ? " in " : "", wchan,
+				      "\n%*s still in the namespace: %s[%u/%u] state %s%s%s%s",
+				      (int)strlen(clock), "", comm, c->pid, c->ns_pid, state,
+				      wchan[0] ? " in " : "", wchan,
 				      c->frozen ? ", cgroup frozen" : "");
 		}
 	}

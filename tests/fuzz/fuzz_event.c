@@ -152,7 +152,7 @@ static void run(const uint8_t *data, size_t size, enum out_format format, int fd
 	m->rc.boot_to_real_ns = 1795757604424944013LL;
 	m->report.alert_prefix = 1795761697;
 	snprintf(m->cg2_dir, sizeof(m->cg2_dir), "/");
-	m->mem_hierarchy = 4;
+	m->v1_hierarchy = 4;
 	m->now = 4093018469452ULL;
 	m->json_cap = sizeof(m->json);
 	m->facts = (struct facts){.ops = &stub_ops};

@@ -228,6 +228,24 @@ int caps_probe_bpf_fd_ops(int (*probe)(void *ctx), void *ctx)
 	return rc < 0 ? rc : 0;
 }
 
+int caps_probe_as(uint64_t effective, int (*probe)(void *ctx), void *ctx)
+{
+	uint64_t eff, prm, inh;
+	int err, rc;
+
+	err = capget_sets(&eff, &prm, &inh);
+	if (err)
+		return err;
+	if (effective & ~prm)
+		return -EPERM; /* what it would run with is not held */
+	err = capset_sets(effective, prm, inh);
+	if (err)
+		return err;
+	rc = probe(ctx);
+	err = capset_sets(eff, prm, inh);
+	return err ? err : rc;
+}
+
 /*
  * The drop, for the calling thread only: credentials are per thread. Raw
  * system calls only, so that a signal handler may run it; failures are found

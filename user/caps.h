@@ -81,6 +81,14 @@ int caps_read(struct caps_state *s);
 int caps_probe_bpf_fd_ops(int (*probe)(void *ctx), void *ctx);
 
 /*
+ * probe(ctx) run with exactly effective in the effective set (permitted
+ * unchanged), which is then put back: what a command will do once the
+ * process runs with less. Returns probe's result, or -errno (-EPERM when
+ * effective is not all permitted).
+ */
+int caps_probe_as(uint64_t effective, int (*probe)(void *ctx), void *ctx);
+
+/*
  * Keep only keep: every other capability leaves the bounding set (when
  * CAP_SETPCAP is held), the ambient, inheritable, permitted and effective
  * sets; then no_new_privs is set so that no execve can give any back.

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,8 @@ struct loader {
 	struct bpf_link *rm_links[MAX_PROGS];
 	int nrm;
 	bool rm_attached;
+	bool detaching; /* a detacher thread runs (or ran and was not joined) */
+	pthread_t detacher;
 	uint16_t bit_refs[ST_TRACKED_BITS]; /* tracked ids per prefilter bit */
 	int outer; /* epoll over the ring buffer's and the caller's descriptor */
 	int extra; /* the caller's descriptor in it, -1 when none */
@@ -139,20 +142,65 @@ static bool prog_removal(const struct bpf_program *prog)
 	return !strncmp(bpf_program__section_name(prog), "tracepoint/syscalls/", 20);
 }
 
+struct detach_job {
+	int n;
+	struct bpf_link *links[MAX_PROGS];
+};
+
+static void *detach_main(void *arg)
+{
+	struct detach_job *job = arg;
+
+	for (int i = job->n - 1; i >= 0; i--)
+		bpf_link__destroy(job->links[i]);
+	free(job);
+	return NULL;
+}
+
+static void join_detacher(struct loader *l)
+{
+	if (l->detaching)
+		pthread_join(l->detacher, NULL);
+	l->detaching = false;
+}
+
+/*
+ * Detaching a tracepoint program waits for an RCU grace period per
+ * tracepoint (about 70 ms each here, half a second for the eight): a thread
+ * of its own does it, so that the reader never stops for it. Until it is
+ * done, a syscall may run both an old and a new program: the entry programs
+ * write the same in-flight entry, and only the first exit program finds it.
+ */
+static int detach_removal_hooks(struct loader *l)
+{
+	struct detach_job *job = malloc(sizeof(*job));
+
+	join_detacher(l);
+	if (job) {
+		job->n = l->nrm;
+		memcpy(job->links, l->rm_links, sizeof(l->rm_links[0]) * l->nrm);
+		if (pthread_create(&l->detacher, NULL, detach_main, job))
+			detach_main(job); /* no thread: here, the slow way */
+		else
+			l->detaching = true;
+	} else {
+		for (int i = l->nrm - 1; i >= 0; i--)
+			bpf_link__destroy(l->rm_links[i]);
+	}
+	for (int i = 0; i < l->nrm; i++)
+		l->rm_links[i] = NULL;
+	l->rm_attached = false;
+	return 0;
+}
+
 int loader_removal_hooks(struct loader *l, bool attach)
 {
 	int err = 0;
 
 	if (attach == l->rm_attached)
 		return 0;
-	if (!attach) {
-		for (int i = l->nrm - 1; i >= 0; i--) {
-			bpf_link__destroy(l->rm_links[i]);
-			l->rm_links[i] = NULL;
-		}
-		l->rm_attached = false;
-		return 0;
-	}
+	if (!attach)
+		return detach_removal_hooks(l);
 	/* entries before exits: an exit without its entry is ignored by the kernel side */
 	for (int i = 0; i < l->nrm; i++) {
 		l->rm_links[i] = bpf_program__attach(l->rm_progs[i]);
@@ -196,7 +244,7 @@ static int tracepoint_id(const char *category, const char *name)
 	return id;
 }
 
-int loader_removal_probe(void)
+int loader_removal_probe(void *unused)
 {
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_TRACEPOINT,
@@ -207,6 +255,7 @@ int loader_removal_probe(void)
 	int id = tracepoint_id("syscalls", "sys_exit_rmdir");
 	int fd;
 
+	(void)unused;
 	if (id < 0)
 		return id;
 	attr.config = (uint64_t)id;
@@ -316,7 +365,7 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 		}
 		l->rm_progs[j] = p;
 	}
-	err = loader_removal_hooks(l, true);
+	err = opts->removal_later ? 0 : loader_removal_hooks(l, true);
 	if (err) {
 		*why = "cannot attach a BPF program to its tracepoint (run with --verbose)";
 		goto cleanup;
@@ -342,7 +391,10 @@ void loader_stop(struct loader *l)
 	if (l->outer >= 0)
 		close(l->outer);
 	ring_buffer__free(l->rb);
-	loader_removal_hooks(l, false);
+	if (l->rm_attached)
+		for (int i = l->nrm - 1; i >= 0; i--)
+			bpf_link__destroy(l->rm_links[i]);
+	join_detacher(l);
 	while (l->nlinks > 0)
 		bpf_link__destroy(l->links[--l->nlinks]);
 	stoptrace_bpf__destroy(l->skel);

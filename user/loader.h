@@ -17,6 +17,7 @@ struct loader_opts {
 	size_t ringbuf_bytes;	    /* power of two, at least a page */
 	unsigned int v1_controller; /* enum st_v1_controller: match that v1 hierarchy's ids too */
 	bool verbose;		    /* pass libbpf's messages to stderr */
+	bool removal_later;	    /* leave the removal hooks detached (loader_removal_hooks) */
 };
 
 /*
@@ -31,7 +32,7 @@ bool loader_removal_attached(const struct loader *l);
  * Whether this process may attach them again (a syscall tracepoint's perf
  * event opens): 0, or -errno (-EACCES/-EPERM without CAP_PERFMON).
  */
-int loader_removal_probe(void);
+int loader_removal_probe(void *unused);
 
 /* Called for every record the kernel wrote; returning non-zero stops polling. */
 typedef int (*loader_event_fn)(void *ctx, const void *data, size_t len);

@@ -530,6 +530,8 @@ int monitor_run(const struct monitor_opts *opts)
 	}
 
 	lo.v1_controller = m->v1_controller;
+	m->rh_later = monitor_rmhooks_later(m);
+	lo.removal_later = m->rh_later;
 	install_signals();
 	err = loader_start(&m->loader, &lo, on_event, m, &why);
 	if (err) {
@@ -549,8 +551,8 @@ int monitor_run(const struct monitor_opts *opts)
 	recorder_step(m->rec, "learn_all", m->now);
 	storage_watch_learn_all(m->sw);
 	/* attached and scanned: from here on, only what reading the host needs */
-	err = caps_enter_runtime(loader_probe_fd_ops, m->loader, opts->removal_hooks != RH_ALWAYS,
-				 &m->caps, m->line, sizeof(m->line));
+	err = caps_enter_runtime(loader_probe_fd_ops, m->loader, m->rh_later, &m->caps, m->line,
+				 sizeof(m->line));
 	if (m->line[0])
 		fprintf(stderr, "stoptrace: %s\n", m->line);
 	if (err)

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include "caps.h"
 #include "monitor_int.h"
 
 /* Containers a runtime keeps (their directories) that are not running. */
@@ -87,8 +88,8 @@ void monitor_start_rmhooks(struct monitor *m, const char *const *defaults, size_
 	const char *roots[MAX_DEFAULT_ROOTS + MAX_STORAGE_ROOTS];
 	int nroots = 0, err;
 
-	m->rh.mode = RH_ALWAYS;
-	m->rh.attached = true;
+	m->rh.mode = m->rh_later ? RH_ON_DEMAND : RH_ALWAYS;
+	m->rh.attached = !m->rh_later;
 	m->rh.attached_since_ns = m->now;
 	for (size_t i = 0; i < ndefaults && i < MAX_DEFAULT_ROOTS; i++)
 		roots[nroots++] = defaults[i];
@@ -103,19 +104,41 @@ void monitor_start_rmhooks(struct monitor *m, const char *const *defaults, size_
 			m->opts->removal_hooks == RH_ALWAYS
 				? ""
 				: "; the hooks attach only around stops");
-	if (m->opts->removal_hooks == RH_ALWAYS)
+	if (!m->rh_later)
 		return;
-	err = loader_removal_probe();
+	/* checked before the drop (monitor_rmhooks_later); once more with what is kept */
+	err = loader_removal_probe(NULL);
 	if (err) {
+		m->rh.attach_errors++;
+		m->rh_warned = true;
 		fprintf(stderr,
-			"stoptrace: the removal hooks stay attached (%s%s%s): attaching them "
-			"later needs CAP_PERFMON (Linux 5.8 and later)\n",
-			m->opts->removal_hooks == RH_AUTO ? "--removal-hooks auto"
-							  : "--removal-hooks on-demand",
-			": ", strerror(-err));
-		return;
+			"stoptrace: the removal hooks cannot be attached after all (%s): removals "
+			"are not seen; run with --removal-hooks always\n",
+			strerror(-err));
 	}
-	m->rh.mode = RH_ON_DEMAND;
-	m->rh.armed_until_ns = 0;
 	monitor_apply_rmhooks(m);
+}
+
+bool monitor_rmhooks_later(struct monitor *m)
+{
+	struct caps_state s;
+	uint64_t as;
+	int err;
+
+	if (m->opts->removal_hooks == RH_ALWAYS)
+		return false;
+	/* what the monitor will hold once running: can it attach then? */
+	err = caps_read(&s);
+	if (!err && s.last_cap < CAPS_PERFMON)
+		err = -EPERM;
+	as = (CAPS_READ_HOST & s.permitted) | CAPS_BIT(CAPS_PERFMON);
+	if (!err)
+		err = caps_probe_as(as, loader_removal_probe, NULL);
+	if (!err)
+		return true;
+	fprintf(stderr,
+		"stoptrace: the removal hooks stay attached (--removal-hooks %s: %s): attaching "
+		"them later needs CAP_PERFMON (Linux 5.8 and later)\n",
+		rh_mode_name(m->opts->removal_hooks), strerror(-err));
+	return false;
 }

@@ -54,6 +54,7 @@ struct monitor {
 	struct loader *loader;
 	struct rmhooks rh; /* when the removal hooks are attached */
 	bool rh_warned;
+	bool rh_later;		/* the removal hooks were left detached at load: on demand */
 	uint64_t rh_generation; /* of the idle count below */
 	size_t rh_ids_count;
 	size_t rh_idle; /* containers a runtime keeps that are not running */
@@ -128,7 +129,9 @@ static inline uint64_t now_boot_ns(void)
 void monitor_apply_rmhooks(struct monitor *m);
 /* The poll's callback when the runtimes' state changed (ctx: the monitor). */
 void monitor_runtime_state(void *ctx);
-/* After the drop of capabilities: watch the runtimes' state, choose the mode. */
+/* Before loading: can the removal hooks be attached after the drop? (prints why not) */
+bool monitor_rmhooks_later(struct monitor *m);
+/* After the drop of capabilities: watch the runtimes' state, start the policy. */
 void monitor_start_rmhooks(struct monitor *m, const char *const *defaults, size_t ndefaults);
 
 /* monitor_out.c */

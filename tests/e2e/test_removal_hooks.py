@@ -52,7 +52,13 @@ def _wait_hooks(mon, attached, timeout, what, since=0):
                        and get(r, "removal_hooks.attached") is attached,
                        timeout, "monitor_stats with removal_hooks.attached=%s (%s)"
                        % (attached, what), since=since)
+    # detaching waits for the kernel (an RCU grace period per tracepoint): a thread of the
+    # monitor's does it, so the kernel's view may lag the counters by a second or so
+    deadline = time.monotonic() + 5
     hooks = _syscall_hooks(mon.proc.pid)
+    while hooks and not attached and time.monotonic() < deadline:
+        time.sleep(0.2)
+        hooks = _syscall_hooks(mon.proc.pid)
     if attached:
         check(hooks == SYSCALL_HOOKS, "%s: the monitor holds programs on %s, want all of %s"
               % (what, sorted(hooks), sorted(SYSCALL_HOOKS)))

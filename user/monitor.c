@@ -414,8 +414,6 @@ static void note_losses(struct monitor *m)
 
 static void step_tick(struct monitor *m)
 {
-	if (m->verify && m->now - m->verified_ns >= VERIFY_EVERY_NS)
-		verify_cgroups(m);
 	forget_gone(m, m->now);
 	timeline_tick(m->tl, m->now);
 	storage_watch_tick(m->sw, m->now);
@@ -578,6 +576,11 @@ int monitor_run(const struct monitor_opts *opts)
 		}
 		m->now = now_boot_ns();
 		note_losses(m);
+		/* a step of its own in recordings: one made before it replays without it */
+		if (m->verify && m->now - m->verified_ns >= VERIFY_EVERY_NS) {
+			recorder_step(m->rec, "verify", m->now);
+			verify_cgroups(m);
+		}
 		recorder_tick(m->rec, m->now);
 		step_tick(m);
 		monitor_apply_rmhooks(m);
@@ -738,6 +741,9 @@ int monitor_replay(const struct monitor_opts *opts, const char *path)
 			break;
 		case REPLAY_LEARN:
 			storage_watch_learn_id(m->sw, in.path);
+			break;
+		case REPLAY_VERIFY:
+			verify_cgroups(m);
 			break;
 		case REPLAY_FLUSH:
 			step_flush(m);

@@ -901,6 +901,8 @@ int replay_next(struct replay *rp, struct replay_input *in)
 			in->kind = REPLAY_LEARN_ALL;
 		else if (!strcmp(step, "flush"))
 			in->kind = REPLAY_FLUSH;
+		else if (!strcmp(step, "verify"))
+			in->kind = REPLAY_VERIFY;
 		else
 			return damaged(rp, "an unknown step");
 	} else {

@@ -55,7 +55,10 @@ void recorder_lost(struct recorder *r, uint64_t now_ns, uint64_t n);
 void recorder_cgroup(struct recorder *r, uint64_t now_ns, uint64_t id, const char *path);
 /* A container's storage learnt when its runtime wrote its state (Docker id). */
 void recorder_learn(struct recorder *r, uint64_t now_ns, const char *id);
-/* A step without data: "learn_all" (storage of every container), "flush" (the end). */
+/*
+ * A step without data: "learn_all" (storage of every container), "verify"
+ * (after losses: is each container cgroup still there?), "flush" (the end).
+ */
 void recorder_step(struct recorder *r, const char *step, uint64_t now_ns);
 /* Lines that could not be written whole (a full disk, a line too long). */
 uint64_t recorder_errors(const struct recorder *r);
@@ -75,6 +78,7 @@ enum replay_kind {
 	REPLAY_CGROUP,
 	REPLAY_LEARN_ALL,
 	REPLAY_FLUSH,
+	REPLAY_VERIFY, /* records were lost: container cgroups looked at again */
 	REPLAY_LEARN, /* path: the container id */
 };
 

@@ -186,6 +186,8 @@ static void run(const uint8_t *data, size_t size, enum out_format format, int fd
 			records_lost(m, 1);
 		process_event(m, rec, n);
 		free(rec);
+		if (m->verify)
+			verify_cgroups(m);
 		step_tick(m);
 	}
 	m->now += 60 * 1000000000ULL;

@@ -79,7 +79,7 @@ enum replay_kind {
 	REPLAY_LEARN_ALL,
 	REPLAY_FLUSH,
 	REPLAY_VERIFY, /* records were lost: container cgroups looked at again */
-	REPLAY_LEARN, /* path: the container id */
+	REPLAY_LEARN,  /* path: the container id */
 };
 
 struct replay_input {

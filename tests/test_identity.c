@@ -861,10 +861,30 @@ static void test_jsonr_hostile(void **state)
 	assert_int_equal(jsonr_next(&it, &v), 0);
 }
 
+/* The container a cgroup names, ready for the table; nothing for another path. */
+static void test_container_of_cgroup(void **state)
+{
+	const char *path = "/kubepods/burstable/pod" UID "/" ID1;
+	struct container c;
+
+	(void)state;
+	memset(&c, 0x5a, sizeof(c));
+	assert_true(identity_container_of_cgroup(path, &c));
+	assert_int_equal(c.runtime, RUNTIME_CONTAINERD);
+	assert_string_equal(c.id, ID1);
+	assert_string_equal(c.pod_uid, UID);
+	assert_string_equal(c.cgroup, path);
+	assert_string_equal(c.name, ""); /* cleared: metadata comes later */
+	memset(&c, 0x5a, sizeof(c));
+	assert_false(identity_container_of_cgroup("/system.slice/cron.service", &c));
+	assert_string_equal(c.id, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_accepts),
+		cmocka_unit_test(test_container_of_cgroup),
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_parse_lxc_name_length),
 		cmocka_unit_test(test_runtime_name),

@@ -1461,6 +1461,14 @@ static void test_lost_whole_stop(void **state)
 	/* long after the loss, a removal with nothing seen is no stop */
 	feed(rmdir_ev(&B, T0 + 200 * SEC), &B);
 	assert_int_equal(rec.nstops, 1);
+	/* the init's release seen first: the same partial stop, and one only */
+	timeline_lost(tl, T0 + 201 * SEC, 4);
+	feed(released_ev(&B, T0 + 202 * SEC), &B);
+	feed(rmdir_ev(&B, T0 + 202 * SEC + 1 * MS), &B);
+	assert_int_equal(rec.nstops, 2);
+	assert_string_equal(rec.stops[1].s.container.id, ID_B);
+	assert_int_equal(rec.stops[1].s.lost, 4);
+	assert_true(rec.stops[1].s.partial);
 }
 
 /* An alert of a stop that lost records says so: it may be wrong. */

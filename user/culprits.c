@@ -29,17 +29,13 @@ struct find_ctx {
 static int match_container(int hierarchy_id, const char *controllers, const char *path, void *ctx)
 {
 	struct culprit *c = ctx;
-	struct cgroup_match m;
+	struct container found;
 
 	(void)hierarchy_id;
 	(void)controllers;
-	if (!identity_parse_cgroup(path, &m))
+	if (!identity_container_of_cgroup(path, &found))
 		return 0;
-	memset(&c->container, 0, sizeof(c->container));
-	c->container.runtime = m.runtime;
-	snprintf(c->container.id, sizeof(c->container.id), "%s", m.id);
-	snprintf(c->container.pod_uid, sizeof(c->container.pod_uid), "%s", m.pod_uid);
-	snprintf(c->container.cgroup, sizeof(c->container.cgroup), "%s", path);
+	c->container = found;
 	c->in_container = true;
 	return 1;
 }

@@ -197,6 +197,20 @@ static const char *strip_proc_line(const char *s)
 	return s;
 }
 
+bool identity_container_of_cgroup(const char *path, struct container *c)
+{
+	struct cgroup_match cm;
+
+	memset(c, 0, sizeof(*c));
+	if (!identity_parse_cgroup(path, &cm))
+		return false;
+	c->runtime = cm.runtime;
+	snprintf(c->id, sizeof(c->id), "%s", cm.id);
+	snprintf(c->pod_uid, sizeof(c->pod_uid), "%s", cm.pod_uid);
+	snprintf(c->cgroup, sizeof(c->cgroup), "%s", path);
+	return true;
+}
+
 bool identity_parse_cgroup(const char *path, struct cgroup_match *out)
 {
 	struct cgroup_match m = {.runtime = RUNTIME_NONE};

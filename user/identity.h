@@ -62,6 +62,12 @@ const char *runtime_name(enum runtime rt);
 bool identity_parse_cgroup(const char *path, struct cgroup_match *out);
 
 /*
+ * The container a cgroup path names: c is cleared, then its runtime, id,
+ * pod uid and cgroup set. Returns false (c cleared) for any other path.
+ */
+bool identity_container_of_cgroup(const char *path, struct container *c);
+
+/*
  * Fill name, stop signal and pod fields of c (runtime and id already set)
  * from the runtime's own metadata under root: docker's
  * var/lib/docker/containers/<id>/config.v2.json, podman's container store,

@@ -73,15 +73,10 @@ static void load_meta(struct monitor *m, struct container *c)
 /* Learn a container cgroup: identity table and the kernel's tracked set. */
 static int track_cgroup(struct monitor *m, uint64_t id, const char *path)
 {
-	struct cgroup_match cm;
-	struct container c = {};
+	struct container c;
 
-	if (!identity_parse_cgroup(path, &cm))
+	if (!identity_container_of_cgroup(path, &c))
 		return 0;
-	c.runtime = cm.runtime;
-	snprintf(c.id, sizeof(c.id), "%s", cm.id);
-	snprintf(c.pod_uid, sizeof(c.pod_uid), "%s", cm.pod_uid);
-	snprintf(c.cgroup, sizeof(c.cgroup), "%s", path);
 	load_meta(m, &c);
 	/* where it keeps its storage, learnt now: its removal comes after it is gone */
 	if (m->sw && !identity_table_by_id(m->ids, c.id))

@@ -282,10 +282,11 @@ static void note_lost(struct tl_alert *a, uint64_t lost)
 
 	a->lost = lost;
 	if (lost && len < sizeof(a->message))
-		snprintf(a->message + len, sizeof(a->message) - len,
-			 " (incomplete: %llu kernel records were lost during this stop, so this may "
-			 "be wrong)",
-			 (unsigned long long)lost);
+		snprintf(
+			a->message + len, sizeof(a->message) - len,
+			" (incomplete: %llu kernel records were lost during this stop, so this may "
+			"be wrong)",
+			(unsigned long long)lost);
 }
 
 /* An alert tied to a stop: resolved when the stop ends. */
@@ -840,23 +841,35 @@ static void on_process_exit(struct timeline *t, struct tl_cont *tc, const struct
 	resolve_kind(t, s, TL_ALERT_STOP_STILL_RUNNING, e->ts_ns);
 }
 
+/*
+ * The end of a container (its init released, its cgroup removed) with no
+ * stop open: when records were lost just before, its stop went by in them,
+ * and a partial timeline says all there is to say; otherwise nothing.
+ */
+static void lost_stop(struct timeline *t, struct tl_cont *tc, const struct st_event *e)
+{
+	struct stop_state *s;
+	struct tl_entry en;
+
+	if (!tc->lost_pending || tc->lost_ns + PRE_KEEP_NS < e->ts_ns)
+		return;
+	s = open_stop(t, tc, e->ts_ns);
+	if (!s)
+		return;
+	make_entry(&en, e);
+	add_entry(s, &en);
+	end_stop(t, tc, e->ts_ns, true);
+}
+
 static void on_released(struct timeline *t, struct tl_cont *tc, const struct st_event *e)
 {
 	struct stop_state *s = tc->stop;
 	struct tl_entry en;
 
-	if (!s && tc->lost_pending && tc->lost_ns + PRE_KEEP_NS >= e->ts_ns) {
-		/* its stop went by in records that were lost: all there is to say */
-		s = open_stop(t, tc, e->ts_ns);
-		if (!s)
-			return;
-		make_entry(&en, e);
-		add_entry(s, &en);
-		end_stop(t, tc, e->ts_ns, true);
+	if (!s) {
+		lost_stop(t, tc, e);
 		return;
 	}
-	if (!s)
-		return;
 	make_entry(&en, e);
 	add_entry(s, &en);
 	if (!s->released_ns)
@@ -878,18 +891,10 @@ static void on_rmdir(struct timeline *t, struct tl_cont *tc, const struct st_eve
 	struct stop_state *s = tc->stop;
 	struct tl_entry en;
 
-	if (!s && tc->lost_pending && tc->lost_ns + PRE_KEEP_NS >= e->ts_ns) {
-		/* its stop went by in records that were lost: all there is to say */
-		s = open_stop(t, tc, e->ts_ns);
-		if (!s)
-			return;
-		make_entry(&en, e);
-		add_entry(s, &en);
-		end_stop(t, tc, e->ts_ns, true);
+	if (!s) {
+		lost_stop(t, tc, e);
 		return;
 	}
-	if (!s)
-		return;
 	make_entry(&en, e);
 	add_entry(s, &en);
 	/*

@@ -155,14 +155,10 @@ static void check_programs(struct ktest *t)
 /* The monitor's way of learning a container cgroup: parse its path, track its id. */
 static int track(struct ktest *t, uint64_t id, const char *path)
 {
-	struct cgroup_match cm;
-	struct container c = {};
+	struct container c;
 
-	if (!identity_parse_cgroup(path, &cm))
+	if (!identity_container_of_cgroup(path, &c))
 		return 0;
-	c.runtime = cm.runtime;
-	snprintf(c.id, sizeof(c.id), "%s", cm.id);
-	snprintf(c.cgroup, sizeof(c.cgroup), "%s", path);
 	if (!identity_table_add(t->ids, id, &c))
 		return -ENOMEM;
 	return loader_track(t->loader, id);

@@ -64,8 +64,9 @@ static const struct cg_case accepted[] = {
 	{"/docker/" ID1 "/", RUNTIME_DOCKER, ID1, ""},
 	{"//docker//" ID1, RUNTIME_DOCKER, ID1, ""},
 	{"/system.slice/docker-" ID1 ".scope", RUNTIME_DOCKER, ID1, ""},
-	{"/docker/" ID1 "/docker/" ID2, RUNTIME_DOCKER, ID2, ""},
-	{"/system.slice/docker-" ID1 ".scope/docker/" ID2, RUNTIME_DOCKER, ID2, ""},
+	/* the outermost container owns every cgroup below it */
+	{"/docker/" ID1 "/docker/" ID2, RUNTIME_DOCKER, ID1, ""},
+	{"/system.slice/docker-" ID1 ".scope/docker/" ID2, RUNTIME_DOCKER, ID1, ""},
 	{"/docker/" ID1 "/init", RUNTIME_DOCKER, ID1, ""},
 	{"0::/docker/" ID1, RUNTIME_DOCKER, ID1, ""},
 	{"4:memory:/docker/" ID1 "\n", RUNTIME_DOCKER, ID1, ""},
@@ -82,13 +83,12 @@ static const struct cg_case accepted[] = {
 	 RUNTIME_CONTAINERD, ID1, UID},
 	{"/system.slice/cri-containerd-" ID1 ".scope", RUNTIME_CONTAINERD, ID1, ""},
 	{"/system.slice/nerdctl-" ID1 ".scope", RUNTIME_CONTAINERD, ID1, ""},
-	{"/kubepods/burstable/pod" UID "/" ID1 "/docker/" ID2, RUNTIME_DOCKER, ID2, ""},
+	{"/kubepods/burstable/pod" UID "/" ID1 "/docker/" ID2, RUNTIME_CONTAINERD, ID1, UID},
 	/* cri-o */
 	{"/kubepods/burstable/pod" UID "/crio-" ID1, RUNTIME_CRIO, ID1, UID},
 	{"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID_ ".slice/crio-" ID1
 	 ".scope",
 	 RUNTIME_CRIO, ID1, UID},
-	{"/crio-" ID1 ".scope", RUNTIME_CRIO, ID1, ""},
 	{KP_SD "/crio-" ID1 ".scope/container", RUNTIME_CRIO, ID1, UID},
 	/* podman: cgroupfs, systemd, rootless, pods, --cgroups=split */
 	{"/libpod_parent/libpod-" ID1, RUNTIME_PODMAN, ID1, ""},
@@ -96,10 +96,8 @@ static const struct cg_case accepted[] = {
 	{"/machine.slice/libpod-" ID1 ".scope/container", RUNTIME_PODMAN, ID1, ""},
 	{"/machine.slice/machine-libpod_pod_" ID2 ".slice/libpod-" ID1 ".scope", RUNTIME_PODMAN,
 	 ID1, ""},
-	{"/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID1 ".scope",
-	 RUNTIME_PODMAN, ID1, ""},
-	{"/system.slice/web.service/libpod-payload-" ID1, RUNTIME_PODMAN, ID1, ""},
-	{"/libpod_parent/libpod-" ID2 "/libpod-payload-" ID1, RUNTIME_PODMAN, ID1, ""},
+	{"/libpod_parent/" ID2 "/libpod-" ID1, RUNTIME_PODMAN, ID1, ""},
+	{"/libpod_parent/libpod-" ID2 "/libpod-payload-" ID1, RUNTIME_PODMAN, ID2, ""},
 	/* iSulad */
 	{"/isulad/" ID1, RUNTIME_ISULAD, ID1, ""},
 	{"/system.slice/isulad-" ID1 ".scope", RUNTIME_ISULAD, ID1, ""},
@@ -108,8 +106,8 @@ static const struct cg_case accepted[] = {
 	{"/lxc.payload.web01/init.scope", RUNTIME_LXC, "web01", ""},
 	{"/lxc.payload.web01/system.slice/cron.service", RUNTIME_LXC, "web01", ""},
 	{"/lxc.payload.My.ct_1-a", RUNTIME_LXC, "My.ct_1-a", ""},
-	{"/lxc.payload.web01/lxc.payload.inner", RUNTIME_LXC, "inner", ""},
-	{"/lxc.payload.web01/system.slice/docker-" ID1 ".scope", RUNTIME_DOCKER, ID1, ""},
+	{"/lxc.payload.web01/lxc.payload.inner", RUNTIME_LXC, "web01", ""},
+	{"/lxc.payload.web01/system.slice/docker-" ID1 ".scope", RUNTIME_LXC, "web01", ""},
 };
 
 static const char *const rejected[] = {
@@ -148,6 +146,29 @@ static const char *const rejected[] = {
 	"/kubepods.slice/kubepods-burstable.slice",
 	KP_SD,
 	"/kubepods/burstable/podXYZ/" ID1,
+	/* look-alikes: a runtime's shape where that runtime puts no container */
+	"/user.slice/user-1000.slice/user@1000.service/docker-" ID1 ".scope",
+	"/user.slice/user-1000.slice/user@1000.service/docker/" ID1,
+	"/user.slice/user-1000.slice/user@1000.service/app.slice/docker-" ID1 ".scope",
+	"/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID1 ".scope",
+	"/user.slice/user-1000.slice/user@1000.service/lxc.payload.c1",
+	"/user.slice/user-1000.slice/user@1000.service/system.slice/docker-" ID1 ".scope",
+	"/foo/docker/" ID1,
+	"/foo/system.slice/docker-" ID1 ".scope",
+	"/system.slice/foo.service/docker-" ID1 ".scope",
+	"/system.slice/web.service/libpod-payload-" ID1,
+	"/crio-" ID1 ".scope",
+	"/docker-" ID1 ".scope",
+	"/machine.slice/foo/libpod-" ID1 ".scope",
+	"/machine.slice/machine-libpod_pod_abc.slice/libpod-" ID1 ".scope",
+	"/lxc/lxc.payload.web01",
+	"/system.slice/lxc.payload.web01",
+	"/x/kubepods/pod" UID "/" ID1,
+	"/kubepods/burstable/x/pod" UID "/" ID1,
+	"/kubepods/guaranteed/pod" UID "/" ID1,
+	"/kubepods.slice/kubepods-burstable.slice/kubepods-besteffort-pod" UID_ ".slice/crio-" ID1,
+	"/kubepods.slice/kubepods-pod" UID ".slice/cri-containerd-" ID1 ".scope",
+	"/kubepods/pod" UID "/docker/" ID1,
 	/* conmon and LXC's monitor */
 	"/kubepods/burstable/pod" UID "/crio-conmon-" ID1,
 	KP_SD "/crio-conmon-" ID1 ".scope",
@@ -580,14 +601,15 @@ static void test_scan(void **state)
 		"/kubepods/burstable/pod" UID "/" ID1,
 		"/libpod_parent/libpod-" ID2,
 		"/lxc.payload.c1",
-		"/n1/n2/n3/n4/n5/n6/n7/n8/n9/n10/n11/n12/n13/n14/n15/crio-" ID1,
+		"/lxc.payload.c1/n2/n3/n4/n5/n6/n7/n8/n9/n10/n11/n12/n13/n14/n15/leaf",
 	};
 	static const char *const other[] = {
 		"/docker",
 		"/system.slice",
 		"/kubepods/burstable/pod" UID "/crio-conmon-" ID1,
 		"/lxc.monitor.c1",
-		("/n1/n2/n3/n4/n5/n6/n7/n8/n9/n10/n11/n12/n13/n14/n15/n16/crio-" ID2),
+		("/lxc.payload.c1/n2/n3/n4/n5/n6/n7/n8/n9/n10/n11/n12/n13/n14/n15/n16/leaf"),
+		"/n1/n2/n3/n4/n5/n6/n7/n8/n9/n10/n11/n12/n13/n14/n15/crio-" ID1,
 	};
 	char tmp[] = "/tmp/stoptrace-scan-XXXXXX", path[1024], link[1024];
 	static struct seen seen;
@@ -614,8 +636,12 @@ static void test_scan(void **state)
 	snprintf(path, sizeof(path), "%s/libpod_parent/libpod-" ID1, tmp);
 	assert_int_equal(close(open(path, O_WRONLY | O_CREAT, 0644)), 0);
 
-	assert_int_equal(identity_scan(tmp, record, s), 0);
-	assert_int_equal(s->n, sizeof(want) / sizeof(want[0]));
+	assert_int_equal(identity_scan(tmp, NULL, record, s), 0);
+	/* want, and the 15 directories n2 ... n16 below /lxc.payload.c1: all the container's */
+	assert_int_equal(s->n, sizeof(want) / sizeof(want[0]) + 15);
+	for (i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+		if (seen_find(s, other[i]) >= 0)
+			fail_msg("reported: %s", other[i]);
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		at = seen_find(s, want[i]);
 		if (at < 0)
@@ -628,13 +654,13 @@ static void test_scan(void **state)
 	/* fn's non-zero return ends the walk and is passed back. */
 	memset(s, 0, sizeof(*s));
 	s->stop_after = 2;
-	assert_int_equal(identity_scan(tmp, record, s), 42);
+	assert_int_equal(identity_scan(tmp, NULL, record, s), 42);
 	assert_int_equal(s->n, 2);
 
-	assert_int_equal(identity_scan("/nonexistent-stoptrace-cgroup", record, s), -ENOENT);
+	assert_int_equal(identity_scan("/nonexistent-stoptrace-cgroup", NULL, record, s), -ENOENT);
 	snprintf(path, sizeof(path), "%s/libpod_parent/libpod-" ID1, tmp);
-	assert_int_equal(identity_scan(path, record, s), -ENOTDIR);
-	assert_int_equal(identity_scan(tmp, NULL, s), -EINVAL);
+	assert_int_equal(identity_scan(path, NULL, record, s), -ENOTDIR);
+	assert_int_equal(identity_scan(tmp, NULL, NULL, s), -EINVAL);
 
 	rm_tree(tmp);
 }

@@ -20,6 +20,7 @@
 #include "identity.h"
 #include "jsonr.h"
 #include "names.h"
+#include "runtimes.h"
 
 #define HEX_ID_LEN     64
 #define LXC_NAME_MAX   127
@@ -27,6 +28,7 @@
 #define STORE_MAX      (16u << 20) /* podman's list of every container */
 #define SCAN_MAX_DEPTH 16
 #define POD_UID_MAX    63
+#define LEAF_MAX_DEPTH 24 /* a container's own cgroup is at most this deep */
 
 const char *runtime_name(enum runtime rt)
 {
@@ -78,11 +80,6 @@ static bool is_lxc_name(const char *s, size_t n)
 	return true;
 }
 
-static bool comp_is(const char *c, size_t n, const char *s)
-{
-	return c && strlen(s) == n && memcmp(c, s, n) == 0;
-}
-
 static bool has_prefix(const char *c, size_t n, const char *prefix)
 {
 	size_t pl = strlen(prefix);
@@ -90,46 +87,59 @@ static bool has_prefix(const char *c, size_t n, const char *prefix)
 	return n >= pl && memcmp(c, prefix, pl) == 0;
 }
 
-/* Component c is exactly prefix + 64 hex + suffix; *id points at the hex. */
-static bool match_wrapped(const char *c, size_t n, const char *prefix, const char *suffix,
-			  const char **id)
+static bool has_suffix(const char *c, size_t n, const char *suffix)
+{
+	size_t sl = strlen(suffix);
+
+	return n >= sl && memcmp(c + n - sl, suffix, sl) == 0;
+}
+
+/* Component c is exactly prefix + an id of kind + suffix; *id, *id_len: the id. */
+static bool match_leaf(const char *c, size_t n, const char *prefix, const char *suffix,
+		       enum rt_id_kind kind, const char **id, size_t *id_len)
 {
 	size_t pl = strlen(prefix), sl = strlen(suffix);
 
-	if (n != pl + HEX_ID_LEN + sl || memcmp(c, prefix, pl) ||
-	    memcmp(c + pl + HEX_ID_LEN, suffix, sl) || !identity_is_hex_id(c + pl, HEX_ID_LEN))
+	if (n <= pl + sl || !has_prefix(c, n, prefix) || !has_suffix(c, n, suffix))
+		return false;
+	if (kind == RT_ID_HEX ? !identity_is_hex_id(c + pl, n - pl - sl)
+			      : !is_lxc_name(c + pl, n - pl - sl))
 		return false;
 	*id = c + pl;
+	*id_len = n - pl - sl;
 	return true;
 }
 
-/*
- * A Kubernetes pod cgroup: "pod<uid>" below a kubepods cgroup (cgroupfs
- * driver), or "kubepods[-<qos>]-pod<uid>.slice" (systemd driver, which
- * writes the uid's dashes as underscores). Fills uid with dashes.
- */
-static bool parse_pod(const char *c, size_t n, bool below_kubepods, char uid[POD_UID_MAX + 1])
-{
-	const char *u = NULL;
-	size_t un = 0, i;
-	char sep = '-';
+struct comp {
+	const char *p;
+	size_t n;
+};
 
-	if (below_kubepods && has_prefix(c, n, "pod")) {
-		u = c + 3;
-		un = n - 3;
-	} else if (has_prefix(c, n, "kubepods-") && n > 15 && !memcmp(c + n - 6, ".slice", 6)) {
-		for (i = n - 6; i >= 12; i--) {
-			if (!memcmp(c + i - 4, "-pod", 4)) {
-				u = c + i;
-				un = n - 6 - i;
-				break;
-			}
-		}
-		sep = '_';
-	}
-	if (!u || un == 0 || un > POD_UID_MAX)
+/* One component against one of a parent pattern's: "%h" in it is a hex id. */
+static bool comp_matches(const struct comp *c, const char *pat, size_t pn)
+{
+	const char *h = memmem(pat, pn, "%h", 2);
+	char pre[64], suf[64];
+	const char *id;
+	size_t idn;
+
+	if (!h)
+		return c->n == pn && !memcmp(c->p, pat, pn);
+	if ((size_t)(h - pat) >= sizeof(pre) || pn - (h - pat) - 2 >= sizeof(suf))
 		return false;
-	for (i = 0; i < un; i++) {
+	snprintf(pre, sizeof(pre), "%.*s", (int)(h - pat), pat);
+	snprintf(suf, sizeof(suf), "%.*s", (int)(pn - (h - pat) - 2), h + 2);
+	return match_leaf(c->p, c->n, pre, suf, RT_ID_HEX, &id, &idn);
+}
+
+/* A Kubernetes pod uid: hex digits and sep, given back with dashes. */
+static bool pod_uid(const char *u, size_t n, char sep, char uid[POD_UID_MAX + 1])
+{
+	size_t i;
+
+	if (n == 0 || n > POD_UID_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
 		if ((u[i] >= '0' && u[i] <= '9') || (u[i] >= 'a' && u[i] <= 'f'))
 			uid[i] = u[i];
 		else if (u[i] == sep)
@@ -137,48 +147,154 @@ static bool parse_pod(const char *c, size_t n, bool below_kubepods, char uid[POD
 		else
 			return false;
 	}
-	uid[un] = '\0';
+	uid[n] = '\0';
 	return true;
 }
 
-/*
- * Whether one path component names a container, given its parent component.
- * Conmon's cgroups (crio-conmon-<id>, libpod-conmon-<id>) and LXC's monitor
- * fail these patterns because "conmon-..." and "monitor" are not ids.
- */
-static enum runtime match_component(const char *c, size_t n, const char *parent, size_t parent_n,
-				    bool parent_is_pod, const char **id, size_t *id_len)
+static bool is_qos(const struct comp *c, const char *fmt)
 {
-	*id_len = HEX_ID_LEN;
-	if (identity_is_hex_id(c, n)) {
-		*id = c;
-		if (comp_is(parent, parent_n, "docker"))
-			return RUNTIME_DOCKER;
-		if (comp_is(parent, parent_n, "isulad"))
-			return RUNTIME_ISULAD;
-		if (parent_is_pod)
-			return RUNTIME_CONTAINERD;
-		return RUNTIME_NONE;
+	char a[40], b[40];
+
+	snprintf(a, sizeof(a), fmt, "burstable");
+	snprintf(b, sizeof(b), fmt, "besteffort");
+	return (c->n == strlen(a) && !memcmp(c->p, a, c->n)) ||
+	       (c->n == strlen(b) && !memcmp(c->p, b, c->n));
+}
+
+/*
+ * Whether the n components at c are exactly a Kubernetes pod cgroup:
+ * /kubepods[/<qos>]/pod<uid> (cgroupfs driver) or
+ * /kubepods.slice[/kubepods-<qos>.slice]/kubepods[-<qos>]-pod<uid>.slice
+ * (systemd driver, which writes the uid's dashes as underscores).
+ */
+static bool is_pod_parent(const struct comp *c, size_t n, char uid[POD_UID_MAX + 1])
+{
+	const struct comp *last = &c[n - 1];
+	char pre[64];
+
+	if (n < 2 || n > 3)
+		return false;
+	if (c[0].n == 8 && !memcmp(c[0].p, "kubepods", 8)) {
+		if (n == 3 && !is_qos(&c[1], "%s"))
+			return false;
+		return has_prefix(last->p, last->n, "pod") &&
+		       pod_uid(last->p + 3, last->n - 3, '-', uid);
 	}
-	if (match_wrapped(c, n, "docker-", ".scope", id))
-		return RUNTIME_DOCKER;
-	if (match_wrapped(c, n, "cri-containerd-", ".scope", id) ||
-	    match_wrapped(c, n, "nerdctl-", ".scope", id))
-		return RUNTIME_CONTAINERD;
-	if (match_wrapped(c, n, "crio-", "", id) || match_wrapped(c, n, "crio-", ".scope", id))
-		return RUNTIME_CRIO;
-	if (match_wrapped(c, n, "libpod-", "", id) ||
-	    match_wrapped(c, n, "libpod-", ".scope", id) ||
-	    match_wrapped(c, n, "libpod-payload-", "", id))
-		return RUNTIME_PODMAN;
-	if (match_wrapped(c, n, "isulad-", ".scope", id))
-		return RUNTIME_ISULAD;
-	if (has_prefix(c, n, "lxc.payload.") && is_lxc_name(c + 12, n - 12)) {
-		*id = c + 12;
-		*id_len = n - 12;
-		return RUNTIME_LXC;
+	if (c[0].n != 14 || memcmp(c[0].p, "kubepods.slice", 14))
+		return false;
+	if (n == 3) {
+		if (!is_qos(&c[1], "kubepods-%s.slice"))
+			return false;
+		snprintf(pre, sizeof(pre), "%.*s-pod", (int)(c[1].n - 6), c[1].p);
+	} else {
+		snprintf(pre, sizeof(pre), "kubepods-pod");
 	}
-	return RUNTIME_NONE;
+	if (!has_prefix(last->p, last->n, pre) || !has_suffix(last->p, last->n, ".slice"))
+		return false;
+	return pod_uid(last->p + strlen(pre), last->n - strlen(pre) - 6, '_', uid);
+}
+
+/* Whether the n components at c are parent (a pattern of runtimes.h). */
+static bool parent_matches(const struct comp *c, size_t n, const char *parent,
+			   char uid[POD_UID_MAX + 1])
+{
+	const char *p = parent, *s;
+	size_t i = 0;
+
+	uid[0] = '\0';
+	if (!strcmp(parent, "@pod"))
+		return is_pod_parent(c, n, uid);
+	while (*p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		s = p;
+		while (*p && *p != '/')
+			p++;
+		if (i == n || !comp_matches(&c[i], s, p - s))
+			return false;
+		i++;
+	}
+	return i == n;
+}
+
+/* systemd's delegation to a user: user@<uid>.service. Nothing below it is a container. */
+static bool is_delegated_name(const struct comp *c)
+{
+	return has_prefix(c->p, c->n, "user@") && has_suffix(c->p, c->n, ".service");
+}
+
+/* Whether root + dir + "/" + the id is a directory (not a symlink). */
+static bool state_knows(const char *root, const char *dir, const char *id, size_t id_len)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (!identity_is_hex_id(id, id_len))
+		return false;
+	if (snprintf(path, sizeof(path), "%s/%s/%.*s", root, dir, (int)id_len, id) >=
+	    (int)sizeof(path))
+		return false;
+	return !lstat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+/*
+ * Whether the leaf component c, below the n components at parent, is a
+ * container: a runtime's shape under one of its cgroup parents, Docker's
+ * configured parent, or (with a root) a leaf whose id the runtime's own
+ * state knows.
+ */
+static bool leaf_is_container(const struct comp *parent, size_t n, const struct comp *c,
+			      const char *root, struct cgroup_match *m)
+{
+	const struct runtime_info *rts;
+	const char *id, *dp = runtimes_docker_parent();
+	char uid[POD_UID_MAX + 1];
+	size_t nrt, id_len;
+
+	rts = runtimes_all(&nrt);
+	for (size_t r = 0; r < nrt; r++) {
+		for (size_t i = 0; i < RT_SHAPES_MAX && rts[r].shapes[i].parent; i++) {
+			const struct rt_shape *sh = &rts[r].shapes[i];
+
+			if (!match_leaf(c->p, c->n, sh->prefix, sh->suffix, sh->id_kind, &id,
+					&id_len) ||
+			    !parent_matches(parent, n, sh->parent, uid))
+				continue;
+			m->runtime = rts[r].runtime;
+			memcpy(m->id, id, id_len);
+			m->id[id_len] = '\0';
+			strcpy(m->pod_uid, uid);
+			return true;
+		}
+	}
+	if (dp[0] && (match_leaf(c->p, c->n, "", "", RT_ID_HEX, &id, &id_len) ||
+		      match_leaf(c->p, c->n, "docker-", ".scope", RT_ID_HEX, &id, &id_len)) &&
+	    parent_matches(parent, n, dp, uid)) {
+		m->runtime = RUNTIME_DOCKER;
+		memcpy(m->id, id, id_len);
+		m->id[id_len] = '\0';
+		return true;
+	}
+	if (!root)
+		return false;
+	for (size_t r = 0; r < nrt; r++) {
+		if (!rts[r].known_dir)
+			continue;
+		for (size_t i = 0; i < RT_PATHS_MAX && rts[r].known_leaf[i][0]; i++) {
+			if (!match_leaf(c->p, c->n, rts[r].known_leaf[i][0],
+					rts[r].known_leaf[i][1], RT_ID_HEX, &id, &id_len) ||
+			    !state_knows(root, rts[r].known_dir, id, id_len))
+				continue;
+			m->runtime = rts[r].runtime;
+			memcpy(m->id, id, id_len);
+			m->id[id_len] = '\0';
+			m->by_state = true;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* "0::/docker/<id>" or "4:memory:/docker/<id>" from /proc/PID/cgroup: the path. */
@@ -204,21 +320,31 @@ bool identity_container_of_cgroup(const char *path, struct container *c)
 	memset(c, 0, sizeof(*c));
 	if (!identity_parse_cgroup(path, &cm))
 		return false;
-	c->runtime = cm.runtime;
-	snprintf(c->id, sizeof(c->id), "%s", cm.id);
-	snprintf(c->pod_uid, sizeof(c->pod_uid), "%s", cm.pod_uid);
-	snprintf(c->cgroup, sizeof(c->cgroup), "%s", path);
+	identity_container_of_match(&cm, c);
 	return true;
+}
+
+void identity_container_of_match(const struct cgroup_match *cm, struct container *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->runtime = cm->runtime;
+	snprintf(c->id, sizeof(c->id), "%s", cm->id);
+	snprintf(c->pod_uid, sizeof(c->pod_uid), "%s", cm->pod_uid);
+	snprintf(c->cgroup, sizeof(c->cgroup), "%s", cm->cgroup);
 }
 
 bool identity_parse_cgroup(const char *path, struct cgroup_match *out)
 {
+	return identity_recognize(NULL, path, out);
+}
+
+bool identity_recognize(const char *root, const char *path, struct cgroup_match *out)
+{
 	struct cgroup_match m = {.runtime = RUNTIME_NONE};
-	char pod[POD_UID_MAX + 1] = "", uid[POD_UID_MAX + 1];
-	const char *p, *end, *comp, *parent = NULL, *id;
-	size_t n, parent_n = 0, id_len;
-	bool below_kubepods = false, parent_is_pod = false, is_pod;
-	enum runtime rt;
+	struct comp comps[LEAF_MAX_DEPTH];
+	const char *p, *end;
+	size_t n = 0, len = 0;
+	bool found = false;
 
 	if (out)
 		memset(out, 0, sizeof(*out));
@@ -226,37 +352,88 @@ bool identity_parse_cgroup(const char *path, struct cgroup_match *out)
 		return false;
 	p = strip_proc_line(path);
 	end = p + strcspn(p, "\n");
+	/* Outermost wins: the first component that is a container owns the rest. */
 	while (p < end) {
 		while (p < end && *p == '/')
 			p++;
 		if (p == end)
 			break;
-		comp = p;
+		if (found) {
+			m.below = true;
+			break;
+		}
+		if (n == LEAF_MAX_DEPTH)
+			return false;
+		comps[n].p = p;
 		while (p < end && *p != '/')
 			p++;
-		n = p - comp;
-		rt = match_component(comp, n, parent, parent_n, parent_is_pod, &id, &id_len);
-		if (rt != RUNTIME_NONE) {
-			/* Innermost wins: a later match replaces an outer one. */
-			m.runtime = rt;
-			memcpy(m.id, id, id_len);
-			m.id[id_len] = '\0';
-			strcpy(m.pod_uid, parent_is_pod ? pod : "");
-		}
-		is_pod = rt == RUNTIME_NONE && parse_pod(comp, n, below_kubepods, uid);
-		if (is_pod)
-			strcpy(pod, uid);
-		parent_is_pod = is_pod;
-		if (has_prefix(comp, n, "kubepods"))
-			below_kubepods = true;
-		parent = comp;
-		parent_n = n;
+		comps[n].n = p - comps[n].p;
+		if (leaf_is_container(comps, n, &comps[n], root, &m))
+			found = true;
+		else if (is_delegated_name(&comps[n]))
+			return false;
+		n++;
 	}
-	if (m.runtime == RUNTIME_NONE)
+	if (!found)
 		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (len + 1 + comps[i].n >= sizeof(m.cgroup))
+			return false;
+		m.cgroup[len++] = '/';
+		memcpy(m.cgroup + len, comps[i].p, comps[i].n);
+		len += comps[i].n;
+	}
+	m.cgroup[len] = '\0';
 	if (out)
 		*out = m;
 	return true;
+}
+
+/*
+ * Whether nobody but root may create cgroups at or above the container
+ * cgroup path inside the hierarchy mounted at mount_dir: every directory
+ * from the mount down to it is owned by root and writable by no other user
+ * (cgroup delegation chowns the delegated directory to its user).
+ */
+bool identity_cgroup_root_owned(const char *mount_dir, const char *path)
+{
+	const char *p = path, *s;
+	char name[NAME_MAX + 1];
+	struct stat st;
+	int fd, next;
+	bool ok = true;
+
+	fd = open(mount_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	while (ok && *p) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		s = p;
+		while (*p && *p != '/')
+			p++;
+		if ((size_t)(p - s) > NAME_MAX || (p - s == 1 && *s == '.') ||
+		    (p - s == 2 && s[0] == '.' && s[1] == '.')) {
+			ok = false;
+			break;
+		}
+		memcpy(name, s, p - s);
+		name[p - s] = '\0';
+		next = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		close(fd);
+		fd = next;
+		if (fd < 0 || fstat(fd, &st)) {
+			ok = false;
+			break;
+		}
+		if (st.st_uid != 0 || (st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid))
+			ok = false;
+	}
+	if (fd >= 0)
+		close(fd);
+	return ok;
 }
 
 /* ---- runtime metadata ---- */
@@ -772,6 +949,7 @@ int identity_find(const char *root, const char *what, struct container *c)
 
 struct scan_state {
 	identity_scan_fn fn;
+	const char *state_root;
 	void *ctx;
 	dev_t dev;
 	char path[CGROUP_PATH_LEN];
@@ -808,7 +986,7 @@ static int scan_dir(struct scan_state *s, int dfd, size_t plen, int depth)
 			continue;
 		s->path[plen] = '/';
 		memcpy(s->path + plen + 1, e->d_name, nlen + 1);
-		if (identity_parse_cgroup(s->path, NULL))
+		if (identity_recognize(s->state_root, s->path, NULL))
 			ret = s->fn(st.st_ino, s->path, s->ctx);
 		if (!ret && depth < SCAN_MAX_DEPTH) {
 			fd = openat(dirfd(d), e->d_name,
@@ -822,7 +1000,7 @@ static int scan_dir(struct scan_state *s, int dfd, size_t plen, int depth)
 	return ret;
 }
 
-int identity_scan(const char *mount_dir, identity_scan_fn fn, void *ctx)
+int identity_scan(const char *mount_dir, const char *state_root, identity_scan_fn fn, void *ctx)
 {
 	struct scan_state *s;
 	struct stat st;
@@ -844,6 +1022,7 @@ int identity_scan(const char *mount_dir, identity_scan_fn fn, void *ctx)
 		return -ENOMEM;
 	}
 	s->fn = fn;
+	s->state_root = state_root;
 	s->ctx = ctx;
 	s->dev = st.st_dev;
 	err = scan_dir(s, fd, 0, 1);
@@ -861,6 +1040,9 @@ int identity_scan(const char *mount_dir, identity_scan_fn fn, void *ctx)
 struct table_entry {
 	struct container c;
 	uint64_t cgroup_id;
+	bool sub;	     /* a cgroup below the container's own */
+	uint32_t init_pidns; /* of the container's init, 0 until learnt */
+	uint32_t init_tgid;  /* its host pid */
 	struct table_entry *next_cg;
 	struct table_entry *next_id;
 };
@@ -870,6 +1052,9 @@ struct identity_table {
 	struct table_entry **by_id;
 	size_t mask; /* buckets - 1, a power of two less one */
 	size_t count;
+	size_t nsub;  /* entries that are sub-cgroups */
+	size_t max;   /* bound on count */
+	uint64_t full; /* adds refused at the bound */
 };
 
 #define TABLE_MIN_BUCKETS 64
@@ -910,6 +1095,7 @@ struct identity_table *identity_table_new(void)
 		return NULL;
 	}
 	t->mask = TABLE_MIN_BUCKETS - 1;
+	t->max = IDENTITY_TABLE_MAX;
 	return t;
 }
 
@@ -1001,13 +1187,19 @@ struct container *identity_table_add(struct identity_table *t, uint64_t cgroup_i
 		return NULL;
 	e = find_cg(t, cgroup_id);
 	if (e) {
+		t->nsub -= e->sub;
+		e->sub = false;
 		unlink_id(t, e);
 		if (&e->c != c)
 			e->c = *c;
 		link_id(t, e);
 		return &e->c;
 	}
-	e = malloc(sizeof(*e));
+	if (t->count >= t->max) {
+		t->full++;
+		return NULL;
+	}
+	e = calloc(1, sizeof(*e));
 	if (!e)
 		return NULL;
 	e->c = *c;
@@ -1065,6 +1257,7 @@ void identity_table_del(struct identity_table *t, uint64_t cgroup_id)
 		if (e->cgroup_id == cgroup_id) {
 			*pp = e->next_cg;
 			unlink_id(t, e);
+			t->nsub -= e->sub;
 			free(e);
 			t->count--;
 			return;
@@ -1075,4 +1268,86 @@ void identity_table_del(struct identity_table *t, uint64_t cgroup_id)
 size_t identity_table_count(const struct identity_table *t)
 {
 	return t ? t->count : 0;
+}
+
+struct container *identity_table_add_sub(struct identity_table *t, uint64_t cgroup_id,
+					 const struct container *owner)
+{
+	struct container *c = identity_table_add(t, cgroup_id, owner);
+	struct table_entry *e;
+
+	if (!c)
+		return NULL;
+	e = find_cg(t, cgroup_id);
+	e->sub = true;
+	t->nsub++;
+	return c;
+}
+
+bool identity_table_is_sub(struct identity_table *t, uint64_t cgroup_id)
+{
+	struct table_entry *e = t ? find_cg(t, cgroup_id) : NULL;
+
+	return e && e->sub;
+}
+
+size_t identity_table_subs(struct identity_table *t, const char *id)
+{
+	struct table_entry *e;
+	size_t n = 0;
+
+	if (!t || !id)
+		return 0;
+	if (!*id)
+		return t->nsub;
+	for (e = t->by_id[hash_str(id) & t->mask]; e; e = e->next_id)
+		n += e->sub && !strcmp(e->c.id, id);
+	return n;
+}
+
+uint32_t identity_table_init(struct identity_table *t, const char *id, uint32_t *tgid)
+{
+	struct table_entry *e;
+
+	*tgid = 0;
+	if (!t || !id)
+		return 0;
+	for (e = t->by_id[hash_str(id) & t->mask]; e; e = e->next_id) {
+		if (e->init_pidns && !strcmp(e->c.id, id)) {
+			*tgid = e->init_tgid;
+			return e->init_pidns;
+		}
+	}
+	return 0;
+}
+
+void identity_table_set_init(struct identity_table *t, const char *id, uint32_t pidns,
+			     uint32_t tgid)
+{
+	struct table_entry *e;
+
+	if (!t || !id)
+		return;
+	for (e = t->by_id[hash_str(id) & t->mask]; e; e = e->next_id) {
+		if (!strcmp(e->c.id, id)) {
+			e->init_pidns = pidns;
+			e->init_tgid = tgid;
+		}
+	}
+}
+
+void identity_table_limit(struct identity_table *t, size_t max)
+{
+	if (t)
+		t->max = max;
+}
+
+size_t identity_table_max(const struct identity_table *t)
+{
+	return t ? t->max : 0;
+}
+
+uint64_t identity_table_full(const struct identity_table *t)
+{
+	return t ? t->full : 0;
 }

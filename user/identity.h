@@ -27,11 +27,14 @@ enum runtime {
 #define NAME_LEN	256
 #define CGROUP_PATH_LEN 512
 
-/* What a cgroup path alone says. */
+/* What a cgroup path says: whose container it is, and whether it is that container's own. */
 struct cgroup_match {
 	enum runtime runtime;
-	char id[ID_LEN];  /* innermost container id in the path */
-	char pod_uid[64]; /* Kubernetes pod uid when the path has one, else "" */
+	char id[ID_LEN];	      /* the outermost container id in the path */
+	char pod_uid[64];	      /* Kubernetes pod uid when the path has one, else "" */
+	char cgroup[CGROUP_PATH_LEN]; /* the container's own cgroup, e.g. /docker/<id> */
+	bool below;		      /* the path is a cgroup below it (/docker/<id>/init.scope) */
+	bool by_state;		      /* known from the runtime's state, not from its parent */
 };
 
 struct container {
@@ -55,11 +58,38 @@ const char *runtime_name(enum runtime rt);
 
 /*
  * Decide whether a cgroup path (as cgroup_mkdir reports it, or as read from
- * /proc/PID/cgroup) is a container's, and whose. Nested set-ups yield the
- * innermost container. Returns false for non-container cgroups, including
- * conmon's crio-conmon-<id>, systemd slices, and docker's bare /docker.
+ * /proc/PID/cgroup) is a container's, and whose. A cgroup is a container
+ * only where its runtime puts containers: one of the cgroup parents of the
+ * runtimes table (runtimes.h), e.g. /docker/<id>, /system.slice/docker-<id>.scope,
+ * a Kubernetes pod's cri-containerd-<id>.scope, /lxc.payload.<name>, or the
+ * cgroup parent configured in the host's daemon.json. The outermost
+ * container owns every cgroup below it: /docker/A/docker/B is A's (below
+ * set), never B's. Nothing at or below systemd's delegation to a user
+ * (user@<uid>.service) is a container. Returns false for non-container
+ * cgroups, including conmon's crio-conmon-<id>, systemd slices, and
+ * docker's bare /docker.
  */
 bool identity_parse_cgroup(const char *path, struct cgroup_match *out);
+
+/*
+ * identity_parse_cgroup(), and where root is not NULL ("" for the live
+ * host), also a container put under a parent of its own (`docker run
+ * --cgroup-parent`): a leaf of the runtime's shape whose id its state knows
+ * (root + var/lib/docker/containers/<id>/ is a directory; the id is checked
+ * hex before the path is built). by_state is then set.
+ */
+bool identity_recognize(const char *root, const char *path, struct cgroup_match *out);
+
+/*
+ * Whether every directory from the hierarchy mounted at mount_dir down to
+ * the cgroup path is owned by root and writable by no other user. A
+ * delegated subtree (chowned to its user) fails: whatever its names, it
+ * never makes a container. Walked with O_PATH | O_NOFOLLOW from the mount.
+ */
+bool identity_cgroup_root_owned(const char *mount_dir, const char *path);
+
+/* The container a match names (c cleared first; its cgroup is the container's own). */
+void identity_container_of_match(const struct cgroup_match *cm, struct container *c);
 
 /*
  * The container a cgroup path names: c is cleared, then its runtime, id,
@@ -100,11 +130,12 @@ typedef int (*identity_scan_fn)(uint64_t cgroup_id, const char *path, void *ctx)
 
 /*
  * Walk a mounted cgroup hierarchy (e.g. root + "/sys/fs/cgroup/unified") and
- * call fn for each directory whose path identity_parse_cgroup() accepts.
+ * call fn for each directory whose path identity_recognize(state_root, ...)
+ * accepts (sub-cgroups of a container included).
  * Depth is bounded; directories that vanish mid-walk are skipped. Returns 0,
  * a negative errno, or fn's first non-zero return.
  */
-int identity_scan(const char *mount_dir, identity_scan_fn fn, void *ctx);
+int identity_scan(const char *mount_dir, const char *state_root, identity_scan_fn fn, void *ctx);
 
 /*
  * The table user space keeps of tracked cgroups: cgroup id -> container.
@@ -112,9 +143,20 @@ int identity_scan(const char *mount_dir, identity_scan_fn fn, void *ctx);
  */
 struct identity_table;
 
+/*
+ * The bound of a new table: the kernel's tracked_cgroups map holds 65536
+ * cgroup ids, and removed cgroups stay here a while (GONE_MAX, 1024, in
+ * monitor_int.h). About 1.6 KiB an entry: 107 MiB at the bound, which no
+ * real host reaches (a Kubernetes node runs a few hundred containers).
+ */
+#define IDENTITY_TABLE_MAX (65536 + 1024)
+
 struct identity_table *identity_table_new(void);
 void identity_table_free(struct identity_table *t);
-/* Adds or replaces; returns the stored entry or NULL on allocation failure. */
+/*
+ * Adds or replaces; returns the stored entry, or NULL on allocation failure
+ * or when the table holds its bound (counted: identity_table_full()).
+ */
 struct container *identity_table_add(struct identity_table *t, uint64_t cgroup_id,
 				     const struct container *c);
 struct container *identity_table_get(struct identity_table *t, uint64_t cgroup_id);
@@ -125,5 +167,28 @@ size_t identity_table_count(const struct identity_table *t);
 /* fn for every entry, in no order; fn must not change the table. */
 void identity_table_each(struct identity_table *t,
 			 void (*fn)(struct container *c, uint64_t cgroup_id, void *arg), void *arg);
+
+/*
+ * A cgroup below the container's own (/docker/A/init.scope, /docker/A/docker/B):
+ * an entry that names owner (a copy), marked so that its removal does not
+ * end the container. Adding an id again with identity_table_add() unmarks it.
+ */
+struct container *identity_table_add_sub(struct identity_table *t, uint64_t cgroup_id,
+					 const struct container *owner);
+bool identity_table_is_sub(struct identity_table *t, uint64_t cgroup_id);
+/* Sub-cgroup entries of container id, or of every container when id is "". */
+size_t identity_table_subs(struct identity_table *t, const char *id);
+/*
+ * The pid namespace of container id's init, and its host pid in *tgid, as
+ * learnt (0: not yet). Set for every entry of the container (0, 0: forget).
+ */
+uint32_t identity_table_init(struct identity_table *t, const char *id, uint32_t *tgid);
+void identity_table_set_init(struct identity_table *t, const char *id, uint32_t pidns,
+			     uint32_t tgid);
+/* Change the bound (tests; the known table of storage_watch.c). */
+void identity_table_limit(struct identity_table *t, size_t max);
+size_t identity_table_max(const struct identity_table *t);
+/* Adds refused because the table held its bound. */
+uint64_t identity_table_full(const struct identity_table *t);
 
 #endif /* STOPTRACE_IDENTITY_H */

@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "bounds.h"
 #include "timeline.h"
 
 #define METRICS_MAX_SINKS   4
@@ -29,7 +30,8 @@ struct metrics {
 	uint64_t lost;				/* records the kernel could not write */
 	struct metrics_sink sinks[METRICS_MAX_SINKS];
 	int nsinks;
-	uint64_t containers; /* tracked now */
+	uint64_t containers;		 /* tracked now */
+	uint64_t table_full[BOUND_MAX]; /* entries refused at a table's bound */
 	int64_t start_time_s;
 	const char *version;
 };

@@ -17,16 +17,11 @@
 #include "jsonw.h"
 #include "mountinfo.h"
 #include "monitor_int.h"
+#include "runtimes.h"
 
-static const char *const default_storage_roots[] = {
-	"/var/lib/docker",
-	"/var/lib/containerd",
-	"/run/containerd",
-	"/var/lib/containers/storage",
-	"/run/containers/storage",
-	"/var/lib/isulad",
-	"/var/lib/lxc",
-};
+/* The runtimes' storage roots (runtimes.h), filled at start. */
+static const char *default_storage_roots[MAX_DEFAULT_ROOTS];
+static size_t ndefault_roots;
 
 volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reopen_requested;
@@ -70,20 +65,26 @@ static void load_meta(struct monitor *m, struct container *c)
 	m->facts.ops->load_meta(m->facts.ctx, c);
 }
 
-/* Learn a container cgroup: identity table and the kernel's tracked set. */
-static int track_cgroup(struct monitor *m, uint64_t id, const char *path)
+/*
+ * Learn a container cgroup: identity table and the kernel's tracked set.
+ * mount_dir is its hierarchy's mount (NULL in a replay).
+ */
+static int track_cgroup(struct monitor *m, uint64_t id, const char *path, const char *mount_dir)
 {
 	struct container c;
+	bool sub;
 
-	if (!identity_container_of_cgroup(path, &c))
+	if (!tracking_recognize(m, path, mount_dir, &c, &sub))
 		return 0;
+	if (sub)
+		return tracking_add_sub(m, id, &c);
 	load_meta(m, &c);
 	/* where it keeps its storage, learnt now: its removal comes after it is gone */
 	if (m->sw && !identity_table_by_id(m->ids, c.id))
 		storage_watch_learn(m->sw, &c);
 	if (!identity_table_add(m->ids, id, &c))
 		return -ENOMEM;
-	return m->loader ? loader_track(m->loader, id) : 0;
+	return tracking_kernel(m, id);
 }
 
 static int scan_cb(uint64_t id, const char *path, void *ctx)
@@ -91,7 +92,8 @@ static int scan_cb(uint64_t id, const char *path, void *ctx)
 	struct monitor *m = ctx;
 
 	recorder_cgroup(m->rec, m->now, id, path);
-	return track_cgroup(m, id, path);
+	track_cgroup(m, id, path, m->scan_dir);
+	return 0; /* a full table is counted: the scan goes on */
 }
 
 static uint64_t event_cgroup(const struct st_event *e)
@@ -155,8 +157,7 @@ static bool under_root(const char *path, const char *root)
 
 static bool in_storage(const struct monitor *m, const char *path)
 {
-	for (size_t i = 0; i < sizeof(default_storage_roots) / sizeof(default_storage_roots[0]);
-	     i++)
+	for (size_t i = 0; i < ndefault_roots; i++)
 		if (under_root(path, default_storage_roots[i]))
 			return true;
 	for (int i = 0; i < m->opts->nstorage_roots; i++)
@@ -217,6 +218,7 @@ static void process_event(struct monitor *m, const void *data, size_t len)
 {
 	struct st_event *e = &m->ev;
 	struct container *c = NULL;
+	bool to_timeline;
 	uint64_t cgid;
 
 	m->events_in++;
@@ -229,7 +231,8 @@ static void process_event(struct monitor *m, const void *data, size_t len)
 
 		if (!(h == 0 && m->cg2_dir[0]) && h != m->v1_hierarchy)
 			return;
-		if (track_cgroup(m, e->u.cgroup.id, e->u.cgroup.path) < 0)
+		if (track_cgroup(m, e->u.cgroup.id, e->u.cgroup.path, h ? m->v1_dir : m->cg2_dir) <
+		    0)
 			return;
 	}
 	if (e->kind == ST_EV_FS_CALL) {
@@ -247,9 +250,10 @@ static void process_event(struct monitor *m, const void *data, size_t len)
 		return; /* not a container */
 	if (c)
 		load_meta(m, c);
+	to_timeline = c && tracking_event(m, e, cgid, c);
 	if (container_selected(m, c))
 		print_event(m, e, c, NULL, true);
-	if (c)
+	if (to_timeline)
 		timeline_event(m->tl, e, c, m->now);
 	if (e->kind == ST_EV_CGROUP_RMDIR)
 		cgroup_gone(m, cgid, e->ts_ns);
@@ -309,6 +313,7 @@ static int setup_engines(struct monitor *m, unsigned int stop_alert_after_s,
 {
 	struct tl_config tlc;
 
+	ndefault_roots = runtimes_storage_roots(default_storage_roots, MAX_DEFAULT_ROOTS);
 	m->ids = identity_table_new();
 	if (!m->ids)
 		return -ENOMEM;
@@ -409,6 +414,7 @@ static void note_losses(struct monitor *m)
 
 static void step_tick(struct monitor *m)
 {
+	tracking_warn(m);
 	forget_gone(m, m->now);
 	timeline_tick(m->tl, m->now);
 	storage_watch_tick(m->sw, m->now);
@@ -507,6 +513,11 @@ int monitor_run(const struct monitor_opts *opts)
 	m->report.alert_prefix = (uint64_t)time(NULL);
 	m->now = now_boot_ns();
 	facts_live_init(&m->facts, &m->live, "");
+	err = runtimes_load_host_config(m->live.root);
+	if (err && err != -ENOENT)
+		fprintf(stderr,
+			"stoptrace: cannot use the cgroup-parent of /etc/docker/daemon.json: %s; containers there are recognised by Docker's state only\n",
+			strerror(-err));
 	m->live.cgroup_dirs[0] = m->cg2_dir;
 	m->live.cgroup_dirs[1] = m->v1_dir;
 	if (opts->record_path) {
@@ -536,10 +547,12 @@ int monitor_run(const struct monitor_opts *opts)
 	}
 	/* attached first, then scanned: a container started in between is in both */
 	m->now = now_boot_ns();
+	m->scan_dir = m->cg2_dir;
 	if (m->cg2_dir[0])
-		identity_scan(m->cg2_dir, scan_cb, m);
+		identity_scan(m->cg2_dir, m->live.root, scan_cb, m);
+	m->scan_dir = m->v1_dir;
 	if (m->v1_dir[0])
-		identity_scan(m->v1_dir, scan_cb, m);
+		identity_scan(m->v1_dir, m->live.root, scan_cb, m);
 	m->now = now_boot_ns();
 	recorder_step(m->rec, "learn_all", m->now);
 	storage_watch_learn_all(m->sw);
@@ -551,8 +564,7 @@ int monitor_run(const struct monitor_opts *opts)
 	if (err)
 		goto cleanup_loader;
 	m->now = now_boot_ns();
-	monitor_start_rmhooks(m, default_storage_roots,
-			      sizeof(default_storage_roots) / sizeof(default_storage_roots[0]));
+	monitor_start_rmhooks(m, (const char *const *)default_storage_roots, ndefault_roots);
 	/* the cue an operator waits for: from here on, the stop is seen */
 	if (opts->trace_id)
 		fprintf(stderr, "stoptrace: tracing %s (%.12s) until its next stop is over\n",
@@ -729,7 +741,7 @@ int monitor_replay(const struct monitor_opts *opts, const char *path)
 			records_lost(m, in.n);
 			break;
 		case REPLAY_CGROUP:
-			track_cgroup(m, in.n, in.path);
+			track_cgroup(m, in.n, in.path, NULL);
 			break;
 		case REPLAY_LEARN_ALL:
 			storage_watch_learn_all(m->sw);

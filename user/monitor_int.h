@@ -11,8 +11,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
+#include "bounds.h"
 #include "facts.h"
 #include "identity.h"
+#include "jsonw.h"
 #include "loader.h"
 #include "metrics.h"
 #include "monitor.h"
@@ -92,6 +94,11 @@ struct monitor {
 	uint64_t events_out;
 	int fatal;     /* an error that ends the monitor */
 	uint64_t caps; /* capabilities kept once running */
+	const char *scan_dir;	     /* the hierarchy being scanned at start */
+	uint64_t cgroups_delegated; /* runtime-shaped cgroups refused: a user could make them */
+	uint64_t tracked_full;	     /* cgroups refused by the kernel's full tracked_cgroups */
+	uint64_t subs_full;	     /* sub-cgroups refused at their bound */
+	struct bounds bounds;	     /* what was said on stderr */
 	/*
 	 * Removed cgroups stay in the identity table a while: records about a
 	 * container (an init's final release, storage removal) come after it.
@@ -133,6 +140,28 @@ void monitor_runtime_state(void *ctx);
 bool monitor_rmhooks_later(struct monitor *m);
 /* After the drop of capabilities: watch the runtimes' state, start the policy. */
 void monitor_start_rmhooks(struct monitor *m, const char *const *defaults, size_t ndefaults);
+
+/* monitor_tracking.c */
+/* Whether path names a container cgroup the monitor tracks: c and whether it is a sub-cgroup. */
+bool tracking_recognize(struct monitor *m, const char *path, const char *mount_dir,
+			struct container *c, bool *sub);
+/* Track cgroup id in the kernel; a full map is counted (and id forgotten). */
+int tracking_kernel(struct monitor *m, uint64_t id);
+/* Track cgroup id below container c's own, as c's (bounded, counted). */
+int tracking_add_sub(struct monitor *m, uint64_t id, const struct container *c);
+/*
+ * Before the timeline sees event e of container c (from cgroup cgid): a
+ * nested namespace's init loses its init flag. Returns false when the
+ * timeline must not see it (a sub-cgroup's mkdir or rmdir, the release of
+ * an init not the container's).
+ */
+bool tracking_event(struct monitor *m, struct st_event *e, uint64_t cgid,
+		    const struct container *c);
+/* Entries refused at each bound, by enum bound_table. */
+void tracking_full(struct monitor *m, uint64_t full[BOUND_MAX]);
+void tracking_json(struct monitor *m, struct jsonw *w);
+/* Say on stderr, once per table, that a table reached its bound. */
+void tracking_warn(struct monitor *m);
 
 /* monitor_out.c */
 extern const struct tl_sink monitor_tl_sink;

@@ -314,6 +314,7 @@ void print_stats(struct monitor *m)
 		jsonw_uint(&w, "stop_timelines", m->timelines);
 		jsonw_uint(&w, "removal_timelines", m->removals);
 		jsonw_uint(&w, "storage_paths", storage_watch_paths(m->sw));
+		tracking_json(m, &w);
 		jsonw_obj_key(&w, "alert_latency_ms");
 		jsonw_uint(&w, "max", m->latency_max_ns / 1000000);
 		jsonw_uint(&w, "mean",
@@ -386,6 +387,7 @@ static size_t format_metrics(struct monitor *m)
 	m->metrics.events = m->events_in;
 	m->metrics.lost = k.lost;
 	m->metrics.containers = m->ids ? identity_table_count(m->ids) : 0;
+	tracking_full(m, m->metrics.table_full);
 	m->metrics.nsinks = m->nsinks;
 	for (int i = 0; i < m->nsinks; i++) {
 		sink_counters(&m->sinks[i], &c);

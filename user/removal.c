@@ -13,6 +13,13 @@
 
 #define NSEC_PER_SEC 1000000000ULL
 
+/*
+ * Open removals at once: each is looked up by a walk of the list, so the
+ * bound keeps a removal call's cost low; a runtime removes containers one
+ * by one, and 1024 at once is far beyond a whole node's `docker rm`.
+ */
+#define RM_OPEN_MAX 1024
+
 struct open_removal {
 	struct open_removal *next;
 	struct rm_removal rm;
@@ -25,6 +32,7 @@ struct removal {
 	void *ctx;
 	uint64_t own_seq;
 	size_t open;
+	uint64_t full; /* removals refused at RM_OPEN_MAX */
 	struct open_removal *list; /* removals are rare: a list will do */
 };
 
@@ -33,6 +41,7 @@ void rm_config_defaults(struct rm_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->settle_ns = 10 * NSEC_PER_SEC;
 	cfg->quiet_ns = 2 * NSEC_PER_SEC;
+	cfg->max_open = RM_OPEN_MAX;
 }
 
 struct removal *removal_new(const struct rm_config *cfg, const struct rm_facts *facts,
@@ -75,6 +84,11 @@ void removal_free(struct removal *r)
 size_t removal_open(const struct removal *r)
 {
 	return r->open;
+}
+
+uint64_t removal_full(const struct removal *r)
+{
+	return r ? r->full : 0;
 }
 
 /* path is p, or below it. */
@@ -225,6 +239,10 @@ void removal_event(struct removal *r, const struct st_fs_call *fs, uint64_t ts_n
 		return; /* not a mount point: runtimes unmount before removing, mounted or not */
 	o = find(r, c->id);
 	if (!o) {
+		if (r->open >= r->cfg.max_open) {
+			r->full++;
+			return;
+		}
 		o = calloc(1, sizeof(*o));
 		if (!o)
 			return;

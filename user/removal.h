@@ -110,6 +110,7 @@ struct rm_config {
 	uint64_t settle_ns;  /* no activity this long: the removal is over (10 s) */
 	uint64_t quiet_ns;   /* a removal with no open failure ends after this (2 s) */
 	uint64_t *alert_seq; /* shared with the stop engine: unique alert ids */
+	size_t max_open;     /* removals open at once (1024) */
 };
 
 void rm_config_defaults(struct rm_config *cfg);
@@ -126,6 +127,8 @@ void removal_event(struct removal *r, const struct st_fs_call *fs, uint64_t ts_n
 void removal_tick(struct removal *r, uint64_t now_ns);
 void removal_flush(struct removal *r, uint64_t now_ns);
 size_t removal_open(const struct removal *r);
+/* Removals refused because max_open were open already. */
+uint64_t removal_full(const struct removal *r);
 
 /* The failure an alert names: the earliest unresolved one that is not ENOTEMPTY. */
 const struct rm_failure *removal_root_cause(const struct rm_removal *rm);

@@ -520,6 +520,8 @@ struct storage_map {
 	struct storage_node **buckets;
 	size_t nbuckets; /* a power of two */
 	size_t count;
+	size_t max;    /* bound on count */
+	uint64_t full; /* adds refused at the bound */
 	size_t maxlen; /* no stored path is longer: lookups stop there */
 };
 
@@ -551,6 +553,7 @@ struct storage_map *storage_map_new(void)
 	if (!m)
 		return NULL;
 	m->nbuckets = 64;
+	m->max = STORAGE_MAP_MAX;
 	m->buckets = calloc(m->nbuckets, sizeof(*m->buckets));
 	if (!m->buckets) {
 		free(m);
@@ -638,6 +641,10 @@ int storage_map_add(struct storage_map *m, const char *path, const char *contain
 		memcpy(n->id, container_id, idlen + 1);
 		return 0;
 	}
+	if (m->count >= m->max) {
+		m->full++;
+		return -ENOSPC;
+	}
 	if (m->count >= m->nbuckets && grow(m))
 		return -ENOMEM;
 	n = malloc(sizeof(*n) + len + 1);
@@ -717,4 +724,15 @@ const char *storage_map_lookup(const struct storage_map *m, const char *path, co
 size_t storage_map_count(const struct storage_map *m)
 {
 	return m ? m->count : 0;
+}
+
+void storage_map_limit(struct storage_map *m, size_t max)
+{
+	if (m)
+		m->max = max;
+}
+
+uint64_t storage_map_full(const struct storage_map *m)
+{
+	return m ? m->full : 0;
 }

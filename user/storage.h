@@ -75,6 +75,13 @@ int storage_container_dir(const char *root, const struct container *c, char *pat
  */
 struct storage_map;
 
+/*
+ * The bound of a new map: 8 paths for each of the 16384 containers whose
+ * storage is known (storage_watch.c); at most ~4.2 KiB a path, typically
+ * ~200 bytes.
+ */
+#define STORAGE_MAP_MAX (8 * 16384)
+
 struct storage_map *storage_map_new(void);
 void storage_map_free(struct storage_map *m);
 
@@ -83,7 +90,8 @@ void storage_map_free(struct storage_map *m);
  * '/' is dropped; "/" itself is refused) is storage of container_id. A path
  * already stored is given to the new owner: the latest runtime metadata
  * wins over an entry whose container was never forgotten. Returns 0,
- * -EINVAL or -ENOMEM.
+ * -EINVAL, -ENOMEM, or -ENOSPC when the map holds its bound (counted:
+ * storage_map_full()).
  */
 int storage_map_add(struct storage_map *m, const char *path, const char *container_id);
 
@@ -99,5 +107,9 @@ int storage_map_forget(struct storage_map *m, const char *container_id);
 const char *storage_map_lookup(const struct storage_map *m, const char *path, const char **prefix);
 
 size_t storage_map_count(const struct storage_map *m);
+/* Change the bound (tests). */
+void storage_map_limit(struct storage_map *m, size_t max);
+/* Adds refused because the map held its bound. */
+uint64_t storage_map_full(const struct storage_map *m);
 
 #endif /* STOPTRACE_STORAGE_H */

@@ -8,6 +8,11 @@
 #include "storage_watch.h"
 
 #define PATHS_PER_CONTAINER 8
+/*
+ * Containers whose storage is known, stopped ones included: Docker hosts
+ * keep a few thousand stopped containers at most. 16384 entries of ~1.6 KiB.
+ */
+#define KNOWN_MAX 16384
 
 struct storage_watch {
 	struct facts facts;
@@ -95,6 +100,7 @@ struct storage_watch *storage_watch_new(const struct facts *facts, struct identi
 	rm_config_defaults(&cfg);
 	cfg.alert_seq = alert_seq;
 	w->known = identity_table_new();
+	identity_table_limit(w->known, KNOWN_MAX);
 	w->map = storage_map_new();
 	w->engine = removal_new(&cfg, &rm_facts, &mine, w);
 	if (!w->known || !w->map || !w->engine) {
@@ -190,6 +196,14 @@ void storage_watch_flush(struct storage_watch *w, uint64_t now_ns)
 size_t storage_watch_paths(const struct storage_watch *w)
 {
 	return storage_map_count(w->map);
+}
+
+void storage_watch_full(const struct storage_watch *w, uint64_t *paths, uint64_t *known,
+			uint64_t *removals)
+{
+	*paths = w ? storage_map_full(w->map) : 0;
+	*known = w ? identity_table_full(w->known) : 0;
+	*removals = w ? removal_full(w->engine) : 0;
 }
 
 size_t storage_watch_open_removals(const struct storage_watch *w)

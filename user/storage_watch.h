@@ -51,6 +51,9 @@ const struct container *storage_watch_call(struct storage_watch *w, const struct
 void storage_watch_tick(struct storage_watch *w, uint64_t now_ns);
 void storage_watch_flush(struct storage_watch *w, uint64_t now_ns);
 size_t storage_watch_paths(const struct storage_watch *w);
+/* Entries refused at their bound: storage paths, containers known, open removals. */
+void storage_watch_full(const struct storage_watch *w, uint64_t *paths, uint64_t *known,
+			uint64_t *removals);
 /* Removals under way: seen starting, not yet over. */
 size_t storage_watch_open_removals(const struct storage_watch *w);
 

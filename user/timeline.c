@@ -19,6 +19,14 @@
 #define ENTRY_HALF	      (TL_MAX_ENTRIES / 2)
 #define PENDING_MAX	      6	 /* alerts a stop may have to resolve */
 #define RECENT_KILLS	      64 /* kernel SIGKILLs remembered to place OOM victims */
+/*
+ * Bounds. A container the engine follows costs about 2.3 KiB, an open stop
+ * about 6 KiB: 16384 containers (the identity table's 65536 cgroups are two
+ * or more per container on hybrid hosts) and 4096 stops at once (a whole
+ * node drained at once stays far below) bound them to 38 and 24 MiB.
+ */
+#define TL_CONTAINERS_MAX 16384
+#define TL_OPEN_MAX	  4096
 #define PARTIAL_NS	      (10 * NSEC_PER_SEC) /* a stop this soon after start may be missing its head */
 #define STUCK_MAX_INTERVAL_NS (60 * NSEC_PER_SEC)
 /*
@@ -94,6 +102,8 @@ struct timeline {
 	void *ctx;
 	uint64_t next_alert_id;
 	size_t open;
+	size_t nconts;	  /* containers followed */
+	uint64_t full;	  /* containers or stops refused at a bound */
 	struct tl_cont *buckets[HASH_BUCKETS];
 	struct recent_kill kills[RECENT_KILLS];
 	unsigned int kills_head;
@@ -141,6 +151,8 @@ void tl_config_defaults(struct tl_config *cfg)
 	cfg->restart_window_ns = 60 * NSEC_PER_SEC;
 	cfg->alert_window_ns = 60 * NSEC_PER_SEC;
 	cfg->max_stop_ns = 600 * NSEC_PER_SEC;
+	cfg->max_containers = TL_CONTAINERS_MAX;
+	cfg->max_open = TL_OPEN_MAX;
 }
 
 struct timeline *timeline_new(const struct tl_config *cfg, const struct tl_facts *facts,
@@ -185,6 +197,11 @@ size_t timeline_open_stops(const struct timeline *t)
 	return t->open;
 }
 
+uint64_t timeline_full(const struct timeline *t)
+{
+	return t ? t->full : 0;
+}
+
 static unsigned int hash_id(const char *id)
 {
 	uint32_t h = 2166136261u;
@@ -208,9 +225,14 @@ static struct tl_cont *cont_get(struct timeline *t, const struct container *c, u
 			return tc;
 		}
 	}
+	if (t->nconts >= t->cfg.max_containers) {
+		t->full++;
+		return NULL;
+	}
 	tc = calloc(1, sizeof(*tc));
 	if (!tc)
 		return NULL;
+	t->nconts++;
 	tc->c = *c;
 	tc->last_seen_ns = now;
 	tc->next = t->buckets[b];
@@ -405,8 +427,13 @@ static void add_pre(struct tl_cont *tc, const struct tl_entry *en)
 
 static struct stop_state *open_stop(struct timeline *t, struct tl_cont *tc, uint64_t start)
 {
-	struct stop_state *s = calloc(1, sizeof(*s));
+	struct stop_state *s;
 
+	if (t->open >= t->cfg.max_open) {
+		t->full++;
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
 	if (!s)
 		return NULL;
 	s->out.start_ns = start;
@@ -1179,6 +1206,7 @@ void timeline_tick(struct timeline *t, uint64_t now_ns)
 							  t->cfg.alert_window_ns + PRE_KEEP_NS) {
 				*pp = tc->next;
 				free(tc);
+				t->nconts--;
 				continue;
 			}
 			pp = &tc->next;

@@ -154,6 +154,8 @@ struct tl_config {
 	uint64_t max_stop_ns;	      /* give up on a stop with no end in sight (10 min) */
 	uint64_t *alert_seq;	      /* alert ids, shared with other engines (NULL: its own) */
 	uint64_t start_ns;	      /* when the monitor started (boot clock) */
+	size_t max_containers;	      /* containers followed at once (16384) */
+	size_t max_open;	      /* stops open at once (4096) */
 };
 
 void tl_config_defaults(struct tl_config *cfg);
@@ -185,5 +187,10 @@ void timeline_flush(struct timeline *t, uint64_t now_ns);
 
 /* Stops under way now. */
 size_t timeline_open_stops(const struct timeline *t);
+/*
+ * Containers or stops refused because the engine follows its bound of
+ * containers (max_containers) or of open stops (max_open) already.
+ */
+uint64_t timeline_full(const struct timeline *t);
 
 #endif /* STOPTRACE_TIMELINE_H */

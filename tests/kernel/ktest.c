@@ -231,7 +231,7 @@ static int make_container_cgroup(struct ktest *t)
 	}
 	/* the scan at start-up must find it too: learn it from there when mkdir was missed */
 	identity_table_del(t->ids, t->cg_id);
-	err = identity_scan(t->hier_dir, scan_cb, t);
+	err = identity_scan(t->hier_dir, NULL, scan_cb, t);
 	c = identity_table_get(t->ids, t->cg_id);
 	check(t, !err && c && c->runtime == RUNTIME_DOCKER && !strcmp(c->id, t->id), "cgroup_scan",
 	      "scan of %s: %s", t->hier_dir,

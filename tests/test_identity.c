@@ -23,6 +23,7 @@
 
 #include "identity.h"
 #include "jsonr.h"
+#include "runtimes.h"
 
 #define ROOT "tests/fixtures/identity/root"
 
@@ -906,6 +907,271 @@ static void test_container_of_cgroup(void **state)
 	assert_string_equal(c.id, "");
 }
 
+/* The outermost container owns every cgroup below it, and the match says which is its own. */
+static void test_parse_outermost(void **state)
+{
+	static const struct {
+		const char *path, *id, *own;
+		bool below;
+	} cases[] = {
+		{"/docker/" ID1, ID1, "/docker/" ID1, false},
+		{"/docker/" ID1 "/", ID1, "/docker/" ID1, false},
+		{"/docker/" ID1 "/init.scope", ID1, "/docker/" ID1, true},
+		{"/docker/" ID1 "/docker/" ID2, ID1, "/docker/" ID1, true},
+		{"/docker/" ID1 "/docker/" ID2 "/init.scope", ID1, "/docker/" ID1, true},
+		{"0::/docker/" ID1 "/system.slice/cron.service\n", ID1, "/docker/" ID1, true},
+		{"//system.slice//docker-" ID1 ".scope/docker/" ID2, ID1,
+		 "/system.slice/docker-" ID1 ".scope", true},
+		{KP_SD "/cri-containerd-" ID1 ".scope/x", ID1,
+		 KP_SD "/cri-containerd-" ID1 ".scope", true},
+		{"/lxc.payload.c1/docker/" ID2, "c1", "/lxc.payload.c1", true},
+	};
+	struct cgroup_match m;
+	struct container c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (!identity_parse_cgroup(cases[i].path, &m))
+			fail_msg("rejected %s", cases[i].path);
+		assert_string_equal(m.id, cases[i].id);
+		assert_string_equal(m.cgroup, cases[i].own);
+		assert_int_equal(m.below, cases[i].below);
+		assert_false(m.by_state);
+		/* the container it names has its own cgroup, not the sub-cgroup's */
+		assert_true(identity_container_of_cgroup(cases[i].path, &c));
+		assert_string_equal(c.cgroup, cases[i].own);
+	}
+}
+
+/* A container under a parent of its own is known by its runtime's state, checked hex. */
+static void test_recognize_state(void **state)
+{
+	char tmp[] = "/tmp/stoptrace-state-XXXXXX", path[1024];
+	struct cgroup_match m;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmp));
+	snprintf(path, sizeof(path), "%s/var/lib/docker/containers/" ID1, tmp);
+	assert_int_equal(make_dirs(path), 0);
+	snprintf(path, sizeof(path), "%s/var/lib/containers/storage/overlay-containers/" ID2, tmp);
+	assert_int_equal(make_dirs(path), 0);
+	/* a symlink in the state directory does not count */
+	snprintf(path, sizeof(path), "%s/var/lib/docker/containers/" ID2, tmp);
+	assert_int_equal(symlink(tmp, path), 0);
+
+	assert_false(identity_parse_cgroup("/custom/" ID1, &m));
+	assert_true(identity_recognize(tmp, "/custom/" ID1, &m));
+	assert_int_equal(m.runtime, RUNTIME_DOCKER);
+	assert_string_equal(m.id, ID1);
+	assert_true(m.by_state);
+	assert_false(m.below);
+	assert_true(identity_recognize(tmp, "/a/b/docker-" ID1 ".scope/init.scope", &m));
+	assert_string_equal(m.cgroup, "/a/b/docker-" ID1 ".scope");
+	assert_true(m.below);
+	assert_true(identity_recognize(tmp, "/system.slice/web.service/libpod-payload-" ID2, &m));
+	assert_int_equal(m.runtime, RUNTIME_PODMAN);
+	/* ids it does not know, a symlinked state directory, a shape it does not use */
+	assert_false(identity_recognize(tmp, "/custom/" ID2, &m));
+	assert_false(identity_recognize(tmp, "/custom/" ID1 "x", &m));
+	assert_false(identity_recognize(tmp, "/custom/lxc.payload." ID1, &m));
+	assert_false(identity_recognize(tmp, "/custom/..", &m));
+	/* a delegated subtree never makes a container, even with a known id */
+	assert_false(identity_recognize(
+		tmp, "/user.slice/user-1000.slice/user@1000.service/docker-" ID1 ".scope", &m));
+	assert_false(
+		identity_recognize(tmp, "/user.slice/user-1000.slice/user@1000.service/" ID1, &m));
+	/* the outermost still wins: a known id below a container is that container's */
+	assert_true(identity_recognize(tmp, "/docker/" ID2 "/docker/" ID1, &m));
+	assert_string_equal(m.id, ID2);
+	assert_false(m.by_state);
+	assert_true(identity_recognize(tmp, "/x/" ID1 "/docker/" ID2, &m));
+	assert_string_equal(m.id, ID1);
+	assert_true(m.below);
+	rm_tree(tmp);
+}
+
+/* The cgroup-parent of the host's daemon.json is where Docker then puts its containers. */
+static void test_docker_parent(void **state)
+{
+	char tmp[] = "/tmp/stoptrace-daemon-XXXXXX", path[1024];
+	struct cgroup_match m;
+	FILE *f;
+
+	(void)state;
+	assert_false(identity_parse_cgroup("/mygroup/" ID1, &m));
+	assert_int_equal(runtimes_set_docker_parent("/mygroup/"), 0);
+	assert_string_equal(runtimes_docker_parent(), "/mygroup");
+	assert_true(identity_parse_cgroup("/mygroup/" ID1, &m));
+	assert_int_equal(m.runtime, RUNTIME_DOCKER);
+	assert_true(identity_parse_cgroup("/mygroup/docker-" ID1 ".scope", &m));
+	assert_false(identity_parse_cgroup("/other/mygroup/" ID1, &m));
+	assert_false(identity_parse_cgroup("/mygroup/x/" ID1, &m));
+	/* a systemd slice name is the slice's path */
+	assert_int_equal(runtimes_set_docker_parent("my-docker.slice"), 0);
+	assert_string_equal(runtimes_docker_parent(), "/my.slice/my-docker.slice");
+	assert_true(identity_parse_cgroup("/my.slice/my-docker.slice/docker-" ID1 ".scope", &m));
+	/* not a parent: refused, the one before kept */
+	assert_int_equal(runtimes_set_docker_parent("/a/../b"), -EINVAL);
+	assert_int_equal(runtimes_set_docker_parent("/"), -EINVAL);
+	assert_int_equal(runtimes_set_docker_parent("/a b"), -EINVAL);
+	assert_int_equal(runtimes_set_docker_parent("a--b.slice"), -EINVAL);
+	assert_string_equal(runtimes_docker_parent(), "/my.slice/my-docker.slice");
+
+	assert_non_null(mkdtemp(tmp));
+	assert_int_equal(runtimes_load_host_config(tmp), -ENOENT);
+	snprintf(path, sizeof(path), "%s/etc/docker", tmp);
+	assert_int_equal(make_dirs(path), 0);
+	snprintf(path, sizeof(path), "%s/etc/docker/daemon.json", tmp);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"log-driver\": \"json-file\", \"cgroup-parent\": \"/tenants\"}\n");
+	fclose(f);
+	assert_int_equal(runtimes_load_host_config(tmp), 0);
+	assert_string_equal(runtimes_docker_parent(), "/tenants");
+	assert_true(identity_parse_cgroup("/tenants/" ID1, &m));
+	rm_tree(tmp);
+	assert_int_equal(runtimes_set_docker_parent(NULL), 0);
+	assert_false(identity_parse_cgroup("/tenants/" ID1, &m));
+}
+
+/* A directory a non-root user owns or may write is a delegated subtree. */
+static void test_root_owned(void **state)
+{
+	char tmp[] = "/tmp/stoptrace-owner-XXXXXX", path[1024];
+
+	(void)state;
+	assert_non_null(mkdtemp(tmp));
+	snprintf(path, sizeof(path), "%s/deleg/docker-" ID1 ".scope", tmp);
+	assert_int_equal(make_dirs(path), 0);
+	snprintf(path, sizeof(path), "%s/deleg", tmp);
+	chmod(path, 0755);
+	if (geteuid() != 0) {
+		/* owned by this user: never root's */
+		assert_false(identity_cgroup_root_owned(tmp, "/deleg/docker-" ID1 ".scope"));
+		rm_tree(tmp);
+		return;
+	}
+	assert_true(identity_cgroup_root_owned(tmp, "/deleg/docker-" ID1 ".scope"));
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	assert_false(identity_cgroup_root_owned(tmp, "/deleg/docker-" ID1 ".scope"));
+	assert_false(identity_cgroup_root_owned(tmp, "/deleg"));
+	assert_int_equal(chown(path, 0, 0), 0);
+	assert_int_equal(chmod(path, 0757), 0);
+	assert_false(identity_cgroup_root_owned(tmp, "/deleg/docker-" ID1 ".scope"));
+	assert_int_equal(chmod(path, 0775), 0);
+	assert_true(identity_cgroup_root_owned(tmp, "/deleg")); /* group root */
+	assert_int_equal(chown(path, 0, 65534), 0);
+	assert_false(identity_cgroup_root_owned(tmp, "/deleg"));
+	assert_int_equal(chmod(path, 0755), 0);
+	/* missing, "..", a symlink on the way */
+	assert_false(identity_cgroup_root_owned(tmp, "/nothing"));
+	assert_false(identity_cgroup_root_owned(tmp, "/deleg/../deleg"));
+	snprintf(path, sizeof(path), "%s/link", tmp);
+	assert_int_equal(symlink("deleg", path), 0);
+	assert_false(identity_cgroup_root_owned(tmp, "/link/docker-" ID1 ".scope"));
+	rm_tree(tmp);
+}
+
+/* The table refuses an entry at its bound and counts it; replacing still works. */
+static void test_table_bound(void **state)
+{
+	struct identity_table *t = identity_table_new();
+	struct container c;
+
+	(void)state;
+	assert_int_equal(identity_table_max(t), IDENTITY_TABLE_MAX);
+	identity_table_limit(t, 4);
+	container_init(&c, RUNTIME_DOCKER, ID1);
+	for (uint64_t i = 1; i <= 4; i++)
+		assert_non_null(identity_table_add(t, i, &c));
+	assert_int_equal(identity_table_full(t), 0);
+	assert_null(identity_table_add(t, 5, &c));
+	assert_null(identity_table_add(t, 6, &c));
+	assert_int_equal(identity_table_full(t), 2);
+	assert_int_equal(identity_table_count(t), 4);
+	assert_null(identity_table_get(t, 5));
+	/* an id already there is replaced, not refused */
+	assert_non_null(identity_table_add(t, 4, &c));
+	assert_int_equal(identity_table_full(t), 2);
+	identity_table_del(t, 1);
+	assert_non_null(identity_table_add(t, 5, &c));
+	identity_table_free(t);
+}
+
+/* Sub-cgroups name their container, are counted per container, and carry its init. */
+static void test_table_subs(void **state)
+{
+	struct identity_table *t = identity_table_new();
+	struct container c, d, *own;
+	uint32_t tgid;
+
+	(void)state;
+	container_init(&c, RUNTIME_DOCKER, ID1);
+	strcpy(c.name, "a");
+	strcpy(c.cgroup, "/docker/" ID1);
+	container_init(&d, RUNTIME_DOCKER, ID2);
+	own = identity_table_add(t, 10, &c);
+	assert_non_null(own);
+	assert_non_null(identity_table_add(t, 20, &d));
+	assert_non_null(identity_table_add_sub(t, 11, own));
+	assert_non_null(identity_table_add_sub(t, 12, own));
+	assert_false(identity_table_is_sub(t, 10));
+	assert_true(identity_table_is_sub(t, 11));
+	assert_false(identity_table_is_sub(t, 99));
+	assert_string_equal(identity_table_get(t, 12)->name, "a");
+	assert_string_equal(identity_table_get(t, 12)->cgroup, "/docker/" ID1);
+	assert_int_equal(identity_table_subs(t, ID1), 2);
+	assert_int_equal(identity_table_subs(t, ID2), 0);
+	assert_int_equal(identity_table_subs(t, ""), 2);
+	identity_table_del(t, 11);
+	assert_int_equal(identity_table_subs(t, ID1), 1);
+	assert_int_equal(identity_table_subs(t, ""), 1);
+	/* re-added as a container's own: no longer a sub */
+	assert_non_null(identity_table_add(t, 12, &c));
+	assert_false(identity_table_is_sub(t, 12));
+	assert_int_equal(identity_table_subs(t, ""), 0);
+
+	assert_int_equal(identity_table_init(t, ID1, &tgid), 0);
+	identity_table_set_init(t, ID1, 4026532000u, 777);
+	assert_int_equal(identity_table_init(t, ID1, &tgid), 4026532000u);
+	assert_int_equal(tgid, 777);
+	assert_int_equal(identity_table_init(t, ID2, &tgid), 0);
+	identity_table_set_init(t, ID1, 0, 0);
+	assert_int_equal(identity_table_init(t, ID1, &tgid), 0);
+	identity_table_free(t);
+}
+
+/* The runtimes table: a row per runtime, storage roots once each. */
+static void test_runtimes_table(void **state)
+{
+	const char *roots[16];
+	size_t n, nr;
+	const struct runtime_info *all = runtimes_all(&nr);
+
+	(void)state;
+	assert_int_equal(nr, 6);
+	for (int rt = RUNTIME_DOCKER; rt <= RUNTIME_LXC; rt++) {
+		const struct runtime_info *ri = runtime_info(rt);
+
+		assert_non_null(ri);
+		assert_string_equal(ri->name, runtime_name(rt));
+		assert_non_null(ri->shapes[0].parent);
+		assert_non_null(ri->state_dirs[0]);
+		assert_non_null(ri->storage_roots[0]);
+		assert_non_null(ri->meta_files[0]);
+	}
+	assert_null(runtime_info(RUNTIME_NONE));
+	assert_ptr_equal(runtime_info(RUNTIME_DOCKER), &all[0]);
+	assert_string_equal(runtime_info(RUNTIME_DOCKER)->sockets[0], "run/docker.sock");
+	n = runtimes_storage_roots(roots, 16);
+	assert_int_equal(n, 7);
+	assert_string_equal(roots[0], "/var/lib/docker");
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++)
+			assert_string_not_equal(roots[i], roots[j]);
+	assert_int_equal(runtimes_storage_roots(roots, 2), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -913,6 +1179,13 @@ int main(void)
 		cmocka_unit_test(test_container_of_cgroup),
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_parse_lxc_name_length),
+		cmocka_unit_test(test_parse_outermost),
+		cmocka_unit_test(test_recognize_state),
+		cmocka_unit_test(test_docker_parent),
+		cmocka_unit_test(test_root_owned),
+		cmocka_unit_test(test_table_bound),
+		cmocka_unit_test(test_table_subs),
+		cmocka_unit_test(test_runtimes_table),
 		cmocka_unit_test(test_runtime_name),
 		cmocka_unit_test(test_meta_docker),
 		cmocka_unit_test(test_meta_docker_truncated),

@@ -1057,12 +1057,29 @@ static void test_no_container(void **state)
 	assert_int_equal(rec.timelines[0].r.nfailures, 1);
 }
 
+/* At most max_open removals at once: the next is refused and counted. */
+static void test_bound(void **state)
+{
+	(void)state;
+	cfg.max_open = 1;
+	begin();
+	stop_calls(&A, OVL "aaa", 1 * SEC);
+	assert_int_equal(removal_open(rm), 1);
+	stop_calls(&B, OVL "bbb", 1 * SEC + 5 * MS);
+	assert_int_equal(removal_open(rm), 1);
+	assert_int_equal(removal_full(rm), 2);
+	/* more calls of the open one are its, not refused */
+	stop_calls(&A, OVL "aaa", 1 * SEC + 10 * MS);
+	assert_int_equal(removal_full(rm), 2);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
+		T(test_bound),
 		T(test_interleaved),
 		T(test_counts_and_umount_einval),
 		T(test_stop_writes_nothing),

@@ -349,6 +349,27 @@ static void test_hostile_other_files(void **state)
 
 /* ---- the map ---- */
 
+/* The map refuses a path at its bound and counts it; a path it holds moves owner. */
+static void test_map_bound(void **state)
+{
+	struct storage_map *m = storage_map_new();
+
+	(void)state;
+	storage_map_limit(m, 2);
+	assert_int_equal(storage_map_add(m, "/a", "A"), 0);
+	assert_int_equal(storage_map_add(m, "/b", "B"), 0);
+	assert_int_equal(storage_map_full(m), 0);
+	assert_int_equal(storage_map_add(m, "/c", "C"), -ENOSPC);
+	assert_int_equal(storage_map_full(m), 1);
+	assert_null(storage_map_lookup(m, "/c", NULL));
+	assert_int_equal(storage_map_add(m, "/b", "C"), 0);
+	assert_string_equal(storage_map_lookup(m, "/b", NULL), "C");
+	assert_int_equal(storage_map_forget(m, "A"), 0);
+	assert_int_equal(storage_map_add(m, "/c", "C"), 0);
+	assert_int_equal(storage_map_full(m), 1);
+	storage_map_free(m);
+}
+
 static void test_map_lookup(void **state)
 {
 	struct storage_map *m = storage_map_new();
@@ -593,6 +614,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostile_other_files, hostile_setup,
 						hostile_teardown),
 		cmocka_unit_test(test_map_lookup),
+		cmocka_unit_test(test_map_bound),
 		cmocka_unit_test(test_map_from_fixtures),
 		cmocka_unit_test(test_map_scale),
 	};

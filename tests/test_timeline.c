@@ -1525,6 +1525,35 @@ static void test_entries_overflow(void **state)
 	assert_entries_sorted(s);
 }
 
+/*
+ * The engine follows at most max_containers containers and max_open stops:
+ * the next one is refused and counted; what it follows already is judged.
+ */
+static void test_bounds(void **state)
+{
+	(void)state;
+	cfg.max_containers = 2;
+	cfg.max_open = 1;
+	begin();
+	feed(runc_sig(&A, 100 * SEC, SIGTERM, 0, 0, 0), &A);
+	assert_int_equal(timeline_open_stops(tl), 1);
+	assert_int_equal(timeline_full(tl), 0);
+	/* a second stop at once: over max_open */
+	feed(runc_sig(&B, 100 * SEC + MS, SIGTERM, 0, 0, 0), &B);
+	assert_int_equal(timeline_open_stops(tl), 1);
+	assert_int_equal(timeline_full(tl), 1);
+	/* a third container: over max_containers */
+	feed(runc_sig(&W, 100 * SEC + 2 * MS, SIGTERM, 0, 0, 0), &W);
+	assert_int_equal(timeline_full(tl), 2);
+	/* A's stop still ends with its timeline */
+	feed(exit_ev(&A, 101 * SEC, A.pid, true, 0), &A);
+	feed(released_ev(&A, 101 * SEC + MS), &A);
+	feed(rmdir_ev(&A, 101 * SEC + 2 * MS), &A);
+	assert_int_equal(rec.nstops, 1);
+	assert_string_equal(rec.stops[0].s.container.id, ID_A);
+	assert_int_equal(timeline_open_stops(tl), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1533,6 +1562,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_defaults),
 		T(test_graceful),
+		T(test_bounds),
 		T(test_ignored_no_handler),
 		T(test_ignored_sig_ign),
 		T(test_blocked_alert_at_tick),

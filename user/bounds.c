@@ -4,9 +4,12 @@
 #include "bounds.h"
 
 static const char *const names[BOUND_MAX] = {
-	[BOUND_TRACKED_CGROUPS] = "tracked_cgroups", [BOUND_SUB_CGROUPS] = "sub_cgroups",
-	[BOUND_IDENTITY] = "identity",		     [BOUND_STORAGE_PATHS] = "storage_paths",
-	[BOUND_STORAGE_KNOWN] = "storage_known",     [BOUND_TIMELINES] = "timelines",
+	[BOUND_TRACKED_CGROUPS] = "tracked_cgroups",
+	[BOUND_SUB_CGROUPS] = "sub_cgroups",
+	[BOUND_IDENTITY] = "identity",
+	[BOUND_STORAGE_PATHS] = "storage_paths",
+	[BOUND_STORAGE_KNOWN] = "storage_known",
+	[BOUND_TIMELINES] = "timelines",
 	[BOUND_REMOVALS] = "removals",
 };
 

@@ -269,8 +269,9 @@ static bool leaf_is_container(const struct comp *parent, size_t n, const struct 
 			return true;
 		}
 	}
-	if (dp[0] && (match_leaf(c->p, c->n, "", "", RT_ID_HEX, &id, &id_len) ||
-		      match_leaf(c->p, c->n, "docker-", ".scope", RT_ID_HEX, &id, &id_len)) &&
+	if (dp[0] &&
+	    (match_leaf(c->p, c->n, "", "", RT_ID_HEX, &id, &id_len) ||
+	     match_leaf(c->p, c->n, "docker-", ".scope", RT_ID_HEX, &id, &id_len)) &&
 	    parent_matches(parent, n, dp, uid)) {
 		m->runtime = RUNTIME_DOCKER;
 		memcpy(m->id, id, id_len);
@@ -428,7 +429,8 @@ bool identity_cgroup_root_owned(const char *mount_dir, const char *path)
 			ok = false;
 			break;
 		}
-		if (st.st_uid != 0 || (st.st_mode & S_IWOTH) || ((st.st_mode & S_IWGRP) && st.st_gid))
+		if (st.st_uid != 0 || (st.st_mode & S_IWOTH) ||
+		    ((st.st_mode & S_IWGRP) && st.st_gid))
 			ok = false;
 	}
 	if (fd >= 0)
@@ -1052,8 +1054,8 @@ struct identity_table {
 	struct table_entry **by_id;
 	size_t mask; /* buckets - 1, a power of two less one */
 	size_t count;
-	size_t nsub;  /* entries that are sub-cgroups */
-	size_t max;   /* bound on count */
+	size_t nsub;   /* entries that are sub-cgroups */
+	size_t max;    /* bound on count */
 	uint64_t full; /* adds refused at the bound */
 };
 

@@ -123,7 +123,8 @@ size_t metrics_format(const struct metrics *m, char *buf, size_t cap)
 	head(&t, "stoptrace_table_full_total", "counter",
 	     "Entries refused because a bounded table was full, by table.");
 	for (int b = 0; b < BOUND_MAX; b++)
-		labelled(&t, "stoptrace_table_full_total", "table", bound_name(b), m->table_full[b]);
+		labelled(&t, "stoptrace_table_full_total", "table", bound_name(b),
+			 m->table_full[b]);
 	head(&t, "stoptrace_containers_tracked", "gauge",
 	     "Container cgroups tracked now (one per cgroup hierarchy).");
 	put(&t, "stoptrace_containers_tracked %llu\n", (unsigned long long)m->containers);

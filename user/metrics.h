@@ -30,7 +30,7 @@ struct metrics {
 	uint64_t lost;				/* records the kernel could not write */
 	struct metrics_sink sinks[METRICS_MAX_SINKS];
 	int nsinks;
-	uint64_t containers;		 /* tracked now */
+	uint64_t containers;		/* tracked now */
 	uint64_t table_full[BOUND_MAX]; /* entries refused at a table's bound */
 	int64_t start_time_s;
 	const char *version;

@@ -92,13 +92,13 @@ struct monitor {
 	uint64_t events_in;	    /* records read from the kernel */
 	uint64_t events_bad;	    /* records that failed to decode */
 	uint64_t events_out;
-	int fatal;     /* an error that ends the monitor */
-	uint64_t caps; /* capabilities kept once running */
-	const char *scan_dir;	     /* the hierarchy being scanned at start */
+	int fatal;		    /* an error that ends the monitor */
+	uint64_t caps;		    /* capabilities kept once running */
+	const char *scan_dir;	    /* the hierarchy being scanned at start */
 	uint64_t cgroups_delegated; /* runtime-shaped cgroups refused: a user could make them */
-	uint64_t tracked_full;	     /* cgroups refused by the kernel's full tracked_cgroups */
-	uint64_t subs_full;	     /* sub-cgroups refused at their bound */
-	struct bounds bounds;	     /* what was said on stderr */
+	uint64_t tracked_full;	    /* cgroups refused by the kernel's full tracked_cgroups */
+	uint64_t subs_full;	    /* sub-cgroups refused at their bound */
+	struct bounds bounds;	    /* what was said on stderr */
 	/*
 	 * Removed cgroups stay in the identity table a while: records about a
 	 * container (an init's final release, storage removal) come after it.

@@ -90,8 +90,7 @@ static struct st_task *event_task(struct st_event *e)
 	return NULL;
 }
 
-bool tracking_event(struct monitor *m, struct st_event *e, uint64_t cgid,
-		    const struct container *c)
+bool tracking_event(struct monitor *m, struct st_event *e, uint64_t cgid, const struct container *c)
 {
 	bool sub = identity_table_is_sub(m->ids, cgid);
 	struct st_task *t = event_task(e);

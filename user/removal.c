@@ -32,7 +32,7 @@ struct removal {
 	void *ctx;
 	uint64_t own_seq;
 	size_t open;
-	uint64_t full; /* removals refused at RM_OPEN_MAX */
+	uint64_t full;		   /* removals refused at RM_OPEN_MAX */
 	struct open_removal *list; /* removals are rare: a list will do */
 };
 

@@ -20,11 +20,13 @@ static const struct runtime_info table[] = {
 	{
 		.runtime = RUNTIME_DOCKER,
 		.name = "docker",
-		.shapes = {
-			{"/docker", "", "", RT_ID_HEX},			/* cgroupfs driver */
-			{"/system.slice", "docker-", ".scope", RT_ID_HEX}, /* systemd driver */
-			{"@pod", "docker-", ".scope", RT_ID_HEX},	/* dockershim, systemd */
-		},
+		.shapes =
+			{
+				{"/docker", "", "", RT_ID_HEX}, /* cgroupfs driver */
+				{"/system.slice", "docker-", ".scope",
+				 RT_ID_HEX},				  /* systemd driver */
+				{"@pod", "docker-", ".scope", RT_ID_HEX}, /* dockershim, systemd */
+			},
 		.known_dir = "var/lib/docker/containers",
 		.known_leaf = {{"", ""}, {"docker-", ".scope"}},
 		.state_dirs = {"var/lib/docker", "run/docker"},
@@ -37,31 +39,37 @@ static const struct runtime_info table[] = {
 	{
 		.runtime = RUNTIME_PODMAN,
 		.name = "podman",
-		.shapes = {
-			{"/libpod_parent", "libpod-", "", RT_ID_HEX},	 /* cgroupfs */
-			{"/libpod_parent/%h", "libpod-", "", RT_ID_HEX}, /* cgroupfs, in a pod */
-			{"/machine.slice", "libpod-", ".scope", RT_ID_HEX}, /* systemd */
-			{"/machine.slice/machine-libpod_pod_%h.slice", "libpod-", ".scope",
-			 RT_ID_HEX}, /* systemd, in a pod */
-		},
+		.shapes =
+			{
+				{"/libpod_parent", "libpod-", "", RT_ID_HEX}, /* cgroupfs */
+				{"/libpod_parent/%h", "libpod-", "",
+				 RT_ID_HEX}, /* cgroupfs, in a pod */
+				{"/machine.slice", "libpod-", ".scope", RT_ID_HEX}, /* systemd */
+				{"/machine.slice/machine-libpod_pod_%h.slice", "libpod-", ".scope",
+				 RT_ID_HEX}, /* systemd, in a pod */
+			},
 		/* --cgroup-parent, and --cgroups=split under a unit's cgroup */
 		.known_dir = "var/lib/containers/storage/overlay-containers",
 		.known_leaf = {{"libpod-", ""}, {"libpod-", ".scope"}, {"libpod-payload-", ""}},
-		.state_dirs = {"var/lib/containers/storage", "run/containers/storage", "run/libpod"},
+		.state_dirs = {"var/lib/containers/storage", "run/containers/storage",
+			       "run/libpod"},
 		.sockets = {"run/podman/podman.sock"},
 		.storage_roots = {"var/lib/containers/storage", "run/containers/storage"},
-		.meta_files = {"var/lib/containers/storage/overlay-containers/containers.json",
-			       "var/lib/containers/storage/overlay-containers/%s/userdata/config.json"},
+		.meta_files =
+			{"var/lib/containers/storage/overlay-containers/containers.json",
+			 "var/lib/containers/storage/overlay-containers/%s/userdata/config.json"},
 	},
 	{
 		.runtime = RUNTIME_CONTAINERD,
 		.name = "containerd",
-		.shapes = {
-			{"@pod", "", "", RT_ID_HEX},				 /* cgroupfs */
-			{"@pod", "cri-containerd-", ".scope", RT_ID_HEX},	 /* systemd */
-			{"/system.slice", "cri-containerd-", ".scope", RT_ID_HEX}, /* crictl */
-			{"/system.slice", "nerdctl-", ".scope", RT_ID_HEX},
-		},
+		.shapes =
+			{
+				{"@pod", "", "", RT_ID_HEX},			  /* cgroupfs */
+				{"@pod", "cri-containerd-", ".scope", RT_ID_HEX}, /* systemd */
+				{"/system.slice", "cri-containerd-", ".scope",
+				 RT_ID_HEX}, /* crictl */
+				{"/system.slice", "nerdctl-", ".scope", RT_ID_HEX},
+			},
 		.state_dirs = {"run/containerd", "var/lib/containerd", "run/docker/containerd"},
 		.pid_files = {"run/docker/containerd/containerd.pid"},
 		.sockets = {"run/containerd/containerd.sock",
@@ -72,23 +80,26 @@ static const struct runtime_info table[] = {
 	{
 		.runtime = RUNTIME_CRIO,
 		.name = "cri-o",
-		.shapes = {
-			{"@pod", "crio-", "", RT_ID_HEX},	  /* cgroupfs */
-			{"@pod", "crio-", ".scope", RT_ID_HEX}, /* systemd */
-		},
+		.shapes =
+			{
+				{"@pod", "crio-", "", RT_ID_HEX},	/* cgroupfs */
+				{"@pod", "crio-", ".scope", RT_ID_HEX}, /* systemd */
+			},
 		.state_dirs = {"var/lib/crio", "run/crio"},
 		.pid_files = {"run/crio/crio.pid"},
 		.sockets = {"run/crio/crio.sock"},
 		.storage_roots = {"var/lib/containers/storage", "run/containers/storage"},
-		.meta_files = {"var/lib/containers/storage/overlay-containers/%s/userdata/config.json"},
+		.meta_files =
+			{"var/lib/containers/storage/overlay-containers/%s/userdata/config.json"},
 	},
 	{
 		.runtime = RUNTIME_ISULAD,
 		.name = "isulad",
-		.shapes = {
-			{"/isulad", "", "", RT_ID_HEX},
-			{"/system.slice", "isulad-", ".scope", RT_ID_HEX},
-		},
+		.shapes =
+			{
+				{"/isulad", "", "", RT_ID_HEX},
+				{"/system.slice", "isulad-", ".scope", RT_ID_HEX},
+			},
 		.known_dir = "var/lib/isulad/engines/lcr",
 		.known_leaf = {{"", ""}, {"isulad-", ".scope"}},
 		.state_dirs = {"var/lib/isulad", "run/isulad"},
@@ -100,9 +111,10 @@ static const struct runtime_info table[] = {
 	{
 		.runtime = RUNTIME_LXC,
 		.name = "lxc",
-		.shapes = {
-			{"", "lxc.payload.", "", RT_ID_NAME}, /* at the hierarchy's root */
-		},
+		.shapes =
+			{
+				{"", "lxc.payload.", "", RT_ID_NAME}, /* at the hierarchy's root */
+			},
 		.state_dirs = {"var/lib/lxc", "run/lxc"},
 		.storage_roots = {"var/lib/lxc"},
 		.meta_files = {"var/lib/lxc/%s/config"},

@@ -92,13 +92,8 @@ struct monitor {
 	uint64_t events_in;	    /* records read from the kernel */
 	uint64_t events_bad;	    /* records that failed to decode */
 	uint64_t events_out;
-	int fatal;		    /* an error that ends the monitor */
-	uint64_t caps;		    /* capabilities kept once running */
-	const char *scan_dir;	    /* the hierarchy being scanned at start */
-	uint64_t cgroups_delegated; /* runtime-shaped cgroups refused: a user could make them */
-	uint64_t tracked_full;	    /* cgroups refused by the kernel's full tracked_cgroups */
-	uint64_t subs_full;	    /* sub-cgroups refused at their bound */
-	struct bounds bounds;	    /* what was said on stderr */
+	int fatal;     /* an error that ends the monitor */
+	uint64_t caps; /* capabilities kept once running */
 	/*
 	 * Removed cgroups stay in the identity table a while: records about a
 	 * container (an init's final release, storage removal) come after it.
@@ -112,6 +107,13 @@ struct monitor {
 	char json[RECORD_MAX]; /* the record as JSON: the main output's, or syslog's */
 	size_t json_cap;       /* shorter with syslog: its header must fit too */
 	struct st_event ev;
+
+	/* cgroups tracked, tables bounded: monitor_tracking.c */
+	const char *scan_dir;	    /* the hierarchy being scanned at start */
+	uint64_t cgroups_delegated; /* runtime-shaped cgroups refused: a user could make them */
+	uint64_t tracked_full;	    /* cgroups refused by the kernel's full tracked_cgroups */
+	uint64_t subs_full;	    /* sub-cgroups refused at their bound */
+	struct bounds bounds;	    /* what was said on stderr */
 };
 
 /* Set by SIGINT and SIGTERM, or by a fatal output error: the run ends. */

@@ -11,22 +11,14 @@
 #include "names.h"
 #include "timeline.h"
 
-#define NSEC_PER_MSEC 1000000ULL
-#define NSEC_PER_SEC  1000000000ULL
-#define HASH_BUCKETS  1024
-#define PRE_MAX	      8			  /* events kept for a container's next stop */
-#define PRE_KEEP_NS   (60 * NSEC_PER_SEC) /* how old they may be */
-#define ENTRY_HALF    (TL_MAX_ENTRIES / 2)
-#define PENDING_MAX   6	 /* alerts a stop may have to resolve */
-#define RECENT_KILLS  64 /* kernel SIGKILLs remembered to place OOM victims */
-/*
- * Bounds. A container the engine follows costs about 2.3 KiB, an open stop
- * about 6 KiB: 16384 containers (the identity table's 65536 cgroups are two
- * or more per container on hybrid hosts) and 4096 stops at once (a whole
- * node drained at once stays far below) bound them to 38 and 24 MiB.
- */
-#define TL_CONTAINERS_MAX     16384
-#define TL_OPEN_MAX	      4096
+#define NSEC_PER_MSEC	      1000000ULL
+#define NSEC_PER_SEC	      1000000000ULL
+#define HASH_BUCKETS	      1024
+#define PRE_MAX		      8			  /* events kept for a container's next stop */
+#define PRE_KEEP_NS	      (60 * NSEC_PER_SEC) /* how old they may be */
+#define ENTRY_HALF	      (TL_MAX_ENTRIES / 2)
+#define PENDING_MAX	      6	 /* alerts a stop may have to resolve */
+#define RECENT_KILLS	      64 /* kernel SIGKILLs remembered to place OOM victims */
 #define PARTIAL_NS	      (10 * NSEC_PER_SEC) /* a stop this soon after start may be missing its head */
 #define STUCK_MAX_INTERVAL_NS (60 * NSEC_PER_SEC)
 /*
@@ -34,6 +26,14 @@
  * caused by a SIGKILL may carry a timestamp just before the SIGKILL's.
  */
 #define SKEW_NS (1 * NSEC_PER_MSEC)
+/*
+ * Bounds. A container the engine follows costs about 2.3 KiB, an open stop
+ * about 6 KiB: 16384 containers (the identity table's 65536 cgroups are two
+ * or more per container on hybrid hosts) and 4096 stops at once (a whole
+ * node drained at once stays far below) bound them to 38 and 24 MiB.
+ */
+#define TL_CONTAINERS_MAX 16384
+#define TL_OPEN_MAX	  4096
 
 struct stop_state {
 	struct tl_stop out;

@@ -169,11 +169,12 @@ static bool is_qos(const struct comp *c, const char *fmt)
  */
 static bool is_pod_parent(const struct comp *c, size_t n, char uid[POD_UID_MAX + 1])
 {
-	const struct comp *last = &c[n - 1];
+	const struct comp *last;
 	char pre[64];
 
 	if (n < 2 || n > 3)
 		return false;
+	last = &c[n - 1];
 	if (c[0].n == 8 && !memcmp(c[0].p, "kubepods", 8)) {
 		if (n == 3 && !is_qos(&c[1], "%s"))
 			return false;
@@ -189,7 +190,8 @@ static bool is_pod_parent(const struct comp *c, size_t n, char uid[POD_UID_MAX +
 	} else {
 		snprintf(pre, sizeof(pre), "kubepods-pod");
 	}
-	if (!has_prefix(last->p, last->n, pre) || !has_suffix(last->p, last->n, ".slice"))
+	if (last->n < strlen(pre) + 6 || !has_prefix(last->p, last->n, pre) ||
+	    !has_suffix(last->p, last->n, ".slice"))
 		return false;
 	return pod_uid(last->p + strlen(pre), last->n - strlen(pre) - 6, '_', uid);
 }

@@ -27,6 +27,15 @@ static void check_match(const char *path)
 			  path);
 	if (strchr(m.id, '/') || strchr(m.id, '\n'))
 		fuzz_fail("identity_parse_cgroup: id \"%s\" holds a separator", m.id);
+	/* the container's own cgroup: a clean path ending in the component that names it */
+	if (strnlen(m.cgroup, sizeof(m.cgroup)) == sizeof(m.cgroup) || m.cgroup[0] != '/' ||
+	    strstr(m.cgroup, "//") || strchr(m.cgroup, '\n') ||
+	    !strstr(strrchr(m.cgroup, '/'), m.id))
+		fuzz_fail("identity_parse_cgroup: own cgroup \"%.*s\" of \"%s\"", CGROUP_PATH_LEN,
+			  m.cgroup, path);
+	/* nothing below a user's delegated subtree */
+	if (strstr(m.cgroup, "/user@"))
+		fuzz_fail("identity_parse_cgroup: \"%s\" is below a user's delegation", path);
 	if (strnlen(m.pod_uid, sizeof(m.pod_uid)) == sizeof(m.pod_uid))
 		fuzz_fail("identity_parse_cgroup: pod uid not terminated");
 	if (m.pod_uid[0] && !strstr(path, m.pod_uid)) {

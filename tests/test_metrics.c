@@ -84,6 +84,7 @@ static void test_format(void **state)
 	m.stops[TL_STOP_SIGNAL_IGNORED] = 2;
 	m.alerts[TL_ALERT_STOP_SIGNAL_IGNORED] = 2;
 	m.removals[1] = 1;
+	m.table_full[BOUND_TRACKED_CGROUPS] = 7;
 	len = metrics_format(&m, text, sizeof(text));
 	assert_true(len > 0 && len == strlen(text));
 	assert_int_equal(text[len - 1], '\n');
@@ -111,6 +112,15 @@ static void test_format(void **state)
 	assert_int_equal(value_of("stoptrace_sink_dropped_total{sink=\"syslog\"}"), 40);
 	assert_int_equal(value_of("stoptrace_sink_errors_total{sink=\"output\"}"), 1);
 	assert_int_equal(value_of("stoptrace_containers_tracked"), 2);
+	/* every bounded table, zeros included */
+	for (int b = 0; b < BOUND_MAX; b++) {
+		char s[128];
+
+		snprintf(s, sizeof(s), "stoptrace_table_full_total{table=\"%s\"}", bound_name(b));
+		assert_int_equal(value_of(s), m.table_full[b]);
+	}
+	assert_int_equal(value_of("stoptrace_table_full_total{table=\"tracked_cgroups\"}"), 7);
+	assert_true(has_line("# TYPE stoptrace_table_full_total counter"));
 	assert_int_equal(value_of("stoptrace_start_time_seconds"), 1795758519);
 	assert_int_equal(value_of("stoptrace_build_info{version=\"0.1.0\"}"), 1);
 
@@ -198,6 +208,30 @@ static void test_atomic_write(void **state)
 	rmdir(dir);
 }
 
+/* A table that reaches its bound is said once, by name; the counts go on. */
+static void test_bounds_said_once(void **state)
+{
+	uint64_t full[BOUND_MAX] = {0};
+	struct bounds b = {0};
+	char line[512];
+
+	(void)state;
+	assert_false(bounds_news(&b, full, line, sizeof(line)));
+	full[BOUND_IDENTITY] = 1;
+	full[BOUND_REMOVALS] = 3;
+	assert_true(bounds_news(&b, full, line, sizeof(line)));
+	assert_non_null(strstr(line, "the identity table is full"));
+	assert_non_null(strstr(line, "table_full_total{table=\"identity\"}"));
+	assert_true(bounds_news(&b, full, line, sizeof(line)));
+	assert_non_null(strstr(line, "the removals table is full"));
+	assert_false(bounds_news(&b, full, line, sizeof(line)));
+	full[BOUND_IDENTITY] = 50;
+	assert_false(bounds_news(&b, full, line, sizeof(line)));
+	assert_int_equal(b.full[BOUND_IDENTITY], 50);
+	assert_string_equal(bound_name(BOUND_TRACKED_CGROUPS), "tracked_cgroups");
+	assert_null(bound_name(BOUND_MAX));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -205,6 +239,7 @@ int main(void)
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_format_escapes_labels),
 		cmocka_unit_test(test_atomic_write),
+		cmocka_unit_test(test_bounds_said_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "facts.h"
 #include "holders.h"
+#include "runtimes.h"
 
 static int live_load_meta(void *ctx, struct container *c)
 {
@@ -64,7 +65,7 @@ static int live_docker_ids(void *ctx, facts_id_fn fn, void *arg)
 	DIR *d;
 
 	/* Docker keeps one directory per container, running or not */
-	snprintf(dir, sizeof(dir), "%s/var/lib/docker/containers", l->root);
+	snprintf(dir, sizeof(dir), "%s/%s", l->root, runtime_info(RUNTIME_DOCKER)->known_dir);
 	d = opendir(dir);
 	if (!d)
 		return 0;

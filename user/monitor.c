@@ -388,7 +388,9 @@ static void verify_cgroups(struct monitor *m)
 		e->u.cgroup.id = v.ids[i];
 		len = strnlen(c->cgroup, sizeof(e->u.cgroup.path) - 1);
 		memcpy(e->u.cgroup.path, c->cgroup, len);
-		timeline_event(m->tl, e, c, m->now);
+		/* a sub-cgroup names its container's cgroup: gone with it, and not its end */
+		if (!identity_table_is_sub(m->ids, v.ids[i]))
+			timeline_event(m->tl, e, c, m->now);
 		cgroup_gone(m, v.ids[i], m->now);
 	}
 }

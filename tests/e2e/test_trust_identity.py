@@ -225,7 +225,10 @@ def test_nested_lookalike():
     not end A's stop, and A's one timeline has the right verdict."""
     _setup()
     a = stlib.run_container("sleep", "1000")
-    b_keep, b_gone, b_mid = (secrets.token_hex(32) for _ in range(3))
+    # one nested cgroup is named after another real container: it is A's all the same
+    other = stlib.run_container("sleep", "1000")
+    b_keep, b_mid = (secrets.token_hex(32) for _ in range(2))
+    b_gone = other.id
     made = []
     stop = None
     try:
@@ -283,8 +286,14 @@ def test_nested_lookalike():
             grace = tl.get("grace_ms")
             check(type(grace) is int and grace >= 3500,
                   "grace_ms %r: the stop ended before its SIGKILL" % (grace,))
-            for b in (b_keep, b_gone, b_mid):
+            for b in (b_keep, b_mid):
                 _no_container_named(mon, b, "the nested look-alike " + b[:12])
+            for x in mon.poll():
+                if get(x, "container.id") == other.id and stlib.mentions_pid(x, r):
+                    fail("pid %d of %s, in /docker/A/docker/<%s's id>, was taken as %s's: %s"
+                         % (r, a.name, other.name, other.name, short(x, 800)))
+            check(not mon.find(_mine(other.id, "stop_timeline")),
+                  "a stop_timeline for %s, which was not stopped" % other.name)
             # the nested cgroups' processes are A's now: their events are A's
             for pid, what in ((q, "kept"), (r, "removed")):
                 mine = [x for x in mon.poll() if stlib.is_event(x)

@@ -109,6 +109,18 @@ bool tracking_event(struct monitor *m, struct st_event *e, uint64_t cgid, const 
 		identity_table_set_init(m->ids, c->id, t->pidns, t->tgid);
 		return true;
 	}
+	/*
+	 * An init in a sub-cgroup (systemd's init.scope), not learnt yet (the
+	 * monitor started after it): the init a host process outside every
+	 * container signals is the container's, as a runtime's stop does. A
+	 * nested namespace's init gets its signals from inside the container.
+	 */
+	if (!pidns && sub && e->kind == ST_EV_SIGNAL_GENERATE && t->pidns &&
+	    !e->u.signal.sender.cgroup_id &&
+	    !(e->u.signal.sig_flags & (ST_SIGF_SENDER_IN_NS | ST_SIGF_FROM_KERNEL))) {
+		identity_table_set_init(m->ids, c->id, t->pidns, t->tgid);
+		return true;
+	}
 	/* its pid is detached by the time it is released: known by its host pid */
 	if (e->kind == ST_EV_INIT_RELEASED)
 		return pidns ? t->tgid == tgid : !sub;

@@ -301,6 +301,37 @@ def test_nested_lookalike():
             _rmdir(d)
 
 
+def test_init_in_sub_cgroup():
+    """PID 1 in a sub-cgroup of its container, as systemd in a container puts
+    itself (/docker/A/init.scope), with the monitor started afterwards: the
+    stop is A's, with the right verdict and init, and no other container."""
+    _setup()
+    a = stlib.run_container("sleep", "1000")
+    made = []
+    try:
+        for root in _roots():
+            d = os.path.join(root, "docker", a.id, "init.scope")
+            os.mkdir(d)
+            made.append(d)
+            _move(a.pid, d)
+        with open("/proc/%d/cgroup" % a.pid) as f:
+            check("init.scope" in f.read(), "PID 1 of %s is not in init.scope" % a.name)
+        with stlib.Monitor() as mon:
+            mon.start()
+            _stop_ignored(mon, a)
+            time.sleep(2)
+            mon.stop()
+            tl = _one_timeline(mon, a, "stop_signal_ignored")
+            expect(tl, "container.cgroup", "/docker/" + a.id, "stop_timeline")
+            expect(tl, "init.pid", a.pid, "stop_timeline")
+            expect(tl, "stop_signal", "SIGTERM", "stop_timeline")
+            expect(tl, "exit.signal", "SIGKILL", "stop_timeline")
+            _no_container_named(mon, "init.scope", "the init's sub-cgroup")
+    finally:
+        for d in made:
+            _rmdir(d, timeout=2)
+
+
 if __name__ == "__main__":
     import sys
     sys.exit(stlib.main(sys.argv[1:]))

@@ -218,7 +218,6 @@ static void process_event(struct monitor *m, const void *data, size_t len)
 {
 	struct st_event *e = &m->ev;
 	struct container *c = NULL;
-	bool to_timeline;
 	uint64_t cgid;
 
 	m->events_in++;
@@ -250,10 +249,9 @@ static void process_event(struct monitor *m, const void *data, size_t len)
 		return; /* not a container */
 	if (c)
 		load_meta(m, c);
-	to_timeline = c && tracking_event(m, e, cgid, c);
 	if (container_selected(m, c))
 		print_event(m, e, c, NULL, true);
-	if (to_timeline)
+	if (c && tracking_event(m, e, cgid, c))
 		timeline_event(m->tl, e, c, m->now);
 	if (e->kind == ST_EV_CGROUP_RMDIR)
 		cgroup_gone(m, cgid, e->ts_ns);

@@ -152,8 +152,9 @@ int tracking_kernel(struct monitor *m, uint64_t id);
 /* Track cgroup id below container c's own, as c's (bounded, counted). */
 int tracking_add_sub(struct monitor *m, uint64_t id, const struct container *c);
 /*
- * Before the timeline sees event e of container c (from cgroup cgid): a
- * nested namespace's init loses its init flag. Returns false when the
+ * Before the timeline sees event e of container c (from cgroup cgid), once
+ * it was printed: a nested namespace's init loses its init flag, a signal's
+ * sender in another cgroup of c is one of c's. Returns false when the
  * timeline must not see it (a sub-cgroup's mkdir or rmdir, the release of
  * an init not the container's).
  */

@@ -101,6 +101,15 @@ bool tracking_event(struct monitor *m, struct st_event *e, uint64_t cgid, const 
 	/* a sub-cgroup's coming and going is not the container's */
 	if (sub && (e->kind == ST_EV_CGROUP_MKDIR || e->kind == ST_EV_CGROUP_RMDIR))
 		return false;
+	/* a sender in another cgroup of the same container is inside it */
+	if (e->kind == ST_EV_SIGNAL_GENERATE && e->u.signal.sender.cgroup_id &&
+	    e->u.signal.sender.cgroup_id != cgid) {
+		const struct container *sc =
+			identity_table_get(m->ids, e->u.signal.sender.cgroup_id);
+
+		if (sc && !strcmp(sc->id, c->id))
+			e->u.signal.sender.cgroup_id = cgid;
+	}
 	if (!t || !(t->flags & ST_TASK_NS_INIT))
 		return true;
 	pidns = identity_table_init(m->ids, c->id, &tgid);

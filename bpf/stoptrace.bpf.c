@@ -435,6 +435,16 @@ int BPF_PROG(handle_sched_process_exit, struct task_struct *task)
 	live = BPF_CORE_READ(task, signal, live.counter);
 	if (live != 0)
 		return 0; /* a thread of a live process: not a process exit */
+	if (runtime_task_count > 0) {
+		/*
+		 * A runtime's child that joined a container and exits without an
+		 * exec (runc's own stages): its tgid must not stay for the next
+		 * process that gets it.
+		 */
+		__u32 tgid = task->tgid;
+
+		bpf_map_delete_elem(&runtime_tasks, &tgid);
+	}
 	e = reserve_event(ST_EV_PROCESS_EXIT, exit);
 	if (!e)
 		return 0;

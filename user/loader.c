@@ -557,6 +557,14 @@ int loader_trust_task(struct loader *l, uint32_t tgid)
 	return 0;
 }
 
+int loader_untrust_task(struct loader *l, uint32_t tgid)
+{
+	if (bpf_map__delete_elem(l->skel->maps.runtime_tasks, &tgid, sizeof(tgid), 0) &&
+	    errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
 int loader_trust_mntns(struct loader *l, const uint32_t *inums, int n)
 {
 	struct bpf_map *map = l->skel->maps.runtime_mntns;

@@ -86,6 +86,7 @@ int loader_counters(struct loader *l, struct loader_counters *c);
  * is replaced), and ndaemons gates the fork and exit bookkeeping.
  */
 int loader_trust_task(struct loader *l, uint32_t tgid);
+int loader_untrust_task(struct loader *l, uint32_t tgid);
 int loader_trust_mntns(struct loader *l, const uint32_t *inums, int n);
 void loader_trust_count(struct loader *l, uint32_t ndaemons);
 /* The host's mount namespace as the kernel found it (the global init's), 0 when not yet. */

@@ -305,9 +305,20 @@ static void sync_kernel(struct trust *t, struct loader *l)
 	uint32_t inums[TRUST_MAX_DAEMONS];
 	int n = 0;
 
+	/* a daemon no longer verified (gone, its pid maybe reused): out at once */
+	for (int i = 0; i < t->nprev; i++) {
+		bool still = false;
+
+		for (int j = 0; j < t->n; j++)
+			still |= t->d[j].pid == t->prev[i];
+		if (!still && loader_untrust_task(l, (uint32_t)t->prev[i]))
+			t->sync_errors++;
+	}
+	t->nprev = 0;
 	for (int i = 0; i < t->n; i++) {
 		if (loader_trust_task(l, (uint32_t)t->d[i].pid))
 			t->sync_errors++;
+		t->prev[t->nprev++] = t->d[i].pid;
 		inums[n++] = (uint32_t)t->d[i].mntns;
 	}
 	if (loader_trust_mntns(l, inums, n))

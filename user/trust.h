@@ -46,6 +46,8 @@ struct trust_source {
 struct trust {
 	struct trust_daemon d[TRUST_MAX_DAEMONS];
 	int n;
+	int prev[TRUST_MAX_DAEMONS]; /* the pids put in runtime_tasks by the last look */
+	int nprev;
 	uint32_t host_mntns; /* the kernel's answer; 0: unknown, runtime_tasks only */
 	bool self_host;	     /* this process is in the initial pid namespace (host pids) */
 	bool warned_host;    /* said once on stderr that the host's mount ns is unknown */

@@ -129,6 +129,27 @@ struct fs_struct {
 };
 
 typedef struct {
+	unsigned int val;
+} kuid_t;
+
+struct user_namespace {
+	struct ns_common ns;
+};
+
+struct cred {
+	kuid_t euid;
+	struct user_namespace *user_ns;
+};
+
+struct mnt_namespace {
+	struct ns_common ns;
+};
+
+struct nsproxy {
+	struct mnt_namespace *mnt_ns;
+};
+
+typedef struct {
 	unsigned long sig[1];
 } sigset_t;
 
@@ -148,6 +169,8 @@ struct task_struct {
 	sigset_t blocked;
 	sigset_t real_blocked;
 	struct css_set *cgroups;
+	const struct cred *cred;
+	struct nsproxy *nsproxy;
 };
 
 struct linux_binprm;
@@ -189,5 +212,9 @@ enum cgroup_subsys_id {
 
 #define SIGNAL_UNKILLABLE 0x00000040 /* signal_struct.flags: init ignores fatal signals */
 #define PF_EXITING	  0x00000004
+
+/* include/linux/proc_ns.h: the inodes of the initial namespaces, fixed since 3.8 */
+#define PROC_PID_INIT_INO  0xEFFFFFFCU
+#define PROC_USER_INIT_INO 0xEFFFFFFDU
 
 #endif /* STOPTRACE_KERNEL_TYPES_H */

@@ -74,16 +74,59 @@ struct fs_args {
 	__u64 name; /* user pointer */
 	__u64 flags;
 	__s32 dfd;
-	__u32 op;
+	__u32 op; /* enum st_fs_op of the entry program */
+	__s64 nr; /* the syscall number its sys_enter context carried */
 };
 
-/* tid -> arguments of an unmount or removal call in flight. */
+/*
+ * tid -> arguments of an unmount or removal call in flight. An LRU: an entry
+ * left behind (a task that never returned through the exit hook, a hook
+ * detached between enter and exit) is pushed out instead of filling the map;
+ * user space also clears the map before it attaches the hooks again.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u32);
 	__type(value, struct fs_args);
 } fs_inflight SEC(".maps");
+
+/*
+ * Runtime daemons user space verified (pid file or socket owner, outside
+ * every container: user/trust.c), tgid -> ST_RT_*, and their children,
+ * added at fork while the parent is outside every container and removed at
+ * the group's exit. An LRU: only runtimes' children outside containers come
+ * in, and user space puts its daemons back every few seconds.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, __u32);
+} runtime_tasks SEC(".maps");
+
+/* Mount namespaces (inode) of verified runtime daemons -> 1; filled by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u8);
+} runtime_mntns SEC(".maps");
+
+/*
+ * Daemons user space put in runtime_tasks: while 0, forks and exits outside
+ * containers cost one load more, and nothing else.
+ */
+__u32 runtime_task_count;
+
+/*
+ * The host's mount namespace: the global init's (host pid 1), found in the
+ * kernel (user space cannot always read /proc/1/ns/mnt), 0 until then.
+ */
+__u32 host_mntns;
+
+/* Set by user space before load: failing calls from containers are wanted (--events). */
+const volatile __u32 container_fs_events = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -381,11 +424,27 @@ int BPF_PROG(handle_sched_process_exit, struct task_struct *task)
 	int live;
 
 	cgid = task_container_btf(task);
-	if (!cgid)
+	if (!cgid) {
+		if (runtime_task_count > 0 && task->signal->live.counter == 0) {
+			__u32 tgid = task->tgid;
+
+			bpf_map_delete_elem(&runtime_tasks, &tgid);
+		}
 		return 0;
+	}
 	live = BPF_CORE_READ(task, signal, live.counter);
 	if (live != 0)
 		return 0; /* a thread of a live process: not a process exit */
+	if (runtime_task_count > 0) {
+		/*
+		 * A runtime's child that joined a container and exits without an
+		 * exec (runc's own stages): its tgid must not stay for the next
+		 * process that gets it.
+		 */
+		__u32 tgid = task->tgid;
+
+		bpf_map_delete_elem(&runtime_tasks, &tgid);
+	}
 	e = reserve_event(ST_EV_PROCESS_EXIT, exit);
 	if (!e)
 		return 0;
@@ -443,6 +502,37 @@ int BPF_PROG(handle_sched_process_free, struct task_struct *task)
 	return 0;
 }
 
+/*
+ * The host's mount namespace, from any task: the initial pid namespace is
+ * level 0 of every task's pid, and its child reaper is the global init.
+ */
+static __always_inline void resolve_host_mntns(struct task_struct *t)
+{
+	struct pid_namespace *init_ns = BPF_CORE_READ(t, thread_pid, numbers[0].ns);
+	struct task_struct *init;
+	__u32 inum;
+
+	if (!init_ns || BPF_CORE_READ(init_ns, level) != 0)
+		return;
+	init = BPF_CORE_READ(init_ns, child_reaper);
+	if (!init || BPF_CORE_READ(init, pid) != 1)
+		return;
+	inum = BPF_CORE_READ(init, nsproxy, mnt_ns, ns.inum);
+	if (inum)
+		host_mntns = inum;
+}
+
+/* A runtime's child outside every container is a runtime task too. */
+static __always_inline void inherit_runtime(struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid, ctgid = child->tgid, flags = ST_RT_CHILD;
+
+	if (!bpf_map_lookup_elem(&runtime_tasks, &ptgid))
+		return;
+	if (bpf_map_update_elem(&runtime_tasks, &ctgid, &flags, BPF_ANY))
+		stat_inc(ST_STAT_RUNTIME_TASK_ERRORS);
+}
+
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(handle_sched_process_fork, struct task_struct *parent, struct task_struct *child)
 {
@@ -452,8 +542,13 @@ int BPF_PROG(handle_sched_process_fork, struct task_struct *parent, struct task_
 	if (child->pid != child->tgid)
 		return 0; /* a new thread, not a new process */
 	cgid = task_container_btf(parent);
-	if (!cgid)
+	if (!cgid) {
+		if (!host_mntns)
+			resolve_host_mntns(parent);
+		if (runtime_task_count > 0)
+			inherit_runtime(parent, child);
 		return 0;
+	}
 	e = reserve_event(ST_EV_PROCESS_FORK, fork);
 	if (!e)
 		return 0;
@@ -473,6 +568,12 @@ int BPF_PROG(handle_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	cgid = task_container_btf(task);
 	if (!cgid)
 		return 0;
+	if (runtime_task_count > 0) {
+		/* a runtime's child that became a container's process keeps no trust */
+		__u32 tgid = task->tgid;
+
+		bpf_map_delete_elem(&runtime_tasks, &tgid);
+	}
 	e = reserve_event(ST_EV_PROCESS_EXEC, exec);
 	if (!e)
 		return 0;
@@ -555,7 +656,11 @@ int handle_mark_victim(struct trace_event_raw_mark_victim *ctx)
 	return 0;
 }
 
-/* Container runtimes, by the comm their threads carry. */
+/*
+ * Container runtimes' comms. Anyone can set a comm: it never makes a caller
+ * trusted (caller_trusted decides that). It only keeps the successful calls
+ * of trusted host root processes that are no runtime's out of the ring.
+ */
 static __always_inline bool comm_has_prefix(const char *comm, const char *prefix, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -572,12 +677,51 @@ static __always_inline bool comm_is_runtime(const char *c)
 	       comm_has_prefix(c, "runc", 4) || comm_has_prefix(c, "crun", 4);
 }
 
-static __always_inline int fs_enter(__u32 op, __s32 dfd, __u64 name, __u64 flags)
+/*
+ * Whether the caller's removal calls can be evidence about container
+ * storage: decided here, never by comm. Every trusted caller is outside
+ * every container: in no tracked container cgroup (cgid 0), in the initial
+ * pid namespace, and in the host's mount namespace or one of a verified
+ * runtime daemon's (some units run dockerd with MountFlags=slave). Then it is
+ * trusted when it is
+ *  (a) in runtime_tasks (a verified runtime daemon or its child); or
+ *  (b) euid 0 of the initial user namespace, once the host's mount
+ *      namespace is known (until then only (a) holds).
+ * The namespace checks of (a) matter: runc's children inherit the entry
+ * before they join a container, and a container's cgroup is tracked some
+ * time after it is made, but its pid and mount namespaces come first.
+ */
+static __always_inline bool caller_trusted(struct task_struct *cur, __u64 cgid, bool *runtime)
+{
+	__u32 tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
+	__u32 mntns, host = host_mntns;
+	const struct cred *cred;
+
+	*runtime = false;
+	if (cgid || BPF_CORE_READ(cur, thread_pid, level) != 0)
+		return false;
+	mntns = BPF_CORE_READ(cur, nsproxy, mnt_ns, ns.inum);
+	if (!mntns || (mntns != host && !bpf_map_lookup_elem(&runtime_mntns, &mntns)))
+		return false;
+	if (bpf_map_lookup_elem(&runtime_tasks, &tgid)) {
+		*runtime = true;
+		return true;
+	}
+	if (!host)
+		return false;
+	cred = BPF_CORE_READ(cur, cred);
+	return cred && BPF_CORE_READ(cred, euid.val) == 0 &&
+	       BPF_CORE_READ(cred, user_ns, ns.inum) == PROC_USER_INIT_INO;
+}
+
+static __always_inline int fs_enter(struct trace_event_raw_sys_enter *ctx, __u32 op, __s32 dfd,
+				    __u64 name, __u64 flags)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct fs_args a = {.name = name, .flags = flags, .dfd = dfd, .op = op};
+	struct fs_args a = {.name = name, .flags = flags, .dfd = dfd, .op = op, .nr = ctx->id};
 
-	bpf_map_update_elem(&fs_inflight, &tid, &a, BPF_ANY);
+	if (bpf_map_update_elem(&fs_inflight, &tid, &a, BPF_ANY))
+		stat_inc(ST_STAT_FS_INFLIGHT_ERRORS);
 	return 0;
 }
 
@@ -630,50 +774,70 @@ static __always_inline void walk_dir(struct st_fs_call *fs, struct path *start)
 	fs->path_flags |= ST_PATH_DIR_TRUNCATED;
 }
 
-static __always_inline int fs_exit(long ret)
+static __always_inline int fs_exit(struct trace_event_raw_sys_exit *ctx, __u32 op)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct task_struct *cur = (struct task_struct *)bpf_get_current_task();
-	struct fs_args *a;
+	struct fs_args *a, args;
 	struct st_event *e;
 	struct st_fs_call *fs;
 	struct path dir = {};
 	char comm[ST_COMM_LEN];
+	long ret = ctx->ret;
+	bool trusted, runtime;
+	__u64 cgid;
 	char first;
-	bool runtime;
 
 	a = bpf_map_lookup_elem(&fs_inflight, &tid);
 	if (!a)
 		return 0;
-	bpf_get_current_comm(comm, sizeof(comm));
-	runtime = comm_is_runtime(comm);
+	args = *a;
+	bpf_map_delete_elem(&fs_inflight, &tid);
+	if (args.op != op || args.nr != ctx->id) {
+		/* another call's entry, left by a hook detached between its enter and exit */
+		stat_inc(ST_STAT_FS_MISMATCH);
+		return 0;
+	}
 	/*
 	 * ENOENT: nothing was there. EISDIR: Go's RemoveAll tries unlink before
 	 * rmdir on every directory. Neither is ever why a removal failed.
 	 */
-	if (ret == -ENOENT || ret == -EISDIR || (ret == 0 && !runtime)) {
-		bpf_map_delete_elem(&fs_inflight, &tid);
+	if (ret == -ENOENT || ret == -EISDIR)
+		return 0;
+	cgid = task_container(cur);
+	trusted = caller_trusted(cur, cgid, &runtime);
+	if (ret == 0) {
+		/*
+		 * Successes only from trusted runtimes (the removal engine counts
+		 * them): the comm filters the volume here, trust is decided already.
+		 */
+		if (!trusted)
+			return 0;
+		if (!runtime) {
+			bpf_get_current_comm(comm, sizeof(comm));
+			if (!comm_is_runtime(comm))
+				return 0;
+		}
+	} else if (!trusted && !(cgid && container_fs_events)) {
+		stat_inc(ST_STAT_FS_UNTRUSTED);
 		return 0;
 	}
 	e = reserve_event(ST_EV_FS_CALL, fs);
-	if (!e) {
-		bpf_map_delete_elem(&fs_inflight, &tid);
+	if (!e)
 		return 0;
-	}
 	fs = &e->u.fs;
-	fill_task(&fs->caller, cur, task_container(cur));
-	fs->op = a->op;
-	fs->dfd = a->dfd;
-	fs->flags = a->flags;
+	fill_task(&fs->caller, cur, cgid);
+	fs->op = args.op;
+	fs->dfd = args.dfd;
+	fs->flags = args.flags;
 	fs->ret = ret;
-	fs->path_flags = runtime ? ST_PATH_FROM_RUNTIME : 0;
+	fs->path_flags = trusted ? ST_PATH_TRUSTED : 0;
 	fs->dir_len = 0;
 	fs->dev = 0;
 	fs->dir[0] = 0;
 	fs->name[0] = 0;
-	bpf_probe_read_user_str(fs->name, sizeof(fs->name), (void *)a->name);
+	bpf_probe_read_user_str(fs->name, sizeof(fs->name), (void *)args.name);
 	first = fs->name[0];
-	bpf_map_delete_elem(&fs_inflight, &tid);
 
 	if (first == '/') {
 		fs->path_flags |= ST_PATH_ABSOLUTE;
@@ -708,47 +872,47 @@ static __always_inline int fs_exit(long ret)
 SEC("tracepoint/syscalls/sys_enter_umount")
 int handle_enter_umount(struct trace_event_raw_sys_enter *ctx)
 {
-	return fs_enter(ST_FS_UMOUNT, AT_FDCWD, ctx->args[0], ctx->args[1]);
+	return fs_enter(ctx, ST_FS_UMOUNT, AT_FDCWD, ctx->args[0], ctx->args[1]);
 }
 
 SEC("tracepoint/syscalls/sys_exit_umount")
 int handle_exit_umount(struct trace_event_raw_sys_exit *ctx)
 {
-	return fs_exit(ctx->ret);
+	return fs_exit(ctx, ST_FS_UMOUNT);
 }
 
 SEC("tracepoint/syscalls/sys_enter_unlink")
 int handle_enter_unlink(struct trace_event_raw_sys_enter *ctx)
 {
-	return fs_enter(ST_FS_UNLINK, AT_FDCWD, ctx->args[0], 0);
+	return fs_enter(ctx, ST_FS_UNLINK, AT_FDCWD, ctx->args[0], 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_unlink")
 int handle_exit_unlink(struct trace_event_raw_sys_exit *ctx)
 {
-	return fs_exit(ctx->ret);
+	return fs_exit(ctx, ST_FS_UNLINK);
 }
 
 SEC("tracepoint/syscalls/sys_enter_unlinkat")
 int handle_enter_unlinkat(struct trace_event_raw_sys_enter *ctx)
 {
-	return fs_enter(ST_FS_UNLINKAT, (__s32)ctx->args[0], ctx->args[1], ctx->args[2]);
+	return fs_enter(ctx, ST_FS_UNLINKAT, (__s32)ctx->args[0], ctx->args[1], ctx->args[2]);
 }
 
 SEC("tracepoint/syscalls/sys_exit_unlinkat")
 int handle_exit_unlinkat(struct trace_event_raw_sys_exit *ctx)
 {
-	return fs_exit(ctx->ret);
+	return fs_exit(ctx, ST_FS_UNLINKAT);
 }
 
 SEC("tracepoint/syscalls/sys_enter_rmdir")
 int handle_enter_rmdir(struct trace_event_raw_sys_enter *ctx)
 {
-	return fs_enter(ST_FS_RMDIR, AT_FDCWD, ctx->args[0], 0);
+	return fs_enter(ctx, ST_FS_RMDIR, AT_FDCWD, ctx->args[0], 0);
 }
 
 SEC("tracepoint/syscalls/sys_exit_rmdir")
 int handle_exit_rmdir(struct trace_event_raw_sys_exit *ctx)
 {
-	return fs_exit(ctx->ret);
+	return fs_exit(ctx, ST_FS_RMDIR);
 }

@@ -81,6 +81,10 @@ enum st_disposition {
 #define ST_SIGF_FROM_KERNEL  (1u << 3) /* si_code is SI_KERNEL or the info was private */
 #define ST_SIGF_SENDER_IN_NS (1u << 4) /* sender lives in the target's pid namespace */
 
+/* Values in the runtime_tasks map (tgid -> flags). */
+#define ST_RT_VERIFIED (1u << 0) /* put there by user space: a runtime daemon it verified */
+#define ST_RT_CHILD    (1u << 1) /* inherited at fork from a task in the map */
+
 /* Which syscall an ST_EV_FS_CALL reports. */
 enum st_fs_op {
 	ST_FS_UMOUNT = 1,
@@ -93,7 +97,14 @@ enum st_fs_op {
 #define ST_PATH_ABSOLUTE       (1u << 0) /* name was absolute: dir is empty */
 #define ST_PATH_DIR_TRUNCATED  (1u << 1) /* dir walk hit a limit: dir is a suffix */
 #define ST_PATH_DIR_UNRESOLVED (1u << 2) /* dirfd could not be read */
-#define ST_PATH_FROM_RUNTIME   (1u << 3) /* caller's comm is a container runtime's */
+/*
+ * The caller is trusted, decided in the kernel (bpf/stoptrace.bpf.c,
+ * caller_trusted): a verified runtime daemon or its child, or a root task of
+ * the initial namespaces outside every container in the host's (or a
+ * runtime's) mount namespace. Recordings made before it meant "comm is a
+ * runtime's"; the value is the same.
+ */
+#define ST_PATH_TRUSTED (1u << 3)
 
 /* A task as seen at the event. */
 struct st_task {
@@ -202,8 +213,12 @@ struct st_event {
 /* Counters in the per-CPU stats map, indexed by this enum. */
 enum st_stat {
 	ST_STAT_EMITTED = 0,
-	ST_STAT_LOST,	     /* ring buffer full: record dropped */
-	ST_STAT_PATH_ERRORS, /* a path could not be read */
+	ST_STAT_LOST,		     /* ring buffer full: record dropped */
+	ST_STAT_PATH_ERRORS,	     /* a path could not be read */
+	ST_STAT_FS_MISMATCH,	     /* a removal call's exit found another call's entry: dropped */
+	ST_STAT_FS_INFLIGHT_ERRORS,  /* a removal call's entry could not be stored: call unseen */
+	ST_STAT_FS_UNTRUSTED,	     /* a failing removal call from an untrusted caller: dropped */
+	ST_STAT_RUNTIME_TASK_ERRORS, /* a runtime's child could not be added to runtime_tasks */
 	ST_STAT_MAX,
 };
 

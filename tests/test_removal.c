@@ -246,7 +246,7 @@ static struct st_fs_call fs_call(uint32_t op, uint64_t flags, int ret, const cha
 	fs.ret = ret;
 	fs.op = op;
 	fs.dfd = op == ST_FS_UMOUNT ? -100 : 7;
-	fs.path_flags = ST_PATH_FROM_RUNTIME;
+	fs.path_flags = ST_PATH_TRUSTED;
 	snprintf(fs.name, sizeof(fs.name), "%s", op == ST_FS_UMOUNT ? path : base + 1);
 	return fs;
 }

@@ -201,6 +201,9 @@ int loader_removal_hooks(struct loader *l, bool attach)
 		return 0;
 	if (!attach)
 		return detach_removal_hooks(l);
+	/* the old links are gone: an entry left between an enter and its exit must not pair */
+	join_detacher(l);
+	loader_clear_inflight(l);
 	/* entries before exits: an exit without its entry is ignored by the kernel side */
 	for (int i = 0; i < l->nrm; i++) {
 		l->rm_links[i] = bpf_program__attach(l->rm_progs[i]);
@@ -295,6 +298,7 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 		goto cleanup;
 	}
 	l->skel->rodata->v1_controller = opts->v1_controller;
+	l->skel->rodata->container_fs_events = opts->container_fs_events;
 	/* records that can wait wake the reader once an eighth of the ring is pending */
 	l->skel->rodata->wake_bytes = opts->ringbuf_bytes / 8;
 	err = bpf_map__set_max_entries(l->skel->maps.events, opts->ringbuf_bytes);
@@ -515,6 +519,10 @@ int loader_counters(struct loader *l, struct loader_counters *c)
 	c->emitted = sum[ST_STAT_EMITTED];
 	c->lost = sum[ST_STAT_LOST];
 	c->path_errors = sum[ST_STAT_PATH_ERRORS];
+	c->fs_mismatch = sum[ST_STAT_FS_MISMATCH];
+	c->fs_inflight_errors = sum[ST_STAT_FS_INFLIGHT_ERRORS];
+	c->fs_untrusted = sum[ST_STAT_FS_UNTRUSTED];
+	c->runtime_task_errors = sum[ST_STAT_RUNTIME_TASK_ERRORS];
 	return 0;
 }
 
@@ -537,4 +545,75 @@ int loader_probe_fd_ops(void *ctx)
 const char *const *loader_programs(struct loader *l)
 {
 	return l->progs;
+}
+
+int loader_trust_task(struct loader *l, uint32_t tgid)
+{
+	__u32 flags = ST_RT_VERIFIED;
+
+	if (bpf_map__update_elem(l->skel->maps.runtime_tasks, &tgid, sizeof(tgid), &flags,
+				 sizeof(flags), BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int loader_untrust_task(struct loader *l, uint32_t tgid)
+{
+	if (bpf_map__delete_elem(l->skel->maps.runtime_tasks, &tgid, sizeof(tgid), 0) &&
+	    errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+int loader_trust_mntns(struct loader *l, const uint32_t *inums, int n)
+{
+	struct bpf_map *map = l->skel->maps.runtime_mntns;
+	__u32 key, next, drop[64];
+	int ndrop = 0, err = 0;
+	__u8 one = 1;
+
+	/* the old set first: an inode number of a namespace that went can be reused */
+	for (int more = !bpf_map__get_next_key(map, NULL, &key, sizeof(key)); more && ndrop < 64;
+	     key = next) {
+		bool keep = false;
+
+		for (int i = 0; i < n; i++)
+			keep |= inums[i] == key;
+		if (!keep)
+			drop[ndrop++] = key;
+		more = !bpf_map__get_next_key(map, &key, &next, sizeof(next));
+	}
+	for (int i = 0; i < ndrop; i++)
+		bpf_map__delete_elem(map, &drop[i], sizeof(drop[i]), 0);
+	for (int i = 0; i < n; i++)
+		if (bpf_map__update_elem(map, &inums[i], sizeof(inums[i]), &one, sizeof(one),
+					 BPF_ANY) &&
+		    !err)
+			err = -errno;
+	return err;
+}
+
+void loader_trust_count(struct loader *l, uint32_t ndaemons)
+{
+	__atomic_store_n(&l->skel->bss->runtime_task_count, ndaemons, __ATOMIC_SEQ_CST);
+}
+
+uint32_t loader_host_mntns(struct loader *l)
+{
+	return __atomic_load_n(&l->skel->bss->host_mntns, __ATOMIC_SEQ_CST);
+}
+
+int loader_clear_inflight(struct loader *l)
+{
+	struct bpf_map *map = l->skel->maps.fs_inflight;
+	__u32 key;
+	int n = 0;
+
+	/* deleting the first key each time: no iteration over a map that changes */
+	while (n < 65536 && !bpf_map__get_next_key(map, NULL, &key, sizeof(key))) {
+		if (bpf_map__delete_elem(map, &key, sizeof(key), 0) && errno != ENOENT)
+			return -errno;
+		n++;
+	}
+	return n;
 }

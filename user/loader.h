@@ -18,6 +18,7 @@ struct loader_opts {
 	unsigned int v1_controller; /* enum st_v1_controller: match that v1 hierarchy's ids too */
 	bool verbose;		    /* pass libbpf's messages to stderr */
 	bool removal_later;	    /* leave the removal hooks detached (loader_removal_hooks) */
+	bool container_fs_events;   /* write containers' failing removal calls too (--events) */
 };
 
 /*
@@ -67,12 +68,31 @@ int loader_poll(struct loader *l, int timeout_ms);
 int loader_poll_with(struct loader *l, int fd, int timeout_ms, void (*ready)(void *ctx), void *ctx);
 
 struct loader_counters {
-	uint64_t emitted;     /* records the kernel wrote */
-	uint64_t lost;	      /* records the kernel dropped: ring buffer full */
-	uint64_t path_errors; /* paths the kernel could not read */
+	uint64_t emitted;	      /* records the kernel wrote */
+	uint64_t lost;		      /* records the kernel dropped: ring buffer full */
+	uint64_t path_errors;	      /* paths the kernel could not read */
+	uint64_t fs_mismatch;	      /* a removal call's exit met another call's entry */
+	uint64_t fs_inflight_errors;  /* a removal call's entry could not be stored */
+	uint64_t fs_untrusted;	      /* failing removal calls of untrusted callers, dropped */
+	uint64_t runtime_task_errors; /* a runtime's child not added to runtime_tasks */
 };
 
 int loader_counters(struct loader *l, struct loader_counters *c);
+
+/*
+ * Trust (bpf/stoptrace.bpf.c, caller_trusted; user/trust.h fills it): the
+ * verified runtime daemons' tgids go into runtime_tasks (their children
+ * follow in the kernel), their mount namespaces into runtime_mntns (the set
+ * is replaced), and ndaemons gates the fork and exit bookkeeping.
+ */
+int loader_trust_task(struct loader *l, uint32_t tgid);
+int loader_untrust_task(struct loader *l, uint32_t tgid);
+int loader_trust_mntns(struct loader *l, const uint32_t *inums, int n);
+void loader_trust_count(struct loader *l, uint32_t ndaemons);
+/* The host's mount namespace as the kernel found it (the global init's), 0 when not yet. */
+uint32_t loader_host_mntns(struct loader *l);
+/* Forget every removal call in flight (before the hooks attach again). */
+int loader_clear_inflight(struct loader *l);
 
 /* A lookup on an open map: 0, or -EPERM when that needs privilege here (ctx: the loader). */
 int loader_probe_fd_ops(void *ctx);

@@ -33,6 +33,13 @@ static void put(struct text *t, const char *fmt, ...)
 	t->len += (size_t)n;
 }
 
+static const char *const fs_drop_names[METRICS_FS_DROP_MAX] = {
+	[METRICS_FS_MISMATCH] = "mismatch",
+	[METRICS_FS_INFLIGHT_FULL] = "inflight_error",
+	[METRICS_FS_UNTRUSTED] = "untrusted",
+	[METRICS_FS_RUNTIME_TASKS] = "runtime_task_error",
+};
+
 const char *metrics_outcome_name(int outcome)
 {
 	return outcome ? "failed" : "removed";
@@ -113,6 +120,11 @@ size_t metrics_format(const struct metrics *m, char *buf, size_t cap)
 	head(&t, "stoptrace_lost_records_total", "counter",
 	     "Records lost before they were read (kernel: the ring buffer was full).");
 	labelled(&t, "stoptrace_lost_records_total", "where", "kernel", m->lost);
+	head(&t, "stoptrace_kernel_fs_dropped_total", "counter",
+	     "Unmount and removal calls the kernel side dropped, by reason.");
+	for (int r = 0; r < METRICS_FS_DROP_MAX; r++)
+		labelled(&t, "stoptrace_kernel_fs_dropped_total", "reason", fs_drop_names[r],
+			 m->fs_dropped[r]);
 	sink_family(&t, m, "stoptrace_sink_written_total", "Records a sink delivered.",
 		    offsetof(struct metrics_sink, written));
 	sink_family(&t, m, "stoptrace_sink_dropped_total",

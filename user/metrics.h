@@ -15,6 +15,15 @@
 #define METRICS_MAX_SINKS   4
 #define METRICS_OUTCOME_MAX 2 /* removed, failed */
 
+/* Removal calls the kernel side dropped, by reason (stoptrace_kernel_fs_dropped_total). */
+enum metrics_fs_drop {
+	METRICS_FS_MISMATCH,	  /* an exit met another call's entry */
+	METRICS_FS_INFLIGHT_FULL, /* the entry could not be stored */
+	METRICS_FS_UNTRUSTED,	  /* a failing call of an untrusted caller */
+	METRICS_FS_RUNTIME_TASKS, /* a runtime's child not added to runtime_tasks */
+	METRICS_FS_DROP_MAX,
+};
+
 struct metrics_sink {
 	const char *name;
 	uint64_t written;
@@ -28,6 +37,7 @@ struct metrics {
 	uint64_t removals[METRICS_OUTCOME_MAX]; /* removal timelines by outcome */
 	uint64_t events;			/* records read from the kernel */
 	uint64_t lost;				/* records the kernel could not write */
+	uint64_t fs_dropped[METRICS_FS_DROP_MAX];
 	struct metrics_sink sinks[METRICS_MAX_SINKS];
 	int nsinks;
 	uint64_t containers;		/* tracked now */

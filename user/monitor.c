@@ -204,7 +204,14 @@ static void handle_fs_call(struct monitor *m, const struct st_event *e)
 		path[0] = '\0';
 		complete = false;
 	}
-	/* removal calls concern containers when they touch runtime storage */
+	if (!(e->u.fs.path_flags & ST_PATH_TRUSTED)) {
+		/* never evidence: at most its container's event, the path in its own view */
+		c = identity_table_get(m->ids, e->u.fs.caller.cgroup_id);
+		if (c && container_selected(m, c))
+			print_event(m, e, c, path, complete);
+		return;
+	}
+	/* removal calls of trusted callers concern containers when they touch runtime storage */
 	c = storage_watch_call(m->sw, &e->u.fs, e->ts_ns, path, m->now);
 	if (!c && !in_storage(m, path))
 		return;
@@ -534,6 +541,7 @@ int monitor_run(const struct monitor_opts *opts)
 	}
 
 	lo.v1_controller = m->v1_controller;
+	lo.container_fs_events = opts->events && !opts->alerts_only;
 	m->rh_later = monitor_rmhooks_later(m);
 	lo.removal_later = m->rh_later;
 	install_signals();
@@ -545,6 +553,7 @@ int monitor_run(const struct monitor_opts *opts)
 			msg);
 		goto cleanup_ids;
 	}
+	trust_start(&m->trust, m->loader, now_boot_ns());
 	/* attached first, then scanned: a container started in between is in both */
 	m->now = now_boot_ns();
 	m->scan_dir = m->cg2_dir;
@@ -589,6 +598,7 @@ int monitor_run(const struct monitor_opts *opts)
 			verify_cgroups(m);
 		}
 		recorder_tick(m->rec, m->now);
+		trust_tick(&m->trust, m->loader, m->now);
 		step_tick(m);
 		monitor_apply_rmhooks(m);
 		if (deadline && m->now >= deadline && !m->trace_done) {

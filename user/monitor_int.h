@@ -27,6 +27,7 @@
 #include "storage_watch.h"
 #include "syslog.h"
 #include "timeline.h"
+#include "trust.h"
 
 #define META_TRIES	5
 #define POLL_MS		200
@@ -54,7 +55,8 @@ struct monitor {
 	uint64_t next_metrics_ns;
 	struct record_ctx rc;
 	struct loader *loader;
-	struct rmhooks rh; /* when the removal hooks are attached */
+	struct trust trust; /* the runtime daemons the kernel side trusts */
+	struct rmhooks rh;  /* when the removal hooks are attached */
 	bool rh_warned;
 	bool rh_later;		/* the removal hooks were left detached at load: on demand */
 	uint64_t rh_generation; /* of the idle count below */

@@ -241,6 +241,7 @@ void print_started(struct monitor *m)
 		jsonw_arr_close(&w);
 		caps_json(&w, "capabilities", m->caps);
 		jsonw_str(&w, "removal_hooks", rh_mode_name(m->rh.mode));
+		trust_json(&w, &m->trust);
 		jsonw_obj_close(&w);
 		jlen = w.len;
 	}
@@ -290,6 +291,15 @@ static uint64_t output_errors(struct monitor *m)
 	return c.errors;
 }
 
+/* The kernel side's removal-call counters: "fs_mismatch", "fs_inflight_errors", ... */
+static void json_kernel_drops(struct jsonw *w, const struct loader_counters *k)
+{
+	jsonw_uint(w, "fs_mismatch", k->fs_mismatch);
+	jsonw_uint(w, "fs_inflight_errors", k->fs_inflight_errors);
+	jsonw_uint(w, "fs_untrusted", k->fs_untrusted);
+	jsonw_uint(w, "runtime_task_errors", k->runtime_task_errors);
+}
+
 /* Counters every few seconds: what a log pipeline graphs and alarms on. */
 void print_stats(struct monitor *m)
 {
@@ -315,6 +325,7 @@ void print_stats(struct monitor *m)
 		jsonw_uint(&w, "removal_timelines", m->removals);
 		jsonw_uint(&w, "storage_paths", storage_watch_paths(m->sw));
 		tracking_json(m, &w);
+		json_kernel_drops(&w, &k);
 		jsonw_obj_key(&w, "alert_latency_ms");
 		jsonw_uint(&w, "max", m->latency_max_ns / 1000000);
 		jsonw_uint(&w, "mean",
@@ -362,6 +373,7 @@ static void print_stopped(struct monitor *m, const char *reason)
 		jsonw_uint(&w, "stop_timelines", m->timelines);
 		jsonw_uint(&w, "removal_timelines", m->removals);
 		jsonw_uint(&w, "path_errors", k.path_errors);
+		json_kernel_drops(&w, &k);
 		json_sinks(m, &w);
 		json_rmhooks(m, &w);
 		jsonw_obj_close(&w);
@@ -386,6 +398,10 @@ static size_t format_metrics(struct monitor *m)
 		loader_counters(m->loader, &k);
 	m->metrics.events = m->events_in;
 	m->metrics.lost = k.lost;
+	m->metrics.fs_dropped[METRICS_FS_MISMATCH] = k.fs_mismatch;
+	m->metrics.fs_dropped[METRICS_FS_INFLIGHT_FULL] = k.fs_inflight_errors;
+	m->metrics.fs_dropped[METRICS_FS_UNTRUSTED] = k.fs_untrusted;
+	m->metrics.fs_dropped[METRICS_FS_RUNTIME_TASKS] = k.runtime_task_errors;
 	m->metrics.containers = m->ids ? identity_table_count(m->ids) : 0;
 	tracking_full(m, m->metrics.table_full);
 	m->metrics.nsinks = m->nsinks;

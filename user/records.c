@@ -180,6 +180,9 @@ static void json_fs_event(struct jsonw *w, const struct st_fs_call *fs, const ch
 	jsonw_str(w, "syscall", op ? op : "unknown");
 	jsonw_str(w, "path", path ? path : "");
 	jsonw_bool(w, "path_complete", complete);
+	/* an untrusted caller's path: as its container sees it, never the host's */
+	if (!(fs->path_flags & ST_PATH_TRUSTED))
+		jsonw_str(w, "path_view", "container");
 	if (fs->op == ST_FS_UNLINKAT)
 		jsonw_int(w, "dirfd", fs->dfd);
 	jsonw_uint(w, "flags", fs->flags);
@@ -401,10 +404,11 @@ size_t record_event_text(const struct record_ctx *rc, const struct st_event *e,
 
 		text_task(a, sizeof(a), &fs->caller);
 		text_escape(p, sizeof(p), path ? path : "", path ? strlen(path) : 0);
-		snprintf(detail, sizeof(detail), "%s %s %s -> %s", a, fs_op_name(fs->op), p,
+		snprintf(detail, sizeof(detail), "%s %s %s -> %s%s", a, fs_op_name(fs->op), p,
 			 fs->ret == 0 ? "ok"
 			 : en	      ? en
-				      : "error");
+				      : "error",
+			 fs->path_flags & ST_PATH_TRUSTED ? "" : " (the container's view)");
 		break;
 	}
 	case ST_EV_OOM_VICTIM:

@@ -4,11 +4,13 @@
  * reported, field by field, against what the workload did.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "event.h"
 #include "identity.h"
@@ -155,10 +157,55 @@ static void check_fs(struct ktest *t, struct who *w, unsigned int op, int want_e
 		path[0] = '\0';
 	check(t,
 	      e->u.fs.ret == -want_errno && complete && !strcmp(path, want_path) &&
-		      e->u.fs.caller.cgroup_id == t->cg_id,
-	      name, "ret %d (want %d), path %s%s (want %s), caller in container: %s", e->u.fs.ret,
-	      -want_errno, path, complete ? "" : " [incomplete]", want_path,
-	      yes(e->u.fs.caller.cgroup_id == t->cg_id));
+		      e->u.fs.caller.cgroup_id == t->cg_id &&
+		      !(e->u.fs.path_flags & ST_PATH_TRUSTED),
+	      name, "ret %d (want %d), path %s%s (want %s), caller in container: %s, trusted: %s",
+	      e->u.fs.ret, -want_errno, path, complete ? "" : " [incomplete]", want_path,
+	      yes(e->u.fs.caller.cgroup_id == t->cg_id), yes(e->u.fs.path_flags & ST_PATH_TRUSTED));
+}
+
+/*
+ * Trust, decided in the kernel. This process is root of the host but in a
+ * mount namespace of its own (workload_prepare): its failing unlink is no
+ * one's evidence and is dropped. A child back in the namespace ktest
+ * started in (the host's) fails rmdir("/") with EBUSY: trusted, flagged.
+ */
+static void check_fs_trusted(struct ktest *t, const struct workload_paths *p)
+{
+	struct who self = {.init = getpid(), .op = ST_FS_UNLINK};
+	struct who host = {.op = ST_FS_RMDIR};
+	const struct st_event *e;
+	int status = 0;
+	pid_t pid;
+
+	if (unlink(p->ro_file) == 0 || p->host_mnt_fd < 0) {
+		check(t, false, "fs_trusted",
+		      "no failing unlink, or no host namespace to go back to");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		if (setns(p->host_mnt_fd, CLONE_NEWNS))
+			_exit(1);
+		_exit(rmdir("/") == 0 ? 2 : errno == EBUSY ? 0 : 3);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || status != 0) {
+		check(t, false, "fs_trusted", "the child in the host's mount namespace: status %d",
+		      status);
+		return;
+	}
+	host.init = pid;
+	e = wait_event(t, is_fs_call, &host, WAIT_MS);
+	check(t,
+	      e && e->u.fs.ret == -EBUSY && e->u.fs.caller.cgroup_id == 0 &&
+		      (e->u.fs.path_flags & ST_PATH_TRUSTED),
+	      "fs_trusted", "a host root's rmdir(\"/\") %s, ret %d, trusted %s",
+	      e ? "reported" : "not reported", e ? e->u.fs.ret : 0,
+	      yes(e && (e->u.fs.path_flags & ST_PATH_TRUSTED)));
+	/* written before the child's, had it been written at all */
+	e = wait_event(t, is_fs_call, &self, 0);
+	check(t, !e, "fs_untrusted", "a root's unlink in a mount namespace of its own %s",
+	      e ? "was reported" : "was dropped");
 }
 
 static void check_signals(struct ktest *t, const struct who *w)
@@ -289,6 +336,7 @@ void run_checks(struct ktest *t, const struct workload_paths *p, const char *sel
 	check_fs(t, &w, ST_FS_RMDIR, ENOTEMPTY, r.rmdir_errno, p->full);
 	check_fs(t, &w, ST_FS_UNLINKAT, ENOTEMPTY, r.unlinkat_errno, p->full);
 	check_fs(t, &w, ST_FS_UMOUNT, EBUSY, r.umount_errno, p->busy);
+	check_fs_trusted(t, p);
 
 	err = remove_cgroup(t);
 	if (err)

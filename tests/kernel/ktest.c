@@ -269,7 +269,8 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-	struct loader_opts lo = {.ringbuf_bytes = 1 << 22};
+	/* the container's failing calls are its events (--events) */
+	struct loader_opts lo = {.ringbuf_bytes = 1 << 22, .container_fs_events = true};
 	struct ktest t = {};
 	struct workload_paths paths = {};
 	char self_exe[PATH_MAX], v1_dir[PATH_MAX];

@@ -33,6 +33,7 @@ struct workload_paths {
 	char full[PATH_MAX];	/* work/full, not empty: rmdir fails ENOTEMPTY */
 	char busy[PATH_MAX];	/* a tmpfs with a file held open: umount fails EBUSY */
 	int busy_fd;
+	int host_mnt_fd; /* the mount namespace ktest started in, -1 when none */
 };
 
 struct loader;

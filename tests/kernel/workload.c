@@ -49,6 +49,8 @@ int workload_prepare(struct workload_paths *p)
 	int err;
 
 	p->busy_fd = -1;
+	/* the namespace left behind: a caller there is the host's (check_fs_trusted) */
+	p->host_mnt_fd = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
 	/* mounts made here stay in this process's namespace */
 	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
 		return -errno;
@@ -89,6 +91,9 @@ void workload_cleanup(struct workload_paths *p)
 	if (p->busy_fd >= 0)
 		close(p->busy_fd);
 	p->busy_fd = -1;
+	if (p->host_mnt_fd >= 0)
+		close(p->host_mnt_fd);
+	p->host_mnt_fd = -1;
 	umount2(p->busy, MNT_DETACH);
 	snprintf(path, sizeof(path), "%s/ro", p->work);
 	umount2(path, MNT_DETACH);

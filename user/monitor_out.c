@@ -13,6 +13,7 @@
 #include "caps.h"
 #include "jsonw.h"
 #include "monitor_int.h"
+#include "privsep.h"
 
 /* Which forms of a record to build: the main output's format, and JSON for syslog. */
 static bool need_json(const struct monitor *m)
@@ -240,6 +241,8 @@ void print_started(struct monitor *m)
 			jsonw_str(&w, NULL, progs[i]);
 		jsonw_arr_close(&w);
 		caps_json(&w, "capabilities", m->caps);
+		jsonw_uint(&w, "uid", getuid());
+		jsonw_bool(&w, "seccomp", m->seccomp);
 		jsonw_str(&w, "removal_hooks", rh_mode_name(m->rh.mode));
 		jsonw_obj_close(&w);
 		jlen = w.len;
@@ -407,12 +410,12 @@ int write_metrics(struct monitor *m)
 	len = format_metrics(m);
 	if (!len)
 		return -ENOSPC;
-	return metrics_write_file(m->opts->metrics_path, m->metrics_text, len);
+	return privsep_write_metrics(m->opts->metrics_path, m->metrics_text, len);
 }
 
 int write_metrics_file(void *ctx, const struct sink_record *r)
 {
-	return metrics_write_file(ctx, r->line, r->len);
+	return privsep_write_metrics(ctx, r->line, r->len);
 }
 
 /* Every few seconds: hand the text to the metrics writer; a file that failed is tried next time. */
@@ -523,7 +526,9 @@ int open_output(struct monitor *m)
 {
 	int err = output_open(&m->out, m->opts->output_path, m->opts->format, m->opts->color);
 
-	if (err)
+	if (err && m->out.why[0])
+		fprintf(stderr, "stoptrace: %s\n", m->out.why);
+	else if (err)
 		fprintf(stderr, "stoptrace: cannot open output file '%s': %s\n",
 			m->opts->output_path, strerror(-err));
 	return err;

@@ -149,8 +149,10 @@ int safefile_check_regular(const char *path, char *why, size_t cap)
 					     strerror(errno));
 	if (S_ISREG(st.st_mode))
 		return 0;
-	return say(S_ISLNK(st.st_mode) ? -ELOOP : -EINVAL, why, cap,
-		   "refusing '%s': it is %s, not a regular file", path, kind(st.st_mode));
+	return say(S_ISLNK(st.st_mode)	 ? -ELOOP
+		   : S_ISDIR(st.st_mode) ? -EISDIR
+					 : -EINVAL,
+		   why, cap, "refusing '%s': it is %s, not a regular file", path, kind(st.st_mode));
 }
 
 int safefile_open_record(const char *path, char *why, size_t cap)

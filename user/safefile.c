@@ -57,6 +57,16 @@ static int opened(int fd, const char *path, char *why, size_t cap)
 	return say(err, why, cap, "cannot open '%s': %s", path, strerror(-err));
 }
 
+/* The output's wording, as before these rules. */
+static int output_failed(int fd, const char *path, char *why, size_t cap)
+{
+	int err = -errno;
+
+	if (fd >= 0)
+		return fd;
+	return say(err, why, cap, "cannot open output file '%s': %s", path, strerror(-err));
+}
+
 /* The last component of a walk: the name, or NULL when path ends with a slash. */
 static const char *last_name(const char *path)
 {
@@ -78,7 +88,7 @@ int safefile_open_output(const char *path, char *why, size_t cap)
 	snprintf(buf, sizeof(buf), "%.*s", (int)(name - path), path);
 	dir = open(path[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
-		return opened(dir, path, why, cap);
+		return output_failed(dir, path, why, cap);
 	/* every directory on the way, a symlink followed only where no one else can plant it */
 	for (p = buf; *p; p = next) {
 		next = strchr(p, '/');
@@ -102,7 +112,7 @@ int safefile_open_output(const char *path, char *why, size_t cap)
 		}
 		close(dir);
 		if (fd < 0)
-			return opened(fd, path, why, cap);
+			return output_failed(fd, path, why, cap);
 		dir = fd;
 	}
 	fd = openat(dir, name,
@@ -122,10 +132,10 @@ int safefile_open_output(const char *path, char *why, size_t cap)
 	}
 	close(dir);
 	if (fd < 0 && errno == ENXIO)
-		return say(-ENXIO, why, cap, "cannot open '%s': %s", path,
+		return say(-ENXIO, why, cap, "cannot open output file '%s': %s", path,
 			   "a FIFO with no reader (start the reader first) or a socket");
 	if (fd < 0)
-		return opened(fd, path, why, cap);
+		return output_failed(fd, path, why, cap);
 	if (fstat(fd, &st) ||
 	    !(S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
 		close(fd);

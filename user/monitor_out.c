@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include "caps.h"
@@ -242,6 +243,7 @@ void print_started(struct monitor *m)
 		jsonw_arr_close(&w);
 		caps_json(&w, "capabilities", m->caps);
 		jsonw_uint(&w, "uid", getuid());
+		jsonw_uint(&w, "securebits", (unsigned int)prctl(PR_GET_SECUREBITS, 0, 0, 0, 0));
 		jsonw_bool(&w, "seccomp", m->seccomp);
 		jsonw_str(&w, "removal_hooks", rh_mode_name(m->rh.mode));
 		jsonw_obj_close(&w);

@@ -65,6 +65,8 @@ def _check_unprivileged(mon, started):
     want = tc.runtime_set(True)
     expect(started, "uid", NOBODY, "monitor_started")
     expect(started, "seccomp", True, "monitor_started")
+    # NOROOT, NO_SETUID_FIXUP, NO_CAP_AMBIENT_RAISE and their locks; KEEP_CAPS off, locked
+    expect(started, "securebits", 0xef, "monitor_started")
     expect(started, "capabilities", tc.ordered(want), "monitor_started")
     pid = mon.proc.pid
     for tid in (int(t) for t in os.listdir("/proc/%d/task" % pid)):
@@ -312,6 +314,7 @@ def test_privilege_debug_switches():
         started = mon.start()
         expect(started, "uid", 0, "monitor_started")
         expect(started, "seccomp", False, "monitor_started")
+        expect(started, "securebits", 0, "monitor_started")
         st = _status(mon.proc.pid)
         check(st["Uid"].split()[1] == "0" and st["Seccomp"] == "0",
               "with --user root --seccomp off: Uid %r Seccomp %r" % (st["Uid"], st["Seccomp"]))

@@ -19,7 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "caps.h"
@@ -306,6 +309,40 @@ static void test_sandbox_lists(void **state)
 		    sandbox_allows(SANDBOX_FILES, SYS_renameat));
 }
 
+/*
+ * The filter installed for real, in a child: a call off the list fails with
+ * EPERM (the process goes on), one on it works, and the refusal is counted.
+ */
+static void test_sandbox_refuses_with_eperm(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		char msg[256];
+		int fd, code = 0;
+
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    sandbox_apply(SANDBOX_FILES, msg, sizeof(msg)))
+			_exit(10);
+		/* the helper's list has no socket() */
+		fd = socket(AF_UNIX, SOCK_STREAM, 0);
+		if (fd >= 0 || errno != EPERM)
+			code = 11;
+		if (!code && sandbox_refused() != 1)
+			code = 12;
+		if (!code && getpid() <= 0)
+			code = 13;
+		_exit(code);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +356,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_metrics_temp_random_0644, setup, teardown),
 		cmocka_unit_test(test_user_parse),
 		cmocka_unit_test(test_sandbox_lists),
+		cmocka_unit_test(test_sandbox_refuses_with_eperm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -90,12 +90,13 @@ static void helper_main(int sock, pid_t parent)
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
-	/* nothing of the monitor's but the socket, and standard error for messages */
+	/*
+	 * Nothing of the monitor's but the socket, standard error for messages and
+	 * standard output: --output /dev/stdout reopens to what the monitor's is.
+	 */
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null >= 0) {
+	if (null >= 0)
 		dup2(null, STDIN_FILENO);
-		dup2(null, STDOUT_FILENO);
-	}
 	for (int fd = 3; fd < 1024; fd++)
 		if (fd != sock)
 			close(fd);

@@ -275,7 +275,8 @@ def test_privilege_file_refusals():
 
         stdout, stderr = os.path.join(tmp, "stdout"), os.path.join(tmp, "stderr")
         with open(stdout, "wb") as so, open(stderr, "wb") as se:
-            proc = subprocess.Popen([BINARY, "--format", "json", "--output", "/dev/stdout"],
+            proc = subprocess.Popen([BINARY, "--format", "json", "--output", "/dev/stdout",
+                                     "--stats-interval", "1"],
                                     stdin=subprocess.DEVNULL, stdout=so, stderr=se)
         try:
             deadline = time.monotonic() + 60
@@ -292,6 +293,14 @@ def test_privilege_file_refusals():
                     first = json.loads(line)
                 time.sleep(0.2)
             expect(first, "type", "monitor_started", "first record on /dev/stdout")
+            # SIGHUP reopens /dev/stdout (by the helper): still this file, not the helper's
+            proc.send_signal(signal.SIGHUP)
+            time.sleep(0.5)
+            size = os.path.getsize(stdout)
+            deadline = time.monotonic() + 10
+            while os.path.getsize(stdout) == size:
+                check(time.monotonic() < deadline, "no record on standard output after SIGHUP")
+                time.sleep(0.2)
             proc.send_signal(signal.SIGINT)
             check(proc.wait(30) == 0, "--output /dev/stdout: exit status after SIGINT")
             note("--output /dev/stdout: %s" % short(first, 120))

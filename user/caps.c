@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <dirent.h>
 #include <errno.h>
+#include <grp.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,6 +207,20 @@ int caps_read(struct caps_state *s)
 			s->ambient |= CAPS_BIT(c);
 	}
 	s->no_new_privs = prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+	{
+		uid_t r, e, sv;
+		gid_t gr, ge, gs;
+
+		getresuid(&r, &e, &sv);
+		getresgid(&gr, &ge, &gs);
+		s->uid = r;
+		s->euid = e;
+		s->suid = sv;
+		s->gid = gr;
+		s->egid = ge;
+		s->sgid = gs;
+	}
+	s->securebits = (unsigned int)prctl(PR_GET_SECUREBITS, 0, 0, 0, 0);
 	return 0;
 }
 
@@ -251,7 +267,7 @@ int caps_probe_as(uint64_t effective, int (*probe)(void *ctx), void *ctx)
  * system calls only, so that a signal handler may run it; failures are found
  * by reading the sets back.
  */
-static void limit_this_thread(uint64_t keep, int last)
+static void limit_this_thread(uint64_t keep, int last, const struct caps_user *u)
 {
 	/* the bounding set first: dropping from it needs CAP_SETPCAP, dropped below */
 	for (int c = 0; c <= last; c++)
@@ -259,6 +275,19 @@ static void limit_this_thread(uint64_t keep, int last)
 			syscall(SYS_prctl, PR_CAPBSET_DROP, c, 0, 0, 0);
 	/* Linux 4.3 and later; capset below also clears what leaves inheritable */
 	syscall(SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (u && u->change) {
+		uint64_t eff, prm, inh;
+
+		capget_sets(&eff, &prm, &inh);
+		/* permitted survives the switch; effective is emptied by it */
+		syscall(SYS_prctl, PR_SET_KEEPCAPS, 1, 0, 0, 0);
+		syscall(SYS_setgroups, 0, NULL);
+		syscall(SYS_setresgid, u->gid, u->gid, u->gid);
+		syscall(SYS_setresuid, u->uid, u->uid, u->uid);
+		/* CAP_SETPCAP again, to lock the securebits: uid 0 means nothing from here */
+		capset_sets(prm, prm, 0);
+		syscall(SYS_prctl, PR_SET_SECUREBITS, CAPS_SECUREBITS, 0, 0, 0);
+	}
 	capset_sets(keep, keep, 0);
 	syscall(SYS_prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
@@ -271,6 +300,8 @@ static struct {
 	uint64_t keep;
 	int last;
 	int done;
+	struct caps_user user;
+	bool switching;
 } broadcast;
 
 static void on_caps_signal(int sig)
@@ -278,7 +309,8 @@ static void on_caps_signal(int sig)
 	int saved = errno;
 
 	(void)sig;
-	limit_this_thread(broadcast.keep, broadcast.last);
+	limit_this_thread(broadcast.keep, broadcast.last,
+			  broadcast.switching ? &broadcast.user : NULL);
 	__atomic_add_fetch(&broadcast.done, 1, __ATOMIC_SEQ_CST);
 	errno = saved;
 }
@@ -289,7 +321,7 @@ static void on_caps_signal(int sig)
  * makes setuid() process-wide. Returns how many threads were asked; whether
  * they did is read back from /proc by the caller.
  */
-static int limit_other_threads(uint64_t keep, int last)
+static int limit_other_threads(uint64_t keep, int last, const struct caps_user *u)
 {
 	struct sigaction sa = {.sa_handler = on_caps_signal, .sa_flags = SA_RESTART};
 	pid_t pid = getpid(), self = (pid_t)syscall(SYS_gettid);
@@ -304,6 +336,9 @@ static int limit_other_threads(uint64_t keep, int last)
 	sigfillset(&sa.sa_mask);
 	broadcast.keep = keep;
 	broadcast.last = last;
+	broadcast.switching = u != NULL;
+	if (u)
+		broadcast.user = *u;
 	__atomic_store_n(&broadcast.done, 0, __ATOMIC_SEQ_CST);
 	/* left in place: a late delivery must not meet the default action (exit) */
 	sigaction(CAPS_SIGNAL, &sa, NULL);
@@ -326,18 +361,22 @@ static int limit_other_threads(uint64_t keep, int last)
  * *held the union of their effective, permitted, inheritable and ambient
  * sets, *loose the union of the bounding sets of those without no_new_privs.
  */
-static int threads_hold(uint64_t *held, uint64_t *loose)
+static int threads_hold(uint64_t *held, uint64_t *loose, const struct caps_user *u,
+			bool *other_user)
 {
 	char path[64], line[128];
 	struct dirent *de;
 	DIR *d;
 
 	*held = *loose = 0;
+	if (other_user)
+		*other_user = false;
 	d = opendir("/proc/self/task");
 	if (!d)
 		return -errno;
 	while ((de = readdir(d))) {
 		uint64_t v, sets = 0, bnd = 0;
+		unsigned int id[4];
 		int nnp = 0;
 		FILE *f;
 
@@ -355,7 +394,17 @@ static int threads_hold(uint64_t *held, uint64_t *loose)
 				sets |= v;
 			else if (sscanf(line, "CapBnd: %" SCNx64, &v) == 1)
 				bnd = v;
-			else
+			else if (u && other_user &&
+				 (sscanf(line, "Uid: %u %u %u %u", &id[0], &id[1], &id[2],
+					 &id[3]) == 4 ||
+				  sscanf(line, "Gid: %u %u %u %u", &id[0], &id[1], &id[2],
+					 &id[3]) == 4)) {
+				unsigned int want = line[0] == 'U' ? u->uid : u->gid;
+
+				for (int i = 0; i < 4; i++)
+					if (id[i] != want)
+						*other_user = true;
+			} else
 				sscanf(line, "NoNewPrivs: %d", &nnp);
 		}
 		fclose(f);
@@ -367,25 +416,28 @@ static int threads_hold(uint64_t *held, uint64_t *loose)
 	return 0;
 }
 
-int caps_limit(uint64_t keep, struct caps_state *after)
+int caps_limit_as(uint64_t keep, const struct caps_user *u, struct caps_state *after)
 {
 	struct caps_state now;
 	uint64_t held, loose;
+	bool other_user = false;
 	int err;
 
 	memset(after, 0, sizeof(*after));
 	err = caps_read(&now);
 	if (err)
 		return err;
+	if (u && !u->change)
+		u = NULL;
 	keep &= now.permitted;
-	err = limit_other_threads(keep, now.last_cap);
+	err = limit_other_threads(keep, now.last_cap, u);
 	if (err < 0)
 		return err;
-	limit_this_thread(keep, now.last_cap);
+	limit_this_thread(keep, now.last_cap, u);
 
 	err = caps_read(after);
 	if (!err)
-		err = threads_hold(&held, &loose);
+		err = threads_hold(&held, &loose, u, &other_user);
 	if (err)
 		return err;
 	if ((held | after->effective | after->permitted | after->inheritable | after->ambient) &
@@ -393,7 +445,69 @@ int caps_limit(uint64_t keep, struct caps_state *after)
 		return -EPERM;
 	if ((loose & ~keep) || ((after->bounding & ~keep) && !after->no_new_privs))
 		return -EPERM;
+	if (u && (other_user || after->uid != u->uid || after->euid != u->uid ||
+		  after->suid != u->uid || after->gid != u->gid || after->egid != u->gid ||
+		  after->sgid != u->gid || getgroups(0, NULL) != 0))
+		return -EPERM;
 	return 0;
+}
+
+int caps_limit(uint64_t keep, struct caps_state *after)
+{
+	return caps_limit_as(keep, NULL, after);
+}
+
+int caps_user_parse(const char *spec, struct caps_user *u, char *msg, size_t cap)
+{
+	unsigned long uid, gid;
+	struct passwd *pw;
+	char *end;
+
+	memset(u, 0, sizeof(*u));
+	msg[0] = '\0';
+	if (!spec || !spec[0]) {
+		snprintf(msg, cap, "--user needs a user name or a uid");
+		return -EINVAL;
+	}
+	errno = 0;
+	uid = strtoul(spec, &end, 10);
+	if (end != spec && !errno && (*end == '\0' || *end == ':') && uid < 0xffffffffUL) {
+		gid = uid;
+		if (*end == ':') {
+			const char *g = end + 1;
+
+			gid = strtoul(g, &end, 10);
+			if (end == g || *end || errno || gid >= 0xffffffffUL) {
+				snprintf(msg, cap, "--user takes NAME, UID or UID:GID, not '%s'",
+					 spec);
+				return -EINVAL;
+			}
+		}
+	} else if ((pw = getpwnam(spec))) {
+		uid = pw->pw_uid;
+		gid = pw->pw_gid;
+	} else if (!strcmp(spec, "nobody")) {
+		uid = gid = 65534; /* the overflow ids: a host (or an image) without the name */
+	} else {
+		snprintf(msg, cap, "--user: no such user '%s' on this host", spec);
+		return -ENOENT;
+	}
+	u->uid = (uint32_t)uid;
+	u->gid = (uint32_t)gid;
+	u->change = uid != 0;
+	if (!u->change && gid != 0) {
+		snprintf(msg, cap, "--user: uid 0 with gid %lu: give a non-zero uid, or root", gid);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+bool caps_user_will_switch(const struct caps_user *u)
+{
+	struct caps_state s;
+	uint64_t need = CAPS_BIT(CAPS_SETUID) | CAPS_BIT(CAPS_SETGID);
+
+	return u && u->change && geteuid() == 0 && !caps_read(&s) && (s.permitted & need) == need;
 }
 
 /* A warning for capabilities of want that are not held. */
@@ -405,8 +519,8 @@ static void say_missing(uint64_t missing, const char *what, char *msg, size_t ca
 	snprintf(msg, cap, "warning: no %s: %s", list, what);
 }
 
-static int enter(uint64_t keep, uint64_t want, const char *partial, uint64_t *kept, char *msg,
-		 size_t cap)
+static int enter(uint64_t keep, uint64_t want, const char *partial, const struct caps_user *u,
+		 uint64_t *kept, char *msg, size_t cap)
 {
 	struct caps_state after;
 	uint64_t held = 0, loose = 0;
@@ -414,10 +528,10 @@ static int enter(uint64_t keep, uint64_t want, const char *partial, uint64_t *ke
 	int err;
 
 	msg[0] = '\0';
-	err = caps_limit(keep, &after);
+	err = caps_limit_as(keep, u, &after);
 	if (err) {
 		/* what is left beyond keep, in any thread */
-		threads_hold(&held, &loose);
+		threads_hold(&held, &loose, NULL, NULL);
 		caps_list((held | loose | after.permitted | after.effective) & ~keep, list,
 			  sizeof(list));
 		snprintf(msg, cap,
@@ -435,6 +549,14 @@ static int enter(uint64_t keep, uint64_t want, const char *partial, uint64_t *ke
 int caps_enter_runtime(int (*probe)(void *ctx), void *ctx, bool attach_later, uint64_t *kept,
 		       char *msg, size_t cap)
 {
+	return caps_enter_runtime_as(probe, ctx, attach_later, NULL, kept, msg, cap);
+}
+
+int caps_enter_runtime_as(int (*probe)(void *ctx), void *ctx, bool attach_later,
+			  const struct caps_user *user, uint64_t *kept, char *msg, size_t cap)
+{
+	const struct caps_user *u = NULL;
+	bool stays = false;
 	struct caps_state s;
 	uint64_t set;
 	int need, err;
@@ -453,10 +575,21 @@ int caps_enter_runtime(int (*probe)(void *ctx), void *ctx, bool attach_later, ui
 	set = caps_runtime_set(s.permitted, s.last_cap, need);
 	if (attach_later && s.last_cap >= CAPS_PERFMON)
 		set |= CAPS_BIT(CAPS_PERFMON) & s.permitted;
-	return enter(set, CAPS_READ_HOST,
-		     "processes of other users or with more privileges and container files are "
-		     "partly unreadable: culprits and holders may be missing",
-		     kept, msg, cap);
+	if (caps_user_will_switch(user))
+		u = user;
+	else if (user && user->change && s.euid == 0)
+		stays = true; /* no CAP_SETUID or CAP_SETGID */
+	err = enter(set, CAPS_READ_HOST,
+		    "processes of other users or with more privileges and container files are "
+		    "partly unreadable: culprits and holders may be missing",
+		    u, kept, msg, cap);
+	if (!err && stays && !msg[0])
+		snprintf(
+			msg, cap,
+			"warning: no CAP_SETUID or CAP_SETGID: it stays uid 0 instead of switching "
+			"to uid %u (--user; docs/capabilities.md)",
+			user->uid);
+	return err;
 }
 
 int caps_enter_diagnose(uint64_t *kept, char *msg, size_t cap)
@@ -464,5 +597,5 @@ int caps_enter_diagnose(uint64_t *kept, char *msg, size_t cap)
 	return enter(CAPS_READ_HOST, CAPS_READ_HOST,
 		     "processes of other users or with more privileges are partly unreadable: the "
 		     "look is partial",
-		     kept, msg, cap);
+		     NULL, kept, msg, cap);
 }

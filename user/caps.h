@@ -42,7 +42,32 @@ struct caps_state {
 	uint64_t ambient;
 	int last_cap; /* the highest capability this kernel knows */
 	bool no_new_privs;
+	uint32_t uid, euid, suid, gid, egid, sgid;
+	unsigned int securebits;
 };
+
+#define CAPS_SETGID 6
+#define CAPS_SETUID 7
+
+/* The securebits once switched: root has no special meaning, for good. */
+/* NOROOT, NO_SETUID_FIXUP, NO_CAP_AMBIENT_RAISE and their locks; KEEP_CAPS off, locked */
+#define CAPS_SECUREBITS 0xef
+
+/*
+ * The user the monitor runs as once started (--user NAME|UID[:GID], default
+ * "nobody", or 65534:65534 where the host has no such user; "root" or 0: no
+ * switch).
+ */
+struct caps_user {
+	bool change; /* from uid 0 to uid, gid (no supplementary groups) */
+	uint32_t uid, gid;
+};
+
+/* spec into *u; 0, or -errno with msg (cap bytes) saying why. */
+int caps_user_parse(const char *spec, struct caps_user *u, char *msg, size_t cap);
+
+/* Whether the drop will switch: a change asked for, euid 0, CAP_SETUID and CAP_SETGID held. */
+bool caps_user_will_switch(const struct caps_user *u);
 
 /* "CAP_SYS_PTRACE" for 19; NULL for a number without a name. */
 const char *caps_name(int cap);
@@ -99,6 +124,15 @@ int caps_probe_as(uint64_t effective, int (*probe)(void *ctx), void *ctx);
 int caps_limit(uint64_t keep, struct caps_state *after);
 
 /*
+ * caps_limit, and with u (NULL: none) a switch of every thread to u's uid and
+ * gid on the way: PR_SET_KEEPCAPS, setgroups(0), setresgid, setresuid, the
+ * permitted set raised again to lock the securebits (CAPS_SECUREBITS, with
+ * CAP_SETPCAP), then effective and permitted become keep. -EPERM also when a
+ * thread is left with another uid or gid.
+ */
+int caps_limit_as(uint64_t keep, const struct caps_user *u, struct caps_state *after);
+
+/*
  * The monitor's step from the load set to the runtime set, in words: *kept
  * is the runtime set (with CAP_PERFMON when attach_later: the removal hooks
  * are attached on demand, kernels 5.8 and later), msg (cap bytes) a warning for stderr or "" when
@@ -106,6 +140,10 @@ int caps_limit(uint64_t keep, struct caps_state *after);
  */
 int caps_enter_runtime(int (*probe)(void *ctx), void *ctx, bool attach_later, uint64_t *kept,
 		       char *msg, size_t cap);
+
+/* The same, switching to u (NULL: none); without CAP_SETUID or CAP_SETGID it warns and stays. */
+int caps_enter_runtime_as(int (*probe)(void *ctx), void *ctx, bool attach_later,
+			  const struct caps_user *u, uint64_t *kept, char *msg, size_t cap);
 
 /* The same for `stoptrace diagnose`: it keeps the host readers only. */
 int caps_enter_diagnose(uint64_t *kept, char *msg, size_t cap);

@@ -61,6 +61,11 @@ static const char usage[] =
 	"                              only while a removal can be under way (on-demand),\n"
 	"                              all the time, or on demand where possible (auto,\n"
 	"                              the default); see stoptrace(8)\n"
+	"  --user NAME|UID[:GID]       the user it runs as once its programs are attached,\n"
+	"                              with the capabilities it keeps (default nobody;\n"
+	"                              root: stay uid 0, for debugging)\n"
+	"  --seccomp on|off            the seccomp filter of the system calls it still\n"
+	"                              makes once attached (default on; off for debugging)\n"
 	"  --record PATH               save the kernel records and the system's answers to\n"
 	"                              PATH (gzip when it ends in .gz) for stoptrace replay\n"
 	"  --timeout SECONDS           trace: give up after this long (exit 1; default: wait)\n"
@@ -108,6 +113,8 @@ enum {
 	OPT_RECORD,
 	OPT_TIMEOUT,
 	OPT_REMOVAL_HOOKS,
+	OPT_USER,
+	OPT_SECCOMP,
 	OPT_COUNT,
 };
 
@@ -133,6 +140,8 @@ static const struct option long_opts[] = {
 	{"record", required_argument, NULL, OPT_RECORD},
 	{"timeout", required_argument, NULL, OPT_TIMEOUT},
 	{"removal-hooks", required_argument, NULL, OPT_REMOVAL_HOOKS},
+	{"user", required_argument, NULL, OPT_USER},
+	{"seccomp", required_argument, NULL, OPT_SECCOMP},
 	{"syslog", optional_argument, NULL, OPT_SYSLOG},
 	{"metrics-file", required_argument, NULL, OPT_METRICS_FILE},
 	{"verbose", no_argument, NULL, OPT_VERBOSE},
@@ -203,6 +212,8 @@ static bool option_applies(enum mode mode, int opt)
 	case OPT_STORAGE_ROOT:
 	case OPT_RINGBUF_SIZE:
 	case OPT_REMOVAL_HOOKS:
+	case OPT_USER:
+	case OPT_SECCOMP:
 	case OPT_VERBOSE:
 		/* a replay's engines are set up as the recording says */
 		return mode != MODE_REPLAY;
@@ -283,7 +294,8 @@ int main(int argc, char **argv)
 		.ringbuf_bytes = 4u << 20,
 		.stats_interval_s = 60,
 	};
-	const char *format = NULL;
+	const char *format = NULL, *user = NULL;
+	char why[256];
 	enum mode mode = MODE_MONITOR;
 	static struct container traced;
 	char label[4 * NAME_LEN + 1];
@@ -398,6 +410,14 @@ int main(int argc, char **argv)
 						 optarg);
 			o.trace_timeout_s = v;
 			break;
+		case OPT_USER:
+			user = optarg;
+			break;
+		case OPT_SECCOMP:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				return bad_usage("--seccomp takes on or off, not '%s'", optarg);
+			o.seccomp_off = !strcmp(optarg, "off");
+			break;
 		case OPT_VERBOSE:
 			o.verbose = true;
 			break;
@@ -429,6 +449,9 @@ int main(int argc, char **argv)
 	o.color = o.format == OUT_TEXT && !o.output_path && isatty(STDOUT_FILENO);
 	if (mode == MODE_REPLAY)
 		return monitor_replay(&o, argv[optind]);
+	/* resolved now, before anything is loaded: nothing is looked up once it runs */
+	if (caps_user_parse(user ? user : "nobody", &o.user, why, sizeof(why)))
+		return bad_usage("%s", why);
 	if (mode == MODE_TRACE) {
 		err = trace_target(argv[optind], &traced);
 		if (err)

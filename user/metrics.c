@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "metrics.h"
+#include "safefile.h"
 
 struct text {
 	char *buf;
@@ -184,15 +185,17 @@ static void sync_dir(const char *path)
 
 int metrics_write_file(const char *path, const char *text, size_t len)
 {
-	char tmp[4096];
+	char tmp[4096], why[SAFEFILE_WHY_MAX];
 	int fd, err;
 
-	/* not ending in .prom: the textfile collector skips it */
-	if (snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* a symlink or a device planted at path is refused (rename would replace a link) */
+	err = safefile_check_regular(path, why, sizeof(why));
+	if (err)
+		return err;
+	/* a random name, O_EXCL | O_NOFOLLOW: nothing planted in a shared directory is written */
+	fd = safefile_create_temp(path, tmp, sizeof(tmp), why, sizeof(why));
 	if (fd < 0)
-		return -errno;
+		return fd;
 	err = write_all(fd, text, len);
 	if (!err && fsync(fd))
 		err = -errno;

@@ -17,7 +17,10 @@
 #include "jsonw.h"
 #include "mountinfo.h"
 #include "monitor_int.h"
+#include "privsep.h"
 #include "runtimes.h"
+#include "safefile.h"
+#include "sandbox.h"
 
 /* The runtimes' storage roots (runtimes.h), filled at start. */
 static const char *default_storage_roots[MAX_DEFAULT_ROOTS];
@@ -455,11 +458,36 @@ static int start_recording(struct monitor *m, const struct monitor_opts *opts)
 	for (int i = 0; i < opts->nstorage_roots && i < RECORDING_MAX_ROOTS; i++)
 		snprintf(h.storage_roots[h.nstorage_roots++], sizeof(h.storage_roots[0]), "%s",
 			 opts->storage_roots[i]);
+	err = safefile_check_regular(opts->record_path, m->line, sizeof(m->line));
+	if (err) {
+		fprintf(stderr, "stoptrace: %s\n", m->line);
+		return -ECANCELED; /* said */
+	}
 	err = recorder_open(&m->rec, opts->record_path, &h);
 	if (err)
 		return err;
 	recorder_facts(m->rec, &m->facts, &m->facts);
 	return 0;
+}
+
+/* The seccomp filter (none with --seccomp off, said on stderr). Prints what failed. */
+static int monitor_sandbox(struct monitor *m)
+{
+	int err;
+
+	if (m->opts->seccomp_off) {
+		fprintf(stderr, "stoptrace: warning: --seccomp off: no seccomp filter\n");
+		return 0;
+	}
+	err = sandbox_apply(SANDBOX_MONITOR, m->line, sizeof(m->line));
+	if (err == -EOPNOTSUPP) {
+		fprintf(stderr, "stoptrace: warning: %s\n", m->line);
+		return 0;
+	}
+	if (err)
+		fprintf(stderr, "stoptrace: %s\n", m->line);
+	m->seccomp = !err;
+	return err;
 }
 
 /* trace: 0 for a stop that went well, 3 for one that did not. */
@@ -500,8 +528,15 @@ int monitor_run(const struct monitor_opts *opts)
 	}
 	if (gethostname(m->host, sizeof(m->host) - 1))
 		snprintf(m->host, sizeof(m->host), "unknown");
+	/* before any thread: the uid-0 helper that writes files after the switch */
+	if (privsep_start(caps_user_will_switch(&opts->user), opts->output_path, opts->metrics_path,
+			  m->line, sizeof(m->line))) {
+		fprintf(stderr, "stoptrace: %s\n", m->line);
+		goto cleanup;
+	}
 	if (open_output(m))
 		goto cleanup;
+	m->out.open_fn = privsep_running() ? privsep_open_output : NULL;
 	if (start_sinks(m))
 		goto cleanup_out;
 	m->metrics.start_time_s = time(NULL);
@@ -529,11 +564,12 @@ int monitor_run(const struct monitor_opts *opts)
 	m->live.cgroup_dirs[1] = m->v1_dir;
 	if (opts->record_path) {
 		err = start_recording(m, opts);
-		if (err) {
+		if (err && err != -ECANCELED) {
 			fprintf(stderr, "stoptrace: cannot record to '%s': %s\n", opts->record_path,
 				strerror(-err));
-			goto cleanup_out;
 		}
+		if (err)
+			goto cleanup_out;
 	}
 	if (setup_engines(m, opts->stop_alert_after_s, opts->teardown_timeout_s, m->now)) {
 		fprintf(stderr, "stoptrace: out of memory\n");
@@ -553,7 +589,19 @@ int monitor_run(const struct monitor_opts *opts)
 			msg);
 		goto cleanup_ids;
 	}
+	/* the runtime daemons are verified as root: host files, no tenant's */
 	trust_start(&m->trust, m->loader, now_boot_ns());
+	/*
+	 * Attached: from here on, only what reading the host needs, as --user, under
+	 * the seccomp filter, before anything a tenant wrote (runtime metadata,
+	 * containers' /proc) is read.
+	 */
+	err = caps_enter_runtime_as(loader_probe_fd_ops, m->loader, m->rh_later, &opts->user,
+				    &m->caps, m->line, sizeof(m->line));
+	if (m->line[0])
+		fprintf(stderr, "stoptrace: %s\n", m->line);
+	if (err || monitor_sandbox(m))
+		goto cleanup_loader;
 	/* attached first, then scanned: a container started in between is in both */
 	m->now = now_boot_ns();
 	m->scan_dir = m->cg2_dir;
@@ -565,13 +613,6 @@ int monitor_run(const struct monitor_opts *opts)
 	m->now = now_boot_ns();
 	recorder_step(m->rec, "learn_all", m->now);
 	storage_watch_learn_all(m->sw);
-	/* attached and scanned: from here on, only what reading the host needs */
-	err = caps_enter_runtime(loader_probe_fd_ops, m->loader, m->rh_later, &m->caps, m->line,
-				 sizeof(m->line));
-	if (m->line[0])
-		fprintf(stderr, "stoptrace: %s\n", m->line);
-	if (err)
-		goto cleanup_loader;
 	m->now = now_boot_ns();
 	monitor_start_rmhooks(m, (const char *const *)default_storage_roots, ndefault_roots);
 	/* the cue an operator waits for: from here on, the stop is seen */
@@ -623,10 +664,8 @@ int monitor_run(const struct monitor_opts *opts)
 			reopen_requested = 0;
 			err = output_reopen(&m->out);
 			if (err)
-				fprintf(stderr,
-					"stoptrace: cannot reopen '%s': %s (still writing "
-					"to the old file)\n",
-					opts->output_path, strerror(-err));
+				fprintf(stderr, "stoptrace: %s (still writing to the old file)\n",
+					m->out.why);
 		}
 	}
 	/* drain what the kernel already wrote */
@@ -683,6 +722,7 @@ cleanup_out:
 		syslog_close(m->syslog);
 	free(m->syslog);
 cleanup:
+	privsep_stop();
 	free(m);
 	return rc;
 }

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "caps.h"
 #include "output.h"
 #include "rmhooks.h"
 
@@ -36,6 +37,8 @@ struct monitor_opts {
 	const char *trace_id;	 /* trace: the full id of the container followed */
 	const char *trace_label; /* its name (or id), escaped for a terminal */
 	unsigned int trace_timeout_s;
+	struct caps_user user; /* --user: who it runs as once attached */
+	bool seccomp_off;      /* --seccomp off */
 };
 
 /*

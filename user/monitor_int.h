@@ -96,6 +96,7 @@ struct monitor {
 	uint64_t events_out;
 	int fatal;     /* an error that ends the monitor */
 	uint64_t caps; /* capabilities kept once running */
+	bool seccomp;  /* the seccomp filter is installed (user/sandbox.h) */
 	/*
 	 * Removed cgroups stay in the identity table a while: records about a
 	 * container (an init's final release, storage removal) come after it.

@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include "caps.h"
 #include "jsonw.h"
 #include "monitor_int.h"
+#include "privsep.h"
 
 /* Which forms of a record to build: the main output's format, and JSON for syslog. */
 static bool need_json(const struct monitor *m)
@@ -240,6 +242,9 @@ void print_started(struct monitor *m)
 			jsonw_str(&w, NULL, progs[i]);
 		jsonw_arr_close(&w);
 		caps_json(&w, "capabilities", m->caps);
+		jsonw_uint(&w, "uid", getuid());
+		jsonw_uint(&w, "securebits", (unsigned int)prctl(PR_GET_SECUREBITS, 0, 0, 0, 0));
+		jsonw_bool(&w, "seccomp", m->seccomp);
 		jsonw_str(&w, "removal_hooks", rh_mode_name(m->rh.mode));
 		trust_json(&w, &m->trust);
 		jsonw_obj_close(&w);
@@ -425,12 +430,12 @@ int write_metrics(struct monitor *m)
 	len = format_metrics(m);
 	if (!len)
 		return -ENOSPC;
-	return metrics_write_file(m->opts->metrics_path, m->metrics_text, len);
+	return privsep_write_metrics(m->opts->metrics_path, m->metrics_text, len);
 }
 
 int write_metrics_file(void *ctx, const struct sink_record *r)
 {
-	return metrics_write_file(ctx, r->line, r->len);
+	return privsep_write_metrics(ctx, r->line, r->len);
 }
 
 /* Every few seconds: hand the text to the metrics writer; a file that failed is tried next time. */
@@ -541,7 +546,9 @@ int open_output(struct monitor *m)
 {
 	int err = output_open(&m->out, m->opts->output_path, m->opts->format, m->opts->color);
 
-	if (err)
+	if (err && m->out.why[0])
+		fprintf(stderr, "stoptrace: %s\n", m->out.why);
+	else if (err)
 		fprintf(stderr, "stoptrace: cannot open output file '%s': %s\n",
 			m->opts->output_path, strerror(-err));
 	return err;

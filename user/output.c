@@ -6,12 +6,14 @@
 #include <sys/uio.h>
 #include <unistd.h>
 #include "output.h"
+#include "safefile.h"
 
-static int open_path(const char *path)
+static int open_path(struct output *o, const char *path)
 {
-	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-
-	return fd < 0 ? -errno : fd;
+	/* after the switch to an unprivileged user: the root file helper opens it */
+	if (o->open_fn)
+		return o->open_fn(path, o->why, sizeof(o->why));
+	return safefile_open_output(path, o->why, sizeof(o->why));
 }
 
 int output_open(struct output *o, const char *path, enum out_format format, bool color)
@@ -27,7 +29,7 @@ int output_open(struct output *o, const char *path, enum out_format format, bool
 	o->path = strdup(path);
 	if (!o->path)
 		return -ENOMEM;
-	o->fd = open_path(path);
+	o->fd = open_path(o, path);
 	if (o->fd < 0) {
 		int err = o->fd;
 
@@ -45,7 +47,7 @@ int output_reopen(struct output *o)
 
 	if (!o->own_fd)
 		return 0;
-	fd = open_path(o->path);
+	fd = open_path(o, o->path);
 	if (fd < 0)
 		return fd; /* keep writing to the old file */
 	fd = __atomic_exchange_n(&o->next_fd, fd, __ATOMIC_ACQ_REL);

@@ -35,6 +35,9 @@ struct output {
 	uint64_t write_errors; /* records dropped on a failed write */
 	int last_errno;
 	bool torn; /* a failed write left part of a line that could not be taken back */
+	/* opens path for output_reopen (safefile_open_output when NULL); fd or -errno, why */
+	int (*open_fn)(const char *path, char *why, size_t cap);
+	char why[512]; /* why the last open failed, naming the path */
 };
 
 /* path NULL: standard output. */

@@ -24,6 +24,7 @@
 #include "jsonr.h"
 #include "jsonw.h"
 #include "recording.h"
+#include "safefile.h"
 #include "stoptrace_event.h"
 
 struct recorder {
@@ -378,6 +379,7 @@ int recorder_open(struct recorder **out, const char *path, const struct rec_head
 {
 	size_t n = strlen(path);
 	bool gz = n > 3 && !strcmp(path + n - 3, ".gz");
+	char why[SAFEFILE_WHY_MAX];
 	struct recorder *r;
 	struct jsonw w;
 	int fd;
@@ -392,10 +394,11 @@ int recorder_open(struct recorder **out, const char *path, const struct rec_head
 		return -ENOMEM;
 	}
 	/* it holds what the monitor's output holds: as private */
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, 0640);
+	/* O_NOFOLLOW, a regular file only (user/safefile.h) */
+	fd = safefile_open_record(path, why, sizeof(why));
 	r->gz = fd < 0 ? NULL : gzdopen(fd, gz ? "wb6" : "wbT");
 	if (!r->gz) {
-		int err = fd < 0 ? -errno : -ENOMEM;
+		int err = fd < 0 ? fd : -ENOMEM;
 
 		if (fd >= 0)
 			close(fd);

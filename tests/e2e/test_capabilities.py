@@ -23,6 +23,8 @@ BINARY = os.path.abspath(os.environ.get("STOPTRACE", "./stoptrace"))
 
 NUMBERS = {
     "CAP_DAC_READ_SEARCH": 2,
+    "CAP_SETGID": 6,
+    "CAP_SETUID": 7,
     "CAP_SETPCAP": 8,
     "CAP_SYS_PTRACE": 19,
     "CAP_SYS_ADMIN": 21,
@@ -32,7 +34,8 @@ NUMBERS = {
 }
 
 # The documented load set, in setpriv's spelling.
-LOAD = ["bpf", "perfmon", "sys_resource", "dac_read_search", "sys_ptrace", "setpcap"]
+LOAD = ["bpf", "perfmon", "sys_resource", "dac_read_search", "sys_ptrace", "setpcap", "setuid",
+        "setgid"]
 
 
 def held(caps):

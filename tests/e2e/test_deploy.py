@@ -24,7 +24,8 @@ from stlib import check, skip
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEPLOY = os.path.join(REPO, "tools", "deploy")
 
-LOAD_SET = {"BPF", "PERFMON", "DAC_READ_SEARCH", "SYS_PTRACE", "SETPCAP", "SYS_RESOURCE"}
+LOAD_SET = {"BPF", "PERFMON", "DAC_READ_SEARCH", "SYS_PTRACE", "SETPCAP", "SYS_RESOURCE", "SETUID",
+            "SETGID"}
 
 
 def load_yaml(path):

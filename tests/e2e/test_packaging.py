@@ -18,7 +18,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 # docs/capabilities.md: the load set.
 LOAD_SET = {"CAP_BPF", "CAP_PERFMON", "CAP_DAC_READ_SEARCH", "CAP_SYS_PTRACE", "CAP_SETPCAP",
-            "CAP_SYS_RESOURCE"}
+            "CAP_SYS_RESOURCE", "CAP_SETUID", "CAP_SETGID"}
 
 INSTALLED = {
     "usr/sbin/stoptrace": 0o755,

@@ -53,6 +53,12 @@ struct runtime_info {
 	const char *known_dir;
 	const char *known_leaf[RT_PATHS_MAX][2]; /* {prefix, suffix}, ended by NULL */
 	const char *state_dirs[RT_PATHS_MAX];
+	/*
+	 * Where its daemon says who it is (user/trust.c verifies the process
+	 * before the kernel side trusts its removal calls), and the comm that
+	 * process must have: a stale pid file names another process.
+	 */
+	const char *daemon;
 	const char *pid_files[RT_PATHS_MAX];
 	const char *sockets[RT_PATHS_MAX];
 	const char *storage_roots[RT_PATHS_MAX];

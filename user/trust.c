@@ -15,31 +15,46 @@
 #include "jsonw.h"
 #include "loader.h"
 #include "readfile.h"
+#include "runtimes.h"
 #include "trust.h"
 
 /*
- * Where runtime daemons say who they are. This belongs in the runtimes table
- * (user/runtimes.c: each runtime's pid files and sockets); it is here until
- * that table has them.
+ * Where runtime daemons say who they are: the pid files and sockets of the
+ * runtimes table (user/runtimes.c), as absolute paths below the root prefix,
+ * pid files first. Built once; the table does not change.
  */
-static const struct trust_source sources[] = {
-	{TRUST_PIDFILE, "/run/docker.pid", "dockerd"},
-	{TRUST_PIDFILE, "/var/run/docker.pid", "dockerd"},
-	{TRUST_PIDFILE, "/run/containerd/containerd.pid", "containerd"},
-	{TRUST_PIDFILE, "/run/docker/containerd/containerd.pid", "containerd"},
-	{TRUST_PIDFILE, "/run/crio/crio.pid", "crio"},
-	{TRUST_PIDFILE, "/run/isulad.pid", "isulad"},
-	{TRUST_SOCKET, "/run/docker.sock", "dockerd"},
-	{TRUST_SOCKET, "/var/run/docker.sock", "dockerd"},
-	{TRUST_SOCKET, "/run/containerd/containerd.sock", "containerd"},
-	{TRUST_SOCKET, "/var/run/docker/containerd/containerd.sock", "containerd"},
-	{TRUST_SOCKET, "/run/crio/crio.sock", "crio"},
-	{TRUST_SOCKET, "/run/isulad.sock", "isulad"},
-	{TRUST_PIDFILE, NULL, NULL},
-};
+#define TRUST_SOURCES_MAX 32
+
+static struct trust_source sources[TRUST_SOURCES_MAX + 1];
+static char source_paths[TRUST_SOURCES_MAX][128];
+
+static void add_source(size_t *n, enum trust_how how, const char *rel, const char *comm)
+{
+	if (*n >= TRUST_SOURCES_MAX)
+		return;
+	snprintf(source_paths[*n], sizeof(source_paths[*n]), "/%s", rel);
+	sources[*n] = (struct trust_source){how, source_paths[*n], comm};
+	(*n)++;
+}
 
 const struct trust_source *trust_sources(void)
 {
+	const struct runtime_info *rt;
+	size_t nrt, n = 0;
+
+	if (sources[0].path)
+		return sources;
+	rt = runtimes_all(&nrt);
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < nrt; i++) {
+			const char *const *list = pass ? rt[i].sockets : rt[i].pid_files;
+
+			if (!rt[i].daemon)
+				continue;
+			for (int j = 0; j < RT_PATHS_MAX && list[j]; j++)
+				add_source(&n, pass ? TRUST_SOCKET : TRUST_PIDFILE, list[j],
+					   rt[i].daemon);
+		}
 	return sources;
 }
 
@@ -255,7 +270,7 @@ int trust_find(const char *root, struct trust_daemon *out, int max, trust_refuse
 {
 	int n = 0;
 
-	for (const struct trust_source *s = sources; s->path && n < max; s++) {
+	for (const struct trust_source *s = trust_sources(); s->path && n < max; s++) {
 		struct trust_daemon d;
 		char why[192];
 		bool dup = false;

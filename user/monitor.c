@@ -509,6 +509,11 @@ int monitor_run(const struct monitor_opts *opts)
 	facts_live_init(&m->facts, &m->live, "");
 	m->live.cgroup_dirs[0] = m->cg2_dir;
 	m->live.cgroup_dirs[1] = m->v1_dir;
+	for (size_t i = 0; i < sizeof(default_storage_roots) / sizeof(default_storage_roots[0]);
+	     i++)
+		facts_live_add_root(&m->live, default_storage_roots[i]);
+	for (int i = 0; i < opts->nstorage_roots; i++)
+		facts_live_add_root(&m->live, opts->storage_roots[i]);
 	if (opts->record_path) {
 		err = start_recording(m, opts);
 		if (err) {

@@ -13,6 +13,7 @@
 #include "caps.h"
 #include "jsonw.h"
 #include "monitor_int.h"
+#include "scan_report.h"
 
 /* Which forms of a record to build: the main output's format, and JSON for syslog. */
 static bool need_json(const struct monitor *m)
@@ -322,6 +323,7 @@ void print_stats(struct monitor *m)
 		jsonw_obj_close(&w);
 		json_sinks(m, &w);
 		json_rmhooks(m, &w);
+		scan_report_json(&w, m->sw);
 		jsonw_obj_close(&w);
 		jlen = w.len;
 	}
@@ -363,6 +365,7 @@ static void print_stopped(struct monitor *m, const char *reason)
 		jsonw_uint(&w, "path_errors", k.path_errors);
 		json_sinks(m, &w);
 		json_rmhooks(m, &w);
+		scan_report_json(&w, m->sw);
 		jsonw_obj_close(&w);
 		jlen = w.len;
 	}
@@ -394,7 +397,9 @@ static size_t format_metrics(struct monitor *m)
 		m->metrics.sinks[i].dropped = c.dropped;
 		m->metrics.sinks[i].errors = c.errors;
 	}
-	return metrics_format(&m->metrics, m->metrics_text, sizeof(m->metrics_text));
+	return scan_report_append(
+		metrics_format(&m->metrics, m->metrics_text, sizeof(m->metrics_text)), m->sw,
+		m->metrics_text, sizeof(m->metrics_text));
 }
 
 /* Write the metrics file now: at start (a path that fails is an error) and at exit. */

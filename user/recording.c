@@ -581,15 +581,17 @@ static int rec_runtime_state(void *ctx, const struct container *c, char *state, 
 }
 
 static int rec_holders(void *ctx, uint32_t caller_pid, const char *path, struct identity_table *ids,
-		       struct rm_holder *out, int max)
+		       struct rm_holder *out, int max, uint32_t *cut)
 {
 	struct recorder *r = ctx;
-	int ret = r->inner.ops->holders(r->inner.ctx, caller_pid, path, ids, out, max);
+	int ret = r->inner.ops->holders(r->inner.ctx, caller_pid, path, ids, out, max, cut);
 	struct jsonw w;
 
 	fact_begin(r, &w, "holders", ret);
 	jsonw_uint(&w, "pid", caller_pid);
 	put_str(&w, "path", path);
+	if (cut && *cut) /* what the scan did not look at; absent in older recordings */
+		jsonw_uint(&w, "cut", *cut);
 	jsonw_arr_key(&w, "holders");
 	for (int i = 0; i < ret && i < max; i++)
 		put_holder(&w, &out[i]);
@@ -988,16 +990,21 @@ static int rp_runtime_state(void *ctx, const struct container *c, char *state, s
 }
 
 static int rp_holders(void *ctx, uint32_t caller_pid, const char *path, struct identity_table *ids,
-		      struct rm_holder *out, int max)
+		      struct rm_holder *out, int max, uint32_t *cut)
 {
 	struct replay *rp = ctx;
 	struct jsonr_val v;
 	struct jsonr_iter it;
+	uint64_t c = 0;
 	int ret, i = 0;
 
 	(void)caller_pid, (void)path, (void)ids;
 	if (next_fact_list(rp, "holders", "holders", &ret, &it))
 		return -EIO;
+	if (get_u64(&rp->root, "cut", &c))
+		c = 0;
+	if (cut)
+		*cut = (uint32_t)c & 0xff; /* HOLDERS_CUT_ALL */
 	while (i < max && jsonr_next(&it, &v) == 1)
 		if (get_holder(&v, &out[i++]))
 			return damaged(rp, "a damaged holder");

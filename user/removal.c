@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "event.h"
+#include "holders.h"
 #include "names.h"
 #include "removal.h"
+#include "scan_limit.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 
@@ -26,6 +28,7 @@ struct removal {
 	uint64_t own_seq;
 	size_t open;
 	struct open_removal *list; /* removals are rare: a list will do */
+	struct scan_limit *scans;
 };
 
 void rm_config_defaults(struct rm_config *cfg)
@@ -49,6 +52,11 @@ struct removal *removal_new(const struct rm_config *cfg, const struct rm_facts *
 		r->facts = *facts;
 	r->sink = *sink;
 	r->ctx = ctx;
+	r->scans = scan_limit_new();
+	if (!r->scans) {
+		free(r);
+		return NULL;
+	}
 	return r;
 }
 
@@ -69,12 +77,18 @@ void removal_free(struct removal *r)
 		free_failures(&o->rm);
 		free(o);
 	}
+	scan_limit_free(r->scans);
 	free(r);
 }
 
 size_t removal_open(const struct removal *r)
 {
 	return r->open;
+}
+
+void removal_scan_stats(const struct removal *r, struct scan_limit_stats *out)
+{
+	scan_limit_stats(r ? r->scans : NULL, out);
 }
 
 /* path is p, or below it. */
@@ -118,20 +132,33 @@ static struct open_removal *find(struct removal *r, const char *id)
 	return NULL;
 }
 
-/* What keeps an EBUSY path busy; asked when it happens, it may be gone by the end. */
-static void find_holders(struct removal *r, struct rm_failure *f, uint32_t caller, uint64_t ts)
+/*
+ * What keeps an EBUSY path busy; asked when it happens, it may be gone by
+ * the end. Within the rate limits only: a skipped look leaves the failure
+ * incomplete.
+ */
+static void find_holders(struct removal *r, struct rm_removal *rm, struct rm_failure *f,
+			 uint32_t caller, uint64_t ts)
 {
+	uint32_t cut = 0;
 	int n;
 
 	if (!r->facts.holders)
 		return;
+	f->holders_ns = ts;
+	if (scan_limit_ask(r->scans, rm->container.id, &rm->holder_scans, ts) != SCAN_RUN) {
+		f->holders_cut |= HOLDERS_CUT_RATE;
+		return;
+	}
 	if (!f->holders)
 		f->holders = calloc(RM_MAX_HOLDERS, sizeof(*f->holders));
 	if (!f->holders)
 		return;
-	f->holders_ns = ts;
-	n = r->facts.holders(r->ctx, caller, f->path, f->holders, RM_MAX_HOLDERS);
+	n = r->facts.holders(r->ctx, caller, f->path, f->holders, RM_MAX_HOLDERS, &cut);
 	f->nholders = n < 0 ? 0 : n > RM_MAX_HOLDERS ? RM_MAX_HOLDERS : n;
+	f->holders_cut = cut;
+	if (cut)
+		scan_limit_incomplete(r->scans);
 }
 
 static void record_failure(struct removal *r, struct rm_removal *rm, const struct st_fs_call *fs,
@@ -154,7 +181,7 @@ static void record_failure(struct removal *r, struct rm_removal *rm, const struc
 			 */
 			if (err == EBUSY && !f->nholders &&
 			    ts - f->holders_ns >= RM_HOLDERS_RETRY_NS)
-				find_holders(r, f, fs->caller.tgid, ts);
+				find_holders(r, rm, f, fs->caller.tgid, ts);
 			return;
 		}
 	}
@@ -174,7 +201,7 @@ static void record_failure(struct removal *r, struct rm_removal *rm, const struc
 	if (err == EPERM && r->facts.attributes)
 		f->attrs_known = !r->facts.attributes(r->ctx, path, &f->immutable, &f->append_only);
 	if (err == EBUSY)
-		find_holders(r, f, fs->caller.tgid, ts);
+		find_holders(r, rm, f, fs->caller.tgid, ts);
 }
 
 static void record_success(struct rm_removal *rm, const struct st_fs_call *fs, const char *path)
@@ -295,6 +322,13 @@ static void alert_failed(struct removal *r, struct rm_removal *rm, uint64_t now)
 	} else {
 		snprintf(a.action, sizeof(a.action),
 			 "fix what the error names, then remove the container again (docker rm)");
+	}
+	if (f->err == EBUSY && f->holders_cut) {
+		char why[160];
+
+		n = strlen(a.message);
+		snprintf(a.message + n, sizeof(a.message) - n, "; holders incomplete: %s",
+			 holders_cut_text(f->holders_cut, why, sizeof(why)));
 	}
 	r->sink.alert(r->ctx, &a);
 }

@@ -60,6 +60,7 @@ struct rm_failure {
 	int nholders;
 	struct rm_holder *holders; /* EBUSY only; NULL otherwise */
 	uint64_t holders_ns;	   /* when they were last looked for */
+	uint32_t holders_cut;	   /* HOLDERS_CUT_* of the last look (holders_incomplete) */
 };
 
 struct rm_removal {
@@ -79,6 +80,7 @@ struct rm_removal {
 	int nfailures;
 	uint32_t failures_dropped;
 	struct rm_failure failures[RM_MAX_FAILURES];
+	uint32_t holder_scans; /* holder scans run for it (scan_limit.h) */
 };
 
 struct rm_alert {
@@ -100,8 +102,9 @@ struct rm_facts {
 	/* The runtime shows the container as dead (reported with a failure). */
 	bool (*runtime_dead)(void *ctx, const struct container *c);
 	/* What keeps path busy, as seen from the caller's mount namespace. */
+	/* *cut: what the scan did not look at (HOLDERS_CUT_* of holders.h) */
 	int (*holders)(void *ctx, uint32_t caller_pid, const char *path, struct rm_holder *out,
-		       int max);
+		       int max, uint32_t *cut);
 	/* The file's immutable and append-only attributes; -errno when unreadable. */
 	int (*attributes)(void *ctx, const char *path, bool *immutable, bool *append_only);
 };
@@ -126,6 +129,9 @@ void removal_event(struct removal *r, const struct st_fs_call *fs, uint64_t ts_n
 void removal_tick(struct removal *r, uint64_t now_ns);
 void removal_flush(struct removal *r, uint64_t now_ns);
 size_t removal_open(const struct removal *r);
+/* How many holder scans ran and were skipped by the rate limits. */
+struct scan_limit_stats;
+void removal_scan_stats(const struct removal *r, struct scan_limit_stats *out);
 
 /* The failure an alert names: the earliest unresolved one that is not ENOTEMPTY. */
 const struct rm_failure *removal_root_cause(const struct rm_removal *rm);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "safepath.h"
 #include "storage.h"
 #include "storage_watch.h"
 
@@ -39,11 +40,11 @@ static bool fact_runtime_dead(void *ctx, const struct container *c)
 }
 
 static int fact_holders(void *ctx, uint32_t caller_pid, const char *path, struct rm_holder *out,
-			int max)
+			int max, uint32_t *cut)
 {
 	struct storage_watch *w = ctx;
 
-	return w->facts.ops->holders(w->facts.ctx, caller_pid, path, w->ids, out, max);
+	return w->facts.ops->holders(w->facts.ctx, caller_pid, path, w->ids, out, max, cut);
 }
 
 static int fact_attributes(void *ctx, const char *path, bool *immutable, bool *append_only)
@@ -160,9 +161,13 @@ void storage_watch_learn_id(struct storage_watch *w, const char *id)
 const struct container *storage_watch_call(struct storage_watch *w, const struct st_fs_call *fs,
 					   uint64_t ts_ns, const char *path, uint64_t now_ns)
 {
-	const char *id = storage_map_lookup(w->map, path, NULL);
+	const char *id;
 	struct container *c;
 
+	/* "..", "." and empty components are refused, never resolved (counted) */
+	if (!safepath_accept(path))
+		return NULL;
+	id = storage_map_lookup(w->map, path, NULL);
 	if (!id)
 		return NULL;
 	c = identity_table_get(w->known, id_key(id));
@@ -195,4 +200,9 @@ size_t storage_watch_paths(const struct storage_watch *w)
 size_t storage_watch_open_removals(const struct storage_watch *w)
 {
 	return w && w->engine ? removal_open(w->engine) : 0;
+}
+
+void storage_watch_scan_stats(const struct storage_watch *w, struct scan_limit_stats *out)
+{
+	removal_scan_stats(w ? w->engine : NULL, out);
 }

@@ -53,5 +53,8 @@ void storage_watch_flush(struct storage_watch *w, uint64_t now_ns);
 size_t storage_watch_paths(const struct storage_watch *w);
 /* Removals under way: seen starting, not yet over. */
 size_t storage_watch_open_removals(const struct storage_watch *w);
+/* The holder scans the removal engine ran and skipped (scan_limit.h). */
+struct scan_limit_stats;
+void storage_watch_scan_stats(const struct storage_watch *w, struct scan_limit_stats *out);
 
 #endif /* STOPTRACE_STORAGE_WATCH_H */

@@ -19,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "holders.h"
 #include "removal.h"
+#include "scan_limit.h"
 
 #define MS  1000000ULL
 #define SEC 1000000000ULL
@@ -60,7 +62,7 @@ enum rec_type { REC_ALERT, REC_TIMELINE };
 #define MAX_ALERTS    8
 #define MAX_TIMELINES 8
 #define MAX_LOG	      (MAX_ALERTS + MAX_TIMELINES)
-#define MAX_CALLS     16
+#define MAX_CALLS     64
 
 struct rec_alert {
 	struct rm_alert a;
@@ -720,6 +722,88 @@ static void test_ebusy_holder_seen_later(void **state)
 }
 
 /*
+ * An EBUSY retried for seconds with nothing found: the holder scan runs at
+ * most SCAN_PER_REMOVAL times for the removal, the skips are counted, and
+ * the alert says its holders are incomplete (the rate limit).
+ */
+static void test_ebusy_scans_rate_limited(void **state)
+{
+	struct scan_limit_stats st;
+	const struct rec_alert *ra;
+	uint64_t t = T0;
+
+	(void)state;
+	rec.holders_absent = 1000;
+	begin();
+	for (int i = 0; i < 50; i++, t += 100 * MS)
+		feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, DATA_A, t);
+	assert_int_equal(rec.nholders_calls, SCAN_PER_REMOVAL);
+	removal_scan_stats(rm, &st);
+	assert_int_equal(st.run, SCAN_PER_REMOVAL);
+	assert_int_equal(st.skipped_removal, 50 - SCAN_PER_REMOVAL);
+	assert_int_equal(st.skipped_container + st.skipped_global, 0);
+	tick(t + cfg.settle_ns);
+	assert_int_equal(rec.nalerts, 1);
+	ra = &rec.alerts[0];
+	assert_int_equal(ra->cause.attempts, 50);
+	assert_int_equal(ra->cause.nholders, 0);
+	assert_true(ra->cause.holders_cut & HOLDERS_CUT_RATE);
+	assert_non_null(strstr(ra->a.message, "holders incomplete: rate limit"));
+}
+
+/* Removals of one container again and again: the container's window caps them. */
+static void test_scans_per_container(void **state)
+{
+	struct scan_limit_stats st;
+	uint64_t t = T0;
+
+	(void)state;
+	rec.holders_absent = 1000;
+	begin();
+	for (int r = 0; r < 3; r++) {
+		for (int i = 0; i < SCAN_PER_REMOVAL; i++, t += 100 * MS)
+			feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, DATA_A, t);
+		t += cfg.settle_ns;
+		tick(t); /* the removal ends; the next one is another removal */
+		t += SEC;
+	}
+	removal_scan_stats(rm, &st);
+	assert_int_equal(st.run, SCAN_PER_CONTAINER);
+	assert_int_equal(st.skipped_container, 3 * SCAN_PER_REMOVAL - SCAN_PER_CONTAINER);
+	assert_int_equal(rec.nholders_calls, SCAN_PER_CONTAINER);
+	/* a minute on, the container may be looked at again */
+	t += SCAN_CONTAINER_WINDOW_NS;
+	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, DATA_A, t);
+	assert_int_equal(rec.nholders_calls, SCAN_PER_CONTAINER + 1);
+}
+
+/* Many containers at once: the host's window caps them all. */
+static void test_scans_global(void **state)
+{
+	static struct ctr many[8];
+	struct scan_limit_stats st;
+	uint64_t t = T0;
+	char id[80], data[RM_PATH_LEN];
+
+	(void)state;
+	rec.holders_absent = 1000;
+	begin();
+	for (int k = 0; k < 8; k++) {
+		snprintf(id, sizeof(id), "%064d", k + 1);
+		ctr_init(&many[k], id, "many");
+		snprintf(data, sizeof(data), "%s/%s/diff/data", OVL, id);
+		for (int i = 0; i < SCAN_PER_REMOVAL; i++, t += 60 * MS)
+			feed(&many[k], ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, data, t);
+	}
+	assert_true(t - T0 < SCAN_GLOBAL_WINDOW_NS);
+	removal_scan_stats(rm, &st);
+	assert_int_equal(st.run, SCAN_GLOBAL);
+	assert_int_equal(st.skipped_global, 8 * SCAN_PER_REMOVAL - SCAN_GLOBAL);
+	assert_int_equal(rec.nholders_calls, SCAN_GLOBAL);
+	removal_flush(rm, t);
+}
+
+/*
  * Docker's retry succeeds before the settle window: the EBUSY was transient.
  * On the timeline (resolved), outcome removed, no alert; the removal then
  * ends after the quiet window like any removal with no open failure.
@@ -1071,6 +1155,9 @@ int main(void)
 		T(test_own_alert_seq),
 		T(test_ebusy_final_after_settle),
 		T(test_ebusy_holder_seen_later),
+		T(test_ebusy_scans_rate_limited),
+		T(test_scans_per_container),
+		T(test_scans_global),
 		T(test_ebusy_resolved_by_retry),
 		T(test_umount_ebusy_retried),
 		T(test_ebusy_resolved_by_parent),

@@ -227,6 +227,7 @@ static void header(struct rec_header *h)
 	h->cgroup_v2 = true;
 	h->mem_hierarchy = 4;
 	h->record_max = 7840;
+	h->holders_async = true;
 	h->nstorage_roots = 1;
 	snprintf(h->storage_roots[0], sizeof(h->storage_roots[0]), "/srv/containers");
 }
@@ -263,6 +264,7 @@ static void write_recording(const char *file)
 	assert_int_equal(f.ops->runtime_state(f.ctx, &c, state, sizeof(state)), 0);
 	assert_int_equal(f.ops->holders(f.ctx, 1, "/var/lib/docker/x", NULL, holders, 8, &cut), 3);
 	assert_int_equal(f.ops->attributes(f.ctx, "/var/lib/docker/x/keep", &imm, &app), 0);
+	recorder_holders_done(r, 2100, "abc", "/var/lib/docker/\xff/d");
 	recorder_tick(r, 2200);
 	recorder_lost(r, 2300, 5);
 	assert_int_equal(f.ops->culprits(f.ctx, 4026531836ULL, 9, NULL, culprits, 4), 2);
@@ -345,6 +347,12 @@ static void roundtrip(const char *file)
 	assert_int_equal(f.ops->attributes(f.ctx, "/x", &imm, &app), 0);
 	assert_true(imm);
 	assert_false(app);
+	/* a scan finished on the worker: its own input */
+	assert_int_equal(replay_next(rp, &in), 1);
+	assert_int_equal(in.kind, REPLAY_HOLDERS_DONE);
+	assert_int_equal(in.now_ns, 2100);
+	assert_string_equal(in.path, "abc");
+	assert_string_equal(in.path2, "/var/lib/docker/\xff/d");
 	expect_input(rp, REPLAY_TICK, 2200);
 	assert_int_equal(replay_next(rp, &in), 1);
 	assert_int_equal(in.kind, REPLAY_LOST);

@@ -219,6 +219,32 @@ static const struct rm_facts facts = {
 	.attributes = facts_attributes,
 };
 
+/* Scans started elsewhere: recorded; rec.start_busy refuses them (a busy worker). */
+static struct {
+	int n;
+	char id[80], path[RM_PATH_LEN];
+	bool busy;
+} started;
+
+static int facts_holders_start(void *ctx, const char *id, uint32_t caller_pid, const char *path)
+{
+	assert_ptr_equal(ctx, &rec);
+	(void)caller_pid;
+	if (started.busy)
+		return -EBUSY;
+	started.n++;
+	snprintf(started.id, sizeof(started.id), "%s", id);
+	snprintf(started.path, sizeof(started.path), "%s", path);
+	return 1;
+}
+
+static const struct rm_facts async_facts = {
+	.runtime_dead = facts_dead,
+	.holders = facts_holders,
+	.holders_start = facts_holders_start,
+	.attributes = facts_attributes,
+};
+
 /* ---- building calls and driving the engine ---- */
 
 static void ctr_init(struct ctr *k, const char *id, const char *name)
@@ -804,6 +830,69 @@ static void test_scans_global(void **state)
 }
 
 /*
+ * The scan off the event path: started at the EBUSY, not asked then; the
+ * answer comes in as removal_holders_done() and is in the alert. No other
+ * scan starts meanwhile (the retries wait for it); an answer for a removal
+ * that is over is dropped without asking anything.
+ */
+static void test_holders_async(void **state)
+{
+	const struct rec_alert *ra;
+	uint64_t t = T0;
+
+	(void)state;
+	memset(&started, 0, sizeof(started));
+	rm = removal_new(&cfg, &async_facts, &sink, &rec);
+	assert_non_null(rm);
+	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, DATA_A, t);
+	assert_int_equal(started.n, 1);
+	assert_string_equal(started.id, ID_A);
+	assert_string_equal(started.path, DATA_A);
+	assert_int_equal(rec.nholders_calls, 0);
+	for (int i = 0; i < 5; i++) {
+		t += 100 * MS;
+		feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, DATA_A, t);
+	}
+	assert_int_equal(started.n, 1);		   /* pending: not started again */
+	removal_holders_done(rm, ID_B, DATA_A, t); /* another container's: nothing */
+	removal_holders_done(rm, ID_A, DIFF_A, t); /* another path: nothing */
+	assert_int_equal(rec.nholders_calls, 0);
+	removal_holders_done(rm, ID_A, DATA_A, t);
+	assert_int_equal(rec.nholders_calls, 1);
+	removal_holders_done(rm, ID_A, DATA_A, t); /* answered once */
+	assert_int_equal(rec.nholders_calls, 1);
+	tick(t + cfg.settle_ns);
+	assert_int_equal(rec.nalerts, 1);
+	ra = &rec.alerts[0];
+	assert_int_equal(ra->cause.nholders, 1);
+	assert_string_equal(ra->holder.mount_point, DATA_A);
+	assert_int_equal(ra->cause.holders_cut, 0);
+	/* over: a late answer asks nothing */
+	removal_holders_done(rm, ID_A, DATA_A, t + cfg.settle_ns);
+	assert_int_equal(rec.nholders_calls, 1);
+}
+
+/* A busy worker: the scan is skipped, counted, and said (rate limit). */
+static void test_holders_async_busy(void **state)
+{
+	struct scan_limit_stats st;
+
+	(void)state;
+	memset(&started, 0, sizeof(started));
+	started.busy = true;
+	rm = removal_new(&cfg, &async_facts, &sink, &rec);
+	assert_non_null(rm);
+	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, DATA_A, T0);
+	removal_scan_stats(rm, &st);
+	assert_int_equal(st.run, 0);
+	assert_int_equal(st.skipped_global, 1);
+	assert_int_equal(rec.nholders_calls, 0);
+	tick(T0 + cfg.settle_ns);
+	assert_int_equal(rec.nalerts, 1);
+	assert_true(rec.alerts[0].cause.holders_cut & HOLDERS_CUT_RATE);
+}
+
+/*
  * Docker's retry succeeds before the settle window: the EBUSY was transient.
  * On the timeline (resolved), outcome removed, no alert; the removal then
  * ends after the quiet window like any removal with no open failure.
@@ -1158,6 +1247,8 @@ int main(void)
 		T(test_ebusy_scans_rate_limited),
 		T(test_scans_per_container),
 		T(test_scans_global),
+		T(test_holders_async),
+		T(test_holders_async_busy),
 		T(test_ebusy_resolved_by_retry),
 		T(test_umount_ebusy_retried),
 		T(test_ebusy_resolved_by_parent),

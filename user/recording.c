@@ -43,6 +43,7 @@ struct replay {
 	struct jsonr_val root;
 	unsigned char *data;
 	char path[4096];
+	char path2[4096];
 };
 
 /* ---- base64 ---- */
@@ -417,6 +418,7 @@ int recorder_open(struct recorder **out, const char *path, const struct rec_head
 	jsonw_bool(&w, "cgroup_v2", h->cgroup_v2);
 	jsonw_int(&w, "mem_hierarchy", h->mem_hierarchy);
 	jsonw_uint(&w, "record_max", h->record_max);
+	jsonw_bool(&w, "holders_async", h->holders_async);
 	jsonw_arr_key(&w, "storage_roots");
 	for (int i = 0; i < h->nstorage_roots && i < RECORDING_MAX_ROOTS; i++)
 		jsonw_str(&w, NULL, h->storage_roots[i]);
@@ -507,6 +509,19 @@ void recorder_learn(struct recorder *r, uint64_t now_ns, const char *id)
 	line_begin(r, &w, "learn");
 	jsonw_uint(&w, "now", now_ns);
 	put_str(&w, "id", id);
+	line_end(r, &w);
+}
+
+void recorder_holders_done(struct recorder *r, uint64_t now_ns, const char *id, const char *path)
+{
+	struct jsonw w;
+
+	if (!r)
+		return;
+	line_begin(r, &w, "holders_done");
+	jsonw_uint(&w, "now", now_ns);
+	put_str(&w, "id", id);
+	put_str(&w, "path", path);
 	line_end(r, &w);
 }
 
@@ -816,6 +831,8 @@ int replay_open(struct replay **out, const char *path, struct rec_header *h, cha
 	/* absent in early recordings: the default */
 	if (!get_u64(&rp->root, "record_max", &u))
 		h->record_max = (unsigned int)u;
+	/* absent before: each holder scan's answer follows the record that asked */
+	h->holders_async = get_bool(&rp->root, "holders_async");
 	if (!jsonr_get(&rp->root, "storage_roots", &roots)) {
 		jsonr_iter_init(&it, &roots);
 		while (h->nstorage_roots < RECORDING_MAX_ROOTS && jsonr_next(&it, &v) == 1)
@@ -891,6 +908,13 @@ int replay_next(struct replay *rp, struct replay_input *in)
 		    get_str(&rp->root, "path", rp->path, sizeof(rp->path)))
 			return damaged(rp, "a cgroup line without id or path");
 		in->path = rp->path;
+	} else if (is_kind(rp, "holders_done")) {
+		in->kind = REPLAY_HOLDERS_DONE;
+		if (get_str(&rp->root, "id", rp->path, sizeof(rp->path)) ||
+		    get_str(&rp->root, "path", rp->path2, sizeof(rp->path2)))
+			return damaged(rp, "a holders_done line without id or path");
+		in->path = rp->path;
+		in->path2 = rp->path2;
 	} else if (is_kind(rp, "learn")) {
 		in->kind = REPLAY_LEARN;
 		if (get_str(&rp->root, "id", rp->path, sizeof(rp->path)))

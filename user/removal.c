@@ -137,12 +137,11 @@ static struct open_removal *find(struct removal *r, const char *id)
  * the end. Within the rate limits only: a skipped look leaves the failure
  * incomplete.
  */
+static void ask_holders(struct removal *r, struct rm_failure *f);
+
 static void find_holders(struct removal *r, struct rm_removal *rm, struct rm_failure *f,
 			 uint32_t caller, uint64_t ts)
 {
-	uint32_t cut = 0;
-	int n;
-
 	if (!r->facts.holders)
 		return;
 	f->holders_ns = ts;
@@ -150,11 +149,34 @@ static void find_holders(struct removal *r, struct rm_removal *rm, struct rm_fai
 		f->holders_cut |= HOLDERS_CUT_RATE;
 		return;
 	}
+	f->holders_caller = caller;
+	if (r->facts.holders_start) {
+		int started = r->facts.holders_start(r->ctx, rm->container.id, caller, f->path);
+
+		if (started > 0) {
+			f->holders_pending = true;
+			return;
+		}
+		if (started < 0) { /* the worker is busy: as if the host's limit said no */
+			scan_limit_busy(r->scans);
+			f->holders_cut |= HOLDERS_CUT_RATE;
+			return;
+		}
+	}
+	ask_holders(r, f);
+}
+
+/* Ask the holders fact for f and keep the answer. */
+static void ask_holders(struct removal *r, struct rm_failure *f)
+{
+	uint32_t cut = 0;
+	int n;
+
 	if (!f->holders)
 		f->holders = calloc(RM_MAX_HOLDERS, sizeof(*f->holders));
 	if (!f->holders)
 		return;
-	n = r->facts.holders(r->ctx, caller, f->path, f->holders, RM_MAX_HOLDERS, &cut);
+	n = r->facts.holders(r->ctx, f->holders_caller, f->path, f->holders, RM_MAX_HOLDERS, &cut);
 	f->nholders = n < 0 ? 0 : n > RM_MAX_HOLDERS ? RM_MAX_HOLDERS : n;
 	f->holders_cut = cut;
 	if (cut)
@@ -179,7 +201,7 @@ static void record_failure(struct removal *r, struct rm_removal *rm, const struc
 			 * made again after each unmount): until one is seen,
 			 * look again at the retries.
 			 */
-			if (err == EBUSY && !f->nholders &&
+			if (err == EBUSY && !f->nholders && !f->holders_pending &&
 			    ts - f->holders_ns >= RM_HOLDERS_RETRY_NS)
 				find_holders(r, rm, f, fs->caller.tgid, ts);
 			return;
@@ -352,6 +374,24 @@ static void end_removal(struct removal *r, struct open_removal **pp, uint64_t no
 	free_failures(rm);
 	free(o);
 	r->open--;
+}
+
+void removal_holders_done(struct removal *r, const char *id, const char *path, uint64_t now_ns)
+{
+	struct open_removal *o = find(r, id);
+
+	(void)now_ns;
+	if (!o)
+		return; /* over meanwhile */
+	for (int i = 0; i < o->rm.nfailures; i++) {
+		struct rm_failure *f = &o->rm.failures[i];
+
+		if (f->holders_pending && f->err == EBUSY && !strcmp(f->path, path)) {
+			f->holders_pending = false;
+			ask_holders(r, f);
+			return;
+		}
+	}
 }
 
 void removal_tick(struct removal *r, uint64_t now_ns)

@@ -61,6 +61,8 @@ struct rm_failure {
 	struct rm_holder *holders; /* EBUSY only; NULL otherwise */
 	uint64_t holders_ns;	   /* when they were last looked for */
 	uint32_t holders_cut;	   /* HOLDERS_CUT_* of the last look (holders_incomplete) */
+	bool holders_pending;	   /* a scan started, its answer not in yet */
+	uint32_t holders_caller;   /* the caller whose view it scans */
 };
 
 struct rm_removal {
@@ -105,6 +107,11 @@ struct rm_facts {
 	/* *cut: what the scan did not look at (HOLDERS_CUT_* of holders.h) */
 	int (*holders)(void *ctx, uint32_t caller_pid, const char *path, struct rm_holder *out,
 		       int max, uint32_t *cut);
+	/*
+	 * Start that scan elsewhere (may be NULL): 1 started, its answer comes
+	 * with removal_holders_done(); 0 not (ask holders now); -EBUSY refused.
+	 */
+	int (*holders_start)(void *ctx, const char *id, uint32_t caller_pid, const char *path);
 	/* The file's immutable and append-only attributes; -errno when unreadable. */
 	int (*attributes)(void *ctx, const char *path, bool *immutable, bool *append_only);
 };
@@ -126,6 +133,11 @@ void removal_free(struct removal *r);
 /* One unmount or removal call of container c's storage; path is absolute. */
 void removal_event(struct removal *r, const struct st_fs_call *fs, uint64_t ts_ns, const char *path,
 		   const struct container *c, uint64_t now_ns);
+/*
+ * The scan started for path of container id is done: the engine asks the
+ * holders fact now, if the failure still waits for it.
+ */
+void removal_holders_done(struct removal *r, const char *id, const char *path, uint64_t now_ns);
 void removal_tick(struct removal *r, uint64_t now_ns);
 void removal_flush(struct removal *r, uint64_t now_ns);
 size_t removal_open(const struct removal *r);

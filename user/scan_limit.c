@@ -89,6 +89,13 @@ enum scan_verdict scan_limit_ask(struct scan_limit *l, const char *id, uint32_t 
 	return SCAN_RUN;
 }
 
+void scan_limit_busy(struct scan_limit *l)
+{
+	if (l->stats.run)
+		l->stats.run--;
+	l->stats.skipped_global++;
+}
+
 void scan_limit_incomplete(struct scan_limit *l)
 {
 	l->stats.incomplete++;

@@ -56,6 +56,8 @@ void scan_limit_free(struct scan_limit *l);
  */
 enum scan_verdict scan_limit_ask(struct scan_limit *l, const char *id, uint32_t *removal_scans,
 				 uint64_t now_ns);
+/* A scan let run could not start (the worker was busy): counted as skipped_global. */
+void scan_limit_busy(struct scan_limit *l);
 /* A scan that ran said it was cut. */
 void scan_limit_incomplete(struct scan_limit *l);
 void scan_limit_stats(const struct scan_limit *l, struct scan_limit_stats *out);

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "holder_worker.h"
+#include "recording.h"
 #include "safepath.h"
 #include "storage.h"
 #include "storage_watch.h"
@@ -18,6 +20,8 @@ struct storage_watch {
 	struct removal *engine;
 	struct rm_sink sink; /* the monitor's */
 	void *sink_ctx;
+	struct holder_worker *worker; /* scans off the event path (live) */
+	bool async;		      /* their answers come later (worker, or a replay of one) */
 };
 
 /* The known table is keyed by a 64-bit hash of the container id. */
@@ -45,6 +49,17 @@ static int fact_holders(void *ctx, uint32_t caller_pid, const char *path, struct
 	struct storage_watch *w = ctx;
 
 	return w->facts.ops->holders(w->facts.ctx, caller_pid, path, w->ids, out, max, cut);
+}
+
+static int fact_holders_start(void *ctx, const char *id, uint32_t caller_pid, const char *path)
+{
+	struct storage_watch *w = ctx;
+
+	if (!w->async)
+		return 0;
+	if (!w->worker)
+		return 1; /* a replay: the holders_done line will come */
+	return holder_worker_submit(w->worker, id, path, caller_pid) ? -EBUSY : 1;
 }
 
 static int fact_attributes(void *ctx, const char *path, bool *immutable, bool *append_only)
@@ -81,6 +96,7 @@ struct storage_watch *storage_watch_new(const struct facts *facts, struct identi
 	const struct rm_facts rm_facts = {
 		.runtime_dead = fact_runtime_dead,
 		.holders = fact_holders,
+		.holders_start = fact_holders_start,
 		.attributes = fact_attributes,
 	};
 	struct storage_watch *w;
@@ -180,6 +196,30 @@ const struct container *storage_watch_call(struct storage_watch *w, const struct
 	}
 	removal_event(w->engine, fs, ts_ns, path, c, now_ns);
 	return c;
+}
+
+void storage_watch_set_async(struct storage_watch *w, struct holder_worker *worker)
+{
+	w->async = true;
+	w->worker = worker;
+}
+
+void storage_watch_holders_done(struct storage_watch *w, const char *id, const char *path,
+				uint64_t now_ns)
+{
+	removal_holders_done(w->engine, id, path, now_ns);
+}
+
+void storage_watch_poll_holders(struct storage_watch *w, struct recorder *rec, uint64_t now_ns)
+{
+	const char *id, *path;
+
+	while (w->worker && holder_worker_take(w->worker, &id, &path)) {
+		/* an input of its own: a replay hands it over at the same point */
+		recorder_holders_done(rec, now_ns, id, path);
+		removal_holders_done(w->engine, id, path, now_ns);
+		holder_worker_release(w->worker);
+	}
 }
 
 void storage_watch_tick(struct storage_watch *w, uint64_t now_ns)

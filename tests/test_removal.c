@@ -872,6 +872,42 @@ static void test_holders_async(void **state)
 	assert_int_equal(rec.nholders_calls, 1);
 }
 
+/*
+ * At most RM_HOLDERS_PENDING_MAX scans wait for their answer: the next one
+ * is skipped (counted with the host's limit, said as the rate limit), by
+ * the engine's own count, so that a replay skips the same; an answer frees
+ * a place.
+ */
+static void test_holders_pending_max(void **state)
+{
+	static struct ctr many[RM_HOLDERS_PENDING_MAX + 1];
+	struct scan_limit_stats st;
+	char id[80], data[RM_HOLDERS_PENDING_MAX + 1][RM_PATH_LEN];
+	uint64_t t = T0;
+
+	(void)state;
+	memset(&started, 0, sizeof(started));
+	rm = removal_new(&cfg, &async_facts, &sink, &rec);
+	assert_non_null(rm);
+	for (int k = 0; k <= RM_HOLDERS_PENDING_MAX; k++) {
+		snprintf(id, sizeof(id), "%064d", k + 1);
+		ctr_init(&many[k], id, "many");
+		snprintf(data[k], sizeof(data[k]), "%s%s/diff/data", OVL, id);
+		feed(&many[k], ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, data[k], t);
+	}
+	assert_int_equal(started.n, RM_HOLDERS_PENDING_MAX);
+	removal_scan_stats(rm, &st);
+	assert_int_equal(st.run, RM_HOLDERS_PENDING_MAX);
+	assert_int_equal(st.skipped_global, 1);
+	/* one answer: the last container's retry starts its scan */
+	removal_holders_done(rm, many[0].c.id, data[0], t);
+	t += RM_HOLDERS_RETRY_NS;
+	feed(&many[RM_HOLDERS_PENDING_MAX], ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY,
+	     data[RM_HOLDERS_PENDING_MAX], t);
+	assert_int_equal(started.n, RM_HOLDERS_PENDING_MAX + 1);
+	removal_flush(rm, t);
+}
+
 /* A busy worker: the scan is skipped, counted, and said (rate limit). */
 static void test_holders_async_busy(void **state)
 {
@@ -1249,6 +1285,7 @@ int main(void)
 		T(test_scans_global),
 		T(test_holders_async),
 		T(test_holders_async_busy),
+		T(test_holders_pending_max),
 		T(test_ebusy_resolved_by_retry),
 		T(test_umount_ebusy_retried),
 		T(test_ebusy_resolved_by_parent),

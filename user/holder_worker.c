@@ -7,6 +7,9 @@
 #include <string.h>
 #include "holder_worker.h"
 
+/* the engine never starts more than the worker takes */
+_Static_assert(RM_HOLDERS_PENDING_MAX <= HOLDER_WORKER_JOBS, "the worker takes fewer scans");
+
 struct job {
 	char id[ID_LEN];
 	char path[RM_PATH_LEN];

@@ -29,6 +29,7 @@ struct removal {
 	size_t open;
 	struct open_removal *list; /* removals are rare: a list will do */
 	struct scan_limit *scans;
+	unsigned int scans_pending; /* started with holders_start, not yet done */
 };
 
 void rm_config_defaults(struct rm_config *cfg)
@@ -151,10 +152,14 @@ static void find_holders(struct removal *r, struct rm_removal *rm, struct rm_fai
 	}
 	f->holders_caller = caller;
 	if (r->facts.holders_start) {
-		int started = r->facts.holders_start(r->ctx, rm->container.id, caller, f->path);
+		int started =
+			r->scans_pending >= RM_HOLDERS_PENDING_MAX
+				? -EBUSY
+				: r->facts.holders_start(r->ctx, rm->container.id, caller, f->path);
 
 		if (started > 0) {
 			f->holders_pending = true;
+			r->scans_pending++;
 			return;
 		}
 		if (started < 0) { /* the worker is busy: as if the host's limit said no */
@@ -381,6 +386,8 @@ void removal_holders_done(struct removal *r, const char *id, const char *path, u
 	struct open_removal *o = find(r, id);
 
 	(void)now_ns;
+	if (r->scans_pending)
+		r->scans_pending--;
 	if (!o)
 		return; /* over meanwhile */
 	for (int i = 0; i < o->rm.nfailures; i++) {

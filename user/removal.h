@@ -31,6 +31,11 @@
 #define RM_MAX_HOLDERS	8
 /* an EBUSY whose holder was not seen is looked at again, at most this often */
 #define RM_HOLDERS_RETRY_NS (50ULL * 1000 * 1000)
+/*
+ * Scans started elsewhere (holders_start) and not yet answered, at most: the
+ * engine counts them itself, so that a replay refuses the same ones.
+ */
+#define RM_HOLDERS_PENDING_MAX 4
 
 /* Something that keeps a path busy. */
 struct rm_holder {

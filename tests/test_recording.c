@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "holders.h"
 #include "recording.h"
 #include "stoptrace_event.h"
 
@@ -131,10 +132,11 @@ static int fx_runtime_state(void *ctx, const struct container *c, char *state, s
 }
 
 static int fx_holders(void *ctx, uint32_t caller, const char *p, struct identity_table *ids,
-		      struct rm_holder *out, int max)
+		      struct rm_holder *out, int max, uint32_t *cut)
 {
 	(void)ctx, (void)caller, (void)ids;
 	assert_true(max >= 1);
+	*cut = HOLDERS_CUT_TIME | HOLDERS_CUT_FDS;
 	memset(out, 0, sizeof(*out));
 	snprintf(out->kind, sizeof(out->kind), "mount");
 	snprintf(out->mount_point, sizeof(out->mount_point), "%s", p);
@@ -225,6 +227,7 @@ static void header(struct rec_header *h)
 	h->cgroup_v2 = true;
 	h->mem_hierarchy = 4;
 	h->record_max = 7840;
+	h->holders_async = true;
 	h->nstorage_roots = 1;
 	snprintf(h->storage_roots[0], sizeof(h->storage_roots[0]), "/srv/containers");
 }
@@ -238,6 +241,7 @@ static void write_recording(const char *file)
 	struct container c = {};
 	char paths[8][STORAGE_PATH_LEN], state[32];
 	struct rm_holder holders[8];
+	uint32_t cut = 0;
 	struct culprit culprits[4];
 	struct seen_ids seen = {};
 	unsigned char ev[64];
@@ -258,8 +262,9 @@ static void write_recording(const char *file)
 	assert_int_equal(seen.n, 2);
 	recorder_event(r, 2000, ev, sizeof(ev));
 	assert_int_equal(f.ops->runtime_state(f.ctx, &c, state, sizeof(state)), 0);
-	assert_int_equal(f.ops->holders(f.ctx, 1, "/var/lib/docker/x", NULL, holders, 8), 3);
+	assert_int_equal(f.ops->holders(f.ctx, 1, "/var/lib/docker/x", NULL, holders, 8, &cut), 3);
 	assert_int_equal(f.ops->attributes(f.ctx, "/var/lib/docker/x/keep", &imm, &app), 0);
+	recorder_holders_done(r, 2100, "abc", "/var/lib/docker/\xff/d");
 	recorder_tick(r, 2200);
 	recorder_lost(r, 2300, 5);
 	assert_int_equal(f.ops->culprits(f.ctx, 4026531836ULL, 9, NULL, culprits, 4), 2);
@@ -294,6 +299,7 @@ static void roundtrip(const char *file)
 	struct container c = {};
 	char paths[8][STORAGE_PATH_LEN], state[32], err[512];
 	struct rm_holder holders[8];
+	uint32_t cut = 0;
 	struct culprit culprits[4];
 	struct seen_ids seen = {};
 	bool imm = false, app = true;
@@ -328,7 +334,10 @@ static void roundtrip(const char *file)
 	assert_int_equal(f.ops->runtime_state(f.ctx, &c, state, sizeof(state)), 0);
 	assert_string_equal(state, "dead");
 	memset(holders, 0, sizeof(holders));
-	assert_int_equal(f.ops->holders(f.ctx, 1, "/var/lib/docker/x", NULL, holders, 8), 3);
+	cut = 0;
+	assert_int_equal(f.ops->holders(f.ctx, 1, "/var/lib/docker/x", NULL, holders, 8, &cut), 3);
+	/* what the scan cut comes back as it was */
+	assert_int_equal(cut, HOLDERS_CUT_TIME | HOLDERS_CUT_FDS);
 	assert_string_equal(holders[0].mount_point, "/var/lib/docker/x");
 	assert_string_equal(holders[0].comm, hostile);
 	assert_int_equal(holders[0].mount_namespace, 4026532777ULL);
@@ -338,6 +347,12 @@ static void roundtrip(const char *file)
 	assert_int_equal(f.ops->attributes(f.ctx, "/x", &imm, &app), 0);
 	assert_true(imm);
 	assert_false(app);
+	/* a scan finished on the worker: its own input */
+	assert_int_equal(replay_next(rp, &in), 1);
+	assert_int_equal(in.kind, REPLAY_HOLDERS_DONE);
+	assert_int_equal(in.now_ns, 2100);
+	assert_string_equal(in.path, "abc");
+	assert_string_equal(in.path2, "/var/lib/docker/\xff/d");
 	expect_input(rp, REPLAY_TICK, 2200);
 	assert_int_equal(replay_next(rp, &in), 1);
 	assert_int_equal(in.kind, REPLAY_LOST);

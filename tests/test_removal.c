@@ -19,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "holders.h"
 #include "removal.h"
+#include "scan_limit.h"
 
 #define MS  1000000ULL
 #define SEC 1000000000ULL
@@ -60,7 +62,7 @@ enum rec_type { REC_ALERT, REC_TIMELINE };
 #define MAX_ALERTS    8
 #define MAX_TIMELINES 8
 #define MAX_LOG	      (MAX_ALERTS + MAX_TIMELINES)
-#define MAX_CALLS     16
+#define MAX_CALLS     64
 
 struct rec_alert {
 	struct rm_alert a;
@@ -170,10 +172,11 @@ static bool facts_dead(void *ctx, const struct container *c)
  * for the first rec.holders_absent lookups (a mount made again and again).
  */
 static int facts_holders(void *ctx, uint32_t caller_pid, const char *path, struct rm_holder *out,
-			 int max)
+			 int max, uint32_t *cut)
 {
 	struct fact_call *k;
 
+	*cut = 0;
 	assert_ptr_equal(ctx, &rec);
 	assert_true(rec.nholders_calls < MAX_CALLS);
 	assert_true(max >= 1);
@@ -213,6 +216,32 @@ static int facts_attributes(void *ctx, const char *path, bool *immutable, bool *
 static const struct rm_facts facts = {
 	.runtime_dead = facts_dead,
 	.holders = facts_holders,
+	.attributes = facts_attributes,
+};
+
+/* Scans started elsewhere: recorded; rec.start_busy refuses them (a busy worker). */
+static struct {
+	int n;
+	char id[80], path[RM_PATH_LEN];
+	bool busy;
+} started;
+
+static int facts_holders_start(void *ctx, const char *id, uint32_t caller_pid, const char *path)
+{
+	assert_ptr_equal(ctx, &rec);
+	(void)caller_pid;
+	if (started.busy)
+		return -EBUSY;
+	started.n++;
+	snprintf(started.id, sizeof(started.id), "%s", id);
+	snprintf(started.path, sizeof(started.path), "%s", path);
+	return 1;
+}
+
+static const struct rm_facts async_facts = {
+	.runtime_dead = facts_dead,
+	.holders = facts_holders,
+	.holders_start = facts_holders_start,
 	.attributes = facts_attributes,
 };
 
@@ -719,6 +748,187 @@ static void test_ebusy_holder_seen_later(void **state)
 }
 
 /*
+ * An EBUSY retried for seconds with nothing found: the holder scan runs at
+ * most SCAN_PER_REMOVAL times for the removal, the skips are counted, and
+ * the alert says its holders are incomplete (the rate limit).
+ */
+static void test_ebusy_scans_rate_limited(void **state)
+{
+	struct scan_limit_stats st;
+	const struct rec_alert *ra;
+	uint64_t t = T0;
+
+	(void)state;
+	rec.holders_absent = 1000;
+	begin();
+	for (int i = 0; i < 50; i++, t += 100 * MS)
+		feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, DATA_A, t);
+	assert_int_equal(rec.nholders_calls, SCAN_PER_REMOVAL);
+	removal_scan_stats(rm, &st);
+	assert_int_equal(st.run, SCAN_PER_REMOVAL);
+	assert_int_equal(st.skipped_removal, 50 - SCAN_PER_REMOVAL);
+	assert_int_equal(st.skipped_container + st.skipped_global, 0);
+	tick(t + cfg.settle_ns);
+	assert_int_equal(rec.nalerts, 1);
+	ra = &rec.alerts[0];
+	assert_int_equal(ra->cause.attempts, 50);
+	assert_int_equal(ra->cause.nholders, 0);
+	assert_true(ra->cause.holders_cut & HOLDERS_CUT_RATE);
+	assert_non_null(strstr(ra->a.message, "holders incomplete: rate limit"));
+}
+
+/* Removals of one container again and again: the container's window caps them. */
+static void test_scans_per_container(void **state)
+{
+	struct scan_limit_stats st;
+	uint64_t t = T0;
+
+	(void)state;
+	rec.holders_absent = 1000;
+	begin();
+	for (int r = 0; r < 3; r++) {
+		for (int i = 0; i < SCAN_PER_REMOVAL; i++, t += 100 * MS)
+			feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, DATA_A, t);
+		t += cfg.settle_ns;
+		tick(t); /* the removal ends; the next one is another removal */
+		t += SEC;
+	}
+	removal_scan_stats(rm, &st);
+	assert_int_equal(st.run, SCAN_PER_CONTAINER);
+	assert_int_equal(st.skipped_container, 3 * SCAN_PER_REMOVAL - SCAN_PER_CONTAINER);
+	assert_int_equal(rec.nholders_calls, SCAN_PER_CONTAINER);
+	/* a minute on, the container may be looked at again */
+	t += SCAN_CONTAINER_WINDOW_NS;
+	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, DATA_A, t);
+	assert_int_equal(rec.nholders_calls, SCAN_PER_CONTAINER + 1);
+}
+
+/* Many containers at once: the host's window caps them all. */
+static void test_scans_global(void **state)
+{
+	static struct ctr many[8];
+	struct scan_limit_stats st;
+	uint64_t t = T0;
+	char id[80], data[RM_PATH_LEN];
+
+	(void)state;
+	rec.holders_absent = 1000;
+	begin();
+	for (int k = 0; k < 8; k++) {
+		snprintf(id, sizeof(id), "%064d", k + 1);
+		ctr_init(&many[k], id, "many");
+		snprintf(data, sizeof(data), "%s/%s/diff/data", OVL, id);
+		for (int i = 0; i < SCAN_PER_REMOVAL; i++, t += 60 * MS)
+			feed(&many[k], ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, data, t);
+	}
+	assert_true(t - T0 < SCAN_GLOBAL_WINDOW_NS);
+	removal_scan_stats(rm, &st);
+	assert_int_equal(st.run, SCAN_GLOBAL);
+	assert_int_equal(st.skipped_global, 8 * SCAN_PER_REMOVAL - SCAN_GLOBAL);
+	assert_int_equal(rec.nholders_calls, SCAN_GLOBAL);
+	removal_flush(rm, t);
+}
+
+/*
+ * The scan off the event path: started at the EBUSY, not asked then; the
+ * answer comes in as removal_holders_done() and is in the alert. No other
+ * scan starts meanwhile (the retries wait for it); an answer for a removal
+ * that is over is dropped without asking anything.
+ */
+static void test_holders_async(void **state)
+{
+	const struct rec_alert *ra;
+	uint64_t t = T0;
+
+	(void)state;
+	memset(&started, 0, sizeof(started));
+	rm = removal_new(&cfg, &async_facts, &sink, &rec);
+	assert_non_null(rm);
+	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, DATA_A, t);
+	assert_int_equal(started.n, 1);
+	assert_string_equal(started.id, ID_A);
+	assert_string_equal(started.path, DATA_A);
+	assert_int_equal(rec.nholders_calls, 0);
+	for (int i = 0; i < 5; i++) {
+		t += 100 * MS;
+		feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, DATA_A, t);
+	}
+	assert_int_equal(started.n, 1);		   /* pending: not started again */
+	removal_holders_done(rm, ID_B, DATA_A, t); /* another container's: nothing */
+	removal_holders_done(rm, ID_A, DIFF_A, t); /* another path: nothing */
+	assert_int_equal(rec.nholders_calls, 0);
+	removal_holders_done(rm, ID_A, DATA_A, t);
+	assert_int_equal(rec.nholders_calls, 1);
+	removal_holders_done(rm, ID_A, DATA_A, t); /* answered once */
+	assert_int_equal(rec.nholders_calls, 1);
+	tick(t + cfg.settle_ns);
+	assert_int_equal(rec.nalerts, 1);
+	ra = &rec.alerts[0];
+	assert_int_equal(ra->cause.nholders, 1);
+	assert_string_equal(ra->holder.mount_point, DATA_A);
+	assert_int_equal(ra->cause.holders_cut, 0);
+	/* over: a late answer asks nothing */
+	removal_holders_done(rm, ID_A, DATA_A, t + cfg.settle_ns);
+	assert_int_equal(rec.nholders_calls, 1);
+}
+
+/*
+ * At most RM_HOLDERS_PENDING_MAX scans wait for their answer: the next one
+ * is skipped (counted with the host's limit, said as the rate limit), by
+ * the engine's own count, so that a replay skips the same; an answer frees
+ * a place.
+ */
+static void test_holders_pending_max(void **state)
+{
+	static struct ctr many[RM_HOLDERS_PENDING_MAX + 1];
+	struct scan_limit_stats st;
+	char id[80], data[RM_HOLDERS_PENDING_MAX + 1][RM_PATH_LEN];
+	uint64_t t = T0;
+
+	(void)state;
+	memset(&started, 0, sizeof(started));
+	rm = removal_new(&cfg, &async_facts, &sink, &rec);
+	assert_non_null(rm);
+	for (int k = 0; k <= RM_HOLDERS_PENDING_MAX; k++) {
+		snprintf(id, sizeof(id), "%064d", k + 1);
+		ctr_init(&many[k], id, "many");
+		snprintf(data[k], sizeof(data[k]), "%s%s/diff/data", OVL, id);
+		feed(&many[k], ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, data[k], t);
+	}
+	assert_int_equal(started.n, RM_HOLDERS_PENDING_MAX);
+	removal_scan_stats(rm, &st);
+	assert_int_equal(st.run, RM_HOLDERS_PENDING_MAX);
+	assert_int_equal(st.skipped_global, 1);
+	/* one answer: the last container's retry starts its scan */
+	removal_holders_done(rm, many[0].c.id, data[0], t);
+	t += RM_HOLDERS_RETRY_NS;
+	feed(&many[RM_HOLDERS_PENDING_MAX], ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY,
+	     data[RM_HOLDERS_PENDING_MAX], t);
+	assert_int_equal(started.n, RM_HOLDERS_PENDING_MAX + 1);
+	removal_flush(rm, t);
+}
+
+/* A busy worker: the scan is skipped, counted, and said (rate limit). */
+static void test_holders_async_busy(void **state)
+{
+	struct scan_limit_stats st;
+
+	(void)state;
+	memset(&started, 0, sizeof(started));
+	started.busy = true;
+	rm = removal_new(&cfg, &async_facts, &sink, &rec);
+	assert_non_null(rm);
+	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, DATA_A, T0);
+	removal_scan_stats(rm, &st);
+	assert_int_equal(st.run, 0);
+	assert_int_equal(st.skipped_global, 1);
+	assert_int_equal(rec.nholders_calls, 0);
+	tick(T0 + cfg.settle_ns);
+	assert_int_equal(rec.nalerts, 1);
+	assert_true(rec.alerts[0].cause.holders_cut & HOLDERS_CUT_RATE);
+}
+
+/*
  * Docker's retry succeeds before the settle window: the EBUSY was transient.
  * On the timeline (resolved), outcome removed, no alert; the removal then
  * ends after the quiet window like any removal with no open failure.
@@ -1087,6 +1297,12 @@ int main(void)
 		T(test_own_alert_seq),
 		T(test_ebusy_final_after_settle),
 		T(test_ebusy_holder_seen_later),
+		T(test_ebusy_scans_rate_limited),
+		T(test_scans_per_container),
+		T(test_scans_global),
+		T(test_holders_async),
+		T(test_holders_async_busy),
+		T(test_holders_pending_max),
 		T(test_ebusy_resolved_by_retry),
 		T(test_umount_ebusy_retried),
 		T(test_ebusy_resolved_by_parent),

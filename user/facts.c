@@ -32,20 +32,20 @@ static int live_runtime_state(void *ctx, const struct container *c, char *state,
 }
 
 static int live_holders(void *ctx, uint32_t caller_pid, const char *path,
-			struct identity_table *ids, struct rm_holder *out, int max)
+			struct identity_table *ids, struct rm_holder *out, int max, uint32_t *cut)
 {
 	struct facts_live *l = ctx;
+	const struct holders_opts o = {
+		.root = l->root, .trusted = l->trusted, .ntrusted = l->ntrusted};
 
-	return holders_find(l->root, caller_pid, path, ids, out, max);
+	return holders_find(&o, caller_pid, path, ids, out, max, cut);
 }
 
 static int live_attributes(void *ctx, const char *path, bool *immutable, bool *append_only)
 {
 	struct facts_live *l = ctx;
-	char full[PATH_MAX * 2];
 
-	snprintf(full, sizeof(full), "%s%s", l->root, path);
-	return file_attributes(full, immutable, append_only);
+	return file_attributes(l->root, l->trusted, l->ntrusted, path, immutable, append_only);
 }
 
 static int live_culprits(void *ctx, uint64_t pidns, uint32_t exclude_pid,
@@ -108,6 +108,13 @@ static const struct facts_ops live_ops = {
 void facts_live_init(struct facts *f, struct facts_live *live, const char *root)
 {
 	snprintf(live->root, sizeof(live->root), "%s", root);
+	live->ntrusted = 0;
 	f->ops = &live_ops;
 	f->ctx = live;
+}
+
+void facts_live_add_root(struct facts_live *live, const char *dir)
+{
+	if (dir && dir[0] && live->ntrusted < FACTS_MAX_ROOTS)
+		live->trusted[live->ntrusted++] = dir;
 }

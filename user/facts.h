@@ -29,7 +29,7 @@ struct facts_ops {
 	int (*runtime_state)(void *ctx, const struct container *c, char *state, size_t cap);
 	/* holders_find() */
 	int (*holders)(void *ctx, uint32_t caller_pid, const char *path, struct identity_table *ids,
-		       struct rm_holder *out, int max);
+		       struct rm_holder *out, int max, uint32_t *cut);
 	/* file_attributes() */
 	int (*attributes)(void *ctx, const char *path, bool *immutable, bool *append_only);
 	/* culprits_find() */
@@ -49,12 +49,19 @@ struct facts {
 	void *ctx;
 };
 
+#define FACTS_MAX_ROOTS 40
+
 /* The live system under root ("" for this host). */
 struct facts_live {
 	char root[256];
 	const char *cgroup_dirs[2]; /* the watched hierarchies' mounts (the monitor's) */
+	/* the storage roots: the only places a removal's path is opened from */
+	const char *trusted[FACTS_MAX_ROOTS];
+	int ntrusted;
 };
 
 void facts_live_init(struct facts *f, struct facts_live *live, const char *root);
+/* A storage root (the operator's configuration; kept, not copied). */
+void facts_live_add_root(struct facts_live *live, const char *dir);
 
 #endif /* STOPTRACE_FACTS_H */

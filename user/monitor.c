@@ -14,6 +14,7 @@
 #include "caps.h"
 #include "culprits.h"
 #include "event.h"
+#include "holder_worker.h"
 #include "jsonw.h"
 #include "mountinfo.h"
 #include "monitor_int.h"
@@ -341,6 +342,7 @@ static int setup_engines(struct monitor *m, unsigned int stop_alert_after_s,
 static void teardown_engines(struct monitor *m)
 {
 	storage_watch_free(m->sw);
+	holder_worker_free(m->holder_worker);
 	timeline_free(m->tl);
 	identity_table_free(m->ids);
 }
@@ -455,6 +457,7 @@ static int start_recording(struct monitor *m, const struct monitor_opts *opts)
 	h.cgroup_v2 = m->cg2_dir[0] != '\0';
 	h.record_max = m->json_cap;
 	h.mem_hierarchy = m->v1_hierarchy;
+	h.holders_async = m->holder_worker != NULL;
 	for (int i = 0; i < opts->nstorage_roots && i < RECORDING_MAX_ROOTS; i++)
 		snprintf(h.storage_roots[h.nstorage_roots++], sizeof(h.storage_roots[0]), "%s",
 			 opts->storage_roots[i]);
@@ -562,6 +565,12 @@ int monitor_run(const struct monitor_opts *opts)
 			strerror(-err));
 	m->live.cgroup_dirs[0] = m->cg2_dir;
 	m->live.cgroup_dirs[1] = m->v1_dir;
+	for (size_t i = 0; i < sizeof(default_storage_roots) / sizeof(default_storage_roots[0]);
+	     i++)
+		facts_live_add_root(&m->live, default_storage_roots[i]);
+	for (int i = 0; i < opts->nstorage_roots; i++)
+		facts_live_add_root(&m->live, opts->storage_roots[i]);
+	m->holder_worker = holder_worker_new(&m->facts, &m->facts);
 	if (opts->record_path) {
 		err = start_recording(m, opts);
 		if (err && err != -ECANCELED) {
@@ -575,6 +584,8 @@ int monitor_run(const struct monitor_opts *opts)
 		fprintf(stderr, "stoptrace: out of memory\n");
 		goto cleanup_ids;
 	}
+	if (m->holder_worker)
+		storage_watch_set_async(m->sw, m->holder_worker);
 
 	lo.v1_controller = m->v1_controller;
 	lo.container_fs_events = opts->events && !opts->alerts_only;
@@ -638,6 +649,7 @@ int monitor_run(const struct monitor_opts *opts)
 			recorder_step(m->rec, "verify", m->now);
 			verify_cgroups(m);
 		}
+		storage_watch_poll_holders(m->sw, m->rec, m->now);
 		recorder_tick(m->rec, m->now);
 		trust_tick(&m->trust, m->loader, m->now);
 		step_tick(m);
@@ -771,6 +783,8 @@ int monitor_replay(const struct monitor_opts *opts, const char *path)
 		fprintf(stderr, "stoptrace: out of memory\n");
 		goto cleanup_ids;
 	}
+	if (h.holders_async)
+		storage_watch_set_async(m->sw, NULL);
 	install_signals();
 	while (!stop_requested && !m->fatal && (err = replay_next(rp, &in)) == 1) {
 		if (in.now_ns < m->now) {
@@ -798,6 +812,9 @@ int monitor_replay(const struct monitor_opts *opts, const char *path)
 			break;
 		case REPLAY_LEARN:
 			storage_watch_learn_id(m->sw, in.path);
+			break;
+		case REPLAY_HOLDERS_DONE:
+			storage_watch_holders_done(m->sw, in.path, in.path2, m->now);
 			break;
 		case REPLAY_VERIFY:
 			verify_cgroups(m);

@@ -65,6 +65,7 @@ struct monitor {
 	struct identity_table *ids;
 	struct timeline *tl;
 	struct storage_watch *sw;
+	struct holder_worker *holder_worker;
 	struct facts facts; /* the system, or a recording being replayed */
 	struct facts_live live;
 	struct recorder *rec; /* --record */

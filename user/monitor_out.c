@@ -15,6 +15,7 @@
 #include "jsonw.h"
 #include "monitor_int.h"
 #include "privsep.h"
+#include "scan_report.h"
 
 /* Which forms of a record to build: the main output's format, and JSON for syslog. */
 static bool need_json(const struct monitor *m)
@@ -339,6 +340,7 @@ void print_stats(struct monitor *m)
 		jsonw_obj_close(&w);
 		json_sinks(m, &w);
 		json_rmhooks(m, &w);
+		scan_report_json(&w, m->sw);
 		jsonw_obj_close(&w);
 		jlen = w.len;
 	}
@@ -381,6 +383,7 @@ static void print_stopped(struct monitor *m, const char *reason)
 		json_kernel_drops(&w, &k);
 		json_sinks(m, &w);
 		json_rmhooks(m, &w);
+		scan_report_json(&w, m->sw);
 		jsonw_obj_close(&w);
 		jlen = w.len;
 	}
@@ -417,7 +420,9 @@ static size_t format_metrics(struct monitor *m)
 		m->metrics.sinks[i].dropped = c.dropped;
 		m->metrics.sinks[i].errors = c.errors;
 	}
-	return metrics_format(&m->metrics, m->metrics_text, sizeof(m->metrics_text));
+	return scan_report_append(
+		metrics_format(&m->metrics, m->metrics_text, sizeof(m->metrics_text)), m->sw,
+		m->metrics_text, sizeof(m->metrics_text));
 }
 
 /* Write the metrics file now: at start (a path that fails is an error) and at exit. */

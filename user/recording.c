@@ -44,6 +44,7 @@ struct replay {
 	struct jsonr_val root;
 	unsigned char *data;
 	char path[4096];
+	char path2[4096];
 };
 
 /* ---- base64 ---- */
@@ -420,6 +421,7 @@ int recorder_open(struct recorder **out, const char *path, const struct rec_head
 	jsonw_bool(&w, "cgroup_v2", h->cgroup_v2);
 	jsonw_int(&w, "mem_hierarchy", h->mem_hierarchy);
 	jsonw_uint(&w, "record_max", h->record_max);
+	jsonw_bool(&w, "holders_async", h->holders_async);
 	jsonw_arr_key(&w, "storage_roots");
 	for (int i = 0; i < h->nstorage_roots && i < RECORDING_MAX_ROOTS; i++)
 		jsonw_str(&w, NULL, h->storage_roots[i]);
@@ -513,6 +515,19 @@ void recorder_learn(struct recorder *r, uint64_t now_ns, const char *id)
 	line_end(r, &w);
 }
 
+void recorder_holders_done(struct recorder *r, uint64_t now_ns, const char *id, const char *path)
+{
+	struct jsonw w;
+
+	if (!r)
+		return;
+	line_begin(r, &w, "holders_done");
+	jsonw_uint(&w, "now", now_ns);
+	put_str(&w, "id", id);
+	put_str(&w, "path", path);
+	line_end(r, &w);
+}
+
 void recorder_step(struct recorder *r, const char *step, uint64_t now_ns)
 {
 	struct jsonw w;
@@ -584,15 +599,17 @@ static int rec_runtime_state(void *ctx, const struct container *c, char *state, 
 }
 
 static int rec_holders(void *ctx, uint32_t caller_pid, const char *path, struct identity_table *ids,
-		       struct rm_holder *out, int max)
+		       struct rm_holder *out, int max, uint32_t *cut)
 {
 	struct recorder *r = ctx;
-	int ret = r->inner.ops->holders(r->inner.ctx, caller_pid, path, ids, out, max);
+	int ret = r->inner.ops->holders(r->inner.ctx, caller_pid, path, ids, out, max, cut);
 	struct jsonw w;
 
 	fact_begin(r, &w, "holders", ret);
 	jsonw_uint(&w, "pid", caller_pid);
 	put_str(&w, "path", path);
+	if (cut && *cut) /* what the scan did not look at; absent in older recordings */
+		jsonw_uint(&w, "cut", *cut);
 	jsonw_arr_key(&w, "holders");
 	for (int i = 0; i < ret && i < max; i++)
 		put_holder(&w, &out[i]);
@@ -817,6 +834,8 @@ int replay_open(struct replay **out, const char *path, struct rec_header *h, cha
 	/* absent in early recordings: the default */
 	if (!get_u64(&rp->root, "record_max", &u))
 		h->record_max = (unsigned int)u;
+	/* absent before: each holder scan's answer follows the record that asked */
+	h->holders_async = get_bool(&rp->root, "holders_async");
 	if (!jsonr_get(&rp->root, "storage_roots", &roots)) {
 		jsonr_iter_init(&it, &roots);
 		while (h->nstorage_roots < RECORDING_MAX_ROOTS && jsonr_next(&it, &v) == 1)
@@ -892,6 +911,13 @@ int replay_next(struct replay *rp, struct replay_input *in)
 		    get_str(&rp->root, "path", rp->path, sizeof(rp->path)))
 			return damaged(rp, "a cgroup line without id or path");
 		in->path = rp->path;
+	} else if (is_kind(rp, "holders_done")) {
+		in->kind = REPLAY_HOLDERS_DONE;
+		if (get_str(&rp->root, "id", rp->path, sizeof(rp->path)) ||
+		    get_str(&rp->root, "path", rp->path2, sizeof(rp->path2)))
+			return damaged(rp, "a holders_done line without id or path");
+		in->path = rp->path;
+		in->path2 = rp->path2;
 	} else if (is_kind(rp, "learn")) {
 		in->kind = REPLAY_LEARN;
 		if (get_str(&rp->root, "id", rp->path, sizeof(rp->path)))
@@ -991,16 +1017,21 @@ static int rp_runtime_state(void *ctx, const struct container *c, char *state, s
 }
 
 static int rp_holders(void *ctx, uint32_t caller_pid, const char *path, struct identity_table *ids,
-		      struct rm_holder *out, int max)
+		      struct rm_holder *out, int max, uint32_t *cut)
 {
 	struct replay *rp = ctx;
 	struct jsonr_val v;
 	struct jsonr_iter it;
+	uint64_t c = 0;
 	int ret, i = 0;
 
 	(void)caller_pid, (void)path, (void)ids;
 	if (next_fact_list(rp, "holders", "holders", &ret, &it))
 		return -EIO;
+	if (get_u64(&rp->root, "cut", &c))
+		c = 0;
+	if (cut)
+		*cut = (uint32_t)c & 0xff; /* HOLDERS_CUT_ALL */
 	while (i < max && jsonr_next(&it, &v) == 1)
 		if (get_holder(&v, &out[i++]))
 			return damaged(rp, "a damaged holder");

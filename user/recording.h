@@ -35,6 +35,7 @@ struct rec_header {
 	bool cgroup_v2;		 /* a cgroup2 hierarchy is watched */
 	int mem_hierarchy;	 /* the v1 hierarchy watched (memory, else pids), -1 when none */
 	unsigned int record_max; /* the longest JSON record written (shorter with syslog) */
+	bool holders_async;	 /* holder scans answer later, in holders_done lines */
 	int nstorage_roots;	 /* --storage-root options */
 	char storage_roots[RECORDING_MAX_ROOTS][256];
 };
@@ -60,6 +61,12 @@ void recorder_learn(struct recorder *r, uint64_t now_ns, const char *id);
  * (after losses: is each container cgroup still there?), "flush" (the end).
  */
 void recorder_step(struct recorder *r, const char *step, uint64_t now_ns);
+/*
+ * The holder scan for failure path of container id finished on the worker
+ * thread: its answer (a holders fact) follows, when the removal engine still
+ * wants it.
+ */
+void recorder_holders_done(struct recorder *r, uint64_t now_ns, const char *id, const char *path);
 /* Lines that could not be written whole (a full disk, a line too long). */
 uint64_t recorder_errors(const struct recorder *r);
 
@@ -80,6 +87,8 @@ enum replay_kind {
 	REPLAY_FLUSH,
 	REPLAY_VERIFY, /* records were lost: container cgroups looked at again */
 	REPLAY_LEARN,  /* path: the container id */
+	/* path: the container id, path2: the failure's path */
+	REPLAY_HOLDERS_DONE,
 };
 
 struct replay_input {
@@ -89,6 +98,8 @@ struct replay_input {
 	char *path; /* CGROUP: its path; LEARN: the id (valid until the next call) */
 	void *data; /* EVENT: the kernel record (valid until the next call) */
 	size_t len;
+	/* HOLDERS_DONE: the failure's path */
+	char *path2;
 };
 
 struct replay;

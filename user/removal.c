@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "event.h"
+#include "holders.h"
 #include "names.h"
 #include "removal.h"
+#include "scan_limit.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 
@@ -34,6 +36,8 @@ struct removal {
 	size_t open;
 	uint64_t full;		   /* removals refused at RM_OPEN_MAX */
 	struct open_removal *list; /* removals are rare: a list will do */
+	struct scan_limit *scans;
+	unsigned int scans_pending; /* started with holders_start, not yet done */
 };
 
 void rm_config_defaults(struct rm_config *cfg)
@@ -58,6 +62,11 @@ struct removal *removal_new(const struct rm_config *cfg, const struct rm_facts *
 		r->facts = *facts;
 	r->sink = *sink;
 	r->ctx = ctx;
+	r->scans = scan_limit_new();
+	if (!r->scans) {
+		free(r);
+		return NULL;
+	}
 	return r;
 }
 
@@ -78,6 +87,7 @@ void removal_free(struct removal *r)
 		free_failures(&o->rm);
 		free(o);
 	}
+	scan_limit_free(r->scans);
 	free(r);
 }
 
@@ -89,6 +99,11 @@ size_t removal_open(const struct removal *r)
 uint64_t removal_full(const struct removal *r)
 {
 	return r ? r->full : 0;
+}
+
+void removal_scan_stats(const struct removal *r, struct scan_limit_stats *out)
+{
+	scan_limit_stats(r ? r->scans : NULL, out);
 }
 
 /* path is p, or below it. */
@@ -132,20 +147,59 @@ static struct open_removal *find(struct removal *r, const char *id)
 	return NULL;
 }
 
-/* What keeps an EBUSY path busy; asked when it happens, it may be gone by the end. */
-static void find_holders(struct removal *r, struct rm_failure *f, uint32_t caller, uint64_t ts)
-{
-	int n;
+/*
+ * What keeps an EBUSY path busy; asked when it happens, it may be gone by
+ * the end. Within the rate limits only: a skipped look leaves the failure
+ * incomplete.
+ */
+static void ask_holders(struct removal *r, struct rm_failure *f);
 
+static void find_holders(struct removal *r, struct rm_removal *rm, struct rm_failure *f,
+			 uint32_t caller, uint64_t ts)
+{
 	if (!r->facts.holders)
 		return;
+	f->holders_ns = ts;
+	if (scan_limit_ask(r->scans, rm->container.id, &rm->holder_scans, ts) != SCAN_RUN) {
+		f->holders_cut |= HOLDERS_CUT_RATE;
+		return;
+	}
+	f->holders_caller = caller;
+	if (r->facts.holders_start) {
+		int started =
+			r->scans_pending >= RM_HOLDERS_PENDING_MAX
+				? -EBUSY
+				: r->facts.holders_start(r->ctx, rm->container.id, caller, f->path);
+
+		if (started > 0) {
+			f->holders_pending = true;
+			r->scans_pending++;
+			return;
+		}
+		if (started < 0) { /* the worker is busy: as if the host's limit said no */
+			scan_limit_busy(r->scans);
+			f->holders_cut |= HOLDERS_CUT_RATE;
+			return;
+		}
+	}
+	ask_holders(r, f);
+}
+
+/* Ask the holders fact for f and keep the answer. */
+static void ask_holders(struct removal *r, struct rm_failure *f)
+{
+	uint32_t cut = 0;
+	int n;
+
 	if (!f->holders)
 		f->holders = calloc(RM_MAX_HOLDERS, sizeof(*f->holders));
 	if (!f->holders)
 		return;
-	f->holders_ns = ts;
-	n = r->facts.holders(r->ctx, caller, f->path, f->holders, RM_MAX_HOLDERS);
+	n = r->facts.holders(r->ctx, f->holders_caller, f->path, f->holders, RM_MAX_HOLDERS, &cut);
 	f->nholders = n < 0 ? 0 : n > RM_MAX_HOLDERS ? RM_MAX_HOLDERS : n;
+	f->holders_cut = cut;
+	if (cut)
+		scan_limit_incomplete(r->scans);
 }
 
 static void record_failure(struct removal *r, struct rm_removal *rm, const struct st_fs_call *fs,
@@ -166,9 +220,9 @@ static void record_failure(struct removal *r, struct rm_removal *rm, const struc
 			 * made again after each unmount): until one is seen,
 			 * look again at the retries.
 			 */
-			if (err == EBUSY && !f->nholders &&
+			if (err == EBUSY && !f->nholders && !f->holders_pending &&
 			    ts - f->holders_ns >= RM_HOLDERS_RETRY_NS)
-				find_holders(r, f, fs->caller.tgid, ts);
+				find_holders(r, rm, f, fs->caller.tgid, ts);
 			return;
 		}
 	}
@@ -188,7 +242,7 @@ static void record_failure(struct removal *r, struct rm_removal *rm, const struc
 	if (err == EPERM && r->facts.attributes)
 		f->attrs_known = !r->facts.attributes(r->ctx, path, &f->immutable, &f->append_only);
 	if (err == EBUSY)
-		find_holders(r, f, fs->caller.tgid, ts);
+		find_holders(r, rm, f, fs->caller.tgid, ts);
 }
 
 static void record_success(struct rm_removal *rm, const struct st_fs_call *fs, const char *path)
@@ -314,6 +368,13 @@ static void alert_failed(struct removal *r, struct rm_removal *rm, uint64_t now)
 		snprintf(a.action, sizeof(a.action),
 			 "fix what the error names, then remove the container again (docker rm)");
 	}
+	if (f->err == EBUSY && f->holders_cut) {
+		char why[160];
+
+		n = strlen(a.message);
+		snprintf(a.message + n, sizeof(a.message) - n, "; holders incomplete: %s",
+			 holders_cut_text(f->holders_cut, why, sizeof(why)));
+	}
 	r->sink.alert(r->ctx, &a);
 }
 
@@ -336,6 +397,26 @@ static void end_removal(struct removal *r, struct open_removal **pp, uint64_t no
 	free_failures(rm);
 	free(o);
 	r->open--;
+}
+
+void removal_holders_done(struct removal *r, const char *id, const char *path, uint64_t now_ns)
+{
+	struct open_removal *o = find(r, id);
+
+	(void)now_ns;
+	if (r->scans_pending)
+		r->scans_pending--;
+	if (!o)
+		return; /* over meanwhile */
+	for (int i = 0; i < o->rm.nfailures; i++) {
+		struct rm_failure *f = &o->rm.failures[i];
+
+		if (f->holders_pending && f->err == EBUSY && !strcmp(f->path, path)) {
+			f->holders_pending = false;
+			ask_holders(r, f);
+			return;
+		}
+	}
 }
 
 void removal_tick(struct removal *r, uint64_t now_ns)

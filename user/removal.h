@@ -31,6 +31,11 @@
 #define RM_MAX_HOLDERS	8
 /* an EBUSY whose holder was not seen is looked at again, at most this often */
 #define RM_HOLDERS_RETRY_NS (50ULL * 1000 * 1000)
+/*
+ * Scans started elsewhere (holders_start) and not yet answered, at most: the
+ * engine counts them itself, so that a replay refuses the same ones.
+ */
+#define RM_HOLDERS_PENDING_MAX 4
 
 /* Something that keeps a path busy. */
 struct rm_holder {
@@ -60,6 +65,9 @@ struct rm_failure {
 	int nholders;
 	struct rm_holder *holders; /* EBUSY only; NULL otherwise */
 	uint64_t holders_ns;	   /* when they were last looked for */
+	uint32_t holders_cut;	   /* HOLDERS_CUT_* of the last look (holders_incomplete) */
+	bool holders_pending;	   /* a scan started, its answer not in yet */
+	uint32_t holders_caller;   /* the caller whose view it scans */
 };
 
 struct rm_removal {
@@ -79,6 +87,7 @@ struct rm_removal {
 	int nfailures;
 	uint32_t failures_dropped;
 	struct rm_failure failures[RM_MAX_FAILURES];
+	uint32_t holder_scans; /* holder scans run for it (scan_limit.h) */
 };
 
 struct rm_alert {
@@ -100,8 +109,14 @@ struct rm_facts {
 	/* The runtime shows the container as dead (reported with a failure). */
 	bool (*runtime_dead)(void *ctx, const struct container *c);
 	/* What keeps path busy, as seen from the caller's mount namespace. */
+	/* *cut: what the scan did not look at (HOLDERS_CUT_* of holders.h) */
 	int (*holders)(void *ctx, uint32_t caller_pid, const char *path, struct rm_holder *out,
-		       int max);
+		       int max, uint32_t *cut);
+	/*
+	 * Start that scan elsewhere (may be NULL): 1 started, its answer comes
+	 * with removal_holders_done(); 0 not (ask holders now); -EBUSY refused.
+	 */
+	int (*holders_start)(void *ctx, const char *id, uint32_t caller_pid, const char *path);
 	/* The file's immutable and append-only attributes; -errno when unreadable. */
 	int (*attributes)(void *ctx, const char *path, bool *immutable, bool *append_only);
 };
@@ -124,11 +139,19 @@ void removal_free(struct removal *r);
 /* One unmount or removal call of container c's storage; path is absolute. */
 void removal_event(struct removal *r, const struct st_fs_call *fs, uint64_t ts_ns, const char *path,
 		   const struct container *c, uint64_t now_ns);
+/*
+ * The scan started for path of container id is done: the engine asks the
+ * holders fact now, if the failure still waits for it.
+ */
+void removal_holders_done(struct removal *r, const char *id, const char *path, uint64_t now_ns);
 void removal_tick(struct removal *r, uint64_t now_ns);
 void removal_flush(struct removal *r, uint64_t now_ns);
 size_t removal_open(const struct removal *r);
 /* Removals refused because max_open were open already. */
 uint64_t removal_full(const struct removal *r);
+/* How many holder scans ran and were skipped by the rate limits. */
+struct scan_limit_stats;
+void removal_scan_stats(const struct removal *r, struct scan_limit_stats *out);
 
 /* The failure an alert names: the earliest unresolved one that is not ENOTEMPTY. */
 const struct rm_failure *removal_root_cause(const struct rm_removal *rm);

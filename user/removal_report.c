@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "event.h"
+#include "holders.h"
 #include "names.h"
 #include "report.h"
 
@@ -56,6 +57,14 @@ static void json_holders(struct jsonw *w, const struct rm_failure *f, int max)
 	jsonw_arr_close(w);
 }
 
+static void json_holders_incomplete(struct jsonw *w, uint32_t cut)
+{
+	char why[160];
+
+	jsonw_bool(w, "holders_incomplete", true);
+	jsonw_str(w, "holders_incomplete_reason", holders_cut_text(cut, why, sizeof(why)));
+}
+
 static void json_failure(struct jsonw *w, const struct rm_removal *rm, const struct rm_failure *f,
 			 int max_holders)
 {
@@ -76,6 +85,8 @@ static void json_failure(struct jsonw *w, const struct rm_removal *rm, const str
 	}
 	if (f->holders && max_holders > 0)
 		json_holders(w, f, max_holders);
+	if (f->holders_cut) /* the holder scan was cut: the list may miss some */
+		json_holders_incomplete(w, f->holders_cut);
 }
 
 static size_t removal_json(const struct report_ctx *r, const struct rm_removal *rm, char *buf,

@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "holder_worker.h"
+#include "recording.h"
+#include "safepath.h"
 #include "storage.h"
 #include "storage_watch.h"
 
@@ -22,6 +25,8 @@ struct storage_watch {
 	struct removal *engine;
 	struct rm_sink sink; /* the monitor's */
 	void *sink_ctx;
+	struct holder_worker *worker; /* scans off the event path (live) */
+	bool async;		      /* their answers come later (worker, or a replay of one) */
 };
 
 /* The known table is keyed by a 64-bit hash of the container id. */
@@ -44,11 +49,22 @@ static bool fact_runtime_dead(void *ctx, const struct container *c)
 }
 
 static int fact_holders(void *ctx, uint32_t caller_pid, const char *path, struct rm_holder *out,
-			int max)
+			int max, uint32_t *cut)
 {
 	struct storage_watch *w = ctx;
 
-	return w->facts.ops->holders(w->facts.ctx, caller_pid, path, w->ids, out, max);
+	return w->facts.ops->holders(w->facts.ctx, caller_pid, path, w->ids, out, max, cut);
+}
+
+static int fact_holders_start(void *ctx, const char *id, uint32_t caller_pid, const char *path)
+{
+	struct storage_watch *w = ctx;
+
+	if (!w->async)
+		return 0;
+	if (!w->worker)
+		return 1; /* a replay: the holders_done line will come */
+	return holder_worker_submit(w->worker, id, path, caller_pid) ? -EBUSY : 1;
 }
 
 static int fact_attributes(void *ctx, const char *path, bool *immutable, bool *append_only)
@@ -85,6 +101,7 @@ struct storage_watch *storage_watch_new(const struct facts *facts, struct identi
 	const struct rm_facts rm_facts = {
 		.runtime_dead = fact_runtime_dead,
 		.holders = fact_holders,
+		.holders_start = fact_holders_start,
 		.attributes = fact_attributes,
 	};
 	struct storage_watch *w;
@@ -166,9 +183,13 @@ void storage_watch_learn_id(struct storage_watch *w, const char *id)
 const struct container *storage_watch_call(struct storage_watch *w, const struct st_fs_call *fs,
 					   uint64_t ts_ns, const char *path, uint64_t now_ns)
 {
-	const char *id = storage_map_lookup(w->map, path, NULL);
+	const char *id;
 	struct container *c;
 
+	/* "..", "." and empty components are refused, never resolved (counted) */
+	if (!safepath_accept(path))
+		return NULL;
+	id = storage_map_lookup(w->map, path, NULL);
 	if (!id)
 		return NULL;
 	c = identity_table_get(w->known, id_key(id));
@@ -181,6 +202,30 @@ const struct container *storage_watch_call(struct storage_watch *w, const struct
 	}
 	removal_event(w->engine, fs, ts_ns, path, c, now_ns);
 	return c;
+}
+
+void storage_watch_set_async(struct storage_watch *w, struct holder_worker *worker)
+{
+	w->async = true;
+	w->worker = worker;
+}
+
+void storage_watch_holders_done(struct storage_watch *w, const char *id, const char *path,
+				uint64_t now_ns)
+{
+	removal_holders_done(w->engine, id, path, now_ns);
+}
+
+void storage_watch_poll_holders(struct storage_watch *w, struct recorder *rec, uint64_t now_ns)
+{
+	const char *id, *path;
+
+	while (w->worker && holder_worker_take(w->worker, &id, &path)) {
+		/* an input of its own: a replay hands it over at the same point */
+		recorder_holders_done(rec, now_ns, id, path);
+		removal_holders_done(w->engine, id, path, now_ns);
+		holder_worker_release(w->worker);
+	}
 }
 
 void storage_watch_tick(struct storage_watch *w, uint64_t now_ns)
@@ -209,4 +254,9 @@ void storage_watch_full(const struct storage_watch *w, uint64_t *paths, uint64_t
 size_t storage_watch_open_removals(const struct storage_watch *w)
 {
 	return w && w->engine ? removal_open(w->engine) : 0;
+}
+
+void storage_watch_scan_stats(const struct storage_watch *w, struct scan_limit_stats *out)
+{
+	removal_scan_stats(w ? w->engine : NULL, out);
 }

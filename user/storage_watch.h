@@ -48,6 +48,18 @@ void storage_watch_learn_id(struct storage_watch *w, const char *id);
 const struct container *storage_watch_call(struct storage_watch *w, const struct st_fs_call *fs,
 					   uint64_t ts_ns, const char *path, uint64_t now_ns);
 
+/*
+ * Holder scans answer later: on worker (live), or, worker NULL, in the
+ * holders_done inputs of a replay (storage_watch_holders_done()).
+ */
+struct holder_worker;
+struct recorder;
+void storage_watch_set_async(struct storage_watch *w, struct holder_worker *worker);
+/* Hand the worker's finished scans to the removal engine, each recorded (rec may be NULL). */
+void storage_watch_poll_holders(struct storage_watch *w, struct recorder *rec, uint64_t now_ns);
+/* A replay's holders_done input. */
+void storage_watch_holders_done(struct storage_watch *w, const char *id, const char *path,
+				uint64_t now_ns);
 void storage_watch_tick(struct storage_watch *w, uint64_t now_ns);
 void storage_watch_flush(struct storage_watch *w, uint64_t now_ns);
 size_t storage_watch_paths(const struct storage_watch *w);
@@ -56,5 +68,8 @@ void storage_watch_full(const struct storage_watch *w, uint64_t *paths, uint64_t
 			uint64_t *removals);
 /* Removals under way: seen starting, not yet over. */
 size_t storage_watch_open_removals(const struct storage_watch *w);
+/* The holder scans the removal engine ran and skipped (scan_limit.h). */
+struct scan_limit_stats;
+void storage_watch_scan_stats(const struct storage_watch *w, struct scan_limit_stats *out);
 
 #endif /* STOPTRACE_STORAGE_WATCH_H */

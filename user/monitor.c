@@ -565,8 +565,9 @@ int monitor_run(const struct monitor_opts *opts)
 			strerror(-err));
 	m->live.cgroup_dirs[0] = m->cg2_dir;
 	m->live.cgroup_dirs[1] = m->v1_dir;
-	for (size_t i = 0; i < sizeof(default_storage_roots) / sizeof(default_storage_roots[0]);
-	     i++)
+	/* the removal paths the monitor may look at lie below these roots */
+	ndefault_roots = runtimes_storage_roots(default_storage_roots, MAX_DEFAULT_ROOTS);
+	for (size_t i = 0; i < ndefault_roots; i++)
 		facts_live_add_root(&m->live, default_storage_roots[i]);
 	for (int i = 0; i < opts->nstorage_roots; i++)
 		facts_live_add_root(&m->live, opts->storage_roots[i]);

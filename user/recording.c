@@ -971,6 +971,8 @@ static int rp_storage_paths(void *ctx, const struct container *c, char paths[][S
 	while (i < max && jsonr_next(&it, &v) == 1)
 		if (get_str(&v, "p", paths[i++], STORAGE_PATH_LEN))
 			return damaged(rp, "a damaged path");
+	if (ret > i)
+		return damaged(rp, "an answer that counts more paths than it holds");
 	return ret;
 }
 
@@ -1001,6 +1003,8 @@ static int rp_holders(void *ctx, uint32_t caller_pid, const char *path, struct i
 	while (i < max && jsonr_next(&it, &v) == 1)
 		if (get_holder(&v, &out[i++]))
 			return damaged(rp, "a damaged holder");
+	if (ret > i)
+		return damaged(rp, "an answer that counts more holders than it holds");
 	return ret;
 }
 
@@ -1031,6 +1035,9 @@ static int rp_culprits(void *ctx, uint64_t pidns, uint32_t exclude_pid, struct i
 	while (i < max && jsonr_next(&it, &v) == 1)
 		if (get_culprit(&v, &out[i++]))
 			return damaged(rp, "a damaged culprit");
+	/* more culprits than max is an answer (only max filled); fewer rows is not */
+	if ((ret < max ? ret : max) > i)
+		return damaged(rp, "an answer that counts more culprits than it holds");
 	return ret;
 }
 

@@ -567,6 +567,43 @@ static void test_answer_counts_more_rows(void **state)
 			    "line 2: an answer that counts more culprits than it holds");
 }
 
+/* Lines longer than the reader's first buffer are read whole; past the format's limit, refused. */
+static void test_long_lines(void **state)
+{
+	static const size_t sizes[] = {64 * 1024 - 200, 64 * 1024 + 5, 300 * 1024,
+				       RECORDING_LINE_MAX + 10};
+	char *text = malloc(RECORDING_LINE_MAX + 1024), err[512];
+	struct rec_header h;
+	struct replay *rp;
+
+	(void)state;
+	assert_non_null(text);
+	snprintf(path, sizeof(path), "%s/long.rec", dir);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		int n = snprintf(text, 1024,
+				 "{\"r\":\"header\",\"format\":%d,\"version\":\"0.1.0\","
+				 "\"event_abi\":%d,\"host\":\"h\",\"kernel\":\"k\","
+				 "\"boot_to_real_ns\":0,\"alert_prefix\":1,\"start_ns\":1,"
+				 "\"stop_alert_after_s\":30,\"teardown_timeout_s\":3,"
+				 "\"mem_hierarchy\":0,\"pad\":\"",
+				 RECORDING_FORMAT, ST_EVENT_ABI);
+
+		memset(text + n, 'x', sizes[i]);
+		strcpy(text + n + sizes[i], "\"}\n");
+		write_file(text);
+		if (n + sizes[i] + 3 < RECORDING_LINE_MAX) {
+			assert_int_equal(replay_open(&rp, path, &h, err, sizeof(err)), 0);
+			assert_string_equal(h.host, "h");
+			replay_close(rp);
+		} else {
+			assert_int_equal(replay_open(&rp, path, &h, err, sizeof(err)), -EINVAL);
+			if (!strstr(err, "a line longer than the format allows"))
+				fail_msg("'%s'", err);
+		}
+	}
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -578,6 +615,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cut_short, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_answer_counts_more_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_lines, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -44,6 +44,37 @@ static void sink_put(struct sink *k, const char *s, size_t n)
 	k->pos += n;
 }
 
+/*
+ * Append n characters that are each a piece of their own (plain ASCII): as
+ * many as fit, as sink_put() one by one would, in one copy.
+ */
+static void sink_put_chars(struct sink *k, const char *s, size_t n)
+{
+	size_t room;
+
+	k->need += n;
+	if (k->cut)
+		return;
+	room = k->cap > k->pos ? k->cap - k->pos - 1 : 0;
+	if (n > room) {
+		k->cut = true;
+		n = room;
+	}
+	if (n)
+		memcpy(k->out + k->pos, s, n);
+	k->pos += n;
+}
+
+/* How many bytes from s[0] (n available) are printable ASCII other than " and \. */
+static size_t plain_run(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\')
+		i++;
+	return i;
+}
+
 static size_t sink_finish(struct sink *k)
 {
 	if (k->cap > 0)
@@ -282,10 +313,15 @@ size_t json_escape(char *out, size_t cap, const char *s, size_t n)
 			sink_put(&k, "\\f", 2);
 			break;
 		default:
-			if (c < 0x20 || c == 0x7f)
+			if (c < 0x20 || c == 0x7f) {
 				put_u_escape(&k, c);
-			else
-				sink_put(&k, s + i, 1);
+			} else {
+				/* the run of plain characters from here, in one copy */
+				len = plain_run(p + i, n - i);
+				sink_put_chars(&k, s + i, len);
+				i += len;
+				continue;
+			}
 		}
 		i++;
 	}
@@ -341,10 +377,15 @@ size_t text_escape(char *out, size_t cap, const char *s, size_t n)
 			sink_put(&k, "\\e", 2);
 			break;
 		default:
-			if (c < 0x20 || c == 0x7f)
+			if (c < 0x20 || c == 0x7f) {
 				put_hex_byte(&k, c);
-			else
-				sink_put(&k, s + i, 1);
+			} else {
+				/* '"' is plain in text: it is the only one the run leaves out */
+				len = c == '"' ? 1 : plain_run(p + i, n - i);
+				sink_put_chars(&k, s + i, len);
+				i += len;
+				continue;
+			}
 		}
 		i++;
 	}

@@ -71,7 +71,7 @@ static void load_meta(struct monitor *m, struct container *c)
 }
 
 /* Learn a container cgroup: identity table and the kernel's tracked set. */
-static int track_cgroup(struct monitor *m, uint64_t id, const char *path)
+int track_cgroup(struct monitor *m, uint64_t id, const char *path)
 {
 	struct container c;
 
@@ -213,7 +213,7 @@ static void handle_fs_call(struct monitor *m, const struct st_event *e)
 }
 
 /* One kernel record, read at m->now. */
-static void process_event(struct monitor *m, const void *data, size_t len)
+void process_event(struct monitor *m, const void *data, size_t len)
 {
 	struct st_event *e = &m->ev;
 	struct container *c = NULL;
@@ -304,8 +304,8 @@ static const struct tl_facts tl_facts = {
 };
 
 /* The engines, configured from the options, or from a recording's header. */
-static int setup_engines(struct monitor *m, unsigned int stop_alert_after_s,
-			 unsigned int teardown_timeout_s, uint64_t start_ns)
+int setup_engines(struct monitor *m, unsigned int stop_alert_after_s,
+		  unsigned int teardown_timeout_s, uint64_t start_ns)
 {
 	struct tl_config tlc;
 
@@ -325,7 +325,7 @@ static int setup_engines(struct monitor *m, unsigned int stop_alert_after_s,
 	return m->tl && m->sw ? 0 : -ENOMEM;
 }
 
-static void teardown_engines(struct monitor *m)
+void teardown_engines(struct monitor *m)
 {
 	storage_watch_free(m->sw);
 	timeline_free(m->tl);
@@ -363,7 +363,7 @@ static void check_cgroup(struct container *c, uint64_t cgroup_id, void *arg)
  * looked at (at most once a second while losses go on); one that is gone is
  * taken as removed now.
  */
-static void verify_cgroups(struct monitor *m)
+void verify_cgroups(struct monitor *m)
 {
 	struct vanished v = {.m = m};
 
@@ -389,7 +389,7 @@ static void verify_cgroups(struct monitor *m)
 }
 
 /* The kernel dropped n records: open stops are marked, cgroups looked at again. */
-static void records_lost(struct monitor *m, uint64_t n)
+void records_lost(struct monitor *m, uint64_t n)
 {
 	timeline_lost(m->tl, m->now, n);
 	m->verify = true;
@@ -407,14 +407,14 @@ static void note_losses(struct monitor *m)
 	m->lost_seen = k.lost;
 }
 
-static void step_tick(struct monitor *m)
+void step_tick(struct monitor *m)
 {
 	forget_gone(m, m->now);
 	timeline_tick(m->tl, m->now);
 	storage_watch_tick(m->sw, m->now);
 }
 
-static void step_flush(struct monitor *m)
+void step_flush(struct monitor *m)
 {
 	timeline_flush(m->tl, m->now);
 	storage_watch_flush(m->sw, m->now);

@@ -37,6 +37,7 @@ struct recorder {
 struct replay {
 	gzFile gz;
 	char *line;
+	size_t line_cap; /* grows up to RECORDING_LINE_MAX as long lines come */
 	size_t len;
 	uint64_t lineno;
 	char err[256];
@@ -723,7 +724,7 @@ static int read_line(struct replay *rp)
 
 	if (rp->err[0])
 		return -EIO;
-	if (!gzgets(rp->gz, rp->line, RECORDING_LINE_MAX)) {
+	if (!gzgets(rp->gz, rp->line, (int)rp->line_cap)) {
 		int e;
 
 		gzerror(rp->gz, &e);
@@ -733,6 +734,21 @@ static int read_line(struct replay *rp)
 	}
 	rp->lineno++;
 	n = strlen(rp->line);
+	/* a line longer than the buffer: grow it (lines are short but for a few) */
+	while (n == rp->line_cap - 1 && rp->line[n - 1] != '\n' &&
+	       rp->line_cap < RECORDING_LINE_MAX) {
+		size_t cap = 2 * rp->line_cap < RECORDING_LINE_MAX ? 2 * rp->line_cap
+								   : RECORDING_LINE_MAX;
+		char *line = realloc(rp->line, cap);
+
+		if (!line)
+			return damaged(rp, "out of memory for a long line");
+		rp->line = line;
+		rp->line_cap = cap;
+		if (!gzgets(rp->gz, rp->line + n, (int)(cap - n)))
+			break;
+		n += strlen(rp->line + n);
+	}
 	if (!n || rp->line[n - 1] != '\n') {
 		if (gzeof(rp->gz))
 			return damaged(rp, "the last line is cut short (the recording ended "
@@ -767,7 +783,8 @@ int replay_open(struct replay **out, const char *path, struct rec_header *h, cha
 	rp = calloc(1, sizeof(*rp));
 	if (!rp)
 		return -ENOMEM;
-	rp->line = malloc(RECORDING_LINE_MAX);
+	rp->line_cap = 64 * 1024;
+	rp->line = malloc(rp->line_cap);
 	rp->data = malloc(sizeof(struct st_event) + 64);
 	errno = 0;
 	rp->gz = rp->line && rp->data ? gzopen(path, "rb") : NULL;

@@ -14,6 +14,7 @@
  *   c  sys/fs/cgroup/NAME       (a directory; NAME may hold '/')
  *   l  sys/fs/cgroup/NAME       (a symlink to the content)
  *   d  var/lib/docker/containers/NAME/config.v2.json (content: the file)
+ *   k  run/containerd/io.containerd.runtime.v2.task/NAME (a directory; NAME may hold '/')
  * Names with an empty, "." or ".." component are left out.
  *
  * Checked: the pid walk gives every directory of proc/ named by a decimal
@@ -24,7 +25,11 @@
  * symlink on the way, the same device), each once, with their inode as id,
  * every path one identity_parse_cgroup() accepts, and every such directory
  * of the tree up to depth 8; identity_find names a container directory
- * that is there.
+ * that is there; a containerd container's storage paths (its task
+ * directory in every namespace directory) are absolute, clean, distinct,
+ * at most STORAGE_PATHS_MAX, and the task directories among them are
+ * directories of the tree, one for each namespace that has it (each one
+ * named by letters and digits at least).
  */
 #include <dirent.h>
 #include <limits.h>
@@ -32,6 +37,9 @@
 #include "fuzz.h"
 #include "identity.h"
 #include "procfs.h"
+#include "storage.h"
+
+#define TASKS "/run/containerd/io.containerd.runtime.v2.task"
 
 #define MAX_ENTRIES 64
 #define MAX_MADE    512
@@ -98,7 +106,7 @@ static bool make_dirs(const char *rel, bool last_too)
 
 static bool clean_name(const char *s, size_t n, bool slashes)
 {
-	if (!n || n > 200)
+	if (!n || n > 255)
 		return false;
 	for (size_t i = 0, start = 0; i <= n; i++) {
 		if (i < n && !s[i])
@@ -366,11 +374,68 @@ static void check_find(const char *root, const char *what)
 			  c.id);
 }
 
+static void check_storage(const char *root, const char *id)
+{
+	static char paths[STORAGE_PATHS_MAX][STORAGE_PATH_LEN];
+	struct container c = {.runtime = RUNTIME_CONTAINERD};
+	char path[PATH_MAX];
+	struct dirent *e;
+	struct stat st;
+	int n, want = 0, all = 0, tasks = 0;
+	DIR *d;
+
+	snprintf(c.id, sizeof(c.id), "%s", id);
+	n = storage_paths(root, &c, paths, STORAGE_PATHS_MAX);
+	if (n > STORAGE_PATHS_MAX)
+		fuzz_fail("storage_paths: %d paths", n);
+	for (int i = 0; i < n; i++) {
+		const char *p = paths[i];
+
+		if (strnlen(p, STORAGE_PATH_LEN) == STORAGE_PATH_LEN || p[0] != '/' ||
+		    !clean_name(p + 1, strlen(p + 1), true))
+			fuzz_fail("storage_paths gave \"%.200s\"", p);
+		for (int k = 0; k < i; k++)
+			if (!strcmp(paths[k], p))
+				fuzz_fail("storage_paths gave %s twice", p);
+		if (!strncmp(p, TASKS "/", strlen(TASKS) + 1)) {
+			snprintf(path, sizeof(path), "%s%s", root, p);
+			if (lstat(path, &st) || !S_ISDIR(st.st_mode))
+				fuzz_fail("storage_paths gave %s, not a directory of the tree", p);
+			tasks++;
+		}
+	}
+	/* every namespace directory that has the task directory (none is cut by the bounds here) */
+	snprintf(path, sizeof(path), "%s" TASKS, root);
+	d = opendir(path);
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		char sub[PATH_MAX];
+		/* surely an identifier: letters and digits alone (containerd allows more) */
+		bool plain = e->d_name[0] && strlen(e->d_name) <= 76;
+
+		for (const char *q = e->d_name; *q && plain; q++)
+			plain = (*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') ||
+				(*q >= '0' && *q <= '9');
+		snprintf(sub, sizeof(sub), "%s/%s/%s", path, e->d_name, id);
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && !lstat(sub, &st) &&
+		    S_ISDIR(st.st_mode)) {
+			all++;
+			want += plain;
+		}
+	}
+	closedir(d);
+	if (tasks > all || (all <= 8 && n < STORAGE_PATHS_MAX && tasks < want))
+		fuzz_fail("storage_paths gave %d task directories, the tree has %d (%d plain)",
+			  tasks, all, want);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *p = (const char *)data, *end = p + size, *sep = FUZZ_SEP;
 	char rel[PATH_MAX], target[256], what[256] = "";
 	const char *root = fuzz_root();
+	char task_id[65] = "3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a3a";
 	uint64_t inode = 0;
 	int n = 0;
 
@@ -382,6 +447,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_put("proc/.keep", "", 0);
 		fuzz_put("sys/fs/cgroup/.keep", "", 0);
 		fuzz_put("var/lib/docker/containers/.keep", "", 0);
+		fuzz_put("run/containerd/io.containerd.runtime.v2.task/.keep", "", 0);
 		bases = true;
 	}
 	while (p < end && n++ < MAX_ENTRIES) {
@@ -394,7 +460,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		nl = memchr(p, '\n', (size_t)(e > p ? e - p : 0));
 		nlen = nl ? (size_t)(nl - p) : (size_t)(e > p ? e - p : 0);
 		clen = nl ? (size_t)(e - nl - 1) : 0;
-		if (clean_name(p, nlen, kind == 'c' || kind == 'l')) {
+		if (clean_name(p, nlen, kind == 'c' || kind == 'l' || kind == 'k')) {
 			const char *content = nl ? nl + 1 : "";
 			size_t tl = strnlen(content,
 					    clen < sizeof(target) - 1 ? clen : sizeof(target) - 1);
@@ -426,6 +492,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				snprintf(rel, sizeof(rel), "sys/fs/cgroup/%.*s", (int)nlen, p);
 				put_link(rel, target);
 				break;
+			case 'k':
+				snprintf(rel, sizeof(rel),
+					 "run/containerd/io.containerd.runtime.v2.task/%.*s",
+					 (int)nlen, p);
+				make_dirs(rel, true);
+				/* the id: the last component, when it is one */
+				if (nlen >= 64 && identity_is_hex_id(p + nlen - 64, 64) &&
+				    (nlen == 64 || p[nlen - 65] == '/'))
+					memcpy(task_id, p + nlen - 64, 64);
+				break;
 			case 'd':
 				snprintf(rel, sizeof(rel),
 					 "var/lib/docker/containers/%.*s/config.v2.json", (int)nlen,
@@ -446,5 +522,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_cgroups(root);
 	if (what[0])
 		check_find(root, what);
+	check_storage(root, task_id);
 	return 0;
 }

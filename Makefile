@@ -52,7 +52,7 @@ USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(USER_SRCS))
 TEST_SRCS := $(wildcard tests/test_*.c)
 TEST_BINS := $(patsubst tests/%.c,tests/.build/%,$(TEST_SRCS))
 
-.PHONY: all deps check-deps test unit unit-asan fuzzers fuzz run clean install format bench ktest
+.PHONY: all deps check-deps test unit unit-asan fuzzers fuzz fuzz-campaign run clean install format bench ktest
 
 all: check-deps stoptrace
 
@@ -187,8 +187,8 @@ stoptrace-asan: $(ASAN_DIR)/obj/main.o $(ASAN_OBJS)
 
 # libFuzzer harnesses, one per parser of outside data (tests/fuzz/*.c, seeds in
 # tests/fuzz/<name>/). `make fuzz` runs each for FUZZ_SECONDS; tests/run runs
-# each briefly. They link the user-space objects from an archive, so a
-# harness may include a .c file itself to reach its static functions.
+# each briefly. They link the user-space objects from an archive; what a
+# harness needs of them is declared in their headers.
 FUZZ_SECONDS ?= 60
 FUZZ_DIR := tests/.build-fuzz
 FUZZ_CFLAGS := $(SAN_CFLAGS)
@@ -215,6 +215,13 @@ fuzzers: check-deps $(FUZZ_BINS)
 # tests/.build-fuzz/artifacts/.
 fuzz: fuzzers
 	$(Q)tools/fuzz $(FUZZ_SECONDS) $(notdir $(FUZZ_BINS))
+
+# The long run: every harness for FUZZ_CAMPAIGN_SECONDS (default 1200), two
+# at a time, each corpus then minimised into tests/fuzz/<name>/ (the kept
+# corpus the brief runs start from); prints the table of docs/hardening.md.
+FUZZ_CAMPAIGN_SECONDS ?= 1200
+fuzz-campaign: fuzzers
+	$(Q)FUZZ_CAMPAIGN_SECONDS=$(FUZZ_CAMPAIGN_SECONDS) tools/fuzz-campaign $(notdir $(FUZZ_BINS))
 
 clean:
 	rm -rf $(OUTPUT) stoptrace stoptrace-asan tests/.build tests/.build-asan tests/.build-fuzz

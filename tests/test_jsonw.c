@@ -145,6 +145,9 @@ static void test_escape_every_control_char(void **state)
 	}
 }
 
+/* U+FFFD as json_escape writes it */
+#define F "\\ufffd"
+
 static void test_escape_invalid_utf8(void **state)
 {
 	static const struct {
@@ -152,25 +155,27 @@ static void test_escape_invalid_utf8(void **state)
 		const char *in;
 		const char *want;
 	} cases[] = {
-		{"stray continuation", "a\x80z", "a\\\\x80z"},
-		{"stray continuations", "\xbf\xbf", "\\\\xbf\\\\xbf"},
-		{"C0 lead (overlong 2-byte)", "\xc0\xaf", "\\\\xc0\\\\xaf"},
-		{"C1 lead (overlong 2-byte)", "\xc1\xbf", "\\\\xc1\\\\xbf"},
-		{"overlong 3-byte '/'", "\xe0\x80\xaf", "\\\\xe0\\\\x80\\\\xaf"},
-		{"overlong 3-byte U+07FF", "\xe0\x9f\xbf", "\\\\xe0\\\\x9f\\\\xbf"},
-		{"overlong 4-byte", "\xf0\x80\x80\xaf", "\\\\xf0\\\\x80\\\\x80\\\\xaf"},
-		{"overlong 4-byte U+FFFF", "\xf0\x8f\xbf\xbf", "\\\\xf0\\\\x8f\\\\xbf\\\\xbf"},
-		{"surrogate D800", "\xed\xa0\x80", "\\\\xed\\\\xa0\\\\x80"},
-		{"surrogate DFFF", "\xed\xbf\xbf", "\\\\xed\\\\xbf\\\\xbf"},
-		{"past U+10FFFF", "\xf4\x90\x80\x80", "\\\\xf4\\\\x90\\\\x80\\\\x80"},
-		{"F5 lead", "\xf5\x80\x80\x80", "\\\\xf5\\\\x80\\\\x80\\\\x80"},
-		{"FF byte", "\xff", "\\\\xff"},
-		{"FE byte", "\xfe", "\\\\xfe"},
-		{"truncated 2-byte at end", "a\xc3", "a\\\\xc3"},
-		{"truncated 3-byte at end", "a\xe2\x82", "a\\\\xe2\\\\x82"},
-		{"truncated 4-byte at end", "\xf0\x9f\x98", "\\\\xf0\\\\x9f\\\\x98"},
-		{"truncated 3-byte then ASCII", "\xe2\x82z", "\\\\xe2\\\\x82z"},
-		{"lead then lead", "\xc3\xc3\xa9", "\\\\xc3\xc3\xa9"},
+		{"stray continuation", "a\x80z", "a" F "z"},
+		{"stray continuations", "\xbf\xbf", F F},
+		{"C0 lead (overlong 2-byte)", "\xc0\xaf", F F},
+		{"C1 lead (overlong 2-byte)", "\xc1\xbf", F F},
+		{"overlong 3-byte '/'", "\xe0\x80\xaf", F F F},
+		{"overlong 3-byte U+07FF", "\xe0\x9f\xbf", F F F},
+		{"overlong 4-byte", "\xf0\x80\x80\xaf", F F F F},
+		{"overlong 4-byte U+FFFF", "\xf0\x8f\xbf\xbf", F F F F},
+		{"surrogate D800", "\xed\xa0\x80", F F F},
+		{"surrogate DFFF", "\xed\xbf\xbf", F F F},
+		{"past U+10FFFF", "\xf4\x90\x80\x80", F F F F},
+		{"F5 lead", "\xf5\x80\x80\x80", F F F F},
+		{"FF byte", "\xff", F},
+		{"FE byte", "\xfe", F},
+		/* a sequence cut short is one U+FFFD: its maximal subpart */
+		{"truncated 2-byte at end", "a\xc3", "a" F},
+		{"truncated 3-byte at end", "a\xe2\x82", "a" F},
+		{"truncated 4-byte at end", "\xf0\x9f\x98", F},
+		{"truncated 3-byte then ASCII", "\xe2\x82z", F "z"},
+		{"lead then lead", "\xc3\xc3\xa9", F "\xc3\xa9"},
+		{"truncated 4-byte then invalid", "\xf0\x9f\xff", F F},
 	};
 	size_t i;
 
@@ -187,7 +192,7 @@ static void test_escape_invalid_utf8(void **state)
 		char out[32];
 
 		json_escape(out, sizeof(out), "\xe2\x82\xac", 2);
-		assert_string_equal(out, "\\\\xe2\\\\x82");
+		assert_string_equal(out, F);
 	}
 }
 
@@ -195,7 +200,7 @@ static void test_valid_utf8_passes(void **state)
 {
 	(void)state;
 	assert_string_equal(jesc("caf\xc3\xa9"), "caf\xc3\xa9");	   /* U+00E9 */
-	assert_string_equal(jesc("\xc2\x80"), "\xc2\x80");		   /* U+0080 */
+	assert_string_equal(jesc("\xc2\xa0"), "\xc2\xa0");		   /* U+00A0 */
 	assert_string_equal(jesc("\xdf\xbf"), "\xdf\xbf");		   /* U+07FF */
 	assert_string_equal(jesc("\xe0\xa0\x80"), "\xe0\xa0\x80");	   /* U+0800 */
 	assert_string_equal(jesc("\xe2\x82\xac"), "\xe2\x82\xac");	   /* euro */
@@ -212,8 +217,90 @@ static void test_line_separators(void **state)
 	(void)state;
 	assert_string_equal(jesc("a\xe2\x80\xa8z"), "a\\u2028z");
 	assert_string_equal(jesc("a\xe2\x80\xa9z"), "a\\u2029z");
-	/* Neighbours are ordinary characters. */
-	assert_string_equal(jesc("\xe2\x80\xa7\xe2\x80\xaa"), "\xe2\x80\xa7\xe2\x80\xaa");
+	/* Neighbours are ordinary characters (U+2027), or bidi controls (U+202A). */
+	assert_string_equal(jesc("\xe2\x80\xa7\xe2\x80\xaa"), "\xe2\x80\xa7\\u202a");
+}
+
+/*
+ * What a reader would not see, or would see reordered, is escaped in both
+ * formats: C1, bidi, zero width and the other invisible characters.
+ */
+static void test_hidden_characters(void **state)
+{
+	static const struct {
+		const char *in, *json, *text;
+	} cases[] = {
+		{"\xc2\x80\xc2\x9b\xc2\x9f", "\\u0080\\u009b\\u009f", "\\u0080\\u009b\\u009f"},
+		{"a\xe2\x80\xae"
+		 "b",
+		 "a\\u202eb", "a\\u202eb"}, /* RLO */
+		{"\xd8\x9c\xe2\x80\x8e\xe2\x80\x8f", "\\u061c\\u200e\\u200f",
+		 "\\u061c\\u200e\\u200f"},
+		{"\xe2\x81\xa6\xe2\x81\xa9", "\\u2066\\u2069", "\\u2066\\u2069"}, /* LRI, PDI */
+		/* zero width space, non-joiner, joiner, word joiner, BOM */
+		{"r\xe2\x80\x8bu\xe2\x80\x8cn\xe2\x80\x8d"
+		 "c\xe2\x81\xa0"
+		 "\xef\xbb\xbf",
+		 "r\\u200bu\\u200cn\\u200dc\\u2060\\ufeff",
+		 "r\\u200bu\\u200cn\\u200dc\\u2060\\ufeff"},
+		/* soft hyphen, Mongolian vowel separator, invisible times */
+		{"\xc2\xad\xe1\xa0\x8e\xe2\x81\xa2", "\\u00ad\\u180e\\u2062",
+		 "\\u00ad\\u180e\\u2062"},
+		/* a tag character (ASCII smuggling): a surrogate pair in JSON */
+		{"x\xf3\xa0\x81\x81", "x\\udb40\\udc41", "x\\U000e0041"},
+		/* neighbours that show: U+00A0, U+200A, U+2010, U+2065 is unassigned */
+		{"\xc2\xa0\xe2\x80\x8a\xe2\x80\x90", "\xc2\xa0\xe2\x80\x8a\xe2\x80\x90",
+		 "\xc2\xa0\xe2\x80\x8a\xe2\x80\x90"},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		assert_string_equal(jesc(cases[i].in), cases[i].json);
+		assert_string_equal(tesc(cases[i].in), cases[i].text);
+	}
+}
+
+/*
+ * Bytes that are not UTF-8: U+FFFD in the string, the raw bytes in the
+ * member's _hex sibling; a valid string has none; an array element none.
+ */
+static void test_hex_sibling(void **state)
+{
+	char buf[256];
+	struct jsonw w;
+
+	(void)state;
+	jsonw_init(&w, buf, sizeof(buf));
+	jsonw_obj_open(&w);
+	jsonw_strn(&w, "comm",
+		   "a\xff"
+		   "b",
+		   16);
+	jsonw_str(&w, "name", "caf\xc3\xa9");
+	/* a tenant typing the replacement and the text of a hex sibling */
+	jsonw_str(&w, "path", "\xef\xbf\xbd\",\"path_hex\":\"41");
+	jsonw_arr_key(&w, "list");
+	jsonw_str(&w, NULL, "\xc3");
+	jsonw_arr_close(&w);
+	jsonw_obj_close(&w);
+	assert_false(w.overflow);
+	assert_string_equal(buf, "{\"comm\":\"a\\ufffdb\",\"comm_hex\":\"61ff62\","
+				 "\"name\":\"caf\xc3\xa9\","
+				 "\"path\":\"\xef\xbf\xbd\\\",\\\"path_hex\\\":\\\"41\","
+				 "\"list\":[\"\\ufffd\"]}");
+
+	/* the member and its sibling fit together or not at all */
+	for (size_t cap = 1; cap < 40; cap++) {
+		jsonw_init(&w, buf, cap);
+		jsonw_obj_open(&w);
+		jsonw_str(&w, "c", "\xff\xfe");
+		jsonw_obj_close(&w);
+		if (!w.overflow)
+			assert_string_equal(buf, "{\"c\":\"" F F "\",\"c_hex\":\"fffe\"}");
+		else
+			assert_true(!strcmp(buf, "") || !strcmp(buf, "{") ||
+				    !strcmp(buf, "{\"c\":\"" F F "\",\"c_hex\":\"fffe\""));
+	}
 }
 
 static void test_hostile_string_stays_inside(void **state)
@@ -349,8 +436,8 @@ static void test_escape_cut(void **state)
 		{"ab\x1b", 8, "ab"},
 		{"ab\x1b", 9, "ab\\u001b"},
 		{"a\"", 3, "a"},
-		{"a\xff", 6, "a"},
-		{"a\xff", 7, "a\\\\xff"},
+		{"a\xff", 7, "a"},
+		{"a\xff", 8, "a\\ufffd"},
 		{"a\xe2\x82\xac", 4, "a"},
 		{"a\xe2\x82\xac", 5, "a\xe2\x82\xac"},
 		{"a\xe2\x80\xa8", 7, "a"},
@@ -528,8 +615,26 @@ static size_t json_decode(const char *s, char *out)
 				assert_true(h >= 0);
 				u = u << 4 | (uint32_t)h;
 			}
-			/* The escaper only needs \u for U+0000..U+FFFF minus surrogates. */
-			assert_false(u >= 0xd800 && u <= 0xdfff);
+			/* a surrogate only as a pair: high then low */
+			assert_false(u >= 0xdc00 && u <= 0xdfff);
+			if (u >= 0xd800 && u <= 0xdbff) {
+				uint32_t lo = 0;
+
+				assert_true(s[i + 5] == '\\' && s[i + 6] == 'u');
+				for (k = 7; k <= 10; k++) {
+					h = hexval(s[i + k]);
+					assert_true(h >= 0);
+					lo = lo << 4 | (uint32_t)h;
+				}
+				assert_true(lo >= 0xdc00 && lo <= 0xdfff);
+				u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+				out[o++] = (char)(0xf0 | u >> 18);
+				out[o++] = (char)(0x80 | (u >> 12 & 0x3f));
+				out[o++] = (char)(0x80 | (u >> 6 & 0x3f));
+				out[o++] = (char)(0x80 | (u & 0x3f));
+				i += 10;
+				break;
+			}
 			if (u < 0x80) {
 				out[o++] = (char)u;
 			} else if (u < 0x800) {
@@ -581,9 +686,51 @@ static unsigned char random_byte(void)
 }
 
 /*
+ * The length of the maximal subpart at s (n bytes, not one well-formed
+ * sequence): the longest prefix some continuation bytes would make
+ * well-formed, at least 1. By trial, with ref_utf8.
+ */
+static size_t ref_subpart(const unsigned char *s, size_t n)
+{
+	static const unsigned char tail[] = {0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf};
+	unsigned char t[4];
+
+	for (size_t k = n < 3 ? n : 3; k > 1; k--) {
+		for (size_t len = k + 1; len <= 4; len++) {
+			for (size_t c = 0; c < 36; c++) {
+				uint32_t cp;
+
+				memcpy(t, s, k);
+				t[k] = tail[c % 6];
+				if (k + 1 < 4)
+					t[k + 1] = tail[c / 6];
+				if (ref_utf8(t, len, &cp) == len)
+					return k;
+			}
+		}
+	}
+	return 1;
+}
+
+/* What the escapers must not let through raw (jsonw.h), listed again. */
+static bool ref_hidden(uint32_t cp)
+{
+	static const uint32_t ranges[][2] = {
+		{0x80, 0x9f},	  {0xad, 0xad},	    {0x61c, 0x61c},	{0x180e, 0x180e},
+		{0x200b, 0x200f}, {0x2028, 0x202e}, {0x2060, 0x2064},	{0x2066, 0x206f},
+		{0xfeff, 0xfeff}, {0xfff9, 0xfffb}, {0xe0000, 0xe007f},
+	};
+
+	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+		if (cp >= ranges[i][0] && cp <= ranges[i][1])
+			return true;
+	return false;
+}
+
+/*
  * For random byte strings: the escaped text holds no control byte and no
  * unescaped quote, is valid UTF-8, and decodes (as JSON) to the input with
- * every byte outside a valid UTF-8 sequence replaced by the text \xNN.
+ * every ill-formed sequence's maximal subpart replaced by U+FFFD.
  */
 static void test_escape_property(void **state)
 {
@@ -614,8 +761,10 @@ static void test_escape_property(void **state)
 				e += seq;
 				i += seq;
 			} else {
-				e += (size_t)sprintf(expect + e, "\\x%02x", (unsigned char)in[i]);
-				i++;
+				/* U+FFFD for the maximal subpart of the ill-formed sequence */
+				memcpy(expect + e, "\xef\xbf\xbd", 3);
+				e += 3;
+				i += ref_subpart((const unsigned char *)in + i, n - i);
 			}
 		}
 		assert_int_equal(dlen, e);
@@ -628,6 +777,13 @@ static void test_escape_property(void **state)
 			seq = ref_utf8((const unsigned char *)txt + i, len - i, &cp);
 			assert_true(seq > 0);
 			assert_true(cp >= 0x20 && !(cp >= 0x7f && cp <= 0x9f));
+			assert_false(ref_hidden(cp));
+		}
+		/* nor any in the JSON: they are escaped */
+		for (i = 0; i < strlen(out); i += seq) {
+			seq = ref_utf8((const unsigned char *)out + i, strlen(out) - i, &cp);
+			assert_true(seq > 0);
+			assert_false(ref_hidden(cp));
 		}
 	}
 }
@@ -642,6 +798,8 @@ int main(void)
 		cmocka_unit_test(test_escape_invalid_utf8),
 		cmocka_unit_test(test_valid_utf8_passes),
 		cmocka_unit_test(test_line_separators),
+		cmocka_unit_test(test_hidden_characters),
+		cmocka_unit_test(test_hex_sibling),
 		cmocka_unit_test(test_hostile_string_stays_inside),
 		cmocka_unit_test(test_comm_without_nul),
 		cmocka_unit_test(test_overflow),

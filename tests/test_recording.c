@@ -531,6 +531,95 @@ static void test_cut_short(void **state)
 	replay_close(rp);
 }
 
+/*
+ * An answer whose count exceeds the rows it holds: the rows it never filled
+ * are not handed on (the caller would read them as paths), the recording is
+ * damaged there.
+ */
+static void expect_short_answer(const char *fact, const char *reason)
+{
+	char text[1024], err[512], paths[8][STORAGE_PATH_LEN];
+	struct rec_header h;
+	struct replay *rp;
+	struct facts f;
+	struct container c = {};
+	struct rm_holder holders[8];
+	struct culprit culprits[8];
+	uint32_t cut = 0;
+	int ret = 0;
+
+	snprintf(text, sizeof(text),
+		 "{\"r\":\"header\",\"format\":%d,\"version\":\"0.1.0\",\"event_abi\":%d,"
+		 "\"host\":\"h\",\"kernel\":\"k\",\"boot_to_real_ns\":0,\"alert_prefix\":1,"
+		 "\"start_ns\":1,\"stop_alert_after_s\":30,\"teardown_timeout_s\":3,"
+		 "\"mem_hierarchy\":0}\n%s\n",
+		 RECORDING_FORMAT, ST_EVENT_ABI, fact);
+	write_file(text);
+	assert_int_equal(replay_open(&rp, path, &h, err, sizeof(err)), 0);
+	replay_facts(rp, &f);
+	if (strstr(fact, "\"paths\""))
+		ret = f.ops->storage_paths(f.ctx, &c, paths, 8);
+	else if (strstr(fact, "\"holders\""))
+		ret = f.ops->holders(f.ctx, 1, "/x", NULL, holders, 8, &cut);
+	else
+		ret = f.ops->culprits(f.ctx, 1, 0, NULL, culprits, 2);
+	assert_int_equal(ret, -EIO);
+	if (!strstr(replay_error(rp), reason))
+		fail_msg("reason '%s' not in '%s'", reason, replay_error(rp));
+	replay_close(rp);
+}
+
+static void test_answer_counts_more_rows(void **state)
+{
+	(void)state;
+	snprintf(path, sizeof(path), "%s/short.rec", dir);
+	expect_short_answer("{\"r\":\"fact\",\"f\":\"paths\",\"ret\":8,\"id\":\"abc\","
+			    "\"paths\":[{\"p\":\"/var/lib/docker/overlay2/abc\"}]}",
+			    "line 2: an answer that counts more paths than it holds");
+	expect_short_answer("{\"r\":\"fact\",\"f\":\"holders\",\"ret\":3,\"holders\":[]}",
+			    "line 2: an answer that counts more holders than it holds");
+	/* culprits may count more than max (only max filled), not more than the rows */
+	expect_short_answer("{\"r\":\"fact\",\"f\":\"culprits\",\"ret\":40,\"culprits\":[]}",
+			    "line 2: an answer that counts more culprits than it holds");
+}
+
+/* Lines longer than the reader's first buffer are read whole; past the format's limit, refused. */
+static void test_long_lines(void **state)
+{
+	static const size_t sizes[] = {64 * 1024 - 200, 64 * 1024 + 5, 300 * 1024,
+				       RECORDING_LINE_MAX + 10};
+	char *text = malloc(RECORDING_LINE_MAX + 1024), err[512];
+	struct rec_header h;
+	struct replay *rp;
+
+	(void)state;
+	assert_non_null(text);
+	snprintf(path, sizeof(path), "%s/long.rec", dir);
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		int n = snprintf(text, 1024,
+				 "{\"r\":\"header\",\"format\":%d,\"version\":\"0.1.0\","
+				 "\"event_abi\":%d,\"host\":\"h\",\"kernel\":\"k\","
+				 "\"boot_to_real_ns\":0,\"alert_prefix\":1,\"start_ns\":1,"
+				 "\"stop_alert_after_s\":30,\"teardown_timeout_s\":3,"
+				 "\"mem_hierarchy\":0,\"pad\":\"",
+				 RECORDING_FORMAT, ST_EVENT_ABI);
+
+		memset(text + n, 'x', sizes[i]);
+		strcpy(text + n + sizes[i], "\"}\n");
+		write_file(text);
+		if (n + sizes[i] + 3 < RECORDING_LINE_MAX) {
+			assert_int_equal(replay_open(&rp, path, &h, err, sizeof(err)), 0);
+			assert_string_equal(h.host, "h");
+			replay_close(rp);
+		} else {
+			assert_int_equal(replay_open(&rp, path, &h, err, sizeof(err)), -EINVAL);
+			if (!strstr(err, "a line longer than the format allows"))
+				fail_msg("'%s'", err);
+		}
+	}
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -541,6 +630,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_diverged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cut_short, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_answer_counts_more_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_long_lines, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -42,8 +42,8 @@ static void assert_no_control(const char *s, size_t len)
 
 /* 15 hostile bytes, the NUL the kernel writes, as they come in comm */
 #define EVIL_COMM "\"\\\n\x1b[31m\xff\x7f\tq\"}"
-/* what a JSON reader decodes: the invalid byte comes back as the text \xff */
-#define EVIL_COMM_DECODED "\"\\\n\x1b[31m\\xff\x7f\tq\"}"
+/* what a JSON reader decodes: the invalid byte comes back as U+FFFD, comm_hex has it */
+#define EVIL_COMM_DECODED "\"\\\n\x1b[31m\xef\xbf\xbd\x7f\tq\"}"
 /* 16 bytes, no NUL: all of it is the name */
 #define FULL_COMM "containerd-shim\x01"
 
@@ -131,6 +131,8 @@ static void test_signal_json(void **state)
 		{"target.unkillable", "true"},
 		{"target.pidns", "4026532180"},
 		{"hex:target.comm", hex(EVIL_COMM_DECODED, strlen(EVIL_COMM_DECODED))},
+		{"target.comm_hex", "\"225c0a1b5b33316dff7f0971227d\""},
+		{"sender.comm_hex", "<missing>"},
 		{"hex:sender.comm", hex("r\x1b]0;x\x07unc", 10)},
 		{"sender.pid", "16254"},
 		{"sender.ancestry.0.pid", "16176"},

@@ -279,8 +279,8 @@ static void make_alert(struct tl_alert *a)
 
 static void test_alert_and_resolved_json(void **state)
 {
-	/* what a reader decodes: the invalid byte as the text \xff */
-	static const char comm_decoded[] = RED_ESC "evil\"\\\x7f\\xff\n!";
+	/* what a reader decodes: the invalid byte as U+FFFD, its raw bytes in comm_hex */
+	static const char comm_decoded[] = RED_ESC "evil\"\\\x7f\xef\xbf\xbd\n!";
 	char *buf = malloc(RECORD_MAX), got[60][64], got_resolved[60][64];
 	struct tl_alert a;
 	size_t len;
@@ -305,6 +305,7 @@ static void test_alert_and_resolved_json(void **state)
 		{"process.pid", "16196"},
 		{"process.ns_pid", "1"},
 		{"hex:process.comm", hex(comm_decoded, strlen(comm_decoded))},
+		{"process.comm_hex", "\"1b5b33316d6576696c225c7fff0a21\""},
 		{"duration_ms", "<missing>"},
 		{"repeats", "2"},
 		{"resolves", "true"},

@@ -158,8 +158,8 @@ static void test_pidfile_garbage(void **state)
 		"12abc",
 		" 12\n",
 		"12\n\n",
-		"\0"
-		"12",
+		("\0"
+		 "12"),
 	};
 	int pid;
 

@@ -491,7 +491,8 @@ static bool take_string(const struct jsonr_val *v, char *dst, size_t size, bool 
 	err = jsonr_string(v, tmp, sizeof(tmp));
 	if (err && err != -ENOSPC)
 		return false;
-	if (strip_slash && *s == '/')
+	/* Docker writes one; a forged config.v2.json may hold more. */
+	while (strip_slash && *s == '/')
 		s++;
 	if (!*s)
 		return false;

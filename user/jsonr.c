@@ -50,17 +50,23 @@ static enum jsonr_type type_of(char c)
 	}
 }
 
-/* p is at an opening quote; returns the byte after the closing one, or NULL. */
+/*
+ * p is at an opening quote; returns the byte after the closing one, or NULL.
+ * The next quote is the end unless a backslash comes first: then the escaped
+ * byte is skipped and the search goes on after it (memchr: strings such as
+ * a recording's base64 records are long).
+ */
 static const char *skip_string(const char *p, const char *end)
 {
-	for (p++; p < end; p++) {
-		if (*p == '\\') {
-			if (end - p < 2)
-				return NULL;
-			p++;
-		} else if (*p == '"') {
-			return p + 1;
-		}
+	for (p++; p < end;) {
+		const char *q = memchr(p, '"', (size_t)(end - p)), *b;
+
+		if (!q)
+			return NULL;
+		b = memchr(p, '\\', (size_t)(q - p));
+		if (!b)
+			return q + 1;
+		p = b + 2;
 	}
 	return NULL;
 }

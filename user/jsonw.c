@@ -44,6 +44,37 @@ static void sink_put(struct sink *k, const char *s, size_t n)
 	k->pos += n;
 }
 
+/*
+ * Append n characters that are each a piece of their own (plain ASCII): as
+ * many as fit, as sink_put() one by one would, in one copy.
+ */
+static void sink_put_chars(struct sink *k, const char *s, size_t n)
+{
+	size_t room;
+
+	k->need += n;
+	if (k->cut)
+		return;
+	room = k->cap > k->pos ? k->cap - k->pos - 1 : 0;
+	if (n > room) {
+		k->cut = true;
+		n = room;
+	}
+	if (n)
+		memcpy(k->out + k->pos, s, n);
+	k->pos += n;
+}
+
+/* How many bytes from s[0] (n available) are printable ASCII other than " and \. */
+static size_t plain_run(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\')
+		i++;
+	return i;
+}
+
 static size_t sink_finish(struct sink *k)
 {
 	if (k->cap > 0)
@@ -53,15 +84,13 @@ static size_t sink_finish(struct sink *k)
 
 static const char hexdigits[] = "0123456789abcdef";
 
-/* "\xNN" (text) or "\\xNN" (JSON, whose string then decodes to \xNN). */
-static void put_hex_byte(struct sink *k, unsigned char c, bool json)
+/* "\xNN" (text). */
+static void put_hex_byte(struct sink *k, unsigned char c)
 {
-	char e[6];
+	char e[4];
 	size_t i = 0;
 
 	e[i++] = '\\';
-	if (json)
-		e[i++] = '\\';
 	e[i++] = 'x';
 	e[i++] = hexdigits[c >> 4];
 	e[i++] = hexdigits[c & 0xf];
@@ -78,6 +107,16 @@ static void put_u_escape(struct sink *k, uint32_t cp)
 		     hexdigits[(cp >> 4) & 0xf],
 		     hexdigits[cp & 0xf]};
 
+	sink_put(k, e, sizeof(e));
+}
+
+/* "\\UXXXXXXXX" for a code point past U+FFFF (text). */
+static void put_big_escape(struct sink *k, uint32_t cp)
+{
+	char e[10] = {'\\', 'U'};
+
+	for (int j = 0; j < 8; j++)
+		e[2 + j] = hexdigits[(cp >> (28 - 4 * j)) & 0xf];
 	sink_put(k, e, sizeof(e));
 }
 
@@ -128,6 +167,42 @@ static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
 	return len;
 }
 
+/*
+ * How many bytes at s (n available, s[0] >= 0x80) one U+FFFD stands for when
+ * they start no well-formed sequence: the longest prefix of a sequence that
+ * could still have been well-formed, at least one byte (Unicode's "maximal
+ * subpart" practice, which the WHATWG decoders and Python follow).
+ */
+static size_t utf8_bad_len(const unsigned char *s, size_t n)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t len, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4;
+	else
+		return 1;
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	for (i = 1; i < len && i < n; i++) {
+		if (s[i] < lo || s[i] > hi)
+			break;
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	return i;
+}
+
 bool utf8_valid(const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -147,6 +222,43 @@ bool utf8_valid(const char *s, size_t n)
 	return true;
 }
 
+bool utf8_hidden(uint32_t cp)
+{
+	return (cp >= 0x80 && cp <= 0x9f) ||	 /* C1 controls */
+	       cp == 0x00ad ||			 /* soft hyphen */
+	       cp == 0x061c ||			 /* Arabic letter mark */
+	       cp == 0x180e ||			 /* Mongolian vowel separator */
+	       (cp >= 0x200b && cp <= 0x200f) || /* zero width, LRM, RLM */
+	       (cp >= 0x2028 && cp <= 0x202e) || /* separators, embeddings */
+	       (cp >= 0x2060 && cp <= 0x2064) || /* joiner, invisible operators */
+	       (cp >= 0x2066 && cp <= 0x206f) || /* isolates, deprecated formats */
+	       cp == 0xfeff ||			 /* zero width no-break space */
+	       (cp >= 0xfff9 && cp <= 0xfffb) || /* interlinear annotation */
+	       (cp >= 0xe0000 && cp <= 0xe007f); /* tags */
+}
+
+/* "\uXXXX" for any code point, as a surrogate pair past U+FFFF (JSON). */
+static void put_json_cp(struct sink *k, uint32_t cp)
+{
+	uint32_t v[2] = {0xd800 + ((cp - 0x10000) >> 10), 0xdc00 + ((cp - 0x10000) & 0x3ff)};
+	char e[12];
+
+	if (cp < 0x10000) {
+		put_u_escape(k, cp);
+		return;
+	}
+	for (int j = 0; j < 2; j++) {
+		e[6 * j] = '\\';
+		e[6 * j + 1] = 'u';
+		e[6 * j + 2] = hexdigits[(v[j] >> 12) & 0xf];
+		e[6 * j + 3] = hexdigits[(v[j] >> 8) & 0xf];
+		e[6 * j + 4] = hexdigits[(v[j] >> 4) & 0xf];
+		e[6 * j + 5] = hexdigits[v[j] & 0xf];
+	}
+	/* the pair is one piece: a cut never splits it */
+	sink_put(k, e, sizeof(e));
+}
+
 size_t json_escape(char *out, size_t cap, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
@@ -161,12 +273,17 @@ size_t json_escape(char *out, size_t cap, const char *s, size_t n)
 		if (c >= 0x80) {
 			len = utf8_seq(p + i, n - i, &cp);
 			if (len == 0) {
-				put_hex_byte(&k, c, true);
-				i++;
+				/* the raw bytes go in the member's _hex sibling (jsonw_strn) */
+				put_u_escape(&k, 0xfffd);
+				i += utf8_bad_len(p + i, n - i);
 			} else {
-				/* JavaScript line terminators break naive line readers. */
-				if (cp == 0x2028 || cp == 0x2029)
-					put_u_escape(&k, cp);
+				/*
+				 * Controls, bidi and invisible characters as escapes:
+				 * nobody reading the log sees them otherwise. U+2028
+				 * and U+2029 also break naive line readers.
+				 */
+				if (utf8_hidden(cp))
+					put_json_cp(&k, cp);
 				else
 					sink_put(&k, s + i, len);
 				i += len;
@@ -196,21 +313,19 @@ size_t json_escape(char *out, size_t cap, const char *s, size_t n)
 			sink_put(&k, "\\f", 2);
 			break;
 		default:
-			if (c < 0x20 || c == 0x7f)
+			if (c < 0x20 || c == 0x7f) {
 				put_u_escape(&k, c);
-			else
-				sink_put(&k, s + i, 1);
+			} else {
+				/* the run of plain characters from here, in one copy */
+				len = plain_run(p + i, n - i);
+				sink_put_chars(&k, s + i, len);
+				i += len;
+				continue;
+			}
 		}
 		i++;
 	}
 	return sink_finish(&k);
-}
-
-/* Unicode's explicit directional formatting characters and marks. */
-static bool is_bidi_control(uint32_t cp)
-{
-	return (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200e ||
-	       cp == 0x200f || cp == 0x061c;
 }
 
 size_t text_escape(char *out, size_t cap, const char *s, size_t n)
@@ -227,14 +342,17 @@ size_t text_escape(char *out, size_t cap, const char *s, size_t n)
 		if (c >= 0x80) {
 			len = utf8_seq(p + i, n - i, &cp);
 			if (len == 0) {
-				put_hex_byte(&k, c, false);
+				put_hex_byte(&k, c);
 				i++;
 			} else {
 				/*
 				 * C1 controls: some terminals act on U+009B as CSI.
-				 * Bidi controls reorder what the terminal shows.
+				 * Bidi controls reorder what the terminal shows,
+				 * invisible ones make a name look like another.
 				 */
-				if (cp <= 0x9f || is_bidi_control(cp))
+				if (utf8_hidden(cp) && cp > 0xffff)
+					put_big_escape(&k, cp);
+				else if (utf8_hidden(cp))
 					put_u_escape(&k, cp);
 				else
 					sink_put(&k, s + i, len);
@@ -259,10 +377,15 @@ size_t text_escape(char *out, size_t cap, const char *s, size_t n)
 			sink_put(&k, "\\e", 2);
 			break;
 		default:
-			if (c < 0x20 || c == 0x7f)
-				put_hex_byte(&k, c, false);
-			else
-				sink_put(&k, s + i, 1);
+			if (c < 0x20 || c == 0x7f) {
+				put_hex_byte(&k, c);
+			} else {
+				/* '"' is plain in text: it is the only one the run leaves out */
+				len = c == '"' ? 1 : plain_run(p + i, n - i);
+				sink_put_chars(&k, s + i, len);
+				i += len;
+				continue;
+			}
 		}
 		i++;
 	}
@@ -313,7 +436,8 @@ static void put(struct jsonw *w, const char *s, size_t n)
 	w->buf[w->len] = '\0';
 }
 
-static void put_quoted(struct jsonw *w, const char *s, size_t n)
+/* s escaped between quotes, then suffix (ours, plain) before the closing one. */
+static void put_quoted_suffix(struct jsonw *w, const char *s, size_t n, const char *suffix)
 {
 	size_t need;
 
@@ -326,6 +450,32 @@ static void put_quoted(struct jsonw *w, const char *s, size_t n)
 		return;
 	}
 	w->len += need;
+	put(w, suffix, strlen(suffix));
+	put(w, "\"", 1);
+}
+
+static void put_quoted(struct jsonw *w, const char *s, size_t n)
+{
+	put_quoted_suffix(w, s, n, "");
+}
+
+/* The n bytes at s as a string of lowercase hex digits. */
+static void put_hex_string(struct jsonw *w, const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	put(w, "\"", 1);
+	if (w->overflow)
+		return;
+	if (2 * n >= w->cap - w->len) {
+		w->overflow = true;
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		w->buf[w->len++] = hexdigits[p[i] >> 4];
+		w->buf[w->len++] = hexdigits[p[i] & 0xf];
+	}
+	w->buf[w->len] = '\0';
 	put(w, "\"", 1);
 }
 
@@ -431,14 +581,27 @@ static void put_literal(struct jsonw *w, const char *key, const char *text)
 		value_done(w);
 }
 
+/*
+ * Bytes that are not UTF-8 are U+FFFD in the string, and the member gets a
+ * sibling <key>_hex with the raw bytes, in the same element (both or
+ * neither). Keys are the monitor's own and none ends in _hex, so no string
+ * can make a second member of that name; an array element has no sibling.
+ */
 void jsonw_strn(struct jsonw *w, const char *key, const char *s, size_t n)
 {
 	size_t start;
 
 	if (!elem_begin(w, &start))
 		return;
+	n = strnlen(s, n);
 	put_prefix(w, key);
 	put_quoted(w, s, n);
+	if (key && !utf8_valid(s, n)) {
+		put(w, ",", 1);
+		put_quoted_suffix(w, key, SIZE_MAX, "_hex");
+		put(w, ":", 1);
+		put_hex_string(w, s, n);
+	}
 	if (elem_end(w, start))
 		value_done(w);
 }

@@ -73,7 +73,7 @@ static void load_meta(struct monitor *m, struct container *c)
  * Learn a container cgroup: identity table and the kernel's tracked set.
  * mount_dir is its hierarchy's mount (NULL in a replay).
  */
-static int track_cgroup(struct monitor *m, uint64_t id, const char *path, const char *mount_dir)
+int track_cgroup(struct monitor *m, uint64_t id, const char *path, const char *mount_dir)
 {
 	struct container c;
 	bool sub;
@@ -225,7 +225,7 @@ static void handle_fs_call(struct monitor *m, const struct st_event *e)
 }
 
 /* One kernel record, read at m->now. */
-static void process_event(struct monitor *m, const void *data, size_t len)
+void process_event(struct monitor *m, const void *data, size_t len)
 {
 	struct st_event *e = &m->ev;
 	struct container *c = NULL;
@@ -317,8 +317,8 @@ static const struct tl_facts tl_facts = {
 };
 
 /* The engines, configured from the options, or from a recording's header. */
-static int setup_engines(struct monitor *m, unsigned int stop_alert_after_s,
-			 unsigned int teardown_timeout_s, uint64_t start_ns)
+int setup_engines(struct monitor *m, unsigned int stop_alert_after_s,
+		  unsigned int teardown_timeout_s, uint64_t start_ns)
 {
 	struct tl_config tlc;
 
@@ -339,7 +339,7 @@ static int setup_engines(struct monitor *m, unsigned int stop_alert_after_s,
 	return m->tl && m->sw ? 0 : -ENOMEM;
 }
 
-static void teardown_engines(struct monitor *m)
+void teardown_engines(struct monitor *m)
 {
 	storage_watch_free(m->sw);
 	holder_worker_free(m->holder_worker);
@@ -378,7 +378,7 @@ static void check_cgroup(struct container *c, uint64_t cgroup_id, void *arg)
  * looked at (at most once a second while losses go on); one that is gone is
  * taken as removed now.
  */
-static void verify_cgroups(struct monitor *m)
+void verify_cgroups(struct monitor *m)
 {
 	struct vanished v = {.m = m};
 
@@ -406,7 +406,7 @@ static void verify_cgroups(struct monitor *m)
 }
 
 /* The kernel dropped n records: open stops are marked, cgroups looked at again. */
-static void records_lost(struct monitor *m, uint64_t n)
+void records_lost(struct monitor *m, uint64_t n)
 {
 	timeline_lost(m->tl, m->now, n);
 	m->verify = true;
@@ -424,7 +424,7 @@ static void note_losses(struct monitor *m)
 	m->lost_seen = k.lost;
 }
 
-static void step_tick(struct monitor *m)
+void step_tick(struct monitor *m)
 {
 	tracking_warn(m);
 	forget_gone(m, m->now);
@@ -432,7 +432,7 @@ static void step_tick(struct monitor *m)
 	storage_watch_tick(m->sw, m->now);
 }
 
-static void step_flush(struct monitor *m)
+void step_flush(struct monitor *m)
 {
 	timeline_flush(m->tl, m->now);
 	storage_watch_flush(m->sw, m->now);

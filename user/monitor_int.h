@@ -136,6 +136,20 @@ static inline uint64_t now_boot_ns(void)
 	return (uint64_t)clock_ns(CLOCK_BOOTTIME);
 }
 
+/*
+ * monitor.c: the event path one step at a time, as the live and replay
+ * drivers take it (and tests/fuzz/fuzz_event.c, with facts of its own).
+ */
+int track_cgroup(struct monitor *m, uint64_t id, const char *path, const char *mount_dir);
+void process_event(struct monitor *m, const void *data, size_t len);
+int setup_engines(struct monitor *m, unsigned int stop_alert_after_s,
+		  unsigned int teardown_timeout_s, uint64_t now);
+void teardown_engines(struct monitor *m);
+void verify_cgroups(struct monitor *m);
+void records_lost(struct monitor *m, uint64_t n);
+void step_tick(struct monitor *m);
+void step_flush(struct monitor *m);
+
 /* monitor_hooks.c */
 #define MAX_DEFAULT_ROOTS 16
 /* Attach or detach the removal hooks as the policy says now (on demand only). */

@@ -38,6 +38,7 @@ struct recorder {
 struct replay {
 	gzFile gz;
 	char *line;
+	size_t line_cap; /* grows up to RECORDING_LINE_MAX as long lines come */
 	size_t len;
 	uint64_t lineno;
 	char err[256];
@@ -743,7 +744,7 @@ static int read_line(struct replay *rp)
 
 	if (rp->err[0])
 		return -EIO;
-	if (!gzgets(rp->gz, rp->line, RECORDING_LINE_MAX)) {
+	if (!gzgets(rp->gz, rp->line, (int)rp->line_cap)) {
 		int e;
 
 		gzerror(rp->gz, &e);
@@ -753,6 +754,21 @@ static int read_line(struct replay *rp)
 	}
 	rp->lineno++;
 	n = strlen(rp->line);
+	/* a line longer than the buffer: grow it (lines are short but for a few) */
+	while (n == rp->line_cap - 1 && rp->line[n - 1] != '\n' &&
+	       rp->line_cap < RECORDING_LINE_MAX) {
+		size_t cap = 2 * rp->line_cap < RECORDING_LINE_MAX ? 2 * rp->line_cap
+								   : RECORDING_LINE_MAX;
+		char *line = realloc(rp->line, cap);
+
+		if (!line)
+			return damaged(rp, "out of memory for a long line");
+		rp->line = line;
+		rp->line_cap = cap;
+		if (!gzgets(rp->gz, rp->line + n, (int)(cap - n)))
+			break;
+		n += strlen(rp->line + n);
+	}
 	if (!n || rp->line[n - 1] != '\n') {
 		if (gzeof(rp->gz))
 			return damaged(rp, "the last line is cut short (the recording ended "
@@ -787,7 +803,8 @@ int replay_open(struct replay **out, const char *path, struct rec_header *h, cha
 	rp = calloc(1, sizeof(*rp));
 	if (!rp)
 		return -ENOMEM;
-	rp->line = malloc(RECORDING_LINE_MAX);
+	rp->line_cap = 64 * 1024;
+	rp->line = malloc(rp->line_cap);
 	rp->data = malloc(sizeof(struct st_event) + 64);
 	errno = 0;
 	rp->gz = rp->line && rp->data ? gzopen(path, "rb") : NULL;
@@ -1000,6 +1017,8 @@ static int rp_storage_paths(void *ctx, const struct container *c, char paths[][S
 	while (i < max && jsonr_next(&it, &v) == 1)
 		if (get_str(&v, "p", paths[i++], STORAGE_PATH_LEN))
 			return damaged(rp, "a damaged path");
+	if (ret > i)
+		return damaged(rp, "an answer that counts more paths than it holds");
 	return ret;
 }
 
@@ -1035,6 +1054,8 @@ static int rp_holders(void *ctx, uint32_t caller_pid, const char *path, struct i
 	while (i < max && jsonr_next(&it, &v) == 1)
 		if (get_holder(&v, &out[i++]))
 			return damaged(rp, "a damaged holder");
+	if (ret > i)
+		return damaged(rp, "an answer that counts more holders than it holds");
 	return ret;
 }
 
@@ -1065,6 +1086,9 @@ static int rp_culprits(void *ctx, uint64_t pidns, uint32_t exclude_pid, struct i
 	while (i < max && jsonr_next(&it, &v) == 1)
 		if (get_culprit(&v, &out[i++]))
 			return damaged(rp, "a damaged culprit");
+	/* more culprits than max is an answer (only max filled); fewer rows is not */
+	if ((ret < max ? ret : max) > i)
+		return damaged(rp, "an answer that counts more culprits than it holds");
 	return ret;
 }
 

@@ -43,6 +43,7 @@ CHILD_NAMES = [
     b"c0\x01\x02\x1f\x7fdel",
     b"bidi\xe2\x80\xaeevil\xc2\x9bcsi",
     b"\\u0022\\n\\x1b",
+    b"zero\xe2\x80\x8bwidth\xc2\xad",
 ]
 # PID 1: a name that tries to end the comm string and set the verdict. It has
 # no SIGTERM handler, so the real verdict is stop_signal_ignored.
@@ -121,9 +122,39 @@ def hostile_image():
 
 def json_form(raw):
     """What a JSON string of these bytes decodes to (docs/records.md): the
-    bytes themselves, except that bytes which are not valid UTF-8 become the
-    text \\xNN."""
-    return raw.decode("utf-8", "backslashreplace")
+    bytes themselves, except that each ill-formed sequence (its maximal
+    subpart, as Python's decoder takes it) becomes U+FFFD; the raw bytes are
+    in the field's _hex sibling (check_hex_siblings)."""
+    return raw.decode("utf-8", "replace")
+
+
+def check_hex_siblings(obj, where):
+    """Every <key>_hex is the raw bytes of <key>, bytes that are not UTF-8,
+    and <key> is them with U+FFFD; a string with a U+FFFD a tenant did not
+    type has its sibling."""
+    if isinstance(obj, list):
+        for v in obj:
+            check_hex_siblings(v, where)
+        return
+    if not isinstance(obj, dict):
+        return
+    for k, v in obj.items():
+        if k.endswith("_hex"):
+            base = k[:-4]
+            check(isinstance(obj.get(base), str) and isinstance(v, str),
+                  "%s: %s without a string %s: %s" % (where, k, base, short(obj)))
+            check(re.fullmatch(r"(?:[0-9a-f]{2})+", v) is not None,
+                  "%s: %s is not lowercase hex: %r" % (where, k, v))
+            raw = bytes.fromhex(v)
+            try:
+                raw.decode("utf-8")
+                fail("%s: %s holds valid UTF-8 %r" % (where, k, raw))
+            except UnicodeDecodeError:
+                pass
+            check(raw.decode("utf-8", "replace") == obj[base],
+                  "%s: %s=%r does not decode to %s=%r" % (where, k, v, base, obj[base]))
+        else:
+            check_hex_siblings(v, where)
 
 
 def _text_char(ch):
@@ -133,19 +164,24 @@ def _text_char(ch):
         return named[ch]
     if cp < 0x20 or cp == 0x7f:
         return "\\x%02x" % cp
-    if 0x80 <= cp <= 0x9f or cp in BIDI:
-        return "\\u%04x" % cp
+    if cp in HIDDEN:
+        return "\\U%08x" % cp if cp > 0xffff else "\\u%04x" % cp
     return ch
 
 
 # Unicode's explicit bidi controls and marks: they reorder what a terminal shows.
 BIDI = set(range(0x202a, 0x202f)) | set(range(0x2066, 0x206a)) | {0x200e, 0x200f, 0x061c}
+# What both formats escape though it is valid UTF-8 (docs/records.md): C1,
+# bidi, separators, and the characters that show nothing.
+HIDDEN = (set(range(0x80, 0xa0)) | BIDI | {0x2028, 0x2029, 0x00ad, 0x180e, 0xfeff}
+          | set(range(0x200b, 0x200e)) | set(range(0x2060, 0x2065)) | set(range(0x206a, 0x2070))
+          | set(range(0xfff9, 0xfffc)) | set(range(0xe0000, 0xe0080)))
 
 
 def text_form(raw):
     """How --format text shows these bytes: control characters as \\n, \\t,
-    \\r, \\e or \\xNN, a backslash doubled, C1 and bidi controls as \\uNNNN,
-    bytes that are not valid UTF-8 as \\xNN."""
+    \\r, \\e or \\xNN, a backslash doubled, C1, bidi and invisible characters
+    as \\uNNNN, bytes that are not valid UTF-8 as \\xNN."""
     out = []
     i = 0
     while i < len(raw):
@@ -178,8 +214,7 @@ def check_terminal_safe(data, where):
     text = data.decode("utf-8", "replace")
     for ch in text:
         cp = ord(ch)
-        check(not (0x80 <= cp <= 0x9f) and cp not in BIDI,
-              "%s: raw control U+%04X in the text" % (where, cp))
+        check(cp not in HIDDEN, "%s: raw control or invisible U+%04X in the text" % (where, cp))
 
 
 # ---------------------------------------------------------------- monitors
@@ -217,6 +252,7 @@ def check_no_forgery(records, allowed_comms):
              "alert_resolved", "stop_timeline", "removal_timeline"}
     for r in records:
         check(r.get("type") in types, "record of unknown type: %s" % short(r))
+        check_hex_siblings(r, "record")
         for path, value in _walk(r):
             key = path.rsplit(".", 1)[-1]
             check(all(c.isalnum() or c in "_[]" for c in key),
@@ -301,8 +337,14 @@ def test_hostile_process_names():
     for n in names:
         check(text_form(comm(n)) in shown, "text output never shows %r as %r"
               % (comm(n), text_form(comm(n))))
-    for esc in ("\\e[31m", "\\n", "\\xff", "\\x7f", "\\u202e", "\\u009b"):
+    for esc in ("\\e[31m", "\\n", "\\xff", "\\x7f", "\\u202e", "\\u009b", "\\u200b"):
         check(esc in shown, "text output has no visible %r" % esc)
+    # an invalid name's comm: U+FFFD, and its raw bytes beside it
+    bad = comm(CHILD_NAMES[3])
+    hexed = [r for r in records if is_event(r, "process_exec")
+             and get(r, "process.comm_hex") == bad.hex()]
+    check(hexed and get(hexed[0], "process.comm") == json_form(bad),
+          "no exec record with comm %r and comm_hex %s" % (json_form(bad), bad.hex()))
 
 
 def _idlike(n):

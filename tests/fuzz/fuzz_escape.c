@@ -3,9 +3,12 @@
  * The escaping every output relies on (json_escape, text_escape, the JSON
  * writer) and the name parsers (signal names, timestamps), on arbitrary
  * bytes. Checked, not just run: a JSON body is a strict JSON string that
- * decodes back to the input when the input is valid UTF-8, a text escape
- * holds no control character, output cut to a small buffer is a prefix of
- * the whole on an escape boundary, and a written object is strict JSON.
+ * decodes back to the input when the input is valid UTF-8, and to the input
+ * with U+FFFD for each ill-formed sequence otherwise; neither format lets a
+ * control, bidi or invisible character through raw; output cut to a small
+ * buffer is a prefix of the whole on an escape boundary; a written object is
+ * strict JSON, a string that is not UTF-8 has its <key>_hex sibling with the
+ * raw bytes, and a valid one none.
  */
 #include "fuzz.h"
 #include "jsonw.h"
@@ -25,6 +28,18 @@ static void check_json_escape(const char *s, size_t n, size_t small)
 		fuzz_fail("json_escape wrote an invalid JSON string body: %s", big);
 	if (utf8_valid(s, len) && (dlen != len || memcmp(dec, s, len)))
 		fuzz_fail("json_escape of valid UTF-8 does not decode back to it");
+	if (!utf8_valid(s, len)) {
+		char *hex = malloc(2 * len + 1);
+
+		if (!hex)
+			fuzz_fail("out of memory");
+		for (size_t i = 0; i < len; i++)
+			snprintf(hex + 2 * i, 3, "%02x", (unsigned char)s[i]);
+		if (!fuzz_hex_sibling((unsigned char *)hex, 2 * len, (unsigned char *)big, need))
+			fuzz_fail("json_escape of invalid UTF-8 is not the input with U+FFFD: %s",
+				  big);
+		free(hex);
+	}
 	/* a cut output: the same prefix, ending on a whole escape, still a valid body */
 	cut_need = json_escape(cut, small + 1, s, n);
 	if (cut_need != need)
@@ -75,7 +90,8 @@ static void check_writer(const char *s, size_t n, size_t cap)
 
 	if (!buf)
 		fuzz_fail("out of memory");
-	snprintf(key, sizeof(key), "x-%.*s", (int)strnlen(s, n < 40 ? n : 40), s);
+	/* ends in "-k": the writer's keys never end in _hex */
+	snprintf(key, sizeof(key), "x-%.*s-k", (int)strnlen(s, n < 40 ? n : 40), s);
 	jsonw_init(&w, buf, cap);
 	jsonw_obj_open(&w);
 	jsonw_str(&w, "type", "fuzz");
@@ -96,6 +112,11 @@ static void check_writer(const char *s, size_t n, size_t cap)
 		fuzz_fail("jsonw: length %zu in a buffer of %zu", w.len, cap);
 	if (!w.overflow && !fuzz_json_object_valid(buf, w.len))
 		fuzz_fail("jsonw wrote invalid JSON: %s", buf);
+	/* the sibling is there exactly when comm is not UTF-8 (a string cannot spell it) */
+	if (!w.overflow && !strstr(buf, "\"comm_hex\":") != utf8_valid(s, strnlen(s, n)))
+		fuzz_fail("jsonw: comm_hex %s for %s UTF-8: %s",
+			  strstr(buf, "\"comm_hex\":") ? "written" : "missing",
+			  utf8_valid(s, strnlen(s, n)) ? "valid" : "invalid", buf);
 	free(buf);
 }
 

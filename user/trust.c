@@ -341,6 +341,29 @@ static void sync_kernel(struct trust *t, struct loader *l)
 	loader_trust_count(l, (uint32_t)t->n);
 }
 
+/*
+ * A daemon verified by an earlier look that this one did not find again
+ * stays trusted while its process still passes every check. After the drop
+ * to --user the monitor can no longer connect to a root-only socket
+ * (containerd's), so a daemon found by its socket is not found again; its
+ * pid is what was verified, and what is checked again.
+ */
+static void keep_verified(struct trust *t, const struct trust_daemon *old, int nold)
+{
+	for (int i = 0; i < nold && t->n < TRUST_MAX_DAEMONS; i++) {
+		struct trust_daemon d;
+		char why[192];
+		bool found = false;
+
+		for (int j = 0; j < t->n; j++)
+			found |= t->d[j].pid == old[i].pid;
+		if (found || trust_verify_pid("", old[i].pid, old[i].name, &d, why, sizeof(why)))
+			continue;
+		d.source = old[i].source;
+		t->d[t->n++] = d;
+	}
+}
+
 static void look(struct trust *t, struct loader *l, uint64_t now_ns)
 {
 	uint64_t self_pidns = 0;
@@ -360,7 +383,12 @@ static void look(struct trust *t, struct loader *l, uint64_t now_ns)
 		t->warned_self = true;
 		t->n = 0;
 	} else {
+		struct trust_daemon old[TRUST_MAX_DAEMONS];
+		int nold = t->n;
+
+		memcpy(old, t->d, sizeof(old));
 		t->n = trust_find("", t->d, TRUST_MAX_DAEMONS, on_refused, t);
+		keep_verified(t, old, nold);
 	}
 	sync_kernel(t, l);
 }

@@ -68,6 +68,9 @@ static void test_every_kind_at_exact_size(void **state)
 	for (size_t i = 0; i < NKINDS; i++) {
 		void *p = record(kinds[i].kind, kinds[i].size);
 
+		/* a call's return is 0 or -errno in every record a kernel writes */
+		if (kinds[i].kind == ST_EV_FS_CALL)
+			((struct st_event *)p)->u.fs.ret = -16;
 		assert_int_equal(event_size(kinds[i].kind), kinds[i].size);
 		memset(&out, 0x5a, sizeof(out));
 		assert_int_equal(event_decode(p, kinds[i].size, &out), 0);
@@ -212,6 +215,27 @@ static void test_fs_lengths_clamped(void **state)
 	assert_int_equal(out.u.fs.dir_len, 17);
 }
 
+/* A call returns 0 or -errno: anything else is no kernel's record (found by fuzz_event). */
+static void test_fs_ret_range(void **state)
+{
+	static const int32_t bad[] = {INT32_MIN, -4096, 1, INT32_MAX};
+	static const int32_t good[] = {0, -1, -16, -4095};
+	struct st_event in, out;
+
+	(void)state;
+	memset(&in, 0, sizeof(in));
+	in.kind = ST_EV_FS_CALL;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		in.u.fs.ret = bad[i];
+		assert_int_equal(event_decode(&in, event_size(in.kind), &out), -EINVAL);
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		in.u.fs.ret = good[i];
+		assert_int_equal(event_decode(&in, event_size(in.kind), &out), 0);
+		assert_int_equal(out.u.fs.ret, good[i]);
+	}
+}
+
 /* Whether every string of a decoded record ends within its array. */
 static bool terminated(const char *s, size_t size)
 {
@@ -290,6 +314,12 @@ static void test_random_buffers(void **state)
 			memcpy(p + offsetof(struct st_event, kind), &kind, sizeof(kind));
 		}
 
+		/* a call's return a kernel could write, most of the time */
+		if (kind == ST_EV_FS_CALL && len >= event_size(kind) && rand_r(&seed) % 4) {
+			int32_t r = -(rand_r(&seed) % 4096);
+
+			memcpy(p + offsetof(struct st_event, u.fs.ret), &r, sizeof(r));
+		}
 		memset(&out, 0x5a, sizeof(out));
 		ret = event_decode(p, len, &out);
 		if (ret == 0) {
@@ -482,6 +512,7 @@ int main(void)
 		cmocka_unit_test(test_null_and_empty),
 		cmocka_unit_test(test_full_comm_is_terminated),
 		cmocka_unit_test(test_fs_lengths_clamped),
+		cmocka_unit_test(test_fs_ret_range),
 		cmocka_unit_test(test_random_buffers),
 		cmocka_unit_test(test_path_overlay_layer),
 		cmocka_unit_test(test_path_absolute_name),

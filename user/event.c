@@ -132,6 +132,12 @@ int event_decode(const void *data, size_t len, struct st_event *out)
 		if (out->u.fs.dir_len > ST_DIR_LEN)
 			out->u.fs.dir_len = ST_DIR_LEN;
 		terminate(out->u.fs.name, sizeof(out->u.fs.name));
+		/*
+		 * These syscalls return 0 or -errno (MAX_ERRNO is 4095): no kernel
+		 * writes anything else, a recording someone hands over may.
+		 */
+		if (out->u.fs.ret > 0 || out->u.fs.ret < -4095)
+			return -EINVAL;
 		break;
 	case ST_EV_OOM_VICTIM:
 		terminate_task(&out->u.oom.killer);

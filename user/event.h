@@ -16,7 +16,8 @@ size_t event_size(unsigned int kind);
 
 /*
  * Check a record as read from the ring buffer and copy it into out with every
- * string NUL-terminated. Returns 0, or -EINVAL for a short or unknown record.
+ * string NUL-terminated. Returns 0, or -EINVAL for a short or unknown record,
+ * or one no kernel writes (a call that returned other than 0 or -errno).
  */
 int event_decode(const void *data, size_t len, struct st_event *out);
 

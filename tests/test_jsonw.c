@@ -303,6 +303,60 @@ static void test_hex_sibling(void **state)
 	}
 }
 
+/*
+ * With jsonw_cut_strings(), a longer value keeps its first bytes, never half
+ * a character, and says how long it was; a shorter one is untouched.
+ */
+static void test_cut_strings(void **state)
+{
+	char buf[512];
+	struct jsonw w;
+
+	(void)state;
+	jsonw_init(&w, buf, sizeof(buf));
+	jsonw_cut_strings(&w, 4);
+	jsonw_obj_open(&w);
+	jsonw_str(&w, "a", "abcdefgh");
+	jsonw_str(&w, "b", "abc\xc3\xa9z"); /* the cut would split the e-acute */
+	jsonw_str(&w, "c", "abcd");	     /* exactly the bound: whole */
+	jsonw_str(&w, "d", "\xff\xfe\xfd\xfc\xfb"); /* not UTF-8: the kept bytes' hex */
+	jsonw_str(&w, "e", "\x80\x80\x80\x80\x80\x80"); /* no character start to back up to */
+	jsonw_arr_key(&w, "l");
+	jsonw_str(&w, NULL, "abcdefgh"); /* an array element has no sibling */
+	jsonw_arr_close(&w);
+	jsonw_obj_close(&w);
+	assert_false(w.overflow);
+	assert_string_equal(buf, "{\"a\":\"abcd\",\"a_cut\":8,"
+				 "\"b\":\"abc\",\"b_cut\":6,"
+				 "\"c\":\"abcd\","
+				 "\"d\":\"" F F F F "\",\"d_hex\":\"fffefdfc\",\"d_cut\":5,"
+				 "\"e\":\"" F F F F "\",\"e_hex\":\"80808080\",\"e_cut\":6,"
+				 "\"l\":[\"abcd\"]}");
+
+	/* 0 writes every string whole again */
+	jsonw_init(&w, buf, sizeof(buf));
+	jsonw_cut_strings(&w, 4);
+	jsonw_cut_strings(&w, 0);
+	jsonw_obj_open(&w);
+	jsonw_str(&w, "a", "abcdefgh");
+	jsonw_obj_close(&w);
+	assert_string_equal(buf, "{\"a\":\"abcdefgh\"}");
+
+	/* the member, its _hex and its _cut fit together or not at all */
+	for (size_t cap = 1; cap < 48; cap++) {
+		jsonw_init(&w, buf, cap);
+		jsonw_cut_strings(&w, 1);
+		jsonw_obj_open(&w);
+		jsonw_str(&w, "c", "\xff\xfe");
+		jsonw_obj_close(&w);
+		if (!w.overflow)
+			assert_string_equal(buf, "{\"c\":\"" F "\",\"c_hex\":\"ff\",\"c_cut\":2}");
+		else
+			assert_true(!strcmp(buf, "") || !strcmp(buf, "{") ||
+				    !strcmp(buf, "{\"c\":\"" F "\",\"c_hex\":\"ff\",\"c_cut\":2"));
+	}
+}
+
 static void test_hostile_string_stays_inside(void **state)
 {
 	char buf[256];
@@ -800,6 +854,7 @@ int main(void)
 		cmocka_unit_test(test_line_separators),
 		cmocka_unit_test(test_hidden_characters),
 		cmocka_unit_test(test_hex_sibling),
+		cmocka_unit_test(test_cut_strings),
 		cmocka_unit_test(test_hostile_string_stays_inside),
 		cmocka_unit_test(test_comm_without_nul),
 		cmocka_unit_test(test_overflow),

@@ -198,6 +198,67 @@ static void test_fs_call_json_worst_path(void **state)
 	free(buf);
 }
 
+/*
+ * An fs_call of a container whose strings, and the path, are at their
+ * longest in bytes that are not UTF-8: too long for a line whole, written
+ * with its strings cut (an unclosed prefix of the record before).
+ */
+static void test_event_hostile_strings_cut(void **state)
+{
+	char path[2 * (ST_DIR_LEN + ST_NAME_LEN)];
+	char *buf = malloc(RECORD_MAX);
+	struct container c;
+	struct st_event e;
+	bool complete = true;
+	size_t len;
+	int n;
+
+	(void)state;
+	assert_non_null(buf);
+	make_container(&c);
+	c.runtime = RUNTIME_CRIO;
+	memset(c.name, '\xff', sizeof(c.name) - 1);
+	memset(c.cgroup, '\xff', sizeof(c.cgroup) - 1);
+	memset(c.pod_namespace, '\xff', sizeof(c.pod_namespace) - 1);
+	memset(c.pod_name, '\xff', sizeof(c.pod_name) - 1);
+	memset(&e, 0, sizeof(e));
+	e.ts_ns = 12846915716ULL;
+	e.kind = ST_EV_FS_CALL;
+	e.u.fs.op = ST_FS_UNLINKAT;
+	e.u.fs.dfd = -100;
+	e.u.fs.ret = -EBUSY;
+	memset(e.u.fs.dir, '\xff', ST_DIR_LEN);
+	e.u.fs.dir_len = ST_DIR_LEN;
+	memset(e.u.fs.name, '\xfe', ST_NAME_LEN - 1);
+	n = event_fs_path(&e.u.fs, path, sizeof(path), &complete);
+	assert_true(n > 700);
+
+	len = record_event_json(&rc, &e, &c, path, complete, buf, RECORD_MAX);
+	assert_true(len > 0 && len < RECORD_MAX);
+	assert_int_equal(len, strlen(buf));
+	char whole[16];
+
+	snprintf(whole, sizeof(whole), "%d", n);
+	const struct expect ex[] = {
+		{"event", "\"fs_call\""},
+		{"container.name_cut", "255"},
+		{"container.cgroup_cut", "511"},
+		{"path_cut", whole},
+		{"errno", "\"EBUSY\""},
+	};
+	assert_json(buf, ex, sizeof(ex) / sizeof(ex[0]), NULL);
+
+	/* the same call of an ordinary container is whole */
+	make_container(&c);
+	memset(e.u.fs.dir, 'd', ST_DIR_LEN);
+	memset(e.u.fs.name, 'n', ST_NAME_LEN - 1);
+	n = event_fs_path(&e.u.fs, path, sizeof(path), &complete);
+	len = record_event_json(&rc, &e, &c, path, complete, buf, RECORD_MAX);
+	assert_true(len > 0 && len < RECORD_MAX);
+	assert_null(strstr(buf, "_cut\""));
+	free(buf);
+}
+
 static void test_signal_text(void **state)
 {
 	char buf[RECORD_MAX];
@@ -286,6 +347,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_signal_json),
 		cmocka_unit_test(test_fs_call_json_worst_path),
+		cmocka_unit_test(test_event_hostile_strings_cut),
 		cmocka_unit_test(test_signal_text),
 		cmocka_unit_test(test_label_long_name),
 		cmocka_unit_test(test_time_out_of_range),

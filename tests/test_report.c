@@ -27,6 +27,7 @@
 #define MS	1000000ULL
 #define START	(12ULL * 1000000000ULL)
 #define RED_ESC "\x1b[31m"
+#define HEX32	"ffffffffffffffffffffffffffffffff" /* 16 bytes 0xff */
 
 #include "json_check.h"
 
@@ -277,6 +278,74 @@ static void make_alert(struct tl_alert *a)
 	a->repeats = 2;
 }
 
+/* Every string a tenant chooses at its longest, in bytes that are not UTF-8. */
+static void make_hostile_container(struct container *c)
+{
+	make_container(c);
+	c->runtime = RUNTIME_CRIO;
+	memset(c->id, '\xff', sizeof(c->id) - 1);
+	memset(c->name, '\xff', sizeof(c->name) - 1);
+	memset(c->cgroup, '\xff', sizeof(c->cgroup) - 1);
+	memset(c->pod_namespace, '\xff', sizeof(c->pod_namespace) - 1);
+	memset(c->pod_name, '\xff', sizeof(c->pod_name) - 1);
+	memset(c->pod_uid, '\xff', sizeof(c->pod_uid) - 1);
+}
+
+/*
+ * A container whose strings alone are longer than a line: its stop and its
+ * alert are still written, within the limit, with the strings cut and their
+ * lengths said (they were written as an empty line before).
+ */
+static void test_hostile_container_strings_cut(void **state)
+{
+	struct tl_stop *s = calloc(1, sizeof(*s));
+	char *buf = malloc(RECORD_MAX);
+	struct tl_alert a;
+	size_t len;
+
+	(void)state;
+	assert_non_null(s);
+	assert_non_null(buf);
+	make_long_stop(s, MAX_COMM);
+	make_hostile_container(&s->container);
+	len = report_stop_json(&rep_plain, s, buf, RECORD_MAX);
+	assert_true(len > 0 && len < RECORD_MAX);
+	assert_int_equal(len, strlen(buf));
+	const struct expect ex[] = {
+		{"type", "\"stop_timeline\""},
+		{"verdict", "\"stop_signal_blocked\""},
+		{"container.cgroup_cut", "511"},
+		{"container.name_cut", "255"},
+		{"container.pod.name_cut", "255"},
+		{"container.id_hex", "\"" HEX32 HEX32 "\""},
+		{"exit.signal", "\"SIGKILL\""},
+	};
+	assert_json(buf, ex, sizeof(ex) / sizeof(ex[0]), NULL);
+
+	make_alert(&a);
+	make_hostile_container(&a.container);
+	memset(a.message, '\xff', sizeof(a.message) - 1);
+	len = report_alert_json(&rep_plain, &a, false, buf, RECORD_MAX);
+	assert_true(len > 0 && len < RECORD_MAX);
+	assert_int_equal(len, strlen(buf));
+	const struct expect exa[] = {
+		{"type", "\"alert\""},
+		{"kind", "\"stop_signal_ignored\""},
+		{"alert_id", "\"1795758519-7\""},
+		{"container.cgroup_cut", "511"},
+		{"process.pid", "16196"},
+	};
+	assert_json(buf, exa, sizeof(exa) / sizeof(exa[0]), NULL);
+
+	/* a container of ordinary names is never cut */
+	make_long_stop(s, MAX_COMM);
+	len = report_stop_json(&rep_plain, s, buf, RECORD_MAX);
+	assert_non_null(strstr(buf, "\"cgroup\":\"/docker/" CID "\""));
+	assert_null(strstr(buf, "_cut\""));
+	free(buf);
+	free(s);
+}
+
 static void test_alert_and_resolved_json(void **state)
 {
 	/* what a reader decodes: the invalid byte as U+FFFD, its raw bytes in comm_hex */
@@ -467,6 +536,7 @@ int main(void)
 		cmocka_unit_test(test_stop_json_short_complete),
 		cmocka_unit_test(test_stop_json_worst_case_still_written),
 		cmocka_unit_test(test_alert_and_resolved_json),
+		cmocka_unit_test(test_hostile_container_strings_cut),
 		cmocka_unit_test(test_stop_text_no_escape),
 		cmocka_unit_test(test_stop_text_hostile_id),
 		cmocka_unit_test(test_stop_text_lost),

@@ -826,13 +826,14 @@ static void json_problems(struct jsonw *w, const struct diag *d, int max)
 
 /* The record with at most nprocs processes, nhaz hazards and nprob problems. */
 static size_t diagnosis_json(const struct diag *d, const struct record_ctx *rc, uint64_t now,
-			     int nprocs, int nhaz, int nprob, char *buf, size_t cap)
+			     int nprocs, int nhaz, int nprob, size_t str_max, char *buf, size_t cap)
 {
 	const char *sig = signal_name(d->sig);
 	struct jsonw w;
 	char state[2] = "";
 
 	jsonw_init(&w, buf, cap);
+	jsonw_cut_strings(&w, str_max);
 	record_begin(&w, rc, "diagnosis", now);
 	record_container(&w, &d->c, 0);
 	jsonw_bool(&w, "running", d->running);
@@ -933,17 +934,20 @@ static size_t diagnosis_json(const struct diag *d, const struct record_ctx *rc, 
 
 static int print_json(const struct diag *d, const struct record_ctx *rc, uint64_t now)
 {
-	static const int limits[][3] = {
-		{CULPRITS_MAX, HAZARDS_MAX, PROBLEMS_MAX}, {4, 4, 8}, {1, 1, 2}, {0, 0, 1}};
+	static const int limits[][4] = {{CULPRITS_MAX, HAZARDS_MAX, PROBLEMS_MAX, 0},
+					{4, 4, 8, 0},
+					{1, 1, 2, 0},
+					{0, 0, 1, 0},
+					{0, 0, 1, RECORD_CUT_LEN}};
 	char *buf = malloc(RECORD_MAX);
 	size_t len = 0;
 
 	if (!buf)
 		return -ENOMEM;
-	/* never over one line's limit: list fewer processes, hazards, problems */
+	/* never over one line's limit: list fewer processes, hazards, problems; cut strings */
 	for (size_t i = 0; !len && i < sizeof(limits) / sizeof(limits[0]); i++)
-		len = diagnosis_json(d, rc, now, limits[i][0], limits[i][1], limits[i][2], buf,
-				     RECORD_MAX);
+		len = diagnosis_json(d, rc, now, limits[i][0], limits[i][1], limits[i][2],
+				     (size_t)limits[i][3], buf, RECORD_MAX);
 	if (len) {
 		fwrite(buf, 1, len, stdout);
 		fputc('\n', stdout);

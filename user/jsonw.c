@@ -403,6 +403,11 @@ void jsonw_init(struct jsonw *w, char *buf, size_t cap)
 		buf[0] = '\0';
 }
 
+void jsonw_cut_strings(struct jsonw *w, size_t max)
+{
+	w->str_max = max;
+}
+
 /*
  * An element is written between elem_begin() and elem_end(); a failure in
  * between makes elem_end() roll the buffer back and report false.
@@ -589,11 +594,19 @@ static void put_literal(struct jsonw *w, const char *key, const char *text)
  */
 void jsonw_strn(struct jsonw *w, const char *key, const char *s, size_t n)
 {
-	size_t start;
+	size_t start, whole;
 
 	if (!elem_begin(w, &start))
 		return;
-	n = strnlen(s, n);
+	n = whole = strnlen(s, n);
+	if (w->str_max && n > w->str_max) {
+		/* cut before a character, not inside one: a lead byte has at most 3 after it */
+		n = w->str_max;
+		for (int i = 0; i < 3 && n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80; i++)
+			n--;
+		if (((unsigned char)s[n] & 0xc0) == 0x80)
+			n = w->str_max; /* no character there to keep whole */
+	}
 	put_prefix(w, key);
 	put_quoted(w, s, n);
 	if (key && !utf8_valid(s, n)) {
@@ -601,6 +614,15 @@ void jsonw_strn(struct jsonw *w, const char *key, const char *s, size_t n)
 		put_quoted_suffix(w, key, SIZE_MAX, "_hex");
 		put(w, ":", 1);
 		put_hex_string(w, s, n);
+	}
+	if (key && n < whole) {
+		char num[24];
+
+		snprintf(num, sizeof(num), "%zu", whole);
+		put(w, ",", 1);
+		put_quoted_suffix(w, key, SIZE_MAX, "_cut");
+		put(w, ":", 1);
+		put(w, num, strlen(num));
 	}
 	if (elem_end(w, start))
 		value_done(w);

@@ -20,11 +20,20 @@ struct jsonw {
 	size_t cap;
 	size_t len;
 	bool overflow; /* something did not fit; buf still holds valid text up to len */
+	size_t str_max; /* 0, or jsonw_cut_strings()'s bound */
 	int depth;
 	bool need_comma[16];
 };
 
 void jsonw_init(struct jsonw *w, char *buf, size_t cap);
+/*
+ * From now on a string value of more than max bytes keeps only its first
+ * max (fewer when that would split a character), and a member gets a
+ * sibling <key>_cut, the length in bytes the whole value had
+ * ("name":"abc","name_cut":5000). A record's last way to fit its line when
+ * a tenant's strings are too long for it. 0 writes every string whole.
+ */
+void jsonw_cut_strings(struct jsonw *w, size_t max);
 void jsonw_obj_open(struct jsonw *w);
 void jsonw_obj_close(struct jsonw *w);
 void jsonw_arr_open(struct jsonw *w);
@@ -36,7 +45,8 @@ void jsonw_str(struct jsonw *w, const char *key, const char *s);
  * A string of at most n bytes that need not be NUL-terminated (comm). When
  * the bytes are not valid UTF-8, a member also gets <key>_hex, the raw bytes
  * in lowercase hex ("comm":"a\ufffdb","comm_hex":"61ff62"), in the same
- * element: both fit or neither is written. No key of ours ends in _hex.
+ * element: both fit or neither is written. No key of ours ends in _hex or
+ * _cut.
  */
 void jsonw_strn(struct jsonw *w, const char *key, const char *s, size_t n);
 void jsonw_int(struct jsonw *w, const char *key, int64_t v);

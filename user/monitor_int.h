@@ -94,6 +94,7 @@ struct monitor {
 	int v1_hierarchy;	    /* its hierarchy id, -1 when none */
 	uint64_t events_in;	    /* records read from the kernel */
 	uint64_t events_bad;	    /* records that failed to decode */
+	uint64_t unwritable;	    /* records that could not be built within RECORD_MAX */
 	uint64_t events_out;
 	int fatal;     /* an error that ends the monitor */
 	uint64_t caps; /* capabilities kept once running */

@@ -47,6 +47,14 @@ static int emit(struct monitor *m, const char *type, size_t jlen, size_t tlen)
 	bool json = m->opts->format == OUT_JSON;
 	int err;
 
+	if (!(json ? jlen : tlen)) {
+		/* a record that could not be built is never an empty line: counted, said once */
+		m->unwritable++;
+		if (m->unwritable == 1)
+			fprintf(stderr, "stoptrace: a %s record did not fit in %d bytes; such records are counted in monitor_stopped's unwritable\n",
+				type, RECORD_MAX);
+		return -EMSGSIZE;
+	}
 	if (m->replaying) {
 		/* no kernel to keep up with: written in place, none dropped */
 		err = output_write(&m->out, json ? m->json : m->line, json ? jlen : tlen);
@@ -375,6 +383,7 @@ static void print_stopped(struct monitor *m, const char *reason)
 		jsonw_uint(&w, "kernel_records", k.emitted);
 		jsonw_uint(&w, "events_read", m->events_in);
 		jsonw_uint(&w, "events_bad", m->events_bad);
+		jsonw_uint(&w, "unwritable", m->unwritable);
 		jsonw_uint(&w, "sink_errors", out.errors);
 		jsonw_uint(&w, "alerts", m->alerts);
 		jsonw_uint(&w, "stop_timelines", m->timelines);

@@ -200,14 +200,15 @@ static void json_fs_event(struct jsonw *w, const struct st_fs_call *fs, const ch
 	record_task(w, "caller", &fs->caller);
 }
 
-size_t record_event_json(const struct record_ctx *rc, const struct st_event *e,
+static size_t event_json(const struct record_ctx *rc, const struct st_event *e,
 			 const struct container *c, const char *path, bool path_complete, char *buf,
-			 size_t cap)
+			 size_t cap, size_t str_max)
 {
 	struct jsonw w;
 	uint64_t cgid = 0;
 
 	jsonw_init(&w, buf, cap);
+	jsonw_cut_strings(&w, str_max);
 	record_begin(&w, rc, "event", e->ts_ns);
 	jsonw_str(&w, "event", event_kind_name(e->kind));
 	switch (e->kind) {
@@ -288,7 +289,16 @@ size_t record_event_json(const struct record_ctx *rc, const struct st_event *e,
 		break;
 	}
 	jsonw_obj_close(&w);
-	return w.len;
+	return w.overflow ? 0 : w.len;
+}
+
+size_t record_event_json(const struct record_ctx *rc, const struct st_event *e,
+			 const struct container *c, const char *path, bool path_complete, char *buf,
+			 size_t cap)
+{
+	size_t len = event_json(rc, e, c, path, path_complete, buf, cap, 0);
+
+	return len ? len : event_json(rc, e, c, path, path_complete, buf, cap, RECORD_CUT_LEN);
 }
 
 void record_container_label(const struct container *c, uint64_t cgroup_id, char *buf, size_t cap)

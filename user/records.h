@@ -15,6 +15,13 @@
 #include "stoptrace_event.h"
 
 #define RECORD_MAX 8192 /* no line is longer: the contract with log pipelines */
+/*
+ * A record that does not fit RECORD_MAX with everything left out that can
+ * be is written once more with every string cut to this many bytes
+ * (jsonw_cut_strings()): a tenant's names and paths cannot make it
+ * unwritable.
+ */
+#define RECORD_CUT_LEN 32
 
 struct record_ctx {
 	const char *host;
@@ -36,7 +43,8 @@ void record_task_open(struct jsonw *w, const char *key, const struct st_task *t)
 
 /*
  * An `event` record for e, whose container is c (NULL when unknown). path is
- * the assembled path of an fs_call (NULL otherwise). Returns the length.
+ * the assembled path of an fs_call (NULL otherwise). Returns the length;
+ * a record too long for cap is written with its strings cut.
  */
 size_t record_event_json(const struct record_ctx *rc, const struct st_event *e,
 			 const struct container *c, const char *path, bool path_complete, char *buf,

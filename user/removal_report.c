@@ -90,13 +90,14 @@ static void json_failure(struct jsonw *w, const struct rm_removal *rm, const str
 }
 
 static size_t removal_json(const struct report_ctx *r, const struct rm_removal *rm, char *buf,
-			   size_t cap, int max_failures, int max_holders)
+			   size_t cap, int max_failures, int max_holders, size_t str_max)
 {
 	char started[48];
 	struct jsonw w;
 	int shown = 0;
 
 	jsonw_init(&w, buf, cap);
+	jsonw_cut_strings(&w, str_max);
 	record_begin(&w, r->rc, "removal_timeline", rm->end_ns);
 	record_container(&w, &rm->container, 0);
 	jsonw_str(&w, "outcome", rm->failed ? "failed" : "removed");
@@ -130,15 +131,19 @@ static size_t removal_json(const struct report_ctx *r, const struct rm_removal *
 size_t report_removal_json(const struct report_ctx *r, const struct rm_removal *rm, char *buf,
 			   size_t cap)
 {
-	size_t len = removal_json(r, rm, buf, cap, RM_MAX_FAILURES, RM_MAX_HOLDERS);
+	size_t len = removal_json(r, rm, buf, cap, RM_MAX_FAILURES, RM_MAX_HOLDERS, 0);
 
 	for (int n = RM_MAX_FAILURES; !len && n >= 0; n--)
-		len = removal_json(r, rm, buf, cap, n, 0);
+		len = removal_json(r, rm, buf, cap, n, 0, 0);
+	if (!len)
+		len = removal_json(r, rm, buf, cap, 1, 0, RECORD_CUT_LEN);
+	if (!len)
+		len = removal_json(r, rm, buf, cap, 0, 0, RECORD_CUT_LEN);
 	return len;
 }
 
 static size_t alert_json(const struct report_ctx *r, const struct rm_alert *a, char *buf,
-			 size_t cap, int max_holders)
+			 size_t cap, int max_holders, size_t str_max)
 {
 	const struct rm_removal *rm = a->removal;
 	char id[48];
@@ -146,6 +151,7 @@ static size_t alert_json(const struct report_ctx *r, const struct rm_alert *a, c
 
 	report_alert_id(r, a->alert_id, id, sizeof(id));
 	jsonw_init(&w, buf, cap);
+	jsonw_cut_strings(&w, str_max);
 	record_begin(&w, r->rc, "alert", a->ts_ns);
 	jsonw_str(&w, "kind", "rootfs_removal_failed");
 	jsonw_str(&w, "alert_id", id);
@@ -174,7 +180,9 @@ size_t report_removal_alert_json(const struct report_ctx *r, const struct rm_ale
 	size_t len = 0;
 
 	for (int n = RM_MAX_HOLDERS; !len && n >= 0; n--)
-		len = alert_json(r, a, buf, cap, n);
+		len = alert_json(r, a, buf, cap, n, 0);
+	if (!len)
+		len = alert_json(r, a, buf, cap, 0, RECORD_CUT_LEN);
 	return len;
 }
 

@@ -67,23 +67,27 @@ static void json_culprits(struct jsonw *w, const struct culprit *cs, int n, bool
 }
 
 static size_t alert_json(const struct report_ctx *r, const struct tl_alert *a, bool resolved,
-			 char *buf, size_t cap, int nculprits, bool stacks);
+			 char *buf, size_t cap, int nculprits, bool stacks, size_t str_max);
 
 size_t report_alert_json(const struct report_ctx *r, const struct tl_alert *a, bool resolved,
 			 char *buf, size_t cap)
 {
-	size_t len = alert_json(r, a, resolved, buf, cap, a->nculprits, true);
+	size_t len = alert_json(r, a, resolved, buf, cap, a->nculprits, true, 0);
 
-	/* never over one line's limit: drop stacks, then culprits */
+	/* never over one line's limit: drop stacks, then culprits, then cut strings */
 	if (!len)
-		len = alert_json(r, a, resolved, buf, cap, a->nculprits, false);
-	for (int n = a->nculprits / 2; !len; n /= 2)
-		len = alert_json(r, a, resolved, buf, cap, n, false);
+		len = alert_json(r, a, resolved, buf, cap, a->nculprits, false, 0);
+	for (int n = a->nculprits / 2; !len && n > 0; n /= 2)
+		len = alert_json(r, a, resolved, buf, cap, n, false, 0);
+	if (!len)
+		len = alert_json(r, a, resolved, buf, cap, 0, false, 0);
+	if (!len)
+		len = alert_json(r, a, resolved, buf, cap, 0, false, RECORD_CUT_LEN);
 	return len;
 }
 
 static size_t alert_json(const struct report_ctx *r, const struct tl_alert *a, bool resolved,
-			 char *buf, size_t cap, int nculprits, bool stacks)
+			 char *buf, size_t cap, int nculprits, bool stacks, size_t str_max)
 {
 	char id[48];
 	struct jsonw w;
@@ -91,6 +95,7 @@ static size_t alert_json(const struct report_ctx *r, const struct tl_alert *a, b
 
 	report_alert_id(r, a->alert_id, id, sizeof(id));
 	jsonw_init(&w, buf, cap);
+	jsonw_cut_strings(&w, str_max);
 	record_begin(&w, r->rc, resolved ? "alert_resolved" : "alert", a->ts_ns);
 	jsonw_str(&w, "kind", tl_alert_kind_name(a->kind));
 	jsonw_str(&w, "alert_id", id);
@@ -239,15 +244,21 @@ static void json_findings(struct jsonw *w, uint32_t findings)
 	jsonw_arr_close(w);
 }
 
-/* Write the record keeping `keep` entries from each end; 0 keeps all. */
+#define KEEP_ALL UINT32_MAX
+
+/*
+ * Write the record keeping `keep` entries from each end (KEEP_ALL: every
+ * one; 0: none, nor culprits), strings cut to str_max bytes when not 0.
+ */
 static size_t stop_json(const struct report_ctx *r, const struct tl_stop *s, char *buf, size_t cap,
-			uint32_t keep)
+			uint32_t keep, size_t str_max)
 {
 	uint32_t n = s->nentries, left_out = s->dropped;
 	char started[48];
 	struct jsonw w;
 
 	jsonw_init(&w, buf, cap);
+	jsonw_cut_strings(&w, str_max);
 	record_begin(&w, r->rc, "stop_timeline", s->end_ns);
 	record_container(&w, &s->container, 0);
 	jsonw_str(&w, "verdict", tl_verdict_name(s->verdict));
@@ -298,7 +309,7 @@ static size_t stop_json(const struct report_ctx *r, const struct tl_stop *s, cha
 	else
 		jsonw_null(&w, "teardown_ms");
 	if (s->nculprits && s->culprits)
-		json_culprits(&w, s->culprits, keep ? 1 : s->nculprits, false);
+		json_culprits(&w, s->culprits, keep == KEEP_ALL ? s->nculprits : keep ? 1 : 0, false);
 	jsonw_bool(&w, "partial", s->partial);
 	jsonw_uint(&w, "lost", s->lost);
 	if (s->lost) {
@@ -309,8 +320,10 @@ static size_t stop_json(const struct report_ctx *r, const struct tl_stop *s, cha
 		jsonw_str(&w, "note", note);
 	}
 	jsonw_arr_key(&w, "events");
-	for (uint32_t i = 0; i < n; i++) {
-		if (keep && i == keep && n > 2 * keep) {
+	if (!keep)
+		left_out += n;
+	for (uint32_t i = 0; keep && i < n; i++) {
+		if (keep != KEEP_ALL && i == keep && n > 2 * keep) {
 			left_out += n - 2 * keep;
 			i = n - keep;
 		}
@@ -324,13 +337,17 @@ static size_t stop_json(const struct report_ctx *r, const struct tl_stop *s, cha
 
 size_t report_stop_json(const struct report_ctx *r, const struct tl_stop *s, char *buf, size_t cap)
 {
-	size_t len = stop_json(r, s, buf, cap, 0);
+	size_t len = stop_json(r, s, buf, cap, KEEP_ALL, 0);
 
-	/* too long for one line: keep fewer events from each end */
+	/* too long for one line: keep fewer events from each end, then cut strings */
 	for (uint32_t keep = s->nentries / 2; !len && keep > 0; keep /= 2)
-		len = stop_json(r, s, buf, cap, keep);
+		len = stop_json(r, s, buf, cap, keep, 0);
 	if (!len)
-		len = stop_json(r, s, buf, cap, 1);
+		len = stop_json(r, s, buf, cap, 1, 0);
+	if (!len)
+		len = stop_json(r, s, buf, cap, 1, RECORD_CUT_LEN);
+	if (!len)
+		len = stop_json(r, s, buf, cap, 0, RECORD_CUT_LEN);
 	return len;
 }
 

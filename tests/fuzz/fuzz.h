@@ -5,7 +5,8 @@
  * several files, and the checks on what stoptrace writes: every JSON line a
  * strict RFC 8259 object (valid UTF-8, no raw control character, no raw C1,
  * bidi or invisible character, no duplicate key, every <key>_hex member the
- * raw bytes of its <key>'s string) no longer than RECORD_MAX, every text
+ * raw bytes of its <key>'s string, every <key>_cut member beside a string
+ * <key>) no longer than RECORD_MAX, every text
  * record free of raw control, bidi and invisible characters. A failed check
  * aborts, which libFuzzer reports as a crash and keeps the input.
  */
@@ -536,6 +537,19 @@ static inline bool fuzz_json_members(struct fuzz_json *j, bool object)
 				base = b;
 		if (base < 0 || !keys[i].v || !keys[base].v ||
 		    !fuzz_hex_sibling(keys[i].v, keys[i].vlen, keys[base].v, keys[base].vlen))
+			return false;
+	}
+	/* every <key>_cut has its <key>, a string it says was cut; its own value a number */
+	for (int i = 0; i < nkeys; i++) {
+		bool base = false;
+
+		if (keys[i].len < 4 || memcmp(keys[i].p + keys[i].len - 4, "_cut", 4))
+			continue;
+		for (int b = 0; b < nkeys; b++)
+			if (keys[b].len == keys[i].len - 4 &&
+			    !memcmp(keys[b].p, keys[i].p, keys[b].len) && keys[b].v)
+				base = true;
+		if (!base || keys[i].v)
 			return false;
 	}
 	return true;

@@ -81,9 +81,11 @@ static void check_text_escape(const char *s, size_t n, size_t small)
 	free(cut);
 }
 
-/* An object with s as keys and values, written into cap bytes. */
-static void check_writer(const char *s, size_t n, size_t cap)
+/* An object with s as keys and values, written into cap bytes, strings cut to str_max (0: whole). */
+static void check_writer(const char *s, size_t n, size_t cap, size_t str_max)
 {
+	size_t whole = strnlen(s, n);
+	bool cut = str_max && whole > str_max;
 	char *buf = malloc(cap);
 	struct jsonw w;
 	char key[64];
@@ -93,6 +95,7 @@ static void check_writer(const char *s, size_t n, size_t cap)
 	/* ends in "-k": the writer's keys never end in _hex */
 	snprintf(key, sizeof(key), "x-%.*s-k", (int)strnlen(s, n < 40 ? n : 40), s);
 	jsonw_init(&w, buf, cap);
+	jsonw_cut_strings(&w, str_max);
 	jsonw_obj_open(&w);
 	jsonw_str(&w, "type", "fuzz");
 	jsonw_strn(&w, "comm", s, n);
@@ -112,8 +115,12 @@ static void check_writer(const char *s, size_t n, size_t cap)
 		fuzz_fail("jsonw: length %zu in a buffer of %zu", w.len, cap);
 	if (!w.overflow && !fuzz_json_object_valid(buf, w.len))
 		fuzz_fail("jsonw wrote invalid JSON: %s", buf);
+	/* said cut exactly when it was longer than the bound */
+	if (!w.overflow && !strstr(buf, "\"comm_cut\":") == cut)
+		fuzz_fail("jsonw: comm_cut %s for %zu bytes cut at %zu: %s",
+			  cut ? "missing" : "written", whole, str_max, buf);
 	/* the sibling is there exactly when comm is not UTF-8 (a string cannot spell it) */
-	if (!w.overflow && !strstr(buf, "\"comm_hex\":") != utf8_valid(s, strnlen(s, n)))
+	if (!w.overflow && !cut && !strstr(buf, "\"comm_hex\":") != utf8_valid(s, whole))
 		fuzz_fail("jsonw: comm_hex %s for %s UTF-8: %s",
 			  strstr(buf, "\"comm_hex\":") ? "written" : "missing",
 			  utf8_valid(s, strnlen(s, n)) ? "valid" : "invalid", buf);
@@ -158,8 +165,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = size - 1;
 	check_json_escape(s, n, small);
 	check_text_escape(s, n, small);
-	check_writer(s, n, 64 + (size_t)data[0] * 4);
-	check_writer(s, n, 20 * n + 512);
+	check_writer(s, n, 64 + (size_t)data[0] * 4, 0);
+	check_writer(s, n, 20 * n + 512, 0);
+	check_writer(s, n, 20 * n + 512, data[0] % 24);
 	check_names(s, n, data, size);
 	return 0;
 }

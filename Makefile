@@ -47,10 +47,18 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+# user/ in folders by stage of the data flow (docs/architecture.md); every
+# object but main's goes into one library the monitor, the tests, the
+# fuzzers and the kernel test link.
+USER_SRCS := $(wildcard user/*/*.c)
+USER_HDRS := $(wildcard user/*/*.h)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/%.o,$(USER_SRCS))
-TEST_SRCS := $(wildcard tests/test_*.c)
-TEST_BINS := $(patsubst tests/%.c,tests/.build/%,$(TEST_SRCS))
+USER_LIB := $(OUTPUT)/libstoptrace.a
+# tests/unit/ mirrors user/: tests/unit/lib/test_jsonw.c tests user/lib/jsonw.c
+TEST_SRCS := $(wildcard tests/unit/*/test_*.c)
+TEST_BINS := $(patsubst %.c,tests/.build/%,$(notdir $(TEST_SRCS)))
+TEST_HDRS := $(wildcard tests/unit/*.h)
+vpath test_%.c $(sort $(dir $(TEST_SRCS)))
 
 .PHONY: all deps check-deps test unit unit-asan fuzzers fuzz fuzz-campaign run clean install format bench ktest
 
@@ -88,18 +96,22 @@ $(OUTPUT)/stoptrace.skel.h: $(OUTPUT)/stoptrace.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name stoptrace_bpf > $@.tmp && mv $@.tmp $@
 
-$(OUTPUT)/%.o: user/%.c $(wildcard user/*.h) include/stoptrace_event.h $(OUTPUT)/stoptrace.skel.h | $(OUTPUT)
+$(OUTPUT)/%.o: user/%.c $(USER_HDRS) include/stoptrace_event.h $(OUTPUT)/stoptrace.skel.h | $(OUTPUT)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-stoptrace: $(OUTPUT)/main.o $(USER_OBJS)
+$(USER_LIB): $(USER_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+stoptrace: $(OUTPUT)/main.o $(USER_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-# Unit tests link the user-space objects they test; none needs root or clang.
-tests/.build/test_%: tests/test_%.c $(wildcard tests/*.h) $(USER_OBJS) | tests/.build
+# Unit tests link the library; none needs root or clang.
+tests/.build/test_%: test_%.c $(TEST_HDRS) $(USER_LIB) | tests/.build
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(USER_OBJS) $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(USER_LIB) $(LDLIBS) -lcmocka -o $@
 
 tests/.build:
 	$(Q)mkdir -p $@
@@ -112,8 +124,8 @@ test: deps
 	$(Q)tests/run
 
 format:
-	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h include/*.h tests/*.c tools/bench/*.c \
-		tests/kernel/*.c tests/kernel/*.h
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*/*.c user/*/*.h include/*.h \
+		tests/unit/*/*.c tests/unit/*.h tools/bench/*.c tests/kernel/*.c tests/kernel/*.h
 
 # The kernel-side test, statically linked so it runs in a bare initramfs
 # (tools/kernel-matrix boots it on other kernels) as well as on the host.
@@ -122,9 +134,9 @@ KTEST_LDLIBS := -static -lbpf -lelf -lz -lpthread
 
 ktest: check-deps $(OUTPUT)/ktest
 
-$(OUTPUT)/ktest: $(KTEST_SRCS) tests/kernel/ktest.h $(USER_OBJS) | $(OUTPUT)
+$(OUTPUT)/ktest: $(KTEST_SRCS) tests/kernel/ktest.h $(USER_LIB) | $(OUTPUT)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/kernel $(KTEST_SRCS) $(USER_OBJS) $(KTEST_LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/kernel $(KTEST_SRCS) $(USER_LIB) $(KTEST_LDLIBS) -o $@
 
 # The benchmark's tools (tools/bench/run drives them): the load generator and
 # the floor, empty programs on stoptrace's hooks.
@@ -168,27 +180,32 @@ SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-po
 SAN_CFLAGS := -O1 -g $(filter-out -O% -g,$(CFLAGS)) $(SAN)
 ASAN_DIR := tests/.build-asan
 ASAN_OBJS := $(patsubst user/%.c,$(ASAN_DIR)/obj/%.o,$(USER_SRCS))
-ASAN_TESTS := $(patsubst tests/%.c,$(ASAN_DIR)/%,$(TEST_SRCS))
+ASAN_LIB := $(ASAN_DIR)/libstoptrace.a
+ASAN_TESTS := $(patsubst %.c,$(ASAN_DIR)/%,$(notdir $(TEST_SRCS)))
 
-$(ASAN_DIR)/obj/%.o: user/%.c $(wildcard user/*.h) include/stoptrace_event.h $(OUTPUT)/stoptrace.skel.h
+$(ASAN_DIR)/obj/%.o: user/%.c $(USER_HDRS) include/stoptrace_event.h $(OUTPUT)/stoptrace.skel.h
 	$(call msg,CC-ASAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(SAN_CFLAGS) -c $< -o $@
 
-$(ASAN_DIR)/test_%: tests/test_%.c $(wildcard tests/*.h) $(ASAN_OBJS)
+$(ASAN_LIB): $(ASAN_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(ASAN_DIR)/test_%: test_%.c $(TEST_HDRS) $(ASAN_LIB)
 	$(call msg,CC-ASAN,$@)
-	$(Q)$(CLANG) $(SAN_CFLAGS) $< $(ASAN_OBJS) $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CLANG) $(SAN_CFLAGS) -Itests/unit $< $(ASAN_LIB) $(LDLIBS) -lcmocka -o $@
 
 unit-asan: check-deps $(ASAN_TESTS)
 
-stoptrace-asan: $(ASAN_DIR)/obj/main.o $(ASAN_OBJS)
+stoptrace-asan: $(ASAN_DIR)/obj/main.o $(ASAN_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CLANG) $(SAN_CFLAGS) $^ $(LDLIBS) -o $@
 
 # libFuzzer harnesses, one per parser of outside data (tests/fuzz/*.c, seeds in
 # tests/fuzz/<name>/). `make fuzz` runs each for FUZZ_SECONDS; tests/run runs
-# each briefly. They link the user-space objects from an archive; what a
-# harness needs of them is declared in their headers.
+# each briefly. They link the user-space objects from an archive built with
+# the fuzzer's instrumentation; what a harness needs of them is declared in
+# their headers.
 FUZZ_SECONDS ?= 60
 FUZZ_DIR := tests/.build-fuzz
 FUZZ_CFLAGS := $(SAN_CFLAGS)
@@ -196,7 +213,7 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/%.c,$(FUZZ_DIR)/%,$(FUZZ_SRCS))
 FUZZ_OBJS := $(patsubst user/%.c,$(FUZZ_DIR)/obj/%.o,$(USER_SRCS))
 
-$(FUZZ_DIR)/obj/%.o: user/%.c $(wildcard user/*.h) include/stoptrace_event.h $(OUTPUT)/stoptrace.skel.h
+$(FUZZ_DIR)/obj/%.o: user/%.c $(USER_HDRS) include/stoptrace_event.h $(OUTPUT)/stoptrace.skel.h
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
@@ -204,7 +221,7 @@ $(FUZZ_DIR)/obj/%.o: user/%.c $(wildcard user/*.h) include/stoptrace_event.h $(O
 $(FUZZ_DIR)/libstoptrace.a: $(FUZZ_OBJS)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(wildcard user/*.c user/*.h) $(FUZZ_DIR)/libstoptrace.a
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_DIR)/libstoptrace.a
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(FUZZ_DIR)/libstoptrace.a $(LDLIBS) -o $@
 

@@ -93,7 +93,7 @@ struct {
 
 /*
  * Runtime daemons user space verified (pid file or socket owner, outside
- * every container: user/trust.c), tgid -> ST_RT_*, and their children,
+ * every container: user/kernel/trust.c), tgid -> ST_RT_*, and their children,
  * added at fork while the parent is outside every container and removed at
  * the group's exit. An LRU: only runtimes' children outside containers come
  * in, and user space puts its daemons back every few seconds.

@@ -12,11 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "diagnose.h"
-#include "identity.h"
-#include "jsonw.h"
-#include "monitor.h"
-#include "syslog.h"
+#include "diagnose/diagnose.h"
+#include "identity/identity.h"
+#include "lib/jsonw.h"
+#include "monitor/monitor.h"
+#include "sink/syslog.h"
 
 #define EXIT_USAGE 2
 

@@ -28,7 +28,7 @@ from test_removal import (ALERT, Bench, _check_alert, _failure, _final_remove, _
                           _require_overlay2, _run, _status, _wait_alert, _wait_removal)
 from test_timelines import DefaultMonitor, _lines, _mine, _remove, _setup, _start, _wait_comm
 
-SCAN_PER_REMOVAL = 4        # user/scan_limit.h
+SCAN_PER_REMOVAL = 4        # user/host/scan_limit.h
 LOOP_S = 6                  # s of rmdir calls in the EBUSY loop
 BUSY_DIRS = 12              # mount points it fails on (more than RM_MAX_FAILURES)
 BYSTANDER_LATENCY_MS = 1000  # kernel event to line written, on a shared machine

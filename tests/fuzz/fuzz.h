@@ -219,7 +219,7 @@ static inline uint32_t fuzz_utf8_cp(const unsigned char *p, size_t n)
 }
 
 /*
- * What no output may hold raw, though it is valid UTF-8 (user/jsonw.h
+ * What no output may hold raw, though it is valid UTF-8 (user/lib/jsonw.h
  * lists them; written again here so the check does not trust the code):
  * C1 controls, bidi controls and marks, line and paragraph separators, and
  * the characters that show nothing (zero width, soft hyphen, U+180E,

@@ -7,10 +7,10 @@
  * the seeds' mountinfo and cgroup paths lead. Checked: a match names a known
  * runtime and an id that is in the path, every string is terminated.
  */
-#include "cgroupfs.h"
+#include "host/cgroupfs.h"
 #include "fuzz.h"
-#include "identity.h"
-#include "procfs.h"
+#include "identity/identity.h"
+#include "host/procfs.h"
 
 #define SEED_ID "1111111111111111111111111111111111111111111111111111111111111111"
 

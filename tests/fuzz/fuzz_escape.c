@@ -11,8 +11,8 @@
  * raw bytes, and a valid one none.
  */
 #include "fuzz.h"
-#include "jsonw.h"
-#include "names.h"
+#include "lib/jsonw.h"
+#include "lib/names.h"
 
 static void check_json_escape(const char *s, size_t n, size_t small)
 {

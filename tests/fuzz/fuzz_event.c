@@ -19,8 +19,8 @@
  * round, ticked once, as the monitor does.
  */
 #include "fuzz.h"
-#include "holders.h"
-#include "monitor_int.h"
+#include "host/holders.h"
+#include "monitor/monitor_int.h"
 
 #define NCONTAINERS 4
 

@@ -8,7 +8,7 @@
  * same into a smaller buffer up to the cut.
  */
 #include "fuzz.h"
-#include "jsonr.h"
+#include "lib/jsonr.h"
 
 static const char *const keys[] = {
 	"Name", "Config", "StopSignal", "State",       "Running", "Dead", "RestartPolicy",

@@ -13,8 +13,8 @@
  */
 #include <dirent.h>
 #include "fuzz.h"
-#include "identity.h"
-#include "storage.h"
+#include "identity/identity.h"
+#include "identity/storage.h"
 
 #define DOCKER_ID "d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0d0"
 #define PODMAN_ID "9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a9a"

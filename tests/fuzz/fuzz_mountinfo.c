@@ -6,7 +6,7 @@
  * ids are not negative, a cgroup mount point found is absolute.
  */
 #include "fuzz.h"
-#include "mountinfo.h"
+#include "host/mountinfo.h"
 
 static void check_entry(const struct mount_entry *m)
 {

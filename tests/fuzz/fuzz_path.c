@@ -13,7 +13,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include "fuzz.h"
-#include "safepath.h"
+#include "host/safepath.h"
 
 static char host[PATH_MAX], inside[PATH_MAX];
 static const char *const roots[] = {"/var/lib/docker"};

@@ -7,7 +7,7 @@
  * come back terminated, counts stay in their arrays, the ancestry walk ends.
  */
 #include "fuzz.h"
-#include "procfs.h"
+#include "host/procfs.h"
 
 static int each_line(int hierarchy_id, const char *controllers, const char *path, void *ctx)
 {

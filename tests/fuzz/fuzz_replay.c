@@ -9,8 +9,8 @@
  * are replayed in both formats, fuzzed inputs in one (fuzz_format()).
  */
 #include "fuzz.h"
-#include "monitor.h"
-#include "records.h"
+#include "monitor/monitor.h"
+#include "report/records.h"
 
 static void replay(int in_fd, const char *in_path, enum out_format format)
 {

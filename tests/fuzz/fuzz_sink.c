@@ -19,8 +19,8 @@
 #include <pthread.h>
 
 #include "fuzz.h"
-#include "output.h"
-#include "sink.h"
+#include "sink/output.h"
+#include "sink/sink.h"
 
 #define MAX_RECS 512
 

@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 
 #include "fuzz.h"
-#include "syslog.h"
+#include "sink/syslog.h"
 
 static const char *const types[] = {"monitor_started", "monitor_stats",	  "monitor_stopped",
 				    "event",	       "alert",		  "alert_resolved",

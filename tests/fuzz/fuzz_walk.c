@@ -35,9 +35,9 @@
 #include <limits.h>
 
 #include "fuzz.h"
-#include "identity.h"
-#include "procfs.h"
-#include "storage.h"
+#include "identity/identity.h"
+#include "host/procfs.h"
+#include "identity/storage.h"
 
 #define TASKS "/run/containerd/io.containerd.runtime.v2.task"
 

@@ -12,10 +12,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "event.h"
-#include "identity.h"
+#include "kernel/event.h"
+#include "identity/identity.h"
 #include "ktest.h"
-#include "loader.h"
+#include "kernel/loader.h"
 
 #define WAIT_MS 10000
 

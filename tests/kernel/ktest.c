@@ -27,11 +27,11 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
-#include "event.h"
-#include "identity.h"
+#include "kernel/event.h"
+#include "identity/identity.h"
 #include "ktest.h"
-#include "loader.h"
-#include "mountinfo.h"
+#include "kernel/loader.h"
+#include "host/mountinfo.h"
 #include "stoptrace.skel.h"
 
 #define MAX_EVENTS 65536

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The runtimes table (see runtimes.h) and the host configuration that moves
+ * Docker's cgroup parent.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/jsonr.h"
+#include "lib/readfile.h"
+#include "identity/runtimes.h"
+
+#define DAEMON_JSON_MAX (1u << 20) /* a daemon.json is a few hundred bytes */
+#define PARENT_MAX	256
+
+static const struct runtime_info table[] = {
+	{
+		.runtime = RUNTIME_DOCKER,
+		.name = "docker",
+		.shapes =
+			{
+				{"/docker", "", "", RT_ID_HEX}, /* cgroupfs driver */
+				{"/system.slice", "docker-", ".scope",
+				 RT_ID_HEX},				  /* systemd driver */
+				{"@pod", "docker-", ".scope", RT_ID_HEX}, /* dockershim, systemd */
+			},
+		.known_dir = "var/lib/docker/containers",
+		.known_leaf = {{"", ""}, {"docker-", ".scope"}},
+		.state_dirs = {"var/lib/docker", "run/docker"},
+		.daemon = "dockerd",
+		.pid_files = {"run/docker.pid",
+			      "var/run/docker.pid"}, /* /var/run is not always /run */
+		.sockets = {"run/docker.sock"},
+		.storage_roots = {"var/lib/docker"},
+		.meta_files = {"var/lib/docker/containers/%s/config.v2.json",
+			       "var/lib/docker/containers/%s/hostconfig.json"},
+	},
+	{
+		.runtime = RUNTIME_PODMAN,
+		.name = "podman",
+		.shapes =
+			{
+				{"/libpod_parent", "libpod-", "", RT_ID_HEX}, /* cgroupfs */
+				{"/libpod_parent/%h", "libpod-", "",
+				 RT_ID_HEX}, /* cgroupfs, in a pod */
+				{"/machine.slice", "libpod-", ".scope", RT_ID_HEX}, /* systemd */
+				{"/machine.slice/machine-libpod_pod_%h.slice", "libpod-", ".scope",
+				 RT_ID_HEX}, /* systemd, in a pod */
+			},
+		/* --cgroup-parent, and --cgroups=split under a unit's cgroup */
+		.known_dir = "var/lib/containers/storage/overlay-containers",
+		.known_leaf = {{"libpod-", ""}, {"libpod-", ".scope"}, {"libpod-payload-", ""}},
+		.state_dirs = {"var/lib/containers/storage", "run/containers/storage",
+			       "run/libpod"},
+		.daemon = "podman",
+		.sockets = {"run/podman/podman.sock"},
+		.storage_roots = {"var/lib/containers/storage", "run/containers/storage"},
+		.meta_files =
+			{"var/lib/containers/storage/overlay-containers/containers.json",
+			 "var/lib/containers/storage/overlay-containers/%s/userdata/config.json"},
+	},
+	{
+		.runtime = RUNTIME_CONTAINERD,
+		.name = "containerd",
+		.shapes =
+			{
+				{"@pod", "", "", RT_ID_HEX},			  /* cgroupfs */
+				{"@pod", "cri-containerd-", ".scope", RT_ID_HEX}, /* systemd */
+				{"/system.slice", "cri-containerd-", ".scope",
+				 RT_ID_HEX}, /* crictl */
+				{"/system.slice", "nerdctl-", ".scope", RT_ID_HEX},
+			},
+		.state_dirs = {"run/containerd", "var/lib/containerd", "run/docker/containerd"},
+		.daemon = "containerd",
+		.pid_files = {"run/containerd/containerd.pid",
+			      "run/docker/containerd/containerd.pid"},
+		.sockets = {"run/containerd/containerd.sock",
+			    "run/docker/containerd/containerd.sock"},
+		.storage_roots = {"var/lib/containerd", "run/containerd"},
+		.meta_files = {"run/containerd/runc/%s/state.json"},
+	},
+	{
+		.runtime = RUNTIME_CRIO,
+		.name = "cri-o",
+		.shapes =
+			{
+				{"@pod", "crio-", "", RT_ID_HEX},	/* cgroupfs */
+				{"@pod", "crio-", ".scope", RT_ID_HEX}, /* systemd */
+			},
+		.state_dirs = {"var/lib/crio", "run/crio"},
+		.daemon = "crio",
+		.pid_files = {"run/crio/crio.pid"},
+		.sockets = {"run/crio/crio.sock"},
+		.storage_roots = {"var/lib/containers/storage", "run/containers/storage"},
+		.meta_files =
+			{"var/lib/containers/storage/overlay-containers/%s/userdata/config.json"},
+	},
+	{
+		.runtime = RUNTIME_ISULAD,
+		.name = "isulad",
+		.shapes =
+			{
+				{"/isulad", "", "", RT_ID_HEX},
+				{"/system.slice", "isulad-", ".scope", RT_ID_HEX},
+			},
+		.known_dir = "var/lib/isulad/engines/lcr",
+		.known_leaf = {{"", ""}, {"isulad-", ".scope"}},
+		.state_dirs = {"var/lib/isulad", "run/isulad"},
+		.daemon = "isulad",
+		.pid_files = {"run/isulad.pid"},
+		.sockets = {"run/isulad.sock"},
+		.storage_roots = {"var/lib/isulad"},
+		.meta_files = {"var/lib/isulad/engines/lcr/%s/config.json"},
+	},
+	{
+		.runtime = RUNTIME_LXC,
+		.name = "lxc",
+		.shapes =
+			{
+				{"", "lxc.payload.", "", RT_ID_NAME}, /* at the hierarchy's root */
+			},
+		.state_dirs = {"var/lib/lxc", "run/lxc"},
+		.storage_roots = {"var/lib/lxc"},
+		.meta_files = {"var/lib/lxc/%s/config"},
+	},
+};
+
+static char docker_parent[PARENT_MAX];
+
+const struct runtime_info *runtime_info(enum runtime rt)
+{
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (table[i].runtime == rt)
+			return &table[i];
+	return NULL;
+}
+
+const struct runtime_info *runtimes_all(size_t *n)
+{
+	*n = sizeof(table) / sizeof(table[0]);
+	return table;
+}
+
+size_t runtimes_storage_roots(const char **out, size_t max)
+{
+	static char abs[sizeof(table) / sizeof(table[0])][RT_PATHS_MAX][PATH_MAX];
+	size_t n = 0, k;
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		for (size_t j = 0; j < RT_PATHS_MAX && table[i].storage_roots[j]; j++) {
+			snprintf(abs[i][j], sizeof(abs[i][j]), "/%s", table[i].storage_roots[j]);
+			for (k = 0; k < n && strcmp(out[k], abs[i][j]); k++)
+				;
+			if (k == n && n < max)
+				out[n++] = abs[i][j];
+		}
+	}
+	return n;
+}
+
+/* A cgroup path made of [A-Za-z0-9._@:-] components, none "." or ".." or empty. */
+static bool clean_cgroup_path(const char *p)
+{
+	const char *c = p;
+
+	if (*p != '/' || strlen(p) >= PARENT_MAX)
+		return false;
+	while (*c == '/') {
+		const char *s = ++c;
+
+		while ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		       (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-' ||
+		       *c == '@' || *c == ':')
+			c++;
+		if (c == s || (c - s == 1 && s[0] == '.') ||
+		    (c - s == 2 && s[0] == '.' && s[1] == '.'))
+			return false;
+	}
+	return *c == '\0';
+}
+
+/* systemd's slice naming: "a-b.slice" is /a.slice/a-b.slice; "-.slice" is the root. */
+static int expand_slice(const char *slice, char *out, size_t cap)
+{
+	size_t n = strlen(slice), len = 0;
+	const char *dash;
+
+	if (!strcmp(slice, "-.slice")) {
+		snprintf(out, cap, "/");
+		return 0;
+	}
+	if (n <= 6 || slice[0] == '-' || strchr(slice, '/'))
+		return -EINVAL;
+	for (dash = slice; (dash = strchr(dash, '-')) && dash < slice + n - 6; dash++) {
+		if (dash[1] == '-' || dash[1] == '.')
+			return -EINVAL;
+		len += snprintf(out + len, cap - len, "/%.*s.slice", (int)(dash - slice), slice);
+		if (len >= cap)
+			return -ENAMETOOLONG;
+	}
+	len += snprintf(out + len, cap - len, "/%s", slice);
+	return len < cap ? 0 : -ENAMETOOLONG;
+}
+
+int runtimes_set_docker_parent(const char *parent)
+{
+	char path[PARENT_MAX];
+	size_t n;
+
+	if (!parent || !*parent) {
+		docker_parent[0] = '\0';
+		return 0;
+	}
+	n = strlen(parent);
+	if (n >= PARENT_MAX)
+		return -EINVAL;
+	if (n > 6 && !strcmp(parent + n - 6, ".slice") && !strchr(parent, '/')) {
+		if (expand_slice(parent, path, sizeof(path)))
+			return -EINVAL;
+	} else {
+		if (snprintf(path, sizeof(path), "%s%s", parent[0] == '/' ? "" : "/", parent) >=
+		    (int)sizeof(path))
+			return -EINVAL;
+	}
+	n = strlen(path);
+	while (n > 1 && path[n - 1] == '/')
+		path[--n] = '\0';
+	if (!strcmp(path, "/") || !clean_cgroup_path(path))
+		return -EINVAL;
+	memcpy(docker_parent, path, n + 1);
+	return 0;
+}
+
+const char *runtimes_docker_parent(void)
+{
+	return docker_parent;
+}
+
+int runtimes_load_host_config(const char *root)
+{
+	char path[PATH_MAX], parent[PARENT_MAX];
+	struct jsonr_val doc, v;
+	char *buf = NULL;
+	size_t len;
+	int err;
+
+	if (snprintf(path, sizeof(path), "%s/etc/docker/daemon.json", root ? root : "") >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	err = read_file_max(path, DAEMON_JSON_MAX, &buf, &len);
+	if (err)
+		return err;
+	err = jsonr_init(&doc, buf, len);
+	if (!err)
+		err = jsonr_get(&doc, "cgroup-parent", &v);
+	if (!err)
+		err = jsonr_string(&v, parent, sizeof(parent));
+	if (!err)
+		err = runtimes_set_docker_parent(parent);
+	free(buf);
+	return err;
+}

@@ -1,0 +1,738 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * Container storage: the directories each runtime keeps for a container,
+ * found from its own metadata, and the table that maps a path being removed
+ * back to the container whose storage it is. What the runtimes' files say
+ * is checked before it becomes part of a path: ids must be 64 lowercase hex
+ * (docker's mount-ids, containers/storage's layer ids), overlay link names
+ * upper-case base32, containerd namespaces containerd's identifier syntax.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "lib/readfile.h"
+#include "lib/jsonr.h"
+#include "identity/storage.h"
+
+#define HEX_ID_LEN	64
+#define ID_FILE_MAX	4096	    /* docker's mount-id, init-id, overlay's link */
+#define STORE_MAX	(16u << 20) /* containers/storage's containers.json */
+#define ROOTFS_MAX	(1u << 20)  /* one iSulad container.json */
+#define NS_NAME_MAX	76	    /* containerd's identifier limit */
+#define NS_MAX		64	    /* namespaces (or engines) looked at */
+#define DIR_ENTRIES_MAX 4096	    /* entries read from one directory */
+#define LINK_MAX_LEN	64
+
+#define DOCKER	   "/var/lib/docker"
+#define CS_VAR	   "/var/lib/containers/storage"
+#define CS_RUN	   "/run/containers/storage"
+#define ISULAD_VAR "/var/lib/isulad"
+#define TASK_V2	   "io.containerd.runtime.v2.task"
+#define CRI	   "io.containerd.grpc.v1.cri"
+
+/* ---- validation of what the runtimes' files say ---- */
+
+static bool is_hex_id(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < HEX_ID_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[i] == '\0';
+}
+
+/* docker's init-id: "<mount-id>-init" (or a bare hex id). */
+static bool is_init_id(const char *s)
+{
+	char id[HEX_ID_LEN + 1];
+	size_t n = strlen(s);
+
+	if (n == HEX_ID_LEN + 5 && !strcmp(s + HEX_ID_LEN, "-init")) {
+		memcpy(id, s, HEX_ID_LEN);
+		id[HEX_ID_LEN] = '\0';
+		return is_hex_id(id);
+	}
+	return is_hex_id(s);
+}
+
+/* overlay's short link names (l/<link>): base32, upper case. */
+static bool is_link_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > LINK_MAX_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return true;
+}
+
+/* containerd's identifiers (namespaces): alnum runs joined by single '.', '_' or '-'. */
+static bool is_identifier(const char *s)
+{
+	size_t n = strlen(s);
+	bool sep = true; /* the previous byte was a separator, or there was none */
+
+	if (n == 0 || n > NS_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+			sep = false;
+		} else if ((c == '.' || c == '_' || c == '-') && !sep) {
+			sep = true;
+		} else {
+			return false;
+		}
+	}
+	return !sep;
+}
+
+/* ---- reading metadata under root ---- */
+
+static int build(char *dst, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int build(char *dst, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(dst, size, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	return (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
+static bool is_dir(const char *root, const char *rel)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (build(path, sizeof(path), "%s%s", root, rel))
+		return false;
+	return !lstat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+/*
+ * A file holding one token and nothing else, as docker writes layerdb's
+ * mount-id and overlay's link (no newline: dockerd takes the bytes as they
+ * are, so a file with anything more names no directory of docker's).
+ */
+static int read_token(const char *root, const char *rel, char *out, size_t size)
+{
+	char path[PATH_MAX];
+	char *buf = NULL;
+	size_t len;
+	int err;
+
+	err = build(path, sizeof(path), "%s%s", root, rel);
+	if (err)
+		return err;
+	err = read_file_max(path, ID_FILE_MAX, &buf, &len);
+	if (err)
+		return err;
+	err = -EINVAL;
+	if (len > 0 && len < size && strlen(buf) == len) {
+		memcpy(out, buf, len + 1);
+		err = 0;
+	}
+	free(buf);
+	return err;
+}
+
+/* The "layer" of the entry whose "id" is id, in a containers/storage list. */
+static int cs_layer(const char *root, const char *id, char layer[HEX_ID_LEN + 1])
+{
+	struct jsonr_val doc, elem, v;
+	struct jsonr_iter it;
+	char path[PATH_MAX];
+	char *buf = NULL;
+	size_t len;
+	int err;
+
+	err = build(path, sizeof(path), "%s" CS_VAR "/overlay-containers/containers.json", root);
+	if (err)
+		return err;
+	err = read_file_max(path, STORE_MAX, &buf, &len);
+	if (err)
+		return err;
+	err = -ENOENT;
+	if (!jsonr_init(&doc, buf, len)) {
+		jsonr_iter_init(&it, &doc);
+		while (jsonr_next(&it, &elem) > 0) {
+			if (jsonr_get(&elem, "id", &v) || !jsonr_string_eq(&v, id))
+				continue;
+			err = -EINVAL;
+			if (!jsonr_get(&elem, "layer", &v) &&
+			    !jsonr_string(&v, layer, HEX_ID_LEN + 1) && is_hex_id(layer))
+				err = 0;
+			break;
+		}
+	}
+	free(buf);
+	return err;
+}
+
+/* iSulad's rootfs store: storage/overlay-containers/<id>/container.json "layer". */
+static int isulad_layer(const char *root, const char *id, char layer[HEX_ID_LEN + 1])
+{
+	struct jsonr_val doc, v;
+	char path[PATH_MAX];
+	char *buf = NULL;
+	size_t len;
+	int err;
+
+	err = build(path, sizeof(path),
+		    "%s" ISULAD_VAR "/storage/overlay-containers/%s/container.json", root, id);
+	if (err)
+		return err;
+	err = read_file_max(path, ROOTFS_MAX, &buf, &len);
+	if (err)
+		return err;
+	err = -EINVAL;
+	if (!jsonr_init(&doc, buf, len) && !jsonr_get(&doc, "id", &v) && jsonr_string_eq(&v, id)) {
+		err = jsonr_get(&doc, "layer", &v);
+		if (!err && (jsonr_string(&v, layer, HEX_ID_LEN + 1) || !is_hex_id(layer)))
+			err = -EINVAL;
+	}
+	free(buf);
+	return err;
+}
+
+/* docker's layerdb: the container's mount-id and, when it has one, its init layer. */
+static int docker_mount_id(const char *root, const char *id, const char *file, char *out,
+			   size_t size)
+{
+	char rel[PATH_MAX];
+	int err;
+
+	err = build(rel, sizeof(rel), DOCKER "/image/overlay2/layerdb/mounts/%s/%s", id, file);
+	if (!err)
+		err = read_token(root, rel, out, size);
+	return err;
+}
+
+/* The writable layer's host directory, and the base its l/ links live in. */
+static int layer_dir(const char *root, const struct container *c, char *path, size_t size,
+		     const char **base)
+{
+	char layer[HEX_ID_LEN + 1];
+	int err;
+
+	switch (c->runtime) {
+	case RUNTIME_DOCKER:
+		err = docker_mount_id(root, c->id, "mount-id", layer, sizeof(layer));
+		if (!err && !is_hex_id(layer))
+			err = -EINVAL;
+		*base = DOCKER "/overlay2";
+		break;
+	case RUNTIME_PODMAN:
+	case RUNTIME_CRIO:
+		err = cs_layer(root, c->id, layer);
+		*base = CS_VAR "/overlay";
+		break;
+	case RUNTIME_ISULAD:
+		err = isulad_layer(root, c->id, layer);
+		*base = ISULAD_VAR "/storage/overlay";
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	if (err)
+		return err;
+	return build(path, size, "%s/%s", *base, layer);
+}
+
+/* ---- the list storage_paths() fills ---- */
+
+struct found {
+	char (*paths)[STORAGE_PATH_LEN];
+	int n;
+	int max;
+};
+
+/* Append a path (no duplicates, none cut short). */
+static void add(struct found *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void add(struct found *f, const char *fmt, ...)
+{
+	char path[STORAGE_PATH_LEN];
+	va_list ap;
+	int n;
+
+	if (f->n >= f->max)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(path, sizeof(path), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return;
+	for (int i = 0; i < f->n; i++)
+		if (!strcmp(f->paths[i], path))
+			return;
+	memcpy(f->paths[f->n++], path, (size_t)n + 1);
+}
+
+/* Add rel when it is a directory under root. */
+static void add_dir(struct found *f, const char *root, const char *rel)
+{
+	if (is_dir(root, rel))
+		add(f, "%s", rel);
+}
+
+/* The short link overlay keeps for a layer: <base>/l/<name of <layer>/link>. */
+static void add_link(struct found *f, const char *root, const char *base, const char *layer_path)
+{
+	char rel[PATH_MAX], link[LINK_MAX_LEN + 1];
+
+	if (!build(rel, sizeof(rel), "%s/link", layer_path) &&
+	    !read_token(root, rel, link, sizeof(link)) && is_link_name(link))
+		add(f, "%s/l/%s", base, link);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * The entries of root + dir named like containerd identifiers (namespaces,
+ * iSulad's engines), sorted, at most NS_MAX of them. Returns how many.
+ */
+static int list_names(const char *root, const char *dir, char names[NS_MAX][NS_NAME_MAX + 1])
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	int n = 0, seen = 0;
+	DIR *d;
+
+	if (build(path, sizeof(path), "%s%s", root, dir))
+		return 0;
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while (n < NS_MAX && seen++ < DIR_ENTRIES_MAX && (e = readdir(d))) {
+		if (is_identifier(e->d_name))
+			strcpy(names[n++], e->d_name);
+	}
+	closedir(d);
+	qsort(names, (size_t)n, sizeof(names[0]), cmp_names);
+	return n;
+}
+
+/* <dir>/<ns>/<id> for every namespace directory of dir that has the container. */
+static void add_per_namespace(struct found *f, const char *root, const char *dir, const char *id)
+{
+	char names[NS_MAX][NS_NAME_MAX + 1], rel[PATH_MAX];
+	int n = list_names(root, dir, names);
+
+	for (int i = 0; i < n; i++)
+		if (!build(rel, sizeof(rel), "%s/%s/%s", dir, names[i], id))
+			add_dir(f, root, rel);
+}
+
+static void docker_paths(struct found *f, const char *root, const struct container *c)
+{
+	char layer[PATH_MAX], init[HEX_ID_LEN + 6], rel[PATH_MAX];
+	const char *base;
+	int nlayers;
+
+	if (!layer_dir(root, c, layer, sizeof(layer), &base)) {
+		add(f, "%s", layer);
+		if (!build(rel, sizeof(rel), "%s-init", layer))
+			add_dir(f, root, rel);
+	}
+	/* layerdb's init-id names the init layer too (the same one, as docker makes them) */
+	if (!docker_mount_id(root, c->id, "init-id", init, sizeof(init)) && is_init_id(init))
+		add(f, DOCKER "/overlay2/%s", init);
+	/* only the layers' own links: l/<link>/link would be read from inside a layer */
+	nlayers = f->n;
+	for (int i = 0; i < nlayers; i++)
+		add_link(f, root, DOCKER "/overlay2", f->paths[i]);
+	add(f, DOCKER "/containers/%s", c->id);
+	/* the task bundle, with the system's containerd or dockerd's own */
+	if (!build(rel, sizeof(rel), "/run/containerd/" TASK_V2 "/moby/%s", c->id))
+		add_dir(f, root, rel);
+	if (!build(rel, sizeof(rel), "/run/docker/containerd/daemon/" TASK_V2 "/moby/%s", c->id))
+		add_dir(f, root, rel);
+	if (!build(rel, sizeof(rel), "/run/docker/containerd/%s", c->id))
+		add_dir(f, root, rel);
+}
+
+static void cs_paths(struct found *f, const char *root, const struct container *c)
+{
+	char layer[PATH_MAX];
+	const char *base;
+
+	if (!layer_dir(root, c, layer, sizeof(layer), &base)) {
+		add(f, "%s", layer);
+		add_link(f, root, base, layer);
+	}
+	add(f, CS_VAR "/overlay-containers/%s", c->id);
+	add(f, CS_RUN "/overlay-containers/%s", c->id);
+}
+
+static void containerd_paths(struct found *f, const char *root, const struct container *c)
+{
+	/* the CRI plugin's own directories (Kubernetes), removed with the container */
+	static const char *const cri[] = {
+		"/var/lib/containerd/" CRI "/containers",
+		"/run/containerd/" CRI "/containers",
+		"/var/lib/containerd/" CRI "/sandboxes",
+		"/run/containerd/" CRI "/sandboxes",
+	};
+	char rel[PATH_MAX];
+
+	add_per_namespace(f, root, "/run/containerd/" TASK_V2, c->id);
+	add_per_namespace(f, root, "/var/lib/containerd/" TASK_V2, c->id);
+	add_per_namespace(f, root, "/run/containerd/io.containerd.runtime.v1.linux", c->id);
+	for (size_t i = 0; i < sizeof(cri) / sizeof(cri[0]); i++)
+		if (!build(rel, sizeof(rel), "%s/%s", cri[i], c->id))
+			add_dir(f, root, rel);
+}
+
+static void isulad_paths(struct found *f, const char *root, const struct container *c)
+{
+	char layer[PATH_MAX], rel[PATH_MAX];
+	const char *base;
+	int before;
+
+	if (!layer_dir(root, c, layer, sizeof(layer), &base)) {
+		add(f, "%s", layer);
+		add_link(f, root, base, layer);
+	}
+	if (!build(rel, sizeof(rel), ISULAD_VAR "/storage/overlay-containers/%s", c->id))
+		add_dir(f, root, rel);
+	/* engines/<runtime>/<id>: lcr by default, runc or another when configured */
+	before = f->n;
+	add_per_namespace(f, root, ISULAD_VAR "/engines", c->id);
+	if (f->n == before)
+		add(f, ISULAD_VAR "/engines/lcr/%s", c->id);
+}
+
+int storage_paths(const char *root, const struct container *c, char paths[][STORAGE_PATH_LEN],
+		  int max)
+{
+	struct found f = {.paths = paths, .n = 0, .max = max};
+
+	if (!root || !c || max < 0 || (max > 0 && !paths))
+		return -EINVAL;
+	if (c->runtime == RUNTIME_NONE || c->runtime == RUNTIME_LXC)
+		return -EOPNOTSUPP;
+	if (!is_hex_id(c->id))
+		return -EINVAL;
+	switch (c->runtime) {
+	case RUNTIME_DOCKER:
+		docker_paths(&f, root, c);
+		break;
+	case RUNTIME_PODMAN:
+	case RUNTIME_CRIO:
+		cs_paths(&f, root, c);
+		break;
+	case RUNTIME_CONTAINERD:
+		containerd_paths(&f, root, c);
+		break;
+	case RUNTIME_ISULAD:
+		isulad_paths(&f, root, c);
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	return f.n;
+}
+
+int storage_layer(const char *root, const struct container *c, char *path, size_t size)
+{
+	const char *base;
+
+	if (!root || !c || !path || !size)
+		return -EINVAL;
+	if (c->runtime != RUNTIME_DOCKER && c->runtime != RUNTIME_PODMAN &&
+	    c->runtime != RUNTIME_CRIO && c->runtime != RUNTIME_ISULAD)
+		return -EOPNOTSUPP;
+	if (!is_hex_id(c->id))
+		return -EINVAL;
+	return layer_dir(root, c, path, size, &base);
+}
+
+int storage_container_dir(const char *root, const struct container *c, char *path, size_t size)
+{
+	char paths[STORAGE_PATHS_MAX][STORAGE_PATH_LEN];
+	struct found f = {.paths = paths, .n = 0, .max = STORAGE_PATHS_MAX};
+
+	if (!root || !c || !path || !size)
+		return -EINVAL;
+	if (c->runtime == RUNTIME_NONE || c->runtime == RUNTIME_LXC)
+		return -EOPNOTSUPP;
+	if (!is_hex_id(c->id))
+		return -EINVAL;
+	switch (c->runtime) {
+	case RUNTIME_DOCKER:
+		return build(path, size, DOCKER "/containers/%s", c->id);
+	case RUNTIME_PODMAN:
+	case RUNTIME_CRIO:
+		return build(path, size, CS_VAR "/overlay-containers/%s", c->id);
+	case RUNTIME_ISULAD:
+		add_per_namespace(&f, root, ISULAD_VAR "/engines", c->id);
+		if (!f.n)
+			return build(path, size, ISULAD_VAR "/engines/lcr/%s", c->id);
+		break;
+	case RUNTIME_CONTAINERD:
+		add_per_namespace(&f, root, "/run/containerd/" TASK_V2, c->id);
+		add_per_namespace(&f, root, "/var/lib/containerd/" TASK_V2, c->id);
+		if (!f.n)
+			return -ENOENT;
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+	return build(path, size, "%s", paths[0]);
+}
+
+/* ---- the table: path -> container ---- */
+
+#define FNV_BASIS 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+struct storage_node {
+	struct storage_node *next;
+	uint64_t hash;
+	size_t len;
+	char id[ID_LEN];
+	char path[];
+};
+
+struct storage_map {
+	struct storage_node **buckets;
+	size_t nbuckets; /* a power of two */
+	size_t count;
+	size_t max;    /* bound on count */
+	uint64_t full; /* adds refused at the bound */
+	size_t maxlen; /* no stored path is longer: lookups stop there */
+};
+
+static uint64_t hash_step(uint64_t h, unsigned char c)
+{
+	return (h ^ c) * FNV_PRIME;
+}
+
+static size_t bucket_of(const struct storage_map *m, uint64_t h)
+{
+	return (size_t)(h ^ (h >> 29)) & (m->nbuckets - 1);
+}
+
+static struct storage_node *find(const struct storage_map *m, uint64_t h, const char *path,
+				 size_t len)
+{
+	struct storage_node *n;
+
+	for (n = m->buckets[bucket_of(m, h)]; n; n = n->next)
+		if (n->hash == h && n->len == len && !memcmp(n->path, path, len))
+			return n;
+	return NULL;
+}
+
+struct storage_map *storage_map_new(void)
+{
+	struct storage_map *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return NULL;
+	m->nbuckets = 64;
+	m->max = STORAGE_MAP_MAX;
+	m->buckets = calloc(m->nbuckets, sizeof(*m->buckets));
+	if (!m->buckets) {
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void storage_map_free(struct storage_map *m)
+{
+	struct storage_node *n, *next;
+
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->nbuckets; i++) {
+		for (n = m->buckets[i]; n; n = next) {
+			next = n->next;
+			free(n);
+		}
+	}
+	free(m->buckets);
+	free(m);
+}
+
+static int grow(struct storage_map *m)
+{
+	size_t nb = m->nbuckets * 2, old = m->nbuckets;
+	struct storage_node **b, **ob = m->buckets, *n, *next;
+
+	b = calloc(nb, sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	m->buckets = b;
+	m->nbuckets = nb;
+	for (size_t i = 0; i < old; i++) {
+		for (n = ob[i]; n; n = next) {
+			size_t k = bucket_of(m, n->hash);
+
+			next = n->next;
+			n->next = b[k];
+			b[k] = n;
+		}
+	}
+	free(ob);
+	return 0;
+}
+
+/* An absolute path with no empty, "." or ".." component, not "/" itself. */
+static bool clean_path(const char *p, size_t len)
+{
+	size_t i = 0, start;
+
+	if (len < 2 || p[0] != '/')
+		return false;
+	while (i < len) {
+		start = ++i; /* past the '/' */
+		while (i < len && p[i] != '/')
+			i++;
+		if (i == start || (i - start == 1 && p[start] == '.') ||
+		    (i - start == 2 && p[start] == '.' && p[start + 1] == '.'))
+			return false;
+	}
+	return true;
+}
+
+int storage_map_add(struct storage_map *m, const char *path, const char *container_id)
+{
+	struct storage_node *n;
+	size_t len, idlen;
+	uint64_t h = FNV_BASIS;
+	size_t b;
+
+	if (!m || !path || !container_id)
+		return -EINVAL;
+	len = strnlen(path, PATH_MAX);
+	while (len > 1 && path[len - 1] == '/')
+		len--;
+	idlen = strnlen(container_id, ID_LEN);
+	if (len >= PATH_MAX || !clean_path(path, len) || idlen == 0 || idlen >= ID_LEN)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++)
+		h = hash_step(h, (unsigned char)path[i]);
+	n = find(m, h, path, len);
+	if (n) {
+		memcpy(n->id, container_id, idlen + 1);
+		return 0;
+	}
+	if (m->count >= m->max) {
+		m->full++;
+		return -ENOSPC;
+	}
+	if (m->count >= m->nbuckets && grow(m))
+		return -ENOMEM;
+	n = malloc(sizeof(*n) + len + 1);
+	if (!n)
+		return -ENOMEM;
+	n->hash = h;
+	n->len = len;
+	memcpy(n->id, container_id, idlen + 1);
+	memcpy(n->path, path, len);
+	n->path[len] = '\0';
+	b = bucket_of(m, h);
+	n->next = m->buckets[b];
+	m->buckets[b] = n;
+	m->count++;
+	if (len > m->maxlen)
+		m->maxlen = len;
+	return 0;
+}
+
+int storage_map_forget(struct storage_map *m, const char *container_id)
+{
+	struct storage_node **pp, *n;
+	size_t removed = 0, maxlen = 0;
+
+	if (!m || !container_id)
+		return -EINVAL;
+	for (size_t i = 0; i < m->nbuckets; i++) {
+		for (pp = &m->buckets[i]; (n = *pp);) {
+			if (!strcmp(n->id, container_id)) {
+				*pp = n->next;
+				free(n);
+				removed++;
+				continue;
+			}
+			if (n->len > maxlen)
+				maxlen = n->len;
+			pp = &n->next;
+		}
+	}
+	m->count -= removed;
+	m->maxlen = maxlen;
+	return removed ? 0 : -ENOENT;
+}
+
+/*
+ * One pass over path: the hash of each prefix that ends at a '/' (or at the
+ * end) is probed as it is reached, and the last hit is the longest. Nothing
+ * past the longest stored length can match, so the walk stops there.
+ */
+const char *storage_map_lookup(const struct storage_map *m, const char *path, const char **prefix)
+{
+	const struct storage_node *best = NULL, *n;
+	uint64_t h = FNV_BASIS;
+	size_t i;
+
+	if (prefix)
+		*prefix = NULL;
+	if (!m || !path || path[0] != '/' || !m->count)
+		return NULL;
+	for (i = 1; i <= m->maxlen; i++) {
+		h = hash_step(h, (unsigned char)path[i - 1]);
+		if (path[i] == '/' || path[i] == '\0') {
+			n = find(m, h, path, i);
+			if (n)
+				best = n;
+			if (path[i] == '\0')
+				break;
+		}
+	}
+	if (!best)
+		return NULL;
+	if (prefix)
+		*prefix = best->path;
+	return best->id;
+}
+
+size_t storage_map_count(const struct storage_map *m)
+{
+	return m ? m->count : 0;
+}
+
+void storage_map_limit(struct storage_map *m, size_t max)
+{
+	if (m)
+		m->max = max;
+}
+
+uint64_t storage_map_full(const struct storage_map *m)
+{
+	return m ? m->full : 0;
+}

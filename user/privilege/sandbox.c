@@ -1,0 +1,782 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include "privilege/sandbox.h"
+
+#if defined(__x86_64__)
+#define SANDBOX_ARCH AUDIT_ARCH_X86_64
+#elif defined(__aarch64__)
+#define SANDBOX_ARCH AUDIT_ARCH_AARCH64
+#endif
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANDBOX_SANITIZED 1
+#endif
+#endif
+
+/* The monitor after the drop: what it, libbpf, glibc and its threads still call. */
+static const int monitor_calls[] = {
+#ifdef __NR_read
+	__NR_read,
+#endif
+#ifdef __NR_write
+	__NR_write,
+#endif
+#ifdef __NR_readv
+	__NR_readv,
+#endif
+#ifdef __NR_writev
+	__NR_writev,
+#endif
+#ifdef __NR_pread64
+	__NR_pread64,
+#endif
+#ifdef __NR_pwrite64
+	__NR_pwrite64,
+#endif
+#ifdef __NR_close
+	__NR_close,
+#endif
+#ifdef __NR_close_range
+	__NR_close_range,
+#endif
+#ifdef __NR_fstat
+	__NR_fstat,
+#endif
+#ifdef __NR_newfstatat
+	__NR_newfstatat,
+#endif
+#ifdef __NR_fstatat64
+	__NR_fstatat64,
+#endif
+#ifdef __NR_lstat
+	__NR_lstat,
+#endif
+#ifdef __NR_stat
+	__NR_stat,
+#endif
+#ifdef __NR_statx
+	__NR_statx,
+#endif
+#ifdef __NR_lseek
+	__NR_lseek,
+#endif
+#ifdef __NR_mmap
+	__NR_mmap,
+#endif
+#ifdef __NR_munmap
+	__NR_munmap,
+#endif
+#ifdef __NR_mprotect
+	__NR_mprotect,
+#endif
+#ifdef __NR_mremap
+	__NR_mremap,
+#endif
+#ifdef __NR_madvise
+	__NR_madvise,
+#endif
+#ifdef __NR_brk
+	__NR_brk,
+#endif
+#ifdef __NR_rt_sigaction
+	__NR_rt_sigaction,
+#endif
+#ifdef __NR_rt_sigprocmask
+	__NR_rt_sigprocmask,
+#endif
+#ifdef __NR_rt_sigreturn
+	__NR_rt_sigreturn,
+#endif
+#ifdef __NR_sigaltstack
+	__NR_sigaltstack,
+#endif
+#ifdef __NR_fcntl
+	__NR_fcntl,
+#endif
+#ifdef __NR_getpid
+	__NR_getpid,
+#endif
+#ifdef __NR_gettid
+	__NR_gettid,
+#endif
+#ifdef __NR_getppid
+	__NR_getppid,
+#endif
+#ifdef __NR_getuid
+	__NR_getuid,
+#endif
+#ifdef __NR_geteuid
+	__NR_geteuid,
+#endif
+#ifdef __NR_getgid
+	__NR_getgid,
+#endif
+#ifdef __NR_getegid
+	__NR_getegid,
+#endif
+#ifdef __NR_getresuid
+	__NR_getresuid,
+#endif
+#ifdef __NR_getresgid
+	__NR_getresgid,
+#endif
+#ifdef __NR_clock_gettime
+	__NR_clock_gettime,
+#endif
+#ifdef __NR_clock_nanosleep
+	__NR_clock_nanosleep,
+#endif
+#ifdef __NR_nanosleep
+	__NR_nanosleep,
+#endif
+#ifdef __NR_gettimeofday
+	__NR_gettimeofday,
+#endif
+#ifdef __NR_time
+	__NR_time,
+#endif
+#ifdef __NR_futex
+	__NR_futex,
+#endif
+#ifdef __NR_exit
+	__NR_exit,
+#endif
+#ifdef __NR_exit_group
+	__NR_exit_group,
+#endif
+#ifdef __NR_restart_syscall
+	__NR_restart_syscall,
+#endif
+#ifdef __NR_getrandom
+	__NR_getrandom,
+#endif
+#ifdef __NR_sched_yield
+	__NR_sched_yield,
+#endif
+#ifdef __NR_tgkill
+	__NR_tgkill,
+#endif
+#ifdef __NR_openat
+	__NR_openat,
+#endif
+#ifdef __NR_open
+	__NR_open,
+#endif
+#ifdef __NR_openat2
+	__NR_openat2,
+#endif
+#ifdef __NR_readlink
+	__NR_readlink,
+#endif
+#ifdef __NR_readlinkat
+	__NR_readlinkat,
+#endif
+#ifdef __NR_getdents64
+	__NR_getdents64,
+#endif
+#ifdef __NR_getdents
+	__NR_getdents,
+#endif
+#ifdef __NR_faccessat
+	__NR_faccessat,
+#endif
+#ifdef __NR_faccessat2
+	__NR_faccessat2,
+#endif
+#ifdef __NR_access
+	__NR_access,
+#endif
+#ifdef __NR_ioctl
+	__NR_ioctl,
+#endif
+#ifdef __NR_dup
+	__NR_dup,
+#endif
+#ifdef __NR_dup2
+	__NR_dup2,
+#endif
+#ifdef __NR_dup3
+	__NR_dup3,
+#endif
+#ifdef __NR_poll
+	__NR_poll,
+#endif
+#ifdef __NR_ppoll
+	__NR_ppoll,
+#endif
+#ifdef __NR_epoll_create1
+	__NR_epoll_create1,
+#endif
+#ifdef __NR_epoll_create
+	__NR_epoll_create,
+#endif
+#ifdef __NR_epoll_ctl
+	__NR_epoll_ctl,
+#endif
+#ifdef __NR_epoll_wait
+	__NR_epoll_wait,
+#endif
+#ifdef __NR_epoll_pwait
+	__NR_epoll_pwait,
+#endif
+#ifdef __NR_epoll_pwait2
+	__NR_epoll_pwait2,
+#endif
+#ifdef __NR_pipe2
+	__NR_pipe2,
+#endif
+#ifdef __NR_rename
+	__NR_rename,
+#endif
+#ifdef __NR_renameat
+	__NR_renameat,
+#endif
+#ifdef __NR_renameat2
+	__NR_renameat2,
+#endif
+#ifdef __NR_unlink
+	__NR_unlink,
+#endif
+#ifdef __NR_unlinkat
+	__NR_unlinkat,
+#endif
+#ifdef __NR_ftruncate
+	__NR_ftruncate,
+#endif
+#ifdef __NR_fsync
+	__NR_fsync,
+#endif
+#ifdef __NR_fdatasync
+	__NR_fdatasync,
+#endif
+#ifdef __NR_fchmod
+	__NR_fchmod,
+#endif
+#ifdef __NR_umask
+	__NR_umask,
+#endif
+#ifdef __NR_socket
+	__NR_socket,
+#endif
+#ifdef __NR_connect
+	__NR_connect,
+#endif
+#ifdef __NR_sendto
+	__NR_sendto,
+#endif
+#ifdef __NR_sendmsg
+	__NR_sendmsg,
+#endif
+#ifdef __NR_recvfrom
+	__NR_recvfrom,
+#endif
+#ifdef __NR_recvmsg
+	__NR_recvmsg,
+#endif
+#ifdef __NR_shutdown
+	__NR_shutdown,
+#endif
+#ifdef __NR_getsockopt
+	__NR_getsockopt,
+#endif
+#ifdef __NR_setsockopt
+	__NR_setsockopt,
+#endif
+#ifdef __NR_getsockname
+	__NR_getsockname,
+#endif
+#ifdef __NR_uname
+	__NR_uname,
+#endif
+#ifdef __NR_set_robust_list
+	__NR_set_robust_list,
+#endif
+#ifdef __NR_get_robust_list
+	__NR_get_robust_list,
+#endif
+#ifdef __NR_rseq
+	__NR_rseq,
+#endif
+#ifdef __NR_clone
+	__NR_clone,
+#endif
+#ifdef __NR_clone3
+	__NR_clone3,
+#endif
+#ifdef __NR_wait4
+	__NR_wait4,
+#endif
+#ifdef __NR_waitid
+	__NR_waitid,
+#endif
+#ifdef __NR_kill
+	__NR_kill,
+#endif
+#ifdef __NR_tkill
+	__NR_tkill,
+#endif
+#ifdef __NR_prctl
+	__NR_prctl,
+#endif
+#ifdef __NR_capget
+	__NR_capget,
+#endif
+#ifdef __NR_bpf
+	__NR_bpf,
+#endif
+#ifdef __NR_perf_event_open
+	__NR_perf_event_open,
+#endif
+#ifdef __NR_inotify_init1
+	__NR_inotify_init1,
+#endif
+#ifdef __NR_inotify_add_watch
+	__NR_inotify_add_watch,
+#endif
+#ifdef __NR_inotify_rm_watch
+	__NR_inotify_rm_watch,
+#endif
+#ifdef __NR_sched_getaffinity
+	__NR_sched_getaffinity,
+#endif
+#ifdef __NR_getrlimit
+	__NR_getrlimit,
+#endif
+#ifdef __NR_prlimit64
+	__NR_prlimit64,
+#endif
+#ifdef __NR_sysinfo
+	__NR_sysinfo,
+#endif
+#ifdef __NR_getcwd
+	__NR_getcwd,
+#endif
+#ifdef __NR_membarrier
+	__NR_membarrier,
+#endif
+#ifdef __NR_mincore
+	__NR_mincore,
+#endif
+#ifdef __NR_timerfd_create
+	__NR_timerfd_create,
+#endif
+#ifdef __NR_timerfd_settime
+	__NR_timerfd_settime,
+#endif
+#ifdef __NR_eventfd2
+	__NR_eventfd2,
+#endif
+#ifdef __NR_statfs
+	__NR_statfs,
+#endif
+#ifdef __NR_fstatfs
+	__NR_fstatfs,
+#endif
+#ifdef __NR_fadvise64
+	__NR_fadvise64,
+#endif
+#ifdef __NR_pselect6
+	__NR_pselect6,
+#endif
+#ifdef __NR_select
+	__NR_select,
+#endif
+};
+
+/* The file helper: requests in, files written, answers out. */
+static const int files_calls[] = {
+#ifdef __NR_read
+	__NR_read,
+#endif
+#ifdef __NR_write
+	__NR_write,
+#endif
+#ifdef __NR_readv
+	__NR_readv,
+#endif
+#ifdef __NR_writev
+	__NR_writev,
+#endif
+#ifdef __NR_pread64
+	__NR_pread64,
+#endif
+#ifdef __NR_pwrite64
+	__NR_pwrite64,
+#endif
+#ifdef __NR_close
+	__NR_close,
+#endif
+#ifdef __NR_close_range
+	__NR_close_range,
+#endif
+#ifdef __NR_fstat
+	__NR_fstat,
+#endif
+#ifdef __NR_newfstatat
+	__NR_newfstatat,
+#endif
+#ifdef __NR_fstatat64
+	__NR_fstatat64,
+#endif
+#ifdef __NR_lstat
+	__NR_lstat,
+#endif
+#ifdef __NR_stat
+	__NR_stat,
+#endif
+#ifdef __NR_statx
+	__NR_statx,
+#endif
+#ifdef __NR_lseek
+	__NR_lseek,
+#endif
+#ifdef __NR_mmap
+	__NR_mmap,
+#endif
+#ifdef __NR_munmap
+	__NR_munmap,
+#endif
+#ifdef __NR_mprotect
+	__NR_mprotect,
+#endif
+#ifdef __NR_mremap
+	__NR_mremap,
+#endif
+#ifdef __NR_madvise
+	__NR_madvise,
+#endif
+#ifdef __NR_brk
+	__NR_brk,
+#endif
+#ifdef __NR_rt_sigaction
+	__NR_rt_sigaction,
+#endif
+#ifdef __NR_rt_sigprocmask
+	__NR_rt_sigprocmask,
+#endif
+#ifdef __NR_rt_sigreturn
+	__NR_rt_sigreturn,
+#endif
+#ifdef __NR_sigaltstack
+	__NR_sigaltstack,
+#endif
+#ifdef __NR_fcntl
+	__NR_fcntl,
+#endif
+#ifdef __NR_getpid
+	__NR_getpid,
+#endif
+#ifdef __NR_gettid
+	__NR_gettid,
+#endif
+#ifdef __NR_getppid
+	__NR_getppid,
+#endif
+#ifdef __NR_getuid
+	__NR_getuid,
+#endif
+#ifdef __NR_geteuid
+	__NR_geteuid,
+#endif
+#ifdef __NR_getgid
+	__NR_getgid,
+#endif
+#ifdef __NR_getegid
+	__NR_getegid,
+#endif
+#ifdef __NR_getresuid
+	__NR_getresuid,
+#endif
+#ifdef __NR_getresgid
+	__NR_getresgid,
+#endif
+#ifdef __NR_clock_gettime
+	__NR_clock_gettime,
+#endif
+#ifdef __NR_clock_nanosleep
+	__NR_clock_nanosleep,
+#endif
+#ifdef __NR_nanosleep
+	__NR_nanosleep,
+#endif
+#ifdef __NR_gettimeofday
+	__NR_gettimeofday,
+#endif
+#ifdef __NR_time
+	__NR_time,
+#endif
+#ifdef __NR_futex
+	__NR_futex,
+#endif
+#ifdef __NR_exit
+	__NR_exit,
+#endif
+#ifdef __NR_exit_group
+	__NR_exit_group,
+#endif
+#ifdef __NR_restart_syscall
+	__NR_restart_syscall,
+#endif
+#ifdef __NR_getrandom
+	__NR_getrandom,
+#endif
+#ifdef __NR_sched_yield
+	__NR_sched_yield,
+#endif
+#ifdef __NR_tgkill
+	__NR_tgkill,
+#endif
+#ifdef __NR_openat
+	__NR_openat,
+#endif
+#ifdef __NR_open
+	__NR_open,
+#endif
+#ifdef __NR_recvfrom
+	__NR_recvfrom,
+#endif
+#ifdef __NR_recvmsg
+	__NR_recvmsg,
+#endif
+#ifdef __NR_sendmsg
+	__NR_sendmsg,
+#endif
+#ifdef __NR_sendto
+	__NR_sendto,
+#endif
+#ifdef __NR_rename
+	__NR_rename,
+#endif
+#ifdef __NR_renameat
+	__NR_renameat,
+#endif
+#ifdef __NR_renameat2
+	__NR_renameat2,
+#endif
+#ifdef __NR_unlink
+	__NR_unlink,
+#endif
+#ifdef __NR_unlinkat
+	__NR_unlinkat,
+#endif
+#ifdef __NR_fsync
+	__NR_fsync,
+#endif
+#ifdef __NR_fchmod
+	__NR_fchmod,
+#endif
+#ifdef __NR_ftruncate
+	__NR_ftruncate,
+#endif
+#ifdef __NR_prctl
+	__NR_prctl,
+#endif
+};
+
+/* LeakSanitizer at exit: a clone that stops the threads with ptrace and reads them. */
+static const int sanitizer_calls[] = {
+#ifdef SANDBOX_SANITIZED
+#ifdef __NR_ptrace
+	__NR_ptrace,
+#endif
+#ifdef __NR_wait4
+	__NR_wait4,
+#endif
+#ifdef __NR_waitid
+	__NR_waitid,
+#endif
+#ifdef __NR_clone
+	__NR_clone,
+#endif
+#ifdef __NR_clone3
+	__NR_clone3,
+#endif
+#ifdef __NR_prctl
+	__NR_prctl,
+#endif
+#ifdef __NR_sched_getaffinity
+	__NR_sched_getaffinity,
+#endif
+#ifdef __NR_getdents64
+	__NR_getdents64,
+#endif
+#ifdef __NR_readlink
+	__NR_readlink,
+#endif
+#ifdef __NR_readlinkat
+	__NR_readlinkat,
+#endif
+#ifdef __NR_kill
+	__NR_kill,
+#endif
+#ifdef __NR_tkill
+	__NR_tkill,
+#endif
+#ifdef __NR_getrlimit
+	__NR_getrlimit,
+#endif
+#ifdef __NR_prlimit64
+	__NR_prlimit64,
+#endif
+#ifdef __NR_sigaltstack
+	__NR_sigaltstack,
+#endif
+#endif
+	-1,
+};
+
+#define NCALLS(a) (sizeof(a) / sizeof((a)[0]))
+
+static volatile unsigned long refused;
+static volatile unsigned char said[1024];
+
+static bool on_list(const int *list, size_t n, int nr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i] == nr)
+			return true;
+	return false;
+}
+
+bool sandbox_allows(enum sandbox_profile p, int nr)
+{
+	if (nr >= 0 && on_list(sanitizer_calls, NCALLS(sanitizer_calls), nr))
+		return true;
+	if (p == SANDBOX_FILES)
+		return on_list(files_calls, NCALLS(files_calls), nr);
+	return on_list(monitor_calls, NCALLS(monitor_calls), nr);
+}
+
+unsigned long sandbox_refused(void)
+{
+	return refused;
+}
+
+/* Appends the decimal n to buf at *len (async-signal-safe). */
+static void put_num(char *buf, size_t *len, long n)
+{
+	char digits[24];
+	int i = 0;
+
+	if (n < 0) {
+		buf[(*len)++] = '-';
+		n = -n;
+	}
+	do
+		digits[i++] = (char)('0' + n % 10);
+	while ((n /= 10) && i < (int)sizeof(digits));
+	while (i)
+		buf[(*len)++] = digits[--i];
+}
+
+static void put_str(char *buf, size_t *len, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(buf + *len, s, n);
+	*len += n;
+}
+
+/* A call off the list: said once per number on standard error, then it fails with EPERM. */
+static void on_sigsys(int sig, siginfo_t *si, void *ctx)
+{
+	int saved = errno, nr = si->si_syscall;
+	ucontext_t *uc = ctx;
+
+	(void)sig;
+	refused++;
+	if (nr >= 0 && nr < (int)(sizeof(said) * 8) && !(said[nr / 8] & (1u << (nr % 8)))) {
+		char msg[200];
+		size_t len = 0;
+
+		said[nr / 8] |= (unsigned char)(1u << (nr % 8));
+		put_str(msg, &len, "stoptrace: seccomp: refused system call ");
+		put_num(msg, &len, nr);
+		put_str(msg, &len,
+			" (it fails with EPERM; --seccomp off disables the filter: "
+			"docs/capabilities.md)\n");
+		syscall(SYS_write, STDERR_FILENO, msg, len);
+	}
+#if defined(__x86_64__)
+	uc->uc_mcontext.gregs[REG_RAX] = -EPERM;
+#elif defined(__aarch64__)
+	uc->uc_mcontext.regs[0] = (unsigned long long)-EPERM;
+#else
+	(void)uc;
+#endif
+	errno = saved;
+}
+
+int sandbox_apply(enum sandbox_profile p, char *msg, size_t cap)
+{
+#ifndef SANDBOX_ARCH
+	(void)p;
+	snprintf(msg, cap, "no seccomp filter on this architecture (x86_64 and aarch64 only)");
+	return -EOPNOTSUPP;
+#else
+	const int *list = p == SANDBOX_FILES ? files_calls : monitor_calls;
+	size_t n = p == SANDBOX_FILES ? NCALLS(files_calls) : NCALLS(monitor_calls);
+	struct sock_filter f[4 + 2 * (NCALLS(monitor_calls) + NCALLS(sanitizer_calls)) + 2];
+	struct sigaction sa = {.sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO | SA_RESTART};
+	struct sock_fprog prog;
+	size_t k = 0;
+
+	msg[0] = '\0';
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, arch));
+	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SANDBOX_ARCH, 1, 0);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+					      offsetof(struct seccomp_data, nr));
+	for (int pass = 0; pass < 2; pass++) {
+		const int *l = pass ? sanitizer_calls : list;
+		size_t ln = pass ? NCALLS(sanitizer_calls) : n;
+
+		for (size_t i = 0; i < ln; i++) {
+			if (l[i] < 0)
+				continue;
+			f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+							      (unsigned int)l[i], 0, 1);
+			f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+		}
+	}
+	/* x32 calls on x86_64 (bit 30) match no number above: refused like the rest */
+	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP);
+	prog.len = (unsigned short)k;
+	prog.filter = f;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGSYS, &sa, NULL)) {
+		snprintf(msg, cap, "cannot install the seccomp filter: SIGSYS: %s",
+			 strerror(errno));
+		return -errno;
+	}
+	if (!prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0)) {
+		snprintf(msg, cap, "cannot install the seccomp filter: no_new_privs is not set");
+		return -EPERM;
+	}
+	/* every thread at once (the writers started before) */
+	long rc = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog);
+	if (rc) {
+		int err = rc < 0 ? errno : ESRCH;
+
+		snprintf(msg, cap, "cannot install the seccomp filter: %s%s", strerror(err),
+			 rc > 0 ? " (a thread could not take it)" : "");
+		return -err;
+	}
+	return 0;
+#endif
+}

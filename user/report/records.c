@@ -1,0 +1,435 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "kernel/event.h"
+#include "lib/names.h"
+#include "report/records.h"
+
+#define NSEC_PER_SEC 1000000000LL
+
+/*
+ * Boot-clock nanoseconds as nanoseconds since the epoch. A timestamp no
+ * kernel writes (a damaged or forged recording) is held between the epoch
+ * and the largest time an int64_t holds (the year 2262), never overflowed.
+ */
+static int64_t real_ns(const struct record_ctx *rc, uint64_t boot_ns)
+{
+	int64_t boot = boot_ns > INT64_MAX ? INT64_MAX : (int64_t)boot_ns, real;
+
+	if (__builtin_add_overflow(boot, rc->boot_to_real_ns, &real))
+		real = INT64_MAX; /* boot >= 0: only a positive offset overflows */
+	return real < 0 ? 0 : real;
+}
+
+void record_time(const struct record_ctx *rc, uint64_t boot_ns, char *buf, size_t cap)
+{
+	int64_t real = real_ns(rc, boot_ns);
+
+	if (format_rfc3339(buf, cap, real / NSEC_PER_SEC, real % NSEC_PER_SEC) && cap)
+		buf[0] = '\0';
+}
+
+void record_clock(const struct record_ctx *rc, uint64_t boot_ns, char *buf, size_t cap)
+{
+	int64_t real = real_ns(rc, boot_ns);
+	time_t sec = real / NSEC_PER_SEC;
+	struct tm tm;
+
+	localtime_r(&sec, &tm);
+	snprintf(buf, cap, "%02d:%02d:%02d.%06ld", tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (long)(real % NSEC_PER_SEC) / 1000);
+}
+
+void record_begin(struct jsonw *w, const struct record_ctx *rc, const char *type, uint64_t boot_ns)
+{
+	char t[48];
+
+	record_time(rc, boot_ns, t, sizeof(t));
+	jsonw_obj_open(w);
+	jsonw_int(w, "schema", 1);
+	jsonw_str(w, "type", type);
+	jsonw_str(w, "time", t);
+	jsonw_str(w, "host", rc->host);
+}
+
+void record_container(struct jsonw *w, const struct container *c, uint64_t cgroup_id)
+{
+	jsonw_obj_key(w, "container");
+	if (c) {
+		jsonw_str(w, "id", c->id);
+		jsonw_str(w, "name", c->name);
+		jsonw_str(w, "runtime", runtime_name(c->runtime));
+		jsonw_str(w, "cgroup", c->cgroup);
+		if (c->pod_name[0]) {
+			jsonw_obj_key(w, "pod");
+			jsonw_str(w, "namespace", c->pod_namespace);
+			jsonw_str(w, "name", c->pod_name);
+			jsonw_str(w, "uid", c->pod_uid);
+			jsonw_obj_close(w);
+		}
+	}
+	if (cgroup_id)
+		jsonw_uint(w, "cgroup_id", cgroup_id);
+	jsonw_obj_close(w);
+}
+
+void record_task_open(struct jsonw *w, const char *key, const struct st_task *t)
+{
+	jsonw_obj_key(w, key);
+	jsonw_uint(w, "pid", t->tgid);
+	jsonw_uint(w, "tid", t->pid);
+	jsonw_uint(w, "ns_pid", t->ns_tgid);
+	jsonw_strn(w, "comm", t->comm, sizeof(t->comm));
+	if (t->flags & ST_TASK_NS_INIT)
+		jsonw_bool(w, "ns_init", true);
+}
+
+static void record_task(struct jsonw *w, const char *key, const struct st_task *t)
+{
+	record_task_open(w, key, t);
+	jsonw_obj_close(w);
+}
+
+static const char *disposition_name(unsigned int d)
+{
+	switch (d) {
+	case ST_DISP_DEFAULT:
+		return "default";
+	case ST_DISP_IGNORE:
+		return "ignore";
+	case ST_DISP_HANDLER:
+		return "handler";
+	}
+	return "unknown";
+}
+
+static void json_signal(struct jsonw *w, const char *key, int sig)
+{
+	const char *name = signal_name(sig);
+
+	if (name)
+		jsonw_str(w, key, name);
+	else
+		jsonw_int(w, key, sig);
+}
+
+static void json_code(struct jsonw *w, int code)
+{
+	const char *name = si_code_name(code);
+
+	if (name)
+		jsonw_str(w, "code", name);
+	else
+		jsonw_int(w, "code", code);
+}
+
+static void json_exit(struct jsonw *w, uint32_t code)
+{
+	jsonw_obj_key(w, "exit");
+	if (code & 0x7f) {
+		json_signal(w, "signal", code & 0x7f);
+		jsonw_bool(w, "core", code & 0x80);
+	} else {
+		jsonw_int(w, "code", (code >> 8) & 0xff);
+	}
+	jsonw_obj_close(w);
+}
+
+static void json_signal_event(struct jsonw *w, const struct st_signal *s)
+{
+	const char *result = signal_result_name(s->result);
+
+	json_signal(w, "signal", s->sig);
+	jsonw_int(w, "signo", s->sig);
+	if (result)
+		jsonw_str(w, "result", result);
+	else
+		jsonw_int(w, "result", s->result);
+	json_code(w, s->code);
+	jsonw_str(w, "disposition", disposition_name(s->disposition));
+	jsonw_bool(w, "blocked", s->sig_flags & (ST_SIGF_BLOCKED | ST_SIGF_REAL_BLOCKED));
+	if (s->sig_flags & ST_SIGF_REAL_BLOCKED)
+		jsonw_bool(w, "waited_for", true);
+	record_task_open(w, "target", &s->target);
+	jsonw_bool(w, "unkillable", s->target.flags & ST_TASK_UNKILLABLE);
+	jsonw_uint(w, "pidns", s->target.pidns);
+	jsonw_obj_close(w);
+	record_task_open(w, "sender", &s->sender);
+	if (s->sig_flags & ST_SIGF_SENDER_IN_NS)
+		jsonw_bool(w, "same_pidns", true);
+	if (s->sig_flags & ST_SIGF_FROM_KERNEL)
+		jsonw_bool(w, "kernel", true);
+	jsonw_arr_key(w, "ancestry");
+	for (int i = 0; i < ST_ANCESTRY && s->ancestry[i].pid; i++) {
+		jsonw_obj_key(w, NULL);
+		jsonw_uint(w, "pid", s->ancestry[i].pid);
+		jsonw_strn(w, "comm", s->ancestry[i].comm, ST_COMM_LEN);
+		jsonw_obj_close(w);
+	}
+	jsonw_arr_close(w);
+	jsonw_obj_close(w);
+}
+
+static void json_fs_event(struct jsonw *w, const struct st_fs_call *fs, const char *path,
+			  bool complete)
+{
+	const char *op = fs_op_name(fs->op);
+
+	jsonw_str(w, "syscall", op ? op : "unknown");
+	jsonw_str(w, "path", path ? path : "");
+	jsonw_bool(w, "path_complete", complete);
+	/* an untrusted caller's path: as its container sees it, never the host's */
+	if (!(fs->path_flags & ST_PATH_TRUSTED))
+		jsonw_str(w, "path_view", "container");
+	if (fs->op == ST_FS_UNLINKAT)
+		jsonw_int(w, "dirfd", fs->dfd);
+	jsonw_uint(w, "flags", fs->flags);
+	jsonw_int(w, "ret", fs->ret);
+	if (fs->ret < 0) {
+		const char *en = errno_name(-fs->ret);
+
+		if (en)
+			jsonw_str(w, "errno", en);
+		else
+			jsonw_int(w, "errno", -fs->ret);
+	}
+	if (fs->dev)
+		jsonw_uint(w, "dev", fs->dev);
+	record_task(w, "caller", &fs->caller);
+}
+
+static size_t event_json(const struct record_ctx *rc, const struct st_event *e,
+			 const struct container *c, const char *path, bool path_complete, char *buf,
+			 size_t cap, size_t str_max)
+{
+	struct jsonw w;
+	uint64_t cgid = 0;
+
+	jsonw_init(&w, buf, cap);
+	jsonw_cut_strings(&w, str_max);
+	record_begin(&w, rc, "event", e->ts_ns);
+	jsonw_str(&w, "event", event_kind_name(e->kind));
+	switch (e->kind) {
+	case ST_EV_SIGNAL_GENERATE:
+		cgid = e->u.signal.target.cgroup_id;
+		break;
+	case ST_EV_SIGNAL_DELIVER:
+		cgid = e->u.deliver.task.cgroup_id;
+		break;
+	case ST_EV_PROCESS_EXIT:
+	case ST_EV_INIT_RELEASED:
+		cgid = e->u.exit.task.cgroup_id;
+		break;
+	case ST_EV_PROCESS_FORK:
+		cgid = e->u.fork.parent.cgroup_id;
+		break;
+	case ST_EV_PROCESS_EXEC:
+		cgid = e->u.exec.task.cgroup_id;
+		break;
+	case ST_EV_CGROUP_MKDIR:
+	case ST_EV_CGROUP_RMDIR:
+	case ST_EV_CGROUP_FREEZE:
+	case ST_EV_CGROUP_UNFREEZE:
+		cgid = e->u.cgroup.id;
+		break;
+	case ST_EV_FS_CALL:
+	case ST_EV_OOM_VICTIM:
+		cgid = 0;
+		break;
+	}
+	if (c || cgid)
+		record_container(&w, c, cgid);
+
+	switch (e->kind) {
+	case ST_EV_SIGNAL_GENERATE:
+		json_signal_event(&w, &e->u.signal);
+		break;
+	case ST_EV_SIGNAL_DELIVER:
+		json_signal(&w, "signal", e->u.deliver.sig);
+		jsonw_int(&w, "signo", e->u.deliver.sig);
+		record_task(&w, "process", &e->u.deliver.task);
+		jsonw_str(&w, "action", disposition_name(e->u.deliver.disposition));
+		break;
+	case ST_EV_PROCESS_EXIT:
+	case ST_EV_INIT_RELEASED:
+		record_task(&w, "process", &e->u.exit.task);
+		json_exit(&w, e->u.exit.exit_code);
+		if (e->kind == ST_EV_PROCESS_EXIT)
+			jsonw_bool(&w, "group_dead", e->u.exit.task.flags & ST_TASK_GROUP_DEAD);
+		break;
+	case ST_EV_PROCESS_FORK:
+		record_task(&w, "process", &e->u.fork.parent);
+		record_task(&w, "child", &e->u.fork.child);
+		break;
+	case ST_EV_PROCESS_EXEC:
+		record_task(&w, "process", &e->u.exec.task);
+		jsonw_uint(&w, "old_pid", e->u.exec.old_pid);
+		break;
+	case ST_EV_CGROUP_MKDIR:
+	case ST_EV_CGROUP_RMDIR:
+	case ST_EV_CGROUP_FREEZE:
+	case ST_EV_CGROUP_UNFREEZE:
+		jsonw_obj_key(&w, "cgroup");
+		jsonw_uint(&w, "id", e->u.cgroup.id);
+		jsonw_uint(&w, "hierarchy", e->u.cgroup.hierarchy);
+		jsonw_uint(&w, "level", e->u.cgroup.level);
+		jsonw_str(&w, "path", e->u.cgroup.path);
+		jsonw_obj_close(&w);
+		break;
+	case ST_EV_FS_CALL:
+		json_fs_event(&w, &e->u.fs, path, path_complete);
+		break;
+	case ST_EV_OOM_VICTIM:
+		jsonw_obj_key(&w, "victim");
+		jsonw_uint(&w, "pid", e->u.oom.victim_pid);
+		jsonw_obj_close(&w);
+		record_task(&w, "process", &e->u.oom.killer);
+		break;
+	}
+	jsonw_obj_close(&w);
+	return w.overflow ? 0 : w.len;
+}
+
+size_t record_event_json(const struct record_ctx *rc, const struct st_event *e,
+			 const struct container *c, const char *path, bool path_complete, char *buf,
+			 size_t cap)
+{
+	size_t len = event_json(rc, e, c, path, path_complete, buf, cap, 0);
+
+	return len ? len : event_json(rc, e, c, path, path_complete, buf, cap, RECORD_CUT_LEN);
+}
+
+void record_container_label(const struct container *c, uint64_t cgroup_id, char *buf, size_t cap)
+{
+	if (c && c->name[0]) {
+		/* a name too long for the line is cut visibly, never passed off as another */
+		if (text_escape(buf, cap, c->name, strlen(c->name)) >= cap && cap > 4) {
+			text_escape(buf, cap - 3, c->name, strlen(c->name));
+			strcat(buf, "...");
+		}
+	} else if (c && c->id[0])
+		text_escape(buf, cap, c->id, strnlen(c->id, 12));
+	else if (cgroup_id)
+		snprintf(buf, cap, "cgroup:%llu", (unsigned long long)cgroup_id);
+	else
+		snprintf(buf, cap, "-");
+}
+
+/* "comm[pid/ns_pid]" with the comm escaped. */
+static void text_task(char *buf, size_t cap, const struct st_task *t)
+{
+	char comm[4 * ST_COMM_LEN + 1];
+
+	text_escape(comm, sizeof(comm), t->comm, strnlen(t->comm, sizeof(t->comm)));
+	if (t->ns_tgid && t->ns_tgid != t->tgid)
+		snprintf(buf, cap, "%s[%u/%u]", comm, t->tgid, t->ns_tgid);
+	else
+		snprintf(buf, cap, "%s[%u]", comm, t->tgid);
+}
+
+static const char *text_signal(int sig, char *buf, size_t cap)
+{
+	const char *name = signal_name(sig);
+
+	if (name)
+		return name;
+	snprintf(buf, cap, "signal %d", sig);
+	return buf;
+}
+
+size_t record_event_text(const struct record_ctx *rc, const struct st_event *e,
+			 const struct container *c, const char *path, char *buf, size_t cap)
+{
+	char clock[32], label[96], a[128], b[128], sb[24], detail[RECORD_MAX / 2];
+	const char *kind = event_kind_name(e->kind);
+	uint64_t cgid = 0;
+	int n;
+
+	detail[0] = '\0';
+	record_clock(rc, e->ts_ns, clock, sizeof(clock));
+	switch (e->kind) {
+	case ST_EV_SIGNAL_GENERATE: {
+		const struct st_signal *s = &e->u.signal;
+		const char *res = signal_result_name(s->result);
+
+		cgid = s->target.cgroup_id;
+		text_task(a, sizeof(a), &s->sender);
+		text_task(b, sizeof(b), &s->target);
+		snprintf(detail, sizeof(detail), "%s -> %s %s %s (%s%s%s)", a, b,
+			 text_signal(s->sig, sb, sizeof(sb)), res ? res : "?",
+			 disposition_name(s->disposition),
+			 s->sig_flags & (ST_SIGF_BLOCKED | ST_SIGF_REAL_BLOCKED) ? ", blocked" : "",
+			 s->target.flags & ST_TASK_NS_INIT ? ", ns init" : "");
+		break;
+	}
+	case ST_EV_SIGNAL_DELIVER:
+		cgid = e->u.deliver.task.cgroup_id;
+		text_task(a, sizeof(a), &e->u.deliver.task);
+		snprintf(detail, sizeof(detail), "%s takes %s (%s)", a,
+			 text_signal(e->u.deliver.sig, sb, sizeof(sb)),
+			 disposition_name(e->u.deliver.disposition));
+		break;
+	case ST_EV_PROCESS_EXIT:
+	case ST_EV_INIT_RELEASED: {
+		uint32_t code = e->u.exit.exit_code;
+
+		cgid = e->u.exit.task.cgroup_id;
+		text_task(a, sizeof(a), &e->u.exit.task);
+		if (code & 0x7f)
+			snprintf(detail, sizeof(detail), "%s %s by %s%s", a,
+				 e->kind == ST_EV_PROCESS_EXIT ? "killed" : "released, killed",
+				 text_signal(code & 0x7f, sb, sizeof(sb)),
+				 e->u.exit.task.flags & ST_TASK_NS_INIT ? " (ns init)" : "");
+		else
+			snprintf(detail, sizeof(detail), "%s %s with code %u%s", a,
+				 e->kind == ST_EV_PROCESS_EXIT ? "exited" : "released, exited",
+				 (code >> 8) & 0xff,
+				 e->u.exit.task.flags & ST_TASK_NS_INIT ? " (ns init)" : "");
+		break;
+	}
+	case ST_EV_PROCESS_FORK:
+		cgid = e->u.fork.parent.cgroup_id;
+		text_task(a, sizeof(a), &e->u.fork.parent);
+		text_task(b, sizeof(b), &e->u.fork.child);
+		snprintf(detail, sizeof(detail), "%s -> %s", a, b);
+		break;
+	case ST_EV_PROCESS_EXEC:
+		cgid = e->u.exec.task.cgroup_id;
+		text_task(a, sizeof(a), &e->u.exec.task);
+		snprintf(detail, sizeof(detail), "%s", a);
+		break;
+	case ST_EV_CGROUP_MKDIR:
+	case ST_EV_CGROUP_RMDIR:
+	case ST_EV_CGROUP_FREEZE:
+	case ST_EV_CGROUP_UNFREEZE:
+		cgid = e->u.cgroup.id;
+		text_escape(detail, sizeof(detail), e->u.cgroup.path, sizeof(e->u.cgroup.path));
+		break;
+	case ST_EV_FS_CALL: {
+		const struct st_fs_call *fs = &e->u.fs;
+		const char *en = fs->ret < 0 ? errno_name(-fs->ret) : NULL;
+		char p[RECORD_MAX / 4];
+
+		text_task(a, sizeof(a), &fs->caller);
+		text_escape(p, sizeof(p), path ? path : "", path ? strlen(path) : 0);
+		snprintf(detail, sizeof(detail), "%s %s %s -> %s%s", a, fs_op_name(fs->op), p,
+			 fs->ret == 0 ? "ok"
+			 : en	      ? en
+				      : "error",
+			 fs->path_flags & ST_PATH_TRUSTED ? "" : " (the container's view)");
+		break;
+	}
+	case ST_EV_OOM_VICTIM:
+		text_task(a, sizeof(a), &e->u.oom.killer);
+		snprintf(detail, sizeof(detail), "victim pid %u (OOM kill while %s allocated)",
+			 e->u.oom.victim_pid, a);
+		break;
+	}
+	record_container_label(c, cgid, label, sizeof(label));
+	n = snprintf(buf, cap, "%s %-16s %-15s %s", clock, label, kind ? kind : "?", detail);
+	if (n < 0)
+		n = 0;
+	return (size_t)n < cap ? (size_t)n : cap - 1;
+}

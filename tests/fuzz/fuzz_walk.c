@@ -125,7 +125,14 @@ static bool clean_name(const char *s, size_t n, bool slashes)
 
 static void put_file(const char *rel, const char *p, size_t n)
 {
+	char path[PATH_MAX];
+	struct stat st;
+
 	if (!make_dirs(rel, false))
+		return;
+	/* the input may name a path twice, first as a directory: that one stays */
+	snprintf(path, sizeof(path), "%s/%s", fuzz_root(), rel);
+	if (!lstat(path, &st) && S_ISDIR(st.st_mode))
 		return;
 	fuzz_put(rel, p, n);
 	note_made(rel);

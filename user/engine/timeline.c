@@ -350,7 +350,7 @@ void tl_end_stop(struct timeline *t, struct tl_cont *tc, uint64_t end_ns, bool p
 		o->teardown_ms = tl_ms_between(s->exit_ns, s->released_ns);
 	if (partial)
 		o->partial = true;
-	tl_judge(s, tc);
+	tl_judge(s);
 	t->sink.stop_timeline(t->ctx, o);
 	while (s->npending) {
 		struct tl_alert *a = &s->pending[--s->npending];

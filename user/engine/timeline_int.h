@@ -113,10 +113,12 @@ void tl_alert_blocked(struct timeline *t, struct tl_cont *tc, uint64_t event_ts,
 void tl_end_stop(struct timeline *t, struct tl_cont *tc, uint64_t end_ns, bool partial);
 
 /* timeline_verdict.c */
-void tl_judge(struct stop_state *s, struct tl_cont *tc);
+void tl_judge(struct stop_state *s);
 
 /* timeline_words.c */
 const char *tl_sig_text(int sig, char *buf, size_t cap);
+/* The verdict's reason, with its fix, in s->out.reason. */
+void tl_describe_verdict(struct stop_state *s);
 void tl_describe_stuck(const struct stop_state *s, struct tl_alert *a);
 
 #endif /* STOPTRACE_TIMELINE_INT_H */

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The stop timeline's words: the names of verdicts and alerts, and what an
- * alert says.
+ * The stop timeline's words: the names of verdicts and alerts, the reason of
+ * a verdict with its fix, and what an alert says.
  */
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include "lib/names.h"
 #include "engine/timeline_int.h"
@@ -77,4 +79,176 @@ void tl_describe_stuck(const struct stop_state *s, struct tl_alert *a)
 			"the task in D state");
 	a->culprits = s->culprits;
 	a->nculprits = s->nculprits;
+}
+
+/* A reason being written: what is cut at its end is lost, never overrun. */
+struct reason {
+	char *buf;
+	size_t cap;
+	size_t n;
+};
+
+__attribute__((format(printf, 2, 3))) static void say(struct reason *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (r->n >= r->cap)
+		return;
+	va_start(ap, fmt);
+	r->n += vsnprintf(r->buf + r->n, r->cap - r->n, fmt, ap);
+	va_end(ap);
+}
+
+/* What went wrong, for the verdicts that find fault. */
+static void say_fault(struct reason *r, const struct stop_state *s, const char *sig)
+{
+	const struct tl_stop *o = &s->out;
+
+	switch (o->verdict) {
+	case TL_NS_TEARDOWN_STUCK:
+		if (o->teardown_ms >= 0)
+			say(r,
+			    "PID 1 exited, but its pid namespace took %lld ms to tear down: "
+			    "processes left in it could not die (a paused container sharing the "
+			    "namespace, or a task in uninterruptible sleep). ",
+			    (long long)o->teardown_ms);
+		else
+			say(r,
+			    "PID 1 exited, but its pid namespace was not seen torn down before "
+			    "the timeline ended: processes left in it could not die (a paused "
+			    "container sharing the namespace, or a task in uninterruptible sleep). ");
+		break;
+	case TL_STOP_SIGNAL_IGNORED:
+		if (s->ignored_disposition == ST_DISP_IGNORE)
+			say(r, "%s to PID 1 was ignored: the process set it to SIG_IGN. ", sig);
+		else
+			say(r,
+			    "%s to PID 1 was ignored by the kernel: PID 1 of a pid namespace has "
+			    "no handler for it, and a namespace init ignores signals whose default "
+			    "action is to terminate. ",
+			    sig);
+		break;
+	case TL_STOP_SIGNAL_BLOCKED:
+		say(r,
+		    "%s to PID 1 stayed pending: the process blocks it and did not unblock it "
+		    "before the escalation. ",
+		    sig);
+		break;
+	case TL_GRACE_PERIOD_EXCEEDED:
+		say(r,
+		    "PID 1 handles %s and received it, but was still running when SIGKILL came "
+		    "%lld ms later. ",
+		    sig, (long long)o->grace_ms);
+		break;
+	case TL_OOM_KILLED:
+		say(r, "PID 1 was killed by the kernel's OOM killer. ");
+		break;
+	default:
+		break;
+	}
+}
+
+/* A SIGKILL that came first: from whom, and whether a stop signal may have gone before. */
+static void say_killed(struct reason *r, const struct tl_stop *o)
+{
+	const char *from = o->sender.comm[0] ? o->sender.comm : "?";
+
+	if (o->partial)
+		/* seen is not sent: a stop signal may predate the monitor */
+		say(r,
+		    "SIGKILL from %s (pid %u), just after the monitor started: a stop signal "
+		    "sent before that was not seen, so whether the application had a chance "
+		    "to shut down is not known. ",
+		    from, o->sender.pid);
+	else
+		say(r,
+		    "SIGKILL from %s (pid %u) with no stop signal before it (docker kill, "
+		    "docker rm -f): the application had no chance to shut down. ",
+		    from, o->sender.pid);
+}
+
+/* How PID 1 ended, for the verdicts that find no fault in it. */
+static void say_ending(struct reason *r, const struct stop_state *s, const char *sig)
+{
+	const struct tl_stop *o = &s->out;
+	int code = (o->exit_code >> 8) & 0xff, term = o->exit_code & 0x7f;
+	char tb[24];
+
+	if (o->verdict == TL_KILLED_WITHOUT_GRACE) {
+		say_killed(r, o);
+	} else if (o->verdict == TL_GRACEFUL) {
+		say(r, "PID 1 exited %lld ms after %s",
+		    (long long)tl_ms_between(o->start_ns, s->exit_ns), sig);
+		if (term)
+			say(r, ", killed by %s. ", tl_sig_text(term, tb, sizeof(tb)));
+		else
+			say(r, " with code %d. ", code);
+	} else if (o->verdict != TL_EXITED) {
+		return;
+	} else if (!s->exit_ns) {
+		say(r, "the stop ended without the exit of PID 1 being seen. ");
+	} else if (o->partial && term) {
+		say(r,
+		    "PID 1 was killed by %s just after the monitor started; a stop signal sent "
+		    "before that was not seen. ",
+		    tl_sig_text(term, tb, sizeof(tb)));
+	} else if (o->partial) {
+		say(r,
+		    "PID 1 exited with code %d just after the monitor started; a stop signal "
+		    "sent before that was not seen. ",
+		    code);
+	} else if (term) {
+		say(r, "PID 1 was killed by %s without a stop from outside. ",
+		    tl_sig_text(term, tb, sizeof(tb)));
+	} else {
+		say(r, "PID 1 exited on its own with code %d. ", code);
+	}
+}
+
+/* What to do about it, for the verdicts that find fault. */
+static void say_fix(struct reason *r, const struct stop_state *s, const char *sig)
+{
+	switch (s->out.verdict) {
+	case TL_NS_TEARDOWN_STUCK:
+		say(r, "Fix: unpause the container sharing the pid namespace (docker unpause), or "
+		       "find what the D-state task waits on.");
+		break;
+	case TL_STOP_SIGNAL_IGNORED:
+		if (s->ignored_disposition == ST_DISP_IGNORE)
+			say(r, "Fix: do not ignore %s in the application.", sig);
+		else
+			say(r,
+			    "Fix: run with an init (docker run --init, tini) or handle %s in "
+			    "PID 1.",
+			    sig);
+		break;
+	case TL_STOP_SIGNAL_BLOCKED:
+		say(r, "Fix: unblock %s (sigprocmask) or wait for it (sigwait).", sig);
+		break;
+	case TL_GRACE_PERIOD_EXCEEDED:
+		say(r, "Fix: shut down faster, or raise the grace period (docker stop -t, "
+		       "stop_grace_period, terminationGracePeriodSeconds).");
+		break;
+	case TL_OOM_KILLED:
+		say(r, "Fix: raise the memory limit or reduce the application's memory use.");
+		break;
+	default:
+		break;
+	}
+}
+
+void tl_describe_verdict(struct stop_state *s)
+{
+	struct tl_stop *o = &s->out;
+	struct reason r = {o->reason, sizeof(o->reason), 0};
+	char sb[24];
+	const char *sig = tl_sig_text(o->stop_signal ? o->stop_signal : SIGTERM, sb, sizeof(sb));
+
+	say_fault(&r, s, sig);
+	say_ending(&r, s, sig);
+	if (o->verdict < TL_GRACE_PERIOD_EXCEEDED && s->sigkill_ns)
+		say(&r, "SIGKILL followed after %lld ms. ", (long long)o->grace_ms);
+	say_fix(&r, s, sig);
+	while (r.n > 0 && r.n < r.cap && o->reason[r.n - 1] == ' ')
+		o->reason[--r.n] = '\0';
 }

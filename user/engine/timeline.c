@@ -5,9 +5,7 @@
  * timeline.h for what a stop is and when it ends; timeline_int.h for the
  * other files of the engine.
  */
-#include <errno.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "engine/timeline_int.h"
@@ -160,20 +158,6 @@ static bool send_alert(struct timeline *t, struct tl_cont *tc, struct tl_alert *
 	tc->last_alert_ns[a->kind] = now;
 	t->sink.alert(t->ctx, a);
 	return true;
-}
-
-/* Records lost during the stop: said with the alert, which may be wrong then. */
-void tl_note_lost(struct tl_alert *a, uint64_t lost)
-{
-	size_t len = strlen(a->message);
-
-	a->lost = lost;
-	if (lost && len < sizeof(a->message))
-		snprintf(
-			a->message + len, sizeof(a->message) - len,
-			" (incomplete: %llu kernel records were lost during this stop, so this may "
-			"be wrong)",
-			(unsigned long long)lost);
 }
 
 /* An alert tied to a stop: resolved when the stop ends. */
@@ -382,7 +366,6 @@ static void on_stop_signal(struct timeline *t, struct tl_cont *tc, const struct 
 	const struct st_signal *sig = &e->u.signal;
 	struct stop_state *s = tc->stop;
 	struct tl_alert a;
-	char sb[24];
 
 	s->stop_sig_seen = true;
 	if (sig->result == ST_SIG_IGNORED) {
@@ -393,27 +376,7 @@ static void on_stop_signal(struct timeline *t, struct tl_cont *tc, const struct 
 		a.pid = sig->target.tgid;
 		a.ns_pid = sig->target.ns_tgid;
 		memcpy(a.comm, sig->target.comm, ST_COMM_LEN);
-		if (sig->disposition == ST_DISP_IGNORE) {
-			snprintf(a.message, sizeof(a.message),
-				 "%s to PID 1 was ignored: the process set it to SIG_IGN; the stop "
-				 "will wait for the grace period, then SIGKILL",
-				 tl_sig_text(sig->sig, sb, sizeof(sb)));
-			snprintf(a.action, sizeof(a.action),
-				 "handle %s in the application instead of ignoring it",
-				 tl_sig_text(sig->sig, sb, sizeof(sb)));
-		} else {
-			snprintf(
-				a.message, sizeof(a.message),
-				"%s to PID 1 was ignored by the kernel: PID 1 of a pid namespace has "
-				"no handler for it; the stop will wait for the grace period, then "
-				"SIGKILL",
-				tl_sig_text(sig->sig, sb, sizeof(sb)));
-			snprintf(
-				a.action, sizeof(a.action),
-				"run the container with an init (docker run --init, tini) or handle "
-				"%s in PID 1",
-				tl_sig_text(sig->sig, sb, sizeof(sb)));
-		}
+		tl_describe_ignored(&a, sig->disposition);
 		tl_stop_alert(t, tc, &a, now);
 		return;
 	}
@@ -430,24 +393,17 @@ void tl_alert_blocked(struct timeline *t, struct tl_cont *tc, uint64_t event_ts,
 {
 	struct stop_state *s = tc->stop;
 	struct tl_alert a;
-	char sb[24];
-	int sig = s->out.stop_signal;
 
 	s->blocked = true;
 	if (s->blocked_alerted)
 		return;
 	s->blocked_alerted = true;
 	tl_alert_init(&a, TL_ALERT_STOP_SIGNAL_BLOCKED, event_ts);
-	a.sig = sig;
+	a.sig = s->out.stop_signal;
 	a.pid = s->out.init_pid;
 	a.ns_pid = 1;
 	a.duration_ms = tl_ms_between(s->blocked_since, now > event_ts ? now : event_ts);
-	snprintf(a.message, sizeof(a.message),
-		 "%s to PID 1 is pending: the process blocks it and has not taken it for %lld ms",
-		 tl_sig_text(sig, sb, sizeof(sb)), (long long)a.duration_ms);
-	snprintf(a.action, sizeof(a.action),
-		 "unblock %s in PID 1 (sigprocmask) or wait for it with sigwait",
-		 tl_sig_text(sig, sb, sizeof(sb)));
+	tl_describe_blocked(&a);
 	tl_stop_alert(t, tc, &a, now);
 }
 
@@ -677,13 +633,7 @@ static void maybe_restarted(struct timeline *t, struct tl_cont *tc, const struct
 	a.pid = e->u.exec.task.tgid;
 	a.ns_pid = 1;
 	memcpy(a.comm, e->u.exec.task.comm, ST_COMM_LEN);
-	snprintf(a.message, sizeof(a.message),
-		 "the container came back %lld ms after it stopped (PID 1 was pid %u, now %u): its "
-		 "restart policy is '%s'",
-		 (long long)a.duration_ms, tc->last_init_pid, a.pid, policy);
-	snprintf(a.action, sizeof(a.action),
-		 "to keep it stopped, use docker stop (not kill) or docker update --restart=no "
-		 "first");
+	tl_describe_restarted(&a, tc->last_init_pid, policy);
 	send_alert(t, tc, &a, now);
 }
 
@@ -717,11 +667,7 @@ static void on_oom(struct timeline *t, const struct st_event *e, uint64_t now)
 	a.one_shot = true;
 	a.pid = victim;
 	a.sig = SIGKILL;
-	snprintf(a.message, sizeof(a.message),
-		 "the kernel's OOM killer killed pid %u%s in this container", victim,
-		 victim == tc->init_pid ? " (PID 1)" : "");
-	snprintf(a.action, sizeof(a.action),
-		 "raise the container's memory limit or reduce its memory use");
+	tl_describe_oom(&a, victim == tc->init_pid);
 	send_alert(t, tc, &a, now);
 }
 

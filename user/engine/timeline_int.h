@@ -107,7 +107,6 @@ static inline int64_t tl_ms_between(uint64_t from, uint64_t to)
 
 /* timeline.c */
 void tl_alert_init(struct tl_alert *a, enum tl_alert_kind kind, uint64_t event_ts);
-void tl_note_lost(struct tl_alert *a, uint64_t lost);
 void tl_stop_alert(struct timeline *t, struct tl_cont *tc, struct tl_alert *a, uint64_t now);
 void tl_alert_blocked(struct timeline *t, struct tl_cont *tc, uint64_t event_ts, uint64_t now);
 void tl_end_stop(struct timeline *t, struct tl_cont *tc, uint64_t end_ns, bool partial);
@@ -115,10 +114,18 @@ void tl_end_stop(struct timeline *t, struct tl_cont *tc, uint64_t end_ns, bool p
 /* timeline_verdict.c */
 void tl_judge(struct stop_state *s);
 
-/* timeline_words.c */
-const char *tl_sig_text(int sig, char *buf, size_t cap);
-/* The verdict's reason, with its fix, in s->out.reason. */
+/*
+ * timeline_words.c. The verdict's reason, with its fix, in s->out.reason;
+ * an alert's message and action, from what the alert and the stop hold.
+ */
 void tl_describe_verdict(struct stop_state *s);
+void tl_describe_ignored(struct tl_alert *a, uint32_t disposition);
+void tl_describe_blocked(struct tl_alert *a);
+void tl_describe_still_running(const struct stop_state *s, struct tl_alert *a);
 void tl_describe_stuck(const struct stop_state *s, struct tl_alert *a);
+void tl_describe_restarted(struct tl_alert *a, uint32_t last_init_pid, const char *policy);
+void tl_describe_oom(struct tl_alert *a, bool init);
+/* Records lost during the stop: said with the alert, which may be wrong then. */
+void tl_note_lost(struct tl_alert *a, uint64_t lost);
 
 #endif /* STOPTRACE_TIMELINE_INT_H */

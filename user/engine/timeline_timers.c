@@ -5,8 +5,6 @@
  * down; a stop's settle time and its limit; containers quiet long enough to
  * forget.
  */
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "engine/timeline_int.h"
@@ -30,75 +28,83 @@ static void find_culprits(struct timeline *t, struct stop_state *s)
 		s->nculprits = n < CULPRITS_MAX ? n : CULPRITS_MAX;
 }
 
-static void tick_stop(struct timeline *t, struct tl_cont *tc, uint64_t now)
+/* PID 1 still runs stop_alert_after_ns into the stop: stop_still_running. */
+static void alert_still_running(struct timeline *t, struct tl_cont *tc, uint64_t now)
 {
 	struct stop_state *s = tc->stop;
 	struct tl_alert a;
-	char sb[24];
+
+	s->still_alerted = true;
+	tl_alert_init(&a, TL_ALERT_STOP_STILL_RUNNING, 0);
+	a.sig = s->out.stop_signal;
+	a.pid = s->out.init_pid;
+	a.ns_pid = 1;
+	a.duration_ms = tl_ms_between(s->out.start_ns, now);
+	tl_describe_still_running(s, &a);
+	tl_stop_alert(t, tc, &a, now);
+}
+
+/* The same condition, still going: its pending alert sent again, with its duration. */
+static void resend_stuck(struct timeline *t, struct stop_state *s, struct tl_alert *a, uint64_t now)
+{
+	for (int i = 0; i < s->npending; i++) {
+		struct tl_alert *p = &s->pending[i];
+
+		if (p->kind != TL_ALERT_NS_TEARDOWN_STUCK)
+			continue;
+		p->ts_ns = now;
+		p->duration_ms = a->duration_ms;
+		tl_note_lost(a, s->out.lost);
+		memcpy(p->message, a->message, sizeof(p->message));
+		p->lost = a->lost;
+		memcpy(p->action, a->action, sizeof(p->action));
+		p->culprits = a->culprits;
+		p->nculprits = a->nculprits;
+		t->sink.alert(t->ctx, p);
+	}
+}
+
+/*
+ * PID 1 exited and its pid namespace is not torn down: ns_teardown_stuck,
+ * with who is still in it, and again at doubling intervals (up to a minute)
+ * while it lasts.
+ */
+static void alert_stuck(struct timeline *t, struct tl_cont *tc, uint64_t now)
+{
+	struct stop_state *s = tc->stop;
+	bool first = !s->stuck;
+	struct tl_alert a;
+
+	s->stuck = true;
+	tl_alert_init(&a, TL_ALERT_NS_TEARDOWN_STUCK, 0);
+	a.pid = s->out.init_pid;
+	a.ns_pid = 1;
+	a.duration_ms = tl_ms_between(s->exit_ns, now);
+	find_culprits(t, s);
+	tl_describe_stuck(s, &a);
+	if (first)
+		tl_stop_alert(t, tc, &a, now);
+	else
+		resend_stuck(t, s, &a, now);
+	for (int i = 0; i < s->npending; i++)
+		s->pending[i].culprits = NULL; /* valid only during the call */
+	s->stuck_interval_ns *= 2;
+	if (s->stuck_interval_ns > STUCK_MAX_INTERVAL_NS)
+		s->stuck_interval_ns = STUCK_MAX_INTERVAL_NS;
+	s->next_stuck_ns = now + s->stuck_interval_ns;
+}
+
+static void tick_stop(struct timeline *t, struct tl_cont *tc, uint64_t now)
+{
+	struct stop_state *s = tc->stop;
 
 	if (s->blocked_pending && !s->blocked_alerted && !s->exit_ns &&
 	    now >= s->blocked_since + t->cfg.blocked_after_ns)
 		tl_alert_blocked(t, tc, 0, now);
-	if (!s->exit_ns && !s->still_alerted &&
-	    now >= s->out.start_ns + t->cfg.stop_alert_after_ns) {
-		s->still_alerted = true;
-		tl_alert_init(&a, TL_ALERT_STOP_STILL_RUNNING, 0);
-		a.sig = s->out.stop_signal;
-		a.pid = s->out.init_pid;
-		a.ns_pid = 1;
-		a.duration_ms = tl_ms_between(s->out.start_ns, now);
-		snprintf(a.message, sizeof(a.message),
-			 "the stop started %lld ms ago and PID 1 is still running%s%s",
-			 (long long)a.duration_ms,
-			 s->ignored ? ": its stop signal was ignored, so only SIGKILL will end it "
-				      "(docker stop -t -1 never sends one)"
-				    : "",
-			 s->blocked_pending ? ": its stop signal is blocked and still pending"
-					    : "");
-		snprintf(a.action, sizeof(a.action),
-			 "docker kill the container to end the stop now; then fix how PID 1 "
-			 "handles %s",
-			 tl_sig_text(s->out.stop_signal ? s->out.stop_signal : SIGTERM, sb,
-				     sizeof(sb)));
-		tl_stop_alert(t, tc, &a, now);
-	}
-	if (s->exit_ns && !s->released_ns && now >= s->next_stuck_ns) {
-		bool first = !s->stuck;
-
-		s->stuck = true;
-		tl_alert_init(&a, TL_ALERT_NS_TEARDOWN_STUCK, 0);
-		a.pid = s->out.init_pid;
-		a.ns_pid = 1;
-		a.duration_ms = tl_ms_between(s->exit_ns, now);
-		find_culprits(t, s);
-		tl_describe_stuck(s, &a);
-		if (first) {
-			tl_stop_alert(t, tc, &a, now);
-		} else {
-			/* the same condition, still going: resend it with its duration */
-			for (int i = 0; i < s->npending; i++) {
-				struct tl_alert *p = &s->pending[i];
-
-				if (p->kind != TL_ALERT_NS_TEARDOWN_STUCK)
-					continue;
-				p->ts_ns = now;
-				p->duration_ms = a.duration_ms;
-				tl_note_lost(&a, s->out.lost);
-				memcpy(p->message, a.message, sizeof(p->message));
-				p->lost = a.lost;
-				memcpy(p->action, a.action, sizeof(p->action));
-				p->culprits = a.culprits;
-				p->nculprits = a.nculprits;
-				t->sink.alert(t->ctx, p);
-			}
-		}
-		for (int i = 0; i < s->npending; i++)
-			s->pending[i].culprits = NULL; /* valid only during the call */
-		s->stuck_interval_ns *= 2;
-		if (s->stuck_interval_ns > STUCK_MAX_INTERVAL_NS)
-			s->stuck_interval_ns = STUCK_MAX_INTERVAL_NS;
-		s->next_stuck_ns = now + s->stuck_interval_ns;
-	}
+	if (!s->exit_ns && !s->still_alerted && now >= s->out.start_ns + t->cfg.stop_alert_after_ns)
+		alert_still_running(t, tc, now);
+	if (s->exit_ns && !s->released_ns && now >= s->next_stuck_ns)
+		alert_stuck(t, tc, now);
 	if ((s->released_ns && now >= s->released_ns + t->cfg.settle_ns) ||
 	    (s->rmdir_ns && !s->stuck && now >= s->rmdir_ns + t->cfg.settle_ns)) {
 		tl_end_stop(t, tc, now, false);

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * The stop timeline's words: the names of verdicts and alerts, the reason of
- * a verdict with its fix, and what an alert says.
+ * a verdict with its fix, and what each alert says with what to do. Nothing
+ * here decides what happened: it only puts it in words.
  */
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include "lib/names.h"
 #include "engine/timeline_int.h"
 
@@ -40,7 +42,7 @@ const char *tl_alert_kind_name(enum tl_alert_kind k)
 	return (unsigned int)k < TL_ALERT_KIND_MAX ? alert_names[k] : NULL;
 }
 
-const char *tl_sig_text(int sig, char *buf, size_t cap)
+static const char *sig_text(int sig, char *buf, size_t cap)
 {
 	const char *name = signal_name(sig);
 
@@ -48,37 +50,6 @@ const char *tl_sig_text(int sig, char *buf, size_t cap)
 		return name;
 	snprintf(buf, cap, "signal %d", sig);
 	return buf;
-}
-
-void tl_describe_stuck(const struct stop_state *s, struct tl_alert *a)
-{
-	size_t n;
-
-	n = (size_t)snprintf(a->message, sizeof(a->message),
-			     "PID 1 exited %lld ms ago but its pid namespace is not torn down: "
-			     "processes in it cannot die",
-			     (long long)a->duration_ms);
-	for (int i = 0; i < s->nculprits && n < sizeof(a->message); i++) {
-		const struct culprit *c = &s->culprits[i];
-
-		n += (size_t)snprintf(
-			a->message + n, sizeof(a->message) - n, "%s %s (pid %u, state %c%s%s%s)",
-			i ? ";" : ":", c->comm, c->pid, c->state ? c->state : '?',
-			c->in_container ? ", container " : "",
-			c->in_container
-				? (c->container.name[0] ? c->container.name : c->container.id)
-				: "",
-			c->frozen ? ", cgroup frozen" : "");
-	}
-	if (s->nculprits)
-		culprit_fix(&s->culprits[0], a->action, sizeof(a->action));
-	else
-		snprintf(
-			a->action, sizeof(a->action),
-			"unpause any container sharing its pid namespace (docker unpause), or find "
-			"the task in D state");
-	a->culprits = s->culprits;
-	a->nculprits = s->nculprits;
 }
 
 /* A reason being written: what is cut at its end is lost, never overrun. */
@@ -180,7 +151,7 @@ static void say_ending(struct reason *r, const struct stop_state *s, const char 
 		say(r, "PID 1 exited %lld ms after %s",
 		    (long long)tl_ms_between(o->start_ns, s->exit_ns), sig);
 		if (term)
-			say(r, ", killed by %s. ", tl_sig_text(term, tb, sizeof(tb)));
+			say(r, ", killed by %s. ", sig_text(term, tb, sizeof(tb)));
 		else
 			say(r, " with code %d. ", code);
 	} else if (o->verdict != TL_EXITED) {
@@ -191,7 +162,7 @@ static void say_ending(struct reason *r, const struct stop_state *s, const char 
 		say(r,
 		    "PID 1 was killed by %s just after the monitor started; a stop signal sent "
 		    "before that was not seen. ",
-		    tl_sig_text(term, tb, sizeof(tb)));
+		    sig_text(term, tb, sizeof(tb)));
 	} else if (o->partial) {
 		say(r,
 		    "PID 1 exited with code %d just after the monitor started; a stop signal "
@@ -199,7 +170,7 @@ static void say_ending(struct reason *r, const struct stop_state *s, const char 
 		    code);
 	} else if (term) {
 		say(r, "PID 1 was killed by %s without a stop from outside. ",
-		    tl_sig_text(term, tb, sizeof(tb)));
+		    sig_text(term, tb, sizeof(tb)));
 	} else {
 		say(r, "PID 1 exited on its own with code %d. ", code);
 	}
@@ -242,7 +213,7 @@ void tl_describe_verdict(struct stop_state *s)
 	struct tl_stop *o = &s->out;
 	struct reason r = {o->reason, sizeof(o->reason), 0};
 	char sb[24];
-	const char *sig = tl_sig_text(o->stop_signal ? o->stop_signal : SIGTERM, sb, sizeof(sb));
+	const char *sig = sig_text(o->stop_signal ? o->stop_signal : SIGTERM, sb, sizeof(sb));
 
 	say_fault(&r, s, sig);
 	say_ending(&r, s, sig);
@@ -251,4 +222,123 @@ void tl_describe_verdict(struct stop_state *s)
 	say_fix(&r, s, sig);
 	while (r.n > 0 && r.n < r.cap && o->reason[r.n - 1] == ' ')
 		o->reason[--r.n] = '\0';
+}
+
+void tl_describe_ignored(struct tl_alert *a, uint32_t disposition)
+{
+	char sb[24];
+
+	if (disposition == ST_DISP_IGNORE) {
+		snprintf(a->message, sizeof(a->message),
+			 "%s to PID 1 was ignored: the process set it to SIG_IGN; the stop "
+			 "will wait for the grace period, then SIGKILL",
+			 sig_text(a->sig, sb, sizeof(sb)));
+		snprintf(a->action, sizeof(a->action),
+			 "handle %s in the application instead of ignoring it",
+			 sig_text(a->sig, sb, sizeof(sb)));
+	} else {
+		snprintf(a->message, sizeof(a->message),
+			 "%s to PID 1 was ignored by the kernel: PID 1 of a pid namespace has "
+			 "no handler for it; the stop will wait for the grace period, then "
+			 "SIGKILL",
+			 sig_text(a->sig, sb, sizeof(sb)));
+		snprintf(a->action, sizeof(a->action),
+			 "run the container with an init (docker run --init, tini) or handle "
+			 "%s in PID 1",
+			 sig_text(a->sig, sb, sizeof(sb)));
+	}
+}
+
+void tl_describe_blocked(struct tl_alert *a)
+{
+	char sb[24];
+
+	snprintf(a->message, sizeof(a->message),
+		 "%s to PID 1 is pending: the process blocks it and has not taken it for %lld ms",
+		 sig_text(a->sig, sb, sizeof(sb)), (long long)a->duration_ms);
+	snprintf(a->action, sizeof(a->action),
+		 "unblock %s in PID 1 (sigprocmask) or wait for it with sigwait",
+		 sig_text(a->sig, sb, sizeof(sb)));
+}
+
+void tl_describe_still_running(const struct stop_state *s, struct tl_alert *a)
+{
+	char sb[24];
+
+	snprintf(a->message, sizeof(a->message),
+		 "the stop started %lld ms ago and PID 1 is still running%s%s",
+		 (long long)a->duration_ms,
+		 s->ignored ? ": its stop signal was ignored, so only SIGKILL will end it "
+			      "(docker stop -t -1 never sends one)"
+			    : "",
+		 s->blocked_pending ? ": its stop signal is blocked and still pending" : "");
+	snprintf(a->action, sizeof(a->action),
+		 "docker kill the container to end the stop now; then fix how PID 1 "
+		 "handles %s",
+		 sig_text(s->out.stop_signal ? s->out.stop_signal : SIGTERM, sb, sizeof(sb)));
+}
+
+void tl_describe_stuck(const struct stop_state *s, struct tl_alert *a)
+{
+	size_t n;
+
+	n = (size_t)snprintf(a->message, sizeof(a->message),
+			     "PID 1 exited %lld ms ago but its pid namespace is not torn down: "
+			     "processes in it cannot die",
+			     (long long)a->duration_ms);
+	for (int i = 0; i < s->nculprits && n < sizeof(a->message); i++) {
+		const struct culprit *c = &s->culprits[i];
+
+		n += (size_t)snprintf(
+			a->message + n, sizeof(a->message) - n, "%s %s (pid %u, state %c%s%s%s)",
+			i ? ";" : ":", c->comm, c->pid, c->state ? c->state : '?',
+			c->in_container ? ", container " : "",
+			c->in_container
+				? (c->container.name[0] ? c->container.name : c->container.id)
+				: "",
+			c->frozen ? ", cgroup frozen" : "");
+	}
+	if (s->nculprits)
+		culprit_fix(&s->culprits[0], a->action, sizeof(a->action));
+	else
+		snprintf(
+			a->action, sizeof(a->action),
+			"unpause any container sharing its pid namespace (docker unpause), or find "
+			"the task in D state");
+	a->culprits = s->culprits;
+	a->nculprits = s->nculprits;
+}
+
+void tl_describe_restarted(struct tl_alert *a, uint32_t last_init_pid, const char *policy)
+{
+	snprintf(a->message, sizeof(a->message),
+		 "the container came back %lld ms after it stopped (PID 1 was pid %u, now %u): its "
+		 "restart policy is '%s'",
+		 (long long)a->duration_ms, last_init_pid, a->pid, policy);
+	snprintf(a->action, sizeof(a->action),
+		 "to keep it stopped, use docker stop (not kill) or docker update --restart=no "
+		 "first");
+}
+
+void tl_describe_oom(struct tl_alert *a, bool init)
+{
+	snprintf(a->message, sizeof(a->message),
+		 "the kernel's OOM killer killed pid %u%s in this container", a->pid,
+		 init ? " (PID 1)" : "");
+	snprintf(a->action, sizeof(a->action),
+		 "raise the container's memory limit or reduce its memory use");
+}
+
+/* Records lost during the stop: said with the alert, which may be wrong then. */
+void tl_note_lost(struct tl_alert *a, uint64_t lost)
+{
+	size_t len = strlen(a->message);
+
+	a->lost = lost;
+	if (lost && len < sizeof(a->message))
+		snprintf(
+			a->message + len, sizeof(a->message) - len,
+			" (incomplete: %llu kernel records were lost during this stop, so this may "
+			"be wrong)",
+			(unsigned long long)lost);
 }

@@ -211,13 +211,39 @@ static void line_end(struct recorder *r, struct jsonw *w)
 	}
 }
 
+/* The first line: what the replay needs to configure the engines as they were. */
+static void write_header(struct recorder *r, const struct rec_header *h)
+{
+	struct jsonw w;
+
+	line_begin(r, &w, "header");
+	jsonw_uint(&w, "format", h->format);
+	jsonw_str(&w, "version", h->version);
+	jsonw_uint(&w, "event_abi", h->event_abi);
+	put_str(&w, "host", h->host);
+	put_str(&w, "kernel", h->kernel);
+	jsonw_int(&w, "boot_to_real_ns", h->boot_to_real_ns);
+	jsonw_uint(&w, "alert_prefix", h->alert_prefix);
+	jsonw_uint(&w, "start_ns", h->start_ns);
+	jsonw_uint(&w, "stop_alert_after_s", h->stop_alert_after_s);
+	jsonw_uint(&w, "teardown_timeout_s", h->teardown_timeout_s);
+	jsonw_bool(&w, "cgroup_v2", h->cgroup_v2);
+	jsonw_int(&w, "mem_hierarchy", h->mem_hierarchy);
+	jsonw_uint(&w, "record_max", h->record_max);
+	jsonw_bool(&w, "holders_async", h->holders_async);
+	jsonw_arr_key(&w, "storage_roots");
+	for (int i = 0; i < h->nstorage_roots && i < RECORDING_MAX_ROOTS; i++)
+		jsonw_str(&w, NULL, h->storage_roots[i]);
+	jsonw_arr_close(&w);
+	line_end(r, &w);
+}
+
 int recorder_open(struct recorder **out, const char *path, const struct rec_header *h)
 {
 	size_t n = strlen(path);
 	bool gz = n > 3 && !strcmp(path + n - 3, ".gz");
 	char why[SAFEFILE_WHY_MAX];
 	struct recorder *r;
-	struct jsonw w;
 	int fd;
 
 	*out = NULL;
@@ -242,26 +268,7 @@ int recorder_open(struct recorder **out, const char *path, const struct rec_head
 		free(r);
 		return err;
 	}
-	line_begin(r, &w, "header");
-	jsonw_uint(&w, "format", h->format);
-	jsonw_str(&w, "version", h->version);
-	jsonw_uint(&w, "event_abi", h->event_abi);
-	put_str(&w, "host", h->host);
-	put_str(&w, "kernel", h->kernel);
-	jsonw_int(&w, "boot_to_real_ns", h->boot_to_real_ns);
-	jsonw_uint(&w, "alert_prefix", h->alert_prefix);
-	jsonw_uint(&w, "start_ns", h->start_ns);
-	jsonw_uint(&w, "stop_alert_after_s", h->stop_alert_after_s);
-	jsonw_uint(&w, "teardown_timeout_s", h->teardown_timeout_s);
-	jsonw_bool(&w, "cgroup_v2", h->cgroup_v2);
-	jsonw_int(&w, "mem_hierarchy", h->mem_hierarchy);
-	jsonw_uint(&w, "record_max", h->record_max);
-	jsonw_bool(&w, "holders_async", h->holders_async);
-	jsonw_arr_key(&w, "storage_roots");
-	for (int i = 0; i < h->nstorage_roots && i < RECORDING_MAX_ROOTS; i++)
-		jsonw_str(&w, NULL, h->storage_roots[i]);
-	jsonw_arr_close(&w);
-	line_end(r, &w);
+	write_header(r, h);
 	if (r->first_err) {
 		int err = r->first_err;
 

@@ -245,18 +245,12 @@ static bool is_kind(const struct replay *rp, const char *kind)
 	return !jsonr_get(&rp->root, "r", &v) && jsonr_string_eq(&v, kind);
 }
 
-int replay_open(struct replay **out, const char *path, struct rec_header *h, char *err,
-		size_t errcap)
+/* A reader of path, its buffers ready. 0 or -errno, with a reason in err but for -ENOMEM. */
+static int replay_file(struct replay **out, const char *path, char *err, size_t errcap)
 {
 	struct replay *rp;
-	struct jsonr_val v, roots;
-	struct jsonr_iter it;
-	uint64_t u = 0;
-	int64_t i64 = 0;
 	int ret;
 
-	*out = NULL;
-	memset(h, 0, sizeof(*h));
 	rp = calloc(1, sizeof(*rp));
 	if (!rp)
 		return -ENOMEM;
@@ -271,15 +265,16 @@ int replay_open(struct replay **out, const char *path, struct rec_header *h, cha
 		replay_close(rp);
 		return ret;
 	}
-	ret = read_line(rp);
-	if (ret <= 0 || !is_kind(rp, "header")) {
-		snprintf(err, errcap, "'%s' is not a stoptrace recording (%s)", path,
-			 ret == 0     ? "it is empty"
-			 : rp->err[0] ? rp->err
-				      : "no header line");
-		replay_close(rp);
-		return -EINVAL;
-	}
+	*out = rp;
+	return 0;
+}
+
+/* Who wrote the header line, in what format: 0, or -EPROTO when this stoptrace can't read it. */
+static int header_format(struct replay *rp, const char *path, struct rec_header *h, char *err,
+			 size_t errcap)
+{
+	uint64_t u = 0;
+
 	get_u64(&rp->root, "format", &u);
 	h->format = (unsigned int)u;
 	get_u64(&rp->root, "event_abi", &u);
@@ -290,9 +285,20 @@ int replay_open(struct replay **out, const char *path, struct rec_header *h, cha
 			 "'%s' was recorded by stoptrace %s in format %u with event ABI %u; this "
 			 "stoptrace reads format %u, event ABI %u",
 			 path, h->version, h->format, h->event_abi, RECORDING_FORMAT, ST_EVENT_ABI);
-		replay_close(rp);
 		return -EPROTO;
 	}
+	return 0;
+}
+
+/* The rest of the header line: the host and the engines' configuration. 0 or -EINVAL. */
+static int header_config(struct replay *rp, struct rec_header *h)
+{
+	struct jsonr_val v, roots;
+	struct jsonr_iter it;
+	uint64_t u = 0;
+	int64_t i64 = 0;
+	int ret;
+
 	ret = get_str(&rp->root, "host", h->host, sizeof(h->host));
 	ret |= get_str(&rp->root, "kernel", h->kernel, sizeof(h->kernel));
 	ret |= get_i64(&rp->root, "boot_to_real_ns", &i64);
@@ -317,13 +323,42 @@ int replay_open(struct replay **out, const char *path, struct rec_header *h, cha
 					 sizeof(h->storage_roots[0])) == 0)
 				h->nstorage_roots++;
 	}
+	return ret ? -EINVAL : 0;
+}
+
+int replay_open(struct replay **out, const char *path, struct rec_header *h, char *err,
+		size_t errcap)
+{
+	struct replay *rp;
+	int ret;
+
+	*out = NULL;
+	memset(h, 0, sizeof(*h));
+	ret = replay_file(&rp, path, err, errcap);
+	if (ret)
+		return ret;
+	ret = read_line(rp);
+	if (ret <= 0 || !is_kind(rp, "header")) {
+		snprintf(err, errcap, "'%s' is not a stoptrace recording (%s)", path,
+			 ret == 0     ? "it is empty"
+			 : rp->err[0] ? rp->err
+				      : "no header line");
+		ret = -EINVAL;
+		goto fail;
+	}
+	ret = header_format(rp, path, h, err, errcap);
+	if (ret)
+		goto fail;
+	ret = header_config(rp, h);
 	if (ret) {
 		snprintf(err, errcap, "'%s': the header line is damaged", path);
-		replay_close(rp);
-		return -EINVAL;
+		goto fail;
 	}
 	*out = rp;
 	return 0;
+fail:
+	replay_close(rp);
+	return ret;
 }
 
 void replay_close(struct replay *rp)
@@ -347,33 +382,47 @@ uint64_t replay_line(const struct replay *rp)
 	return rp->lineno;
 }
 
-int replay_next(struct replay *rp, struct replay_input *in)
+/* An ev line: a kernel record, in base64. 0 or -EIO. */
+static int parse_event(struct replay *rp, struct replay_input *in)
 {
 	struct jsonr_val v;
+	long n;
+
+	in->kind = REPLAY_EVENT;
+	if (jsonr_get(&rp->root, "data", &v) || v.type != JSONR_STRING || v.len < 2)
+		return damaged(rp, "an event without data");
+	n = rec_b64_decode(v.p + 1, v.len - 2, rp->data, sizeof(struct st_event) + 64);
+	if (n < 0)
+		return damaged(rp, "an event whose data is not base64");
+	in->data = rp->data;
+	in->len = (size_t)n;
+	return 0;
+}
+
+/* A step line: learn_all, flush or verify. 0 or -EIO. */
+static int parse_step(struct replay *rp, struct replay_input *in)
+{
 	char step[32];
-	int ret;
 
-	memset(in, 0, sizeof(*in));
-	ret = read_line(rp);
-	if (ret <= 0)
-		return ret;
-	if (is_kind(rp, "fact"))
-		return damaged(rp, "an answer nobody asked for (the recording and this "
-				   "stoptrace disagree)");
-	if (get_u64(&rp->root, "now", &in->now_ns))
-		return damaged(rp, "no \"now\"");
-	if (is_kind(rp, "ev")) {
-		long n;
+	if (get_str(&rp->root, "step", step, sizeof(step)))
+		return damaged(rp, "a step line without step");
+	if (!strcmp(step, "learn_all"))
+		in->kind = REPLAY_LEARN_ALL;
+	else if (!strcmp(step, "flush"))
+		in->kind = REPLAY_FLUSH;
+	else if (!strcmp(step, "verify"))
+		in->kind = REPLAY_VERIFY;
+	else
+		return damaged(rp, "an unknown step");
+	return 0;
+}
 
-		in->kind = REPLAY_EVENT;
-		if (jsonr_get(&rp->root, "data", &v) || v.type != JSONR_STRING || v.len < 2)
-			return damaged(rp, "an event without data");
-		n = rec_b64_decode(v.p + 1, v.len - 2, rp->data, sizeof(struct st_event) + 64);
-		if (n < 0)
-			return damaged(rp, "an event whose data is not base64");
-		in->data = rp->data;
-		in->len = (size_t)n;
-	} else if (is_kind(rp, "tick")) {
+/* What an input line is, and what it holds. 0 or -EIO. */
+static int parse_input(struct replay *rp, struct replay_input *in)
+{
+	if (is_kind(rp, "ev"))
+		return parse_event(rp, in);
+	if (is_kind(rp, "tick")) {
 		in->kind = REPLAY_TICK;
 	} else if (is_kind(rp, "lost")) {
 		in->kind = REPLAY_LOST;
@@ -398,20 +447,28 @@ int replay_next(struct replay *rp, struct replay_input *in)
 			return damaged(rp, "a learn line without id");
 		in->path = rp->path;
 	} else if (is_kind(rp, "step")) {
-		if (get_str(&rp->root, "step", step, sizeof(step)))
-			return damaged(rp, "a step line without step");
-		if (!strcmp(step, "learn_all"))
-			in->kind = REPLAY_LEARN_ALL;
-		else if (!strcmp(step, "flush"))
-			in->kind = REPLAY_FLUSH;
-		else if (!strcmp(step, "verify"))
-			in->kind = REPLAY_VERIFY;
-		else
-			return damaged(rp, "an unknown step");
+		return parse_step(rp, in);
 	} else {
 		return damaged(rp, "an unknown line kind");
 	}
-	return 1;
+	return 0;
+}
+
+int replay_next(struct replay *rp, struct replay_input *in)
+{
+	int ret;
+
+	memset(in, 0, sizeof(*in));
+	ret = read_line(rp);
+	if (ret <= 0)
+		return ret;
+	if (is_kind(rp, "fact"))
+		return damaged(rp, "an answer nobody asked for (the recording and this "
+				   "stoptrace disagree)");
+	if (get_u64(&rp->root, "now", &in->now_ns))
+		return damaged(rp, "no \"now\"");
+	ret = parse_input(rp, in);
+	return ret ? ret : 1;
 }
 
 /* The next line must answer question f; returns its "ret" or -EIO. */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * `stoptrace replay FILE`: a recording is a file users hand to the monitor,
- * so the whole replay (recording.c's reader, its base64 kernel records and
+ * so the whole replay (the reader in replay.c, its base64 kernel records and
  * recorded answers, the engines, the records written) runs on the input as
  * a recording, in JSON and in text. Checked: every JSON line is one strict
  * JSON object within the recording's record_max (or RECORD_MAX), text holds

@@ -1,31 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The stop timeline engine: per-container state machine, verdicts, alerts
- * and timers. See timeline.h for what a stop is and when it ends.
+ * The stop timeline engine: the containers it follows, their stops and the
+ * entries of each, event by event, and the alerts a stop raises. See
+ * timeline.h for what a stop is and when it ends; timeline_int.h for the
+ * other files of the engine.
  */
-#include <errno.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "lib/names.h"
-#include "engine/timeline.h"
+#include "engine/timeline_int.h"
 
-#define NSEC_PER_MSEC	      1000000ULL
-#define NSEC_PER_SEC	      1000000000ULL
-#define HASH_BUCKETS	      1024
-#define PRE_MAX		      8			  /* events kept for a container's next stop */
-#define PRE_KEEP_NS	      (60 * NSEC_PER_SEC) /* how old they may be */
-#define ENTRY_HALF	      (TL_MAX_ENTRIES / 2)
-#define PENDING_MAX	      6	 /* alerts a stop may have to resolve */
-#define RECENT_KILLS	      64 /* kernel SIGKILLs remembered to place OOM victims */
-#define PARTIAL_NS	      (10 * NSEC_PER_SEC) /* a stop this soon after start may be missing its head */
-#define STUCK_MAX_INTERVAL_NS (60 * NSEC_PER_SEC)
-/*
- * Records from different CPUs can arrive out of order by a little: an exit
- * caused by a SIGKILL may carry a timestamp just before the SIGKILL's.
- */
-#define SKEW_NS (1 * NSEC_PER_MSEC)
+#define PARTIAL_NS (10 * NSEC_PER_SEC) /* a stop this soon after start may be missing its head */
 /*
  * Bounds. A container the engine follows costs about 2.3 KiB, an open stop
  * about 6 KiB: 16384 containers (the identity table's 65536 cgroups are two
@@ -34,112 +19,6 @@
  */
 #define TL_CONTAINERS_MAX 16384
 #define TL_OPEN_MAX	  4096
-
-struct stop_state {
-	struct tl_stop out;
-	int first_sig; /* the signal that started it, 0: the exit did */
-	bool first_from_kernel;
-	bool stop_sig_seen; /* the stop signal's generate to the init was judged */
-	bool ignored;
-	int ignored_disposition;
-	bool handler;	      /* the stop signal went to a handler */
-	bool blocked_pending; /* queued blocked, not delivered yet */
-	bool blocked;	      /* finding: never acted on before escalation */
-	uint64_t blocked_since;
-	bool blocked_alerted;
-	bool oom;
-	uint64_t sigkill_ns;
-	uint32_t sigkill_sender;
-	char sigkill_comm[ST_COMM_LEN];
-	uint64_t exit_ns;
-	uint64_t released_ns;
-	uint64_t rmdir_ns; /* cgroup removed while the release was awaited */
-	bool still_alerted;
-	struct culprit *culprits; /* found while teardown hung */
-	int nculprits;
-	bool maybe_partial; /* opened by a kill or an exit just after the monitor started */
-	bool stuck;	    /* finding: teardown outlasted the timeout */
-	uint64_t next_stuck_ns;
-	uint64_t stuck_interval_ns;
-	struct tl_alert pending[PENDING_MAX]; /* sent, to be resolved at the end */
-	int npending;
-	uint32_t nfirst;
-	uint32_t nlast; /* entries in the ring of the last ones */
-	uint32_t last_head;
-	struct tl_entry first[ENTRY_HALF];
-	struct tl_entry last[ENTRY_HALF];
-};
-
-struct tl_cont {
-	struct tl_cont *next; /* hash chain */
-	struct container c;
-	struct stop_state *stop; /* the open stop, or NULL */
-	uint32_t init_pid;	 /* host pid of its init, last seen */
-	uint64_t last_end_ns;	 /* when its last stop ended, 0 for none */
-	uint32_t last_init_pid;	 /* the init of that stop */
-	bool restart_alerted;
-	bool seen_start;      /* its cgroup or init appeared while the monitor ran */
-	uint64_t oom_init_ns; /* its init was chosen by the OOM killer */
-	uint64_t last_seen_ns;
-	uint64_t lost_pending; /* kernel records lost while no stop was open */
-	uint64_t lost_ns;      /* when the last of them were */
-	uint32_t npre;
-	struct tl_entry pre[PRE_MAX];
-	uint64_t last_alert_ns[TL_ALERT_KIND_MAX];
-	uint32_t held[TL_ALERT_KIND_MAX];
-};
-
-struct recent_kill {
-	uint64_t ts_ns;
-	uint32_t pid;
-	struct tl_cont *cont;
-};
-
-struct timeline {
-	struct tl_config cfg;
-	struct tl_facts facts;
-	struct tl_sink sink;
-	void *ctx;
-	uint64_t next_alert_id;
-	size_t open;
-	size_t nconts; /* containers followed */
-	uint64_t full; /* containers or stops refused at a bound */
-	struct tl_cont *buckets[HASH_BUCKETS];
-	struct recent_kill kills[RECENT_KILLS];
-	unsigned int kills_head;
-	struct tl_stop scratch; /* assembled output */
-};
-
-static const char *const verdict_names[TL_VERDICT_MAX] = {
-	[TL_NS_TEARDOWN_STUCK] = "ns_teardown_stuck",
-	[TL_STOP_SIGNAL_IGNORED] = "stop_signal_ignored",
-	[TL_STOP_SIGNAL_BLOCKED] = "stop_signal_blocked",
-	[TL_GRACE_PERIOD_EXCEEDED] = "grace_period_exceeded",
-	[TL_OOM_KILLED] = "oom_killed",
-	[TL_KILLED_WITHOUT_GRACE] = "killed_without_grace",
-	[TL_GRACEFUL] = "graceful",
-	[TL_EXITED] = "exited",
-};
-
-static const char *const alert_names[TL_ALERT_KIND_MAX] = {
-	[TL_ALERT_STOP_SIGNAL_IGNORED] = "stop_signal_ignored",
-	[TL_ALERT_STOP_SIGNAL_BLOCKED] = "stop_signal_blocked",
-	[TL_ALERT_STOP_STILL_RUNNING] = "stop_still_running",
-	[TL_ALERT_NS_TEARDOWN_STUCK] = "ns_teardown_stuck",
-	[TL_ALERT_ROOTFS_REMOVAL_FAILED] = "rootfs_removal_failed",
-	[TL_ALERT_RESTARTED_AFTER_STOP] = "restarted_after_stop",
-	[TL_ALERT_OOM_KILLED] = "oom_killed",
-};
-
-const char *tl_verdict_name(enum tl_verdict v)
-{
-	return (unsigned int)v < TL_VERDICT_MAX ? verdict_names[v] : NULL;
-}
-
-const char *tl_alert_kind_name(enum tl_alert_kind k)
-{
-	return (unsigned int)k < TL_ALERT_KIND_MAX ? alert_names[k] : NULL;
-}
 
 void tl_config_defaults(struct tl_config *cfg)
 {
@@ -258,22 +137,6 @@ static bool starts_stop(int sig, int configured)
 	       sig == SIGKILL;
 }
 
-static const char *sig_text(int sig, char *buf, size_t cap)
-{
-	const char *name = signal_name(sig);
-
-	if (name)
-		return name;
-	snprintf(buf, cap, "signal %d", sig);
-	return buf;
-}
-
-static int64_t ms_between(uint64_t from, uint64_t to)
-{
-	return to >= from ? (int64_t)((to - from) / NSEC_PER_MSEC)
-			  : -(int64_t)((from - to) / NSEC_PER_MSEC);
-}
-
 /*
  * Send an alert unless one of its kind went out for this container within
  * the window: then it is only counted, and reported with the next one sent.
@@ -297,27 +160,13 @@ static bool send_alert(struct timeline *t, struct tl_cont *tc, struct tl_alert *
 	return true;
 }
 
-/* Records lost during the stop: said with the alert, which may be wrong then. */
-static void note_lost(struct tl_alert *a, uint64_t lost)
-{
-	size_t len = strlen(a->message);
-
-	a->lost = lost;
-	if (lost && len < sizeof(a->message))
-		snprintf(
-			a->message + len, sizeof(a->message) - len,
-			" (incomplete: %llu kernel records were lost during this stop, so this may "
-			"be wrong)",
-			(unsigned long long)lost);
-}
-
 /* An alert tied to a stop: resolved when the stop ends. */
-static void stop_alert(struct timeline *t, struct tl_cont *tc, struct tl_alert *a, uint64_t now)
+void tl_stop_alert(struct timeline *t, struct tl_cont *tc, struct tl_alert *a, uint64_t now)
 {
 	struct stop_state *s = tc->stop;
 
 	a->one_shot = false;
-	note_lost(a, s->out.lost);
+	tl_note_lost(a, s->out.lost);
 	if (!send_alert(t, tc, a, now))
 		return;
 	if (s->npending < PENDING_MAX)
@@ -337,7 +186,7 @@ static void resolve_kind(struct timeline *t, struct stop_state *s, enum tl_alert
 	}
 }
 
-static void alert_init(struct tl_alert *a, enum tl_alert_kind kind, uint64_t event_ts)
+void tl_alert_init(struct tl_alert *a, enum tl_alert_kind kind, uint64_t event_ts)
 {
 	memset(a, 0, sizeof(*a));
 	a->kind = kind;
@@ -455,154 +304,6 @@ static struct stop_state *open_stop(struct timeline *t, struct tl_cont *tc, uint
 	return s;
 }
 
-static void judge(struct stop_state *s, struct tl_cont *tc)
-{
-	struct tl_stop *o = &s->out;
-	char sb[24];
-	const char *sig = sig_text(o->stop_signal ? o->stop_signal : SIGTERM, sb, sizeof(sb));
-	int code = (o->exit_code >> 8) & 0xff, term = o->exit_code & 0x7f;
-	int64_t took = s->exit_ns ? ms_between(o->start_ns, s->exit_ns) : -1;
-	bool killed_after =
-		s->sigkill_ns && (!s->exit_ns || s->exit_ns >= s->sigkill_ns ||
-				  (term == SIGKILL && s->exit_ns + SKEW_NS >= s->sigkill_ns));
-	size_t n = 0;
-
-	(void)tc;
-	o->findings = 0;
-	if (s->stuck)
-		o->findings |= 1u << TL_NS_TEARDOWN_STUCK;
-	if (s->ignored)
-		o->findings |= 1u << TL_STOP_SIGNAL_IGNORED;
-	if (s->blocked)
-		o->findings |= 1u << TL_STOP_SIGNAL_BLOCKED;
-	if (s->handler && killed_after)
-		o->findings |= 1u << TL_GRACE_PERIOD_EXCEEDED;
-	if (s->oom)
-		o->findings |= 1u << TL_OOM_KILLED;
-	if (s->first_sig == SIGKILL && !s->first_from_kernel)
-		o->findings |= 1u << TL_KILLED_WITHOUT_GRACE;
-	if (s->first_sig && s->first_sig != SIGKILL && s->exit_ns && !killed_after && !s->ignored &&
-	    !s->blocked)
-		o->findings |= 1u << TL_GRACEFUL;
-	if (!s->first_sig && s->exit_ns && !s->oom)
-		o->findings |= 1u << TL_EXITED;
-	o->partial = o->partial || (s->maybe_partial && !s->oom);
-	if (!o->findings)
-		o->findings |= 1u << TL_EXITED;
-	o->verdict = (enum tl_verdict)__builtin_ctz(o->findings);
-
-#define REASON(...)                                                                                \
-	do {                                                                                       \
-		if (n < sizeof(o->reason))                                                         \
-			n += snprintf(o->reason + n, sizeof(o->reason) - n, __VA_ARGS__);          \
-	} while (0)
-
-	switch (o->verdict) {
-	case TL_NS_TEARDOWN_STUCK:
-		if (o->teardown_ms >= 0)
-			REASON("PID 1 exited, but its pid namespace took %lld ms to tear down: "
-			       "processes left in it could not die (a paused container sharing the "
-			       "namespace, or a task in uninterruptible sleep). ",
-			       (long long)o->teardown_ms);
-		else
-			REASON("PID 1 exited, but its pid namespace was not seen torn down before "
-			       "the timeline ended: processes left in it could not die (a paused "
-			       "container sharing the namespace, or a task in uninterruptible sleep). ");
-		break;
-	case TL_STOP_SIGNAL_IGNORED:
-		if (s->ignored_disposition == ST_DISP_IGNORE)
-			REASON("%s to PID 1 was ignored: the process set it to SIG_IGN. ", sig);
-		else
-			REASON("%s to PID 1 was ignored by the kernel: PID 1 of a pid namespace has "
-			       "no handler for it, and a namespace init ignores signals whose default "
-			       "action is to terminate. ",
-			       sig);
-		break;
-	case TL_STOP_SIGNAL_BLOCKED:
-		REASON("%s to PID 1 stayed pending: the process blocks it and did not unblock it "
-		       "before the escalation. ",
-		       sig);
-		break;
-	case TL_GRACE_PERIOD_EXCEEDED:
-		REASON("PID 1 handles %s and received it, but was still running when SIGKILL came "
-		       "%lld ms later. ",
-		       sig, (long long)o->grace_ms);
-		break;
-	case TL_OOM_KILLED:
-		REASON("PID 1 was killed by the kernel's OOM killer. ");
-		break;
-	case TL_KILLED_WITHOUT_GRACE:
-		if (o->partial)
-			/* seen is not sent: a stop signal may predate the monitor */
-			REASON("SIGKILL from %s (pid %u), just after the monitor started: a stop "
-			       "signal sent before that was not seen, so whether the application "
-			       "had a chance to shut down is not known. ",
-			       o->sender.comm[0] ? o->sender.comm : "?", o->sender.pid);
-		else
-			REASON("SIGKILL from %s (pid %u) with no stop signal before it (docker kill, "
-			       "docker rm -f): the application had no chance to shut down. ",
-			       o->sender.comm[0] ? o->sender.comm : "?", o->sender.pid);
-		break;
-	case TL_GRACEFUL:
-		REASON("PID 1 exited %lld ms after %s", (long long)took, sig);
-		if (term)
-			REASON(", killed by %s. ", sig_text(term, sb, sizeof(sb)));
-		else
-			REASON(" with code %d. ", code);
-		break;
-	case TL_EXITED:
-		if (!s->exit_ns)
-			REASON("the stop ended without the exit of PID 1 being seen. ");
-		else if (o->partial && term)
-			REASON("PID 1 was killed by %s just after the monitor started; a stop "
-			       "signal sent before that was not seen. ",
-			       sig_text(term, sb, sizeof(sb)));
-		else if (o->partial)
-			REASON("PID 1 exited with code %d just after the monitor started; a stop "
-			       "signal sent before that was not seen. ",
-			       code);
-		else if (term)
-			REASON("PID 1 was killed by %s without a stop from outside. ",
-			       sig_text(term, sb, sizeof(sb)));
-		else
-			REASON("PID 1 exited on its own with code %d. ", code);
-		break;
-	default:
-		break;
-	}
-	if (o->verdict < TL_GRACE_PERIOD_EXCEEDED && s->sigkill_ns)
-		REASON("SIGKILL followed after %lld ms. ", (long long)o->grace_ms);
-	switch (o->verdict) {
-	case TL_NS_TEARDOWN_STUCK:
-		REASON("Fix: unpause the container sharing the pid namespace (docker unpause), or "
-		       "find what the D-state task waits on.");
-		break;
-	case TL_STOP_SIGNAL_IGNORED:
-		if (s->ignored_disposition == ST_DISP_IGNORE)
-			REASON("Fix: do not ignore %s in the application.", sig);
-		else
-			REASON("Fix: run with an init (docker run --init, tini) or handle %s in "
-			       "PID 1.",
-			       sig);
-		break;
-	case TL_STOP_SIGNAL_BLOCKED:
-		REASON("Fix: unblock %s (sigprocmask) or wait for it (sigwait).", sig);
-		break;
-	case TL_GRACE_PERIOD_EXCEEDED:
-		REASON("Fix: shut down faster, or raise the grace period (docker stop -t, "
-		       "stop_grace_period, terminationGracePeriodSeconds).");
-		break;
-	case TL_OOM_KILLED:
-		REASON("Fix: raise the memory limit or reduce the application's memory use.");
-		break;
-	default:
-		break;
-	}
-#undef REASON
-	while (n > 0 && n < sizeof(o->reason) && o->reason[n - 1] == ' ')
-		o->reason[--n] = '\0';
-}
-
 static int cmp_entries(const void *a, const void *b)
 {
 	const struct tl_entry *x = a, *y = b;
@@ -611,7 +312,7 @@ static int cmp_entries(const void *a, const void *b)
 }
 
 /* Assemble, judge and write a stop, resolve its alerts, and close it. */
-static void end_stop(struct timeline *t, struct tl_cont *tc, uint64_t end_ns, bool partial)
+void tl_end_stop(struct timeline *t, struct tl_cont *tc, uint64_t end_ns, bool partial)
 {
 	struct stop_state *s = tc->stop;
 	struct tl_stop *o = &s->out;
@@ -630,10 +331,10 @@ static void end_stop(struct timeline *t, struct tl_cont *tc, uint64_t end_ns, bo
 	o->culprits = s->culprits;
 	o->nculprits = s->nculprits;
 	if (s->exit_ns && s->released_ns)
-		o->teardown_ms = ms_between(s->exit_ns, s->released_ns);
+		o->teardown_ms = tl_ms_between(s->exit_ns, s->released_ns);
 	if (partial)
 		o->partial = true;
-	judge(s, tc);
+	tl_judge(s);
 	t->sink.stop_timeline(t->ctx, o);
 	while (s->npending) {
 		struct tl_alert *a = &s->pending[--s->npending];
@@ -665,39 +366,18 @@ static void on_stop_signal(struct timeline *t, struct tl_cont *tc, const struct 
 	const struct st_signal *sig = &e->u.signal;
 	struct stop_state *s = tc->stop;
 	struct tl_alert a;
-	char sb[24];
 
 	s->stop_sig_seen = true;
 	if (sig->result == ST_SIG_IGNORED) {
 		s->ignored = true;
 		s->ignored_disposition = sig->disposition;
-		alert_init(&a, TL_ALERT_STOP_SIGNAL_IGNORED, e->ts_ns);
+		tl_alert_init(&a, TL_ALERT_STOP_SIGNAL_IGNORED, e->ts_ns);
 		a.sig = sig->sig;
 		a.pid = sig->target.tgid;
 		a.ns_pid = sig->target.ns_tgid;
 		memcpy(a.comm, sig->target.comm, ST_COMM_LEN);
-		if (sig->disposition == ST_DISP_IGNORE) {
-			snprintf(a.message, sizeof(a.message),
-				 "%s to PID 1 was ignored: the process set it to SIG_IGN; the stop "
-				 "will wait for the grace period, then SIGKILL",
-				 sig_text(sig->sig, sb, sizeof(sb)));
-			snprintf(a.action, sizeof(a.action),
-				 "handle %s in the application instead of ignoring it",
-				 sig_text(sig->sig, sb, sizeof(sb)));
-		} else {
-			snprintf(
-				a.message, sizeof(a.message),
-				"%s to PID 1 was ignored by the kernel: PID 1 of a pid namespace has "
-				"no handler for it; the stop will wait for the grace period, then "
-				"SIGKILL",
-				sig_text(sig->sig, sb, sizeof(sb)));
-			snprintf(
-				a.action, sizeof(a.action),
-				"run the container with an init (docker run --init, tini) or handle "
-				"%s in PID 1",
-				sig_text(sig->sig, sb, sizeof(sb)));
-		}
-		stop_alert(t, tc, &a, now);
+		tl_describe_ignored(&a, sig->disposition);
+		tl_stop_alert(t, tc, &a, now);
 		return;
 	}
 	if ((sig->sig_flags & ST_SIGF_BLOCKED) && !(sig->sig_flags & ST_SIGF_REAL_BLOCKED)) {
@@ -709,29 +389,22 @@ static void on_stop_signal(struct timeline *t, struct tl_cont *tc, const struct 
 		s->handler = true;
 }
 
-static void alert_blocked(struct timeline *t, struct tl_cont *tc, uint64_t event_ts, uint64_t now)
+void tl_alert_blocked(struct timeline *t, struct tl_cont *tc, uint64_t event_ts, uint64_t now)
 {
 	struct stop_state *s = tc->stop;
 	struct tl_alert a;
-	char sb[24];
-	int sig = s->out.stop_signal;
 
 	s->blocked = true;
 	if (s->blocked_alerted)
 		return;
 	s->blocked_alerted = true;
-	alert_init(&a, TL_ALERT_STOP_SIGNAL_BLOCKED, event_ts);
-	a.sig = sig;
+	tl_alert_init(&a, TL_ALERT_STOP_SIGNAL_BLOCKED, event_ts);
+	a.sig = s->out.stop_signal;
 	a.pid = s->out.init_pid;
 	a.ns_pid = 1;
-	a.duration_ms = ms_between(s->blocked_since, now > event_ts ? now : event_ts);
-	snprintf(a.message, sizeof(a.message),
-		 "%s to PID 1 is pending: the process blocks it and has not taken it for %lld ms",
-		 sig_text(sig, sb, sizeof(sb)), (long long)a.duration_ms);
-	snprintf(a.action, sizeof(a.action),
-		 "unblock %s in PID 1 (sigprocmask) or wait for it with sigwait",
-		 sig_text(sig, sb, sizeof(sb)));
-	stop_alert(t, tc, &a, now);
+	a.duration_ms = tl_ms_between(s->blocked_since, now > event_ts ? now : event_ts);
+	tl_describe_blocked(&a);
+	tl_stop_alert(t, tc, &a, now);
 }
 
 static void set_first_signal(struct stop_state *s, const struct st_event *e, bool outside)
@@ -801,9 +474,9 @@ static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_ev
 	}
 	if (sig->sig == SIGKILL && !s->sigkill_ns && s->first_sig != SIGKILL) {
 		s->sigkill_ns = e->ts_ns;
-		s->out.grace_ms = ms_between(s->out.start_ns, e->ts_ns);
+		s->out.grace_ms = tl_ms_between(s->out.start_ns, e->ts_ns);
 		if (s->blocked_pending)
-			alert_blocked(t, tc, e->ts_ns, now);
+			tl_alert_blocked(t, tc, e->ts_ns, now);
 	}
 }
 
@@ -885,7 +558,7 @@ static void lost_stop(struct timeline *t, struct tl_cont *tc, const struct st_ev
 		return;
 	make_entry(&en, e);
 	add_entry(s, &en);
-	end_stop(t, tc, e->ts_ns, true);
+	tl_end_stop(t, tc, e->ts_ns, true);
 }
 
 static void on_released(struct timeline *t, struct tl_cont *tc, const struct st_event *e)
@@ -907,10 +580,10 @@ static void on_released(struct timeline *t, struct tl_cont *tc, const struct st_
 	}
 	for (int i = 0; i < s->npending; i++)
 		if (s->pending[i].kind == TL_ALERT_NS_TEARDOWN_STUCK)
-			s->pending[i].duration_ms = ms_between(s->exit_ns, s->released_ns);
+			s->pending[i].duration_ms = tl_ms_between(s->exit_ns, s->released_ns);
 	resolve_kind(t, s, TL_ALERT_NS_TEARDOWN_STUCK, e->ts_ns);
 	if (s->rmdir_ns)
-		end_stop(t, tc, e->ts_ns, false);
+		tl_end_stop(t, tc, e->ts_ns, false);
 }
 
 static void on_rmdir(struct timeline *t, struct tl_cont *tc, const struct st_event *e)
@@ -934,7 +607,7 @@ static void on_rmdir(struct timeline *t, struct tl_cont *tc, const struct st_eve
 			s->rmdir_ns = e->ts_ns;
 		return;
 	}
-	end_stop(t, tc, e->ts_ns, false);
+	tl_end_stop(t, tc, e->ts_ns, false);
 }
 
 static void maybe_restarted(struct timeline *t, struct tl_cont *tc, const struct st_event *e,
@@ -944,7 +617,7 @@ static void maybe_restarted(struct timeline *t, struct tl_cont *tc, const struct
 	struct tl_alert a;
 
 	if (tc->stop && tc->stop->exit_ns)
-		end_stop(t, tc, e->ts_ns, false);
+		tl_end_stop(t, tc, e->ts_ns, false);
 	if (tc->stop || !tc->last_end_ns || tc->restart_alerted)
 		return;
 	if (e->ts_ns > tc->last_end_ns + t->cfg.restart_window_ns)
@@ -954,19 +627,13 @@ static void maybe_restarted(struct timeline *t, struct tl_cont *tc, const struct
 	if (!policy || !policy[0] || !strcmp(policy, "no"))
 		return;
 	tc->restart_alerted = true;
-	alert_init(&a, TL_ALERT_RESTARTED_AFTER_STOP, e->ts_ns);
+	tl_alert_init(&a, TL_ALERT_RESTARTED_AFTER_STOP, e->ts_ns);
 	a.one_shot = true;
-	a.duration_ms = ms_between(tc->last_end_ns, e->ts_ns);
+	a.duration_ms = tl_ms_between(tc->last_end_ns, e->ts_ns);
 	a.pid = e->u.exec.task.tgid;
 	a.ns_pid = 1;
 	memcpy(a.comm, e->u.exec.task.comm, ST_COMM_LEN);
-	snprintf(a.message, sizeof(a.message),
-		 "the container came back %lld ms after it stopped (PID 1 was pid %u, now %u): its "
-		 "restart policy is '%s'",
-		 (long long)a.duration_ms, tc->last_init_pid, a.pid, policy);
-	snprintf(a.action, sizeof(a.action),
-		 "to keep it stopped, use docker stop (not kill) or docker update --restart=no "
-		 "first");
+	tl_describe_restarted(&a, tc->last_init_pid, policy);
 	send_alert(t, tc, &a, now);
 }
 
@@ -996,15 +663,11 @@ static void on_oom(struct timeline *t, const struct st_event *e, uint64_t now)
 		make_entry(&en, e);
 		add_entry(tc->stop, &en);
 	}
-	alert_init(&a, TL_ALERT_OOM_KILLED, e->ts_ns);
+	tl_alert_init(&a, TL_ALERT_OOM_KILLED, e->ts_ns);
 	a.one_shot = true;
 	a.pid = victim;
 	a.sig = SIGKILL;
-	snprintf(a.message, sizeof(a.message),
-		 "the kernel's OOM killer killed pid %u%s in this container", victim,
-		 victim == tc->init_pid ? " (PID 1)" : "");
-	snprintf(a.action, sizeof(a.action),
-		 "raise the container's memory limit or reduce its memory use");
+	tl_describe_oom(&a, victim == tc->init_pid);
 	send_alert(t, tc, &a, now);
 }
 
@@ -1042,7 +705,7 @@ void timeline_event(struct timeline *t, const struct st_event *e, const struct c
 		tc->seen_start = true;
 		/* the container is back: a stop still waiting for its end is over */
 		if (tc->stop && tc->stop->exit_ns)
-			end_stop(t, tc, e->ts_ns, false);
+			tl_end_stop(t, tc, e->ts_ns, false);
 		break;
 	case ST_EV_PROCESS_EXEC:
 		if (e->u.exec.task.flags & ST_TASK_NS_INIT) {
@@ -1062,155 +725,6 @@ void timeline_event(struct timeline *t, const struct st_event *e, const struct c
 			add_entry(tc->stop, &en);
 		}
 		break;
-	}
-}
-
-/* Ask the system who is still in the init's pid namespace. */
-static void find_culprits(struct timeline *t, struct stop_state *s)
-{
-	int n;
-
-	if (!t->facts.ns_culprits || !s->out.pidns)
-		return;
-	if (!s->culprits) {
-		s->culprits = calloc(CULPRITS_MAX, sizeof(*s->culprits));
-		if (!s->culprits)
-			return;
-	}
-	n = t->facts.ns_culprits(t->ctx, s->out.pidns, s->out.init_pid, s->culprits, CULPRITS_MAX);
-	if (n >= 0)
-		s->nculprits = n < CULPRITS_MAX ? n : CULPRITS_MAX;
-}
-
-static void describe_stuck(const struct stop_state *s, struct tl_alert *a)
-{
-	size_t n;
-
-	n = (size_t)snprintf(a->message, sizeof(a->message),
-			     "PID 1 exited %lld ms ago but its pid namespace is not torn down: "
-			     "processes in it cannot die",
-			     (long long)a->duration_ms);
-	for (int i = 0; i < s->nculprits && n < sizeof(a->message); i++) {
-		const struct culprit *c = &s->culprits[i];
-
-		n += (size_t)snprintf(
-			a->message + n, sizeof(a->message) - n, "%s %s (pid %u, state %c%s%s%s)",
-			i ? ";" : ":", c->comm, c->pid, c->state ? c->state : '?',
-			c->in_container ? ", container " : "",
-			c->in_container
-				? (c->container.name[0] ? c->container.name : c->container.id)
-				: "",
-			c->frozen ? ", cgroup frozen" : "");
-	}
-	if (s->nculprits)
-		culprit_fix(&s->culprits[0], a->action, sizeof(a->action));
-	else
-		snprintf(
-			a->action, sizeof(a->action),
-			"unpause any container sharing its pid namespace (docker unpause), or find "
-			"the task in D state");
-	a->culprits = s->culprits;
-	a->nculprits = s->nculprits;
-}
-
-static void tick_stop(struct timeline *t, struct tl_cont *tc, uint64_t now)
-{
-	struct stop_state *s = tc->stop;
-	struct tl_alert a;
-	char sb[24];
-
-	if (s->blocked_pending && !s->blocked_alerted && !s->exit_ns &&
-	    now >= s->blocked_since + t->cfg.blocked_after_ns)
-		alert_blocked(t, tc, 0, now);
-	if (!s->exit_ns && !s->still_alerted &&
-	    now >= s->out.start_ns + t->cfg.stop_alert_after_ns) {
-		s->still_alerted = true;
-		alert_init(&a, TL_ALERT_STOP_STILL_RUNNING, 0);
-		a.sig = s->out.stop_signal;
-		a.pid = s->out.init_pid;
-		a.ns_pid = 1;
-		a.duration_ms = ms_between(s->out.start_ns, now);
-		snprintf(a.message, sizeof(a.message),
-			 "the stop started %lld ms ago and PID 1 is still running%s%s",
-			 (long long)a.duration_ms,
-			 s->ignored ? ": its stop signal was ignored, so only SIGKILL will end it "
-				      "(docker stop -t -1 never sends one)"
-				    : "",
-			 s->blocked_pending ? ": its stop signal is blocked and still pending"
-					    : "");
-		snprintf(a.action, sizeof(a.action),
-			 "docker kill the container to end the stop now; then fix how PID 1 "
-			 "handles %s",
-			 sig_text(s->out.stop_signal ? s->out.stop_signal : SIGTERM, sb,
-				  sizeof(sb)));
-		stop_alert(t, tc, &a, now);
-	}
-	if (s->exit_ns && !s->released_ns && now >= s->next_stuck_ns) {
-		bool first = !s->stuck;
-
-		s->stuck = true;
-		alert_init(&a, TL_ALERT_NS_TEARDOWN_STUCK, 0);
-		a.pid = s->out.init_pid;
-		a.ns_pid = 1;
-		a.duration_ms = ms_between(s->exit_ns, now);
-		find_culprits(t, s);
-		describe_stuck(s, &a);
-		if (first) {
-			stop_alert(t, tc, &a, now);
-		} else {
-			/* the same condition, still going: resend it with its duration */
-			for (int i = 0; i < s->npending; i++) {
-				struct tl_alert *p = &s->pending[i];
-
-				if (p->kind != TL_ALERT_NS_TEARDOWN_STUCK)
-					continue;
-				p->ts_ns = now;
-				p->duration_ms = a.duration_ms;
-				note_lost(&a, s->out.lost);
-				memcpy(p->message, a.message, sizeof(p->message));
-				p->lost = a.lost;
-				memcpy(p->action, a.action, sizeof(p->action));
-				p->culprits = a.culprits;
-				p->nculprits = a.nculprits;
-				t->sink.alert(t->ctx, p);
-			}
-		}
-		for (int i = 0; i < s->npending; i++)
-			s->pending[i].culprits = NULL; /* valid only during the call */
-		s->stuck_interval_ns *= 2;
-		if (s->stuck_interval_ns > STUCK_MAX_INTERVAL_NS)
-			s->stuck_interval_ns = STUCK_MAX_INTERVAL_NS;
-		s->next_stuck_ns = now + s->stuck_interval_ns;
-	}
-	if ((s->released_ns && now >= s->released_ns + t->cfg.settle_ns) ||
-	    (s->rmdir_ns && !s->stuck && now >= s->rmdir_ns + t->cfg.settle_ns)) {
-		end_stop(t, tc, now, false);
-		return;
-	}
-	if (now >= s->out.start_ns + t->cfg.max_stop_ns)
-		end_stop(t, tc, now, true);
-}
-
-void timeline_tick(struct timeline *t, uint64_t now_ns)
-{
-	for (int i = 0; i < HASH_BUCKETS; i++) {
-		struct tl_cont **pp = &t->buckets[i];
-
-		while (*pp) {
-			struct tl_cont *tc = *pp;
-
-			if (tc->stop)
-				tick_stop(t, tc, now_ns);
-			/* forget containers quiet for longer than any window */
-			if (!tc->stop && now_ns > tc->last_seen_ns + t->cfg.restart_window_ns +
-							  t->cfg.alert_window_ns + PRE_KEEP_NS) {
-				*pp = tc->next;
-				free(tc);
-				t->nconts--;
-				continue;
-			}
-			pp = &tc->next;
-		}
 	}
 }
 
@@ -1234,5 +748,5 @@ void timeline_flush(struct timeline *t, uint64_t now_ns)
 	for (int i = 0; i < HASH_BUCKETS; i++)
 		for (struct tl_cont *tc = t->buckets[i]; tc; tc = tc->next)
 			if (tc->stop)
-				end_stop(t, tc, now_ns, true);
+				tl_end_stop(t, tc, now_ns, true);
 }

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Tests for user/engine/timeline.c, written from the engine's specification (the
- * verdicts, alerts and timers DESIGN.md and timeline.h promise), not from its
- * code. Every scenario is a sequence of hand-built kernel records, with the
- * clock chosen by the test; the sink records everything it is handed, in
- * order, with the clock at the time it was handed over.
+ * Tests for the stop timeline engine (user/engine/timeline*.c), written from
+ * its specification (the verdicts, alerts and timers DESIGN.md and timeline.h
+ * promise), not from its code. Every scenario is a sequence of hand-built
+ * kernel records, with the clock chosen by the test; the sink records
+ * everything it is handed, in order, with the clock at the time it was handed
+ * over.
  */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Inside the stop timeline engine: its state, and what its files ask of each
+ * other. timeline.c follows containers and their stops event by event,
+ * timeline_timers.c does what time alone decides, timeline_verdict.c judges
+ * a stop that ended, timeline_words.c says verdicts and alerts in words.
+ */
+#ifndef STOPTRACE_TIMELINE_INT_H
+#define STOPTRACE_TIMELINE_INT_H
+
+#include "engine/timeline.h"
+
+#define NSEC_PER_MSEC 1000000ULL
+#define NSEC_PER_SEC  1000000000ULL
+#define HASH_BUCKETS  1024
+#define PRE_MAX	      8			  /* events kept for a container's next stop */
+#define PRE_KEEP_NS   (60 * NSEC_PER_SEC) /* how old they may be */
+#define ENTRY_HALF    (TL_MAX_ENTRIES / 2)
+#define PENDING_MAX   6	 /* alerts a stop may have to resolve */
+#define RECENT_KILLS  64 /* kernel SIGKILLs remembered to place OOM victims */
+/*
+ * Records from different CPUs can arrive out of order by a little: an exit
+ * caused by a SIGKILL may carry a timestamp just before the SIGKILL's.
+ */
+#define SKEW_NS (1 * NSEC_PER_MSEC)
+
+struct stop_state {
+	struct tl_stop out;
+	int first_sig; /* the signal that started it, 0: the exit did */
+	bool first_from_kernel;
+	bool stop_sig_seen; /* the stop signal's generate to the init was judged */
+	bool ignored;
+	int ignored_disposition;
+	bool handler;	      /* the stop signal went to a handler */
+	bool blocked_pending; /* queued blocked, not delivered yet */
+	bool blocked;	      /* finding: never acted on before escalation */
+	uint64_t blocked_since;
+	bool blocked_alerted;
+	bool oom;
+	uint64_t sigkill_ns;
+	uint32_t sigkill_sender;
+	char sigkill_comm[ST_COMM_LEN];
+	uint64_t exit_ns;
+	uint64_t released_ns;
+	uint64_t rmdir_ns; /* cgroup removed while the release was awaited */
+	bool still_alerted;
+	struct culprit *culprits; /* found while teardown hung */
+	int nculprits;
+	bool maybe_partial; /* opened by a kill or an exit just after the monitor started */
+	bool stuck;	    /* finding: teardown outlasted the timeout */
+	uint64_t next_stuck_ns;
+	uint64_t stuck_interval_ns;
+	struct tl_alert pending[PENDING_MAX]; /* sent, to be resolved at the end */
+	int npending;
+	uint32_t nfirst;
+	uint32_t nlast; /* entries in the ring of the last ones */
+	uint32_t last_head;
+	struct tl_entry first[ENTRY_HALF];
+	struct tl_entry last[ENTRY_HALF];
+};
+
+struct tl_cont {
+	struct tl_cont *next; /* hash chain */
+	struct container c;
+	struct stop_state *stop; /* the open stop, or NULL */
+	uint32_t init_pid;	 /* host pid of its init, last seen */
+	uint64_t last_end_ns;	 /* when its last stop ended, 0 for none */
+	uint32_t last_init_pid;	 /* the init of that stop */
+	bool restart_alerted;
+	bool seen_start;      /* its cgroup or init appeared while the monitor ran */
+	uint64_t oom_init_ns; /* its init was chosen by the OOM killer */
+	uint64_t last_seen_ns;
+	uint64_t lost_pending; /* kernel records lost while no stop was open */
+	uint64_t lost_ns;      /* when the last of them were */
+	uint32_t npre;
+	struct tl_entry pre[PRE_MAX];
+	uint64_t last_alert_ns[TL_ALERT_KIND_MAX];
+	uint32_t held[TL_ALERT_KIND_MAX];
+};
+
+struct recent_kill {
+	uint64_t ts_ns;
+	uint32_t pid;
+	struct tl_cont *cont;
+};
+
+struct timeline {
+	struct tl_config cfg;
+	struct tl_facts facts;
+	struct tl_sink sink;
+	void *ctx;
+	uint64_t next_alert_id;
+	size_t open;
+	size_t nconts; /* containers followed */
+	uint64_t full; /* containers or stops refused at a bound */
+	struct tl_cont *buckets[HASH_BUCKETS];
+	struct recent_kill kills[RECENT_KILLS];
+	unsigned int kills_head;
+	struct tl_stop scratch; /* assembled output */
+};
+
+static inline int64_t tl_ms_between(uint64_t from, uint64_t to)
+{
+	return to >= from ? (int64_t)((to - from) / NSEC_PER_MSEC)
+			  : -(int64_t)((from - to) / NSEC_PER_MSEC);
+}
+
+/* timeline.c */
+void tl_alert_init(struct tl_alert *a, enum tl_alert_kind kind, uint64_t event_ts);
+void tl_stop_alert(struct timeline *t, struct tl_cont *tc, struct tl_alert *a, uint64_t now);
+void tl_alert_blocked(struct timeline *t, struct tl_cont *tc, uint64_t event_ts, uint64_t now);
+void tl_end_stop(struct timeline *t, struct tl_cont *tc, uint64_t end_ns, bool partial);
+
+/* timeline_verdict.c */
+void tl_judge(struct stop_state *s);
+
+/*
+ * timeline_words.c. The verdict's reason, with its fix, in s->out.reason;
+ * an alert's message and action, from what the alert and the stop hold.
+ */
+void tl_describe_verdict(struct stop_state *s);
+void tl_describe_ignored(struct tl_alert *a, uint32_t disposition);
+void tl_describe_blocked(struct tl_alert *a);
+void tl_describe_still_running(const struct stop_state *s, struct tl_alert *a);
+void tl_describe_stuck(const struct stop_state *s, struct tl_alert *a);
+void tl_describe_restarted(struct tl_alert *a, uint32_t last_init_pid, const char *policy);
+void tl_describe_oom(struct tl_alert *a, bool init);
+/* Records lost during the stop: said with the alert, which may be wrong then. */
+void tl_note_lost(struct tl_alert *a, uint64_t lost);
+
+#endif /* STOPTRACE_TIMELINE_INT_H */

@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The verdict on a stop that ended: which findings apply and which of them
+ * wins; timeline_words.c then says it in words, with its fix.
+ */
+#include <signal.h>
+#include "engine/timeline_int.h"
+
+/*
+ * A SIGKILL came while PID 1 still ran: its exit came after the SIGKILL, or
+ * the SIGKILL killed it and the exit's record only looks a little earlier.
+ */
+static bool killed_after_stop_signal(const struct stop_state *s)
+{
+	int term = s->out.exit_code & 0x7f;
+
+	return s->sigkill_ns && (!s->exit_ns || s->exit_ns >= s->sigkill_ns ||
+				 (term == SIGKILL && s->exit_ns + SKEW_NS >= s->sigkill_ns));
+}
+
+/* Every finding that applies, a bit per enum tl_verdict; exited when none does. */
+static uint32_t stop_findings(const struct stop_state *s)
+{
+	bool killed_after = killed_after_stop_signal(s);
+	uint32_t f = 0;
+
+	if (s->stuck)
+		f |= 1u << TL_NS_TEARDOWN_STUCK;
+	if (s->ignored)
+		f |= 1u << TL_STOP_SIGNAL_IGNORED;
+	if (s->blocked)
+		f |= 1u << TL_STOP_SIGNAL_BLOCKED;
+	if (s->handler && killed_after)
+		f |= 1u << TL_GRACE_PERIOD_EXCEEDED;
+	if (s->oom)
+		f |= 1u << TL_OOM_KILLED;
+	if (s->first_sig == SIGKILL && !s->first_from_kernel)
+		f |= 1u << TL_KILLED_WITHOUT_GRACE;
+	if (s->first_sig && s->first_sig != SIGKILL && s->exit_ns && !killed_after && !s->ignored &&
+	    !s->blocked)
+		f |= 1u << TL_GRACEFUL;
+	if (!s->first_sig && s->exit_ns && !s->oom)
+		f |= 1u << TL_EXITED;
+	if (!f)
+		f |= 1u << TL_EXITED;
+	return f;
+}
+
+/* Classify the stop (findings, verdict, partial), then say why in o->reason. */
+void tl_judge(struct stop_state *s)
+{
+	struct tl_stop *o = &s->out;
+
+	o->findings = stop_findings(s);
+	o->partial = o->partial || (s->maybe_partial && !s->oom);
+	o->verdict = (enum tl_verdict)__builtin_ctz(o->findings);
+	tl_describe_verdict(s);
+}

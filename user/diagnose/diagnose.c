@@ -113,7 +113,16 @@ static bool metadata_unreadable(const char *root, const char **which)
 	return false;
 }
 
-int diagnose_main(int argc, char **argv)
+/* What the command line asks for. */
+struct diag_args {
+	const char *format; /* NULL: text on a terminal, else json */
+	const char *root;   /* "" on the live system */
+	const char *target; /* the container: an id, id prefix or name */
+	bool help;	    /* --help was printed: nothing more to do */
+};
+
+/* The options and the one container into a; EXIT_OK, or EXIT_USAGE (said). */
+static int parse_args(int argc, char **argv, struct diag_args *a)
 {
 	static const struct option opts[] = {
 		{"format", required_argument, NULL, 'f'},
@@ -121,13 +130,7 @@ int diagnose_main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *format = NULL, *root = "";
-	struct record_ctx rc = {0};
-	char host[256] = "", what[4 * NAME_LEN];
-	const char *unreadable;
-	struct diag *d;
-	uint64_t now;
-	int opt, err, ret;
+	int opt;
 
 	optind = 0; /* a fresh scan: argv is the command's, and tests call it again */
 	opterr = 0;
@@ -137,13 +140,14 @@ int diagnose_main(int argc, char **argv)
 			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
 				return usage_error("--format takes 'text' or 'json', not '%s'",
 						   optarg);
-			format = optarg;
+			a->format = optarg;
 			break;
 		case 'r':
-			root = optarg;
+			a->root = optarg;
 			break;
 		case 'h':
 			fputs(usage, stdout);
+			a->help = true;
 			return EXIT_OK;
 		default:
 			return usage_error("unknown or incomplete option '%s'", argv[optind - 1]);
@@ -155,59 +159,72 @@ int diagnose_main(int argc, char **argv)
 		return usage_error("takes one container, not also '%s'", argv[optind + 1]);
 	if (!argv[optind][0])
 		return usage_error("needs a container: an id, id prefix or name%s", "");
+	a->target = argv[optind];
+	return EXIT_OK;
+}
 
-	d = calloc(1, sizeof(*d));
-	if (!d) {
-		fprintf(stderr, "stoptrace: out of memory\n");
+/* On the live system, keep only what reading needs; EXIT_OK, or EXIT_ERROR (said). */
+static int drop_capabilities(struct diag *d)
+{
+	char what[4 * NAME_LEN];
+	int err;
+
+	if (d->root[0])
+		return EXIT_OK; /* a fixture tree */
+	/* it reads, nothing more: /proc of every process, runtime metadata */
+	err = caps_enter_diagnose(&d->caps, what, sizeof(what));
+	if (what[0] && (err || geteuid() == 0))
+		fprintf(stderr, "stoptrace: %s\n", what);
+	if (err)
 		return EXIT_ERROR;
-	}
-	d->root = root;
-	if (!root[0]) {
-		/* it reads, nothing more: /proc of every process, runtime metadata */
-		err = caps_enter_diagnose(&d->caps, what, sizeof(what));
-		if (what[0] && (err || geteuid() == 0))
-			fprintf(stderr, "stoptrace: %s\n", what);
-		if (err) {
-			ret = EXIT_ERROR;
-			goto cleanup;
-		}
-		d->caps_dropped = true;
-	}
-	text_escape(what, sizeof(what), argv[optind], strlen(argv[optind]));
-	err = identity_find(root, argv[optind], &d->c);
-	if (err == -ENOENT && metadata_unreadable(root, &unreadable)) {
+	d->caps_dropped = true;
+	return EXIT_OK;
+}
+
+/* The container target names, into d->c; EXIT_OK, or the exit status (said). */
+static int find_container(struct diag *d, const char *target)
+{
+	char what[4 * NAME_LEN];
+	const char *unreadable;
+	int err;
+
+	text_escape(what, sizeof(what), target, strlen(target));
+	err = identity_find(d->root, target, &d->c);
+	if (err == -ENOENT && metadata_unreadable(d->root, &unreadable)) {
 		fprintf(stderr, "stoptrace: cannot read %s: %s: diagnose needs root\n", unreadable,
 			strerror(EACCES));
-		ret = EXIT_ERROR;
-		goto cleanup;
+		return EXIT_ERROR;
 	}
 	if (err == -ENOENT) {
 		fprintf(stderr, "stoptrace: container '%s' not found\n", what);
-		ret = EXIT_NOTFOUND;
-		goto cleanup;
+		return EXIT_NOTFOUND;
 	}
 	if (err == -EEXIST) {
 		fprintf(stderr,
 			"stoptrace: '%s' matches more than one container: give more of the id, or the name\n",
 			what);
-		ret = EXIT_USAGE;
-		goto cleanup;
+		return EXIT_USAGE;
 	}
 	if (err) {
 		fprintf(stderr, "stoptrace: cannot look up container '%s': %s\n", what,
 			strerror(-err));
-		ret = EXIT_ERROR;
-		goto cleanup;
+		return EXIT_ERROR;
 	}
-	if (!root[0] && geteuid() != 0)
+	return EXIT_OK;
+}
+
+/* Read what the diagnosis says and judge it: EXIT_OK, or EXIT_ERROR (said). */
+static int look(struct diag *d)
+{
+	int err;
+
+	if (!d->root[0] && geteuid() != 0)
 		fprintf(stderr,
 			"stoptrace: warning: not root: other users' processes, kernel stacks and mount namespaces cannot be read, so this look is partial\n");
-
-	err = procfs_for_each_pid(root, diag_scan_pid, d);
+	err = procfs_for_each_pid(d->root, diag_scan_pid, d);
 	if (err) {
-		fprintf(stderr, "stoptrace: cannot scan %s/proc: %s\n", root, strerror(-err));
-		ret = EXIT_ERROR;
-		goto cleanup;
+		fprintf(stderr, "stoptrace: cannot scan %s/proc: %s\n", d->root, strerror(-err));
+		return EXIT_ERROR;
 	}
 	if (d->c.runtime == RUNTIME_DOCKER)
 		diag_docker_state(d);
@@ -221,14 +238,23 @@ int diagnose_main(int argc, char **argv)
 			fprintf(stderr,
 				"stoptrace: cannot read PID 1 of the container (pid %d): %s\n",
 				d->init_pid, strerror(-err));
-			ret = EXIT_ERROR;
-			goto cleanup;
+			return EXIT_ERROR;
 		}
 	}
 	d->running = d->init_pid > 0;
 	if (!d->running && d->dead)
 		diag_add_dead_problem(d);
 	diag_check_removal(d);
+	return EXIT_OK;
+}
+
+/* The diagnosis on standard output in format (NULL: by the terminal); EXIT_OK or EXIT_ERROR. */
+static int print_diagnosis(const struct diag *d, const char *format)
+{
+	struct record_ctx rc = {0};
+	char host[256] = "";
+	uint64_t now;
+	int err;
 
 	if (gethostname(host, sizeof(host) - 1) || !host[0])
 		snprintf(host, sizeof(host), "unknown");
@@ -242,19 +268,42 @@ int diagnose_main(int argc, char **argv)
 		if (err) {
 			fprintf(stderr, "stoptrace: the diagnosis does not fit in one record: %s\n",
 				strerror(-err));
-			ret = EXIT_ERROR;
-			goto cleanup;
+			return EXIT_ERROR;
 		}
 	} else {
 		diag_print_text(d);
 	}
 	if (fflush(stdout)) {
 		fprintf(stderr, "stoptrace: cannot write the diagnosis: %s\n", strerror(errno));
-		ret = EXIT_ERROR;
-		goto cleanup;
+		return EXIT_ERROR;
 	}
-	ret = d->nproblems ? EXIT_PROBLEM : EXIT_OK;
-cleanup:
+	return EXIT_OK;
+}
+
+int diagnose_main(int argc, char **argv)
+{
+	struct diag_args a = {.root = ""};
+	struct diag *d;
+	int ret;
+
+	ret = parse_args(argc, argv, &a);
+	if (ret != EXIT_OK || a.help)
+		return ret;
+	d = calloc(1, sizeof(*d));
+	if (!d) {
+		fprintf(stderr, "stoptrace: out of memory\n");
+		return EXIT_ERROR;
+	}
+	d->root = a.root;
+	ret = drop_capabilities(d);
+	if (ret == EXIT_OK)
+		ret = find_container(d, a.target);
+	if (ret == EXIT_OK)
+		ret = look(d);
+	if (ret == EXIT_OK)
+		ret = print_diagnosis(d, a.format);
+	if (ret == EXIT_OK && d->nproblems)
+		ret = EXIT_PROBLEM;
 	free(d->procs);
 	free(d);
 	return ret;

@@ -23,10 +23,6 @@
 #include "lib/safefile.h"
 #include "privilege/sandbox.h"
 
-/* The runtimes' storage roots (runtimes.h), filled at start. */
-static const char *default_storage_roots[MAX_DEFAULT_ROOTS];
-static size_t ndefault_roots;
-
 volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reopen_requested;
 
@@ -161,8 +157,8 @@ static bool under_root(const char *path, const char *root)
 
 static bool in_storage(const struct monitor *m, const char *path)
 {
-	for (size_t i = 0; i < ndefault_roots; i++)
-		if (under_root(path, default_storage_roots[i]))
+	for (size_t i = 0; i < m->ndefault_roots; i++)
+		if (under_root(path, m->default_roots[i]))
 			return true;
 	for (int i = 0; i < m->opts->nstorage_roots; i++)
 		if (under_root(path, m->opts->storage_roots[i]))
@@ -322,7 +318,7 @@ int setup_engines(struct monitor *m, unsigned int stop_alert_after_s,
 {
 	struct tl_config tlc;
 
-	ndefault_roots = runtimes_storage_roots(default_storage_roots, MAX_DEFAULT_ROOTS);
+	m->ndefault_roots = runtimes_storage_roots(m->default_roots, MAX_DEFAULT_ROOTS);
 	m->ids = identity_table_new();
 	if (!m->ids)
 		return -ENOMEM;
@@ -566,9 +562,9 @@ int monitor_run(const struct monitor_opts *opts)
 	m->live.cgroup_dirs[0] = m->cg2_dir;
 	m->live.cgroup_dirs[1] = m->v1_dir;
 	/* the removal paths the monitor may look at lie below these roots */
-	ndefault_roots = runtimes_storage_roots(default_storage_roots, MAX_DEFAULT_ROOTS);
-	for (size_t i = 0; i < ndefault_roots; i++)
-		facts_live_add_root(&m->live, default_storage_roots[i]);
+	m->ndefault_roots = runtimes_storage_roots(m->default_roots, MAX_DEFAULT_ROOTS);
+	for (size_t i = 0; i < m->ndefault_roots; i++)
+		facts_live_add_root(&m->live, m->default_roots[i]);
 	for (int i = 0; i < opts->nstorage_roots; i++)
 		facts_live_add_root(&m->live, opts->storage_roots[i]);
 	m->holder_worker = holder_worker_new(&m->facts, &m->facts);
@@ -626,7 +622,7 @@ int monitor_run(const struct monitor_opts *opts)
 	recorder_step(m->rec, "learn_all", m->now);
 	storage_watch_learn_all(m->sw);
 	m->now = now_boot_ns();
-	monitor_start_rmhooks(m, (const char *const *)default_storage_roots, ndefault_roots);
+	monitor_start_rmhooks(m, m->default_roots, m->ndefault_roots);
 	/* the cue an operator waits for: from here on, the stop is seen */
 	if (opts->trace_id)
 		fprintf(stderr, "stoptrace: tracing %s (%.12s) until its next stop is over\n",

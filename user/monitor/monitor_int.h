@@ -41,6 +41,8 @@
 #define SINK_OUTPUT	 0
 #define SINK_SYSLOG	 1
 
+#define MAX_DEFAULT_ROOTS 16 /* the runtimes' storage roots (runtimes.h) */
+
 struct monitor {
 	const struct monitor_opts *opts;
 	struct output out;
@@ -73,6 +75,8 @@ struct monitor {
 	bool replaying;
 	const char (*storage_roots)[256]; /* a recording's --storage-root options */
 	int nstorage_roots;
+	const char *default_roots[MAX_DEFAULT_ROOTS]; /* the runtimes', filled at start */
+	size_t ndefault_roots;
 	bool trace_done; /* trace: the stop timeline of the traced container is out */
 	enum tl_verdict trace_verdict;
 	uint64_t alert_seq; /* alert ids, shared by the stop and removal engines */
@@ -152,7 +156,6 @@ void step_tick(struct monitor *m);
 void step_flush(struct monitor *m);
 
 /* monitor_hooks.c */
-#define MAX_DEFAULT_ROOTS 16
 /* Attach or detach the removal hooks as the policy says now (on demand only). */
 void monitor_apply_rmhooks(struct monitor *m);
 /* The poll's callback when the runtimes' state changed (ctx: the monitor). */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The monitor's parts, shared by its two files: monitor.c (the event path,
- * the engines, the live and replay drivers) and monitor_out.c (the records
- * it writes: sinks, alerts and timelines, monitor_* records, metrics).
+ * The monitor's parts, shared by its files: monitor.c (the event path, the
+ * engines), monitor_run.c (the live and replay drivers), monitor_out.c (the
+ * records it writes: sinks, alerts and timelines, monitor_* records,
+ * metrics), monitor_tracking.c (the cgroups tracked, tables bounded) and
+ * monitor_hooks.c (when the removal hooks are attached).
  */
 #ifndef STOPTRACE_MONITOR_INT_H
 #define STOPTRACE_MONITOR_INT_H

@@ -103,6 +103,7 @@ struct monitor {
 	uint64_t unwritable;	    /* records that could not be built within RECORD_MAX */
 	uint64_t events_out;
 	int fatal;     /* an error that ends the monitor */
+	bool stop;     /* the run ends: fatal, or trace's stop timeline is out */
 	uint64_t caps; /* capabilities kept once running */
 	bool seccomp;  /* the seccomp filter is installed (user/privilege/sandbox.h) */
 	/*
@@ -126,9 +127,6 @@ struct monitor {
 	uint64_t subs_full;	    /* sub-cgroups refused at their bound */
 	struct bounds bounds;	    /* what was said on stderr */
 };
-
-/* Set by SIGINT and SIGTERM, or by a fatal output error: the run ends. */
-extern volatile sig_atomic_t stop_requested;
 
 static inline int64_t clock_ns(clockid_t id)
 {

@@ -20,7 +20,8 @@
 #include "lib/safefile.h"
 #include "privilege/sandbox.h"
 
-volatile sig_atomic_t stop_requested;
+/* Set by SIGINT and SIGTERM: the run ends (m->stop says the monitor's own reasons). */
+static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reopen_requested;
 
 static void on_stop_signal(int sig)
@@ -33,6 +34,12 @@ static void on_hup(int sig)
 {
 	(void)sig;
 	reopen_requested = 1;
+}
+
+/* Whether the run ends: a signal, or the monitor's own reason. */
+static bool stopping(const struct monitor *m)
+{
+	return stop_requested || m->stop;
 }
 
 /* The hierarchy id of a v1 controller from /proc/cgroups, or -1. */
@@ -315,7 +322,7 @@ int monitor_run(const struct monitor_opts *opts)
 	if (opts->trace_id && opts->trace_timeout_s)
 		deadline = now_boot_ns() + opts->trace_timeout_s * 1000000000ULL;
 
-	while (!stop_requested) {
+	while (!stopping(m)) {
 		err = loader_poll_with(m->loader, m->rh.ifd, POLL_MS, monitor_runtime_state, m);
 		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "stoptrace: reading the ring buffer failed: %s\n",
@@ -466,7 +473,7 @@ int monitor_replay(const struct monitor_opts *opts, const char *path)
 	if (h.holders_async)
 		storage_watch_set_async(m->sw, NULL);
 	install_signals();
-	while (!stop_requested && !m->fatal && (err = replay_next(rp, &in)) == 1) {
+	while (!stopping(m) && !m->fatal && (err = replay_next(rp, &in)) == 1) {
 		if (in.now_ns < m->now) {
 			fprintf(stderr, "stoptrace: %s: line %llu: the clock goes back\n", path,
 				(unsigned long long)replay_line(rp));
@@ -510,7 +517,7 @@ int monitor_replay(const struct monitor_opts *opts, const char *path)
 		fprintf(stderr, "stoptrace: %s: %s\n", path, replay_error(rp));
 	} else if (m->fatal == -EPIPE) {
 		fprintf(stderr, "stoptrace: output closed (broken pipe); stopping\n");
-	} else if (err == 0 || stop_requested) {
+	} else if (err == 0 || stopping(m)) {
 		rc = 0;
 	}
 cleanup_ids:

@@ -187,59 +187,78 @@ static int trace_exit_code(const struct monitor *m)
 	return m->trace_verdict == TL_GRACEFUL || m->trace_verdict == TL_EXITED ? 0 : 3;
 }
 
-int monitor_run(const struct monitor_opts *opts)
+/* A monitor for opts, or NULL (said). */
+static struct monitor *monitor_new(const struct monitor_opts *opts)
 {
-	struct loader_opts lo = {
-		.ringbuf_bytes = opts->ringbuf_bytes,
-		.verbose = opts->verbose,
-	};
-	const char *why = NULL;
-	struct monitor *m;
-	uint64_t deadline = 0;
-	int err, rc = 1;
+	struct monitor *m = calloc(1, sizeof(*m));
 
-	m = calloc(1, sizeof(*m));
 	if (!m) {
 		fprintf(stderr, "stoptrace: out of memory\n");
-		return 1;
+		return NULL;
 	}
 	m->opts = opts;
-	m->rh.ifd = -1;
-	if (loader_check_privileges(&why) || loader_check_btf(&why) ||
-	    loader_ensure_tracefs(&why)) {
+	return m;
+}
+
+/* What the live run needs of the host before anything is loaded; prints what is missing. */
+static int check_host(struct monitor *m)
+{
+	const char *why = NULL;
+	int err;
+
+	err = loader_check_privileges(&why);
+	if (!err)
+		err = loader_check_btf(&why);
+	if (!err)
+		err = loader_ensure_tracefs(&why);
+	if (err) {
 		fprintf(stderr, "stoptrace: %s\n", why);
-		goto cleanup;
+		return err;
 	}
-	if (setup_cgroups(m)) {
+	err = setup_cgroups(m);
+	if (err) {
 		fprintf(stderr, "stoptrace: no cgroup hierarchy found in /proc/self/mountinfo: "
 				"mount cgroup2 at /sys/fs/cgroup\n");
-		goto cleanup;
+		return err;
 	}
 	if (gethostname(m->host, sizeof(m->host) - 1))
 		snprintf(m->host, sizeof(m->host), "unknown");
 	/* before any thread: the uid-0 helper that writes files after the switch */
-	if (privsep_start(caps_user_will_switch(&opts->user), opts->output_path, opts->metrics_path,
-			  m->line, sizeof(m->line))) {
+	err = privsep_start(caps_user_will_switch(&m->opts->user), m->opts->output_path,
+			    m->opts->metrics_path, m->line, sizeof(m->line));
+	if (err)
 		fprintf(stderr, "stoptrace: %s\n", m->line);
-		goto cleanup;
-	}
-	if (open_output(m))
-		goto cleanup;
-	m->out.open_fn = privsep_running() ? privsep_open_output : NULL;
-	if (start_sinks(m))
-		goto cleanup_out;
+	return err;
+}
+
+/* The sinks' writers and the first metrics file; prints what failed. */
+static int start_writers(struct monitor *m)
+{
+	const struct monitor_opts *opts = m->opts;
+	int err;
+
+	err = start_sinks(m);
+	if (err)
+		return err;
 	m->metrics.start_time_s = time(NULL);
 	m->metrics.version = STOPTRACE_VERSION;
 	err = write_metrics(m);
 	if (!err && opts->metrics_path)
 		err = sink_start(&m->metrics_out, "metrics", 2, sizeof(m->metrics_text) * 2,
 				 write_metrics_file, (void *)opts->metrics_path);
-	if (err) {
+	if (err)
 		fprintf(stderr,
 			"stoptrace: cannot write the metrics file '%s': %s: the directory must exist and be writable\n",
 			opts->metrics_path, strerror(-err));
-		goto cleanup_out;
-	}
+	return err;
+}
+
+/* The live system as the engines' facts, and --record's recording; prints what failed. */
+static int setup_live_facts(struct monitor *m)
+{
+	const struct monitor_opts *opts = m->opts;
+	int err;
+
 	m->rc.boot_to_real_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
 	m->report.alert_prefix = (uint64_t)time(NULL);
 	m->now = now_boot_ns();
@@ -258,24 +277,27 @@ int monitor_run(const struct monitor_opts *opts)
 	for (int i = 0; i < opts->nstorage_roots; i++)
 		facts_live_add_root(&m->live, opts->storage_roots[i]);
 	m->holder_worker = holder_worker_new(&m->facts, &m->facts);
-	if (opts->record_path) {
-		err = start_recording(m, opts);
-		if (err && err != -ECANCELED) {
-			fprintf(stderr, "stoptrace: cannot record to '%s': %s\n", opts->record_path,
-				strerror(-err));
-		}
-		if (err)
-			goto cleanup_out;
-	}
-	if (setup_engines(m, opts->stop_alert_after_s, opts->teardown_timeout_s, m->now)) {
-		fprintf(stderr, "stoptrace: out of memory\n");
-		goto cleanup_ids;
-	}
-	if (m->holder_worker)
-		storage_watch_set_async(m->sw, m->holder_worker);
+	if (!opts->record_path)
+		return 0;
+	err = start_recording(m, opts);
+	if (err && err != -ECANCELED)
+		fprintf(stderr, "stoptrace: cannot record to '%s': %s\n", opts->record_path,
+			strerror(-err));
+	return err;
+}
+
+/* Load and attach the kernel side, signals handled from here on; prints what failed. */
+static int load_kernel_side(struct monitor *m)
+{
+	struct loader_opts lo = {
+		.ringbuf_bytes = m->opts->ringbuf_bytes,
+		.verbose = m->opts->verbose,
+	};
+	const char *why = NULL;
+	int err;
 
 	lo.v1_controller = m->v1_controller;
-	lo.container_fs_events = opts->events && !opts->alerts_only;
+	lo.container_fs_events = m->opts->events && !m->opts->alerts_only;
 	m->rh_later = monitor_rmhooks_later(m);
 	lo.removal_later = m->rh_later;
 	install_signals();
@@ -285,22 +307,34 @@ int monitor_run(const struct monitor_opts *opts)
 
 		fprintf(stderr, "stoptrace: %s: %s%s%s\n", why, strerror(-err), msg[0] ? ": " : "",
 			msg);
-		goto cleanup_ids;
+		return err;
 	}
 	/* the runtime daemons are verified as root: host files, no tenant's */
 	trust_start(&m->trust, m->loader, now_boot_ns());
-	/*
-	 * Attached: from here on, only what reading the host needs, as --user, under
-	 * the seccomp filter, before anything a tenant wrote (runtime metadata,
-	 * containers' /proc) is read.
-	 */
-	err = caps_enter_runtime_as(loader_probe_fd_ops, m->loader, m->rh_later, &opts->user,
+	return 0;
+}
+
+/*
+ * Attached: from here on, only what reading the host needs, as --user, under
+ * the seccomp filter, before anything a tenant wrote (runtime metadata,
+ * containers' /proc) is read. Prints what failed.
+ */
+static int drop_privileges(struct monitor *m)
+{
+	int err;
+
+	err = caps_enter_runtime_as(loader_probe_fd_ops, m->loader, m->rh_later, &m->opts->user,
 				    &m->caps, m->line, sizeof(m->line));
 	if (m->line[0])
 		fprintf(stderr, "stoptrace: %s\n", m->line);
-	if (err || monitor_sandbox(m))
-		goto cleanup_loader;
-	/* attached first, then scanned: a container started in between is in both */
+	if (err)
+		return err;
+	return monitor_sandbox(m);
+}
+
+/* The containers there are: attached first, then scanned, so one started between is in both. */
+static void learn_containers(struct monitor *m)
+{
 	m->now = now_boot_ns();
 	m->scan_dir = m->cg2_dir;
 	if (m->cg2_dir[0])
@@ -313,14 +347,78 @@ int monitor_run(const struct monitor_opts *opts)
 	storage_watch_learn_all(m->sw);
 	m->now = now_boot_ns();
 	monitor_start_rmhooks(m, m->default_roots, m->ndefault_roots);
-	/* the cue an operator waits for: from here on, the stop is seen */
+}
+
+/* The cue an operator waits for: from here on, the stop is seen. Returns trace's deadline or 0. */
+static uint64_t announce(struct monitor *m)
+{
+	const struct monitor_opts *opts = m->opts;
+
 	if (opts->trace_id)
 		fprintf(stderr, "stoptrace: tracing %s (%.12s) until its next stop is over\n",
 			opts->trace_label ? opts->trace_label : "", opts->trace_id);
 	else
 		print_started(m);
 	if (opts->trace_id && opts->trace_timeout_s)
-		deadline = now_boot_ns() + opts->trace_timeout_s * 1000000000ULL;
+		return now_boot_ns() + opts->trace_timeout_s * 1000000000ULL;
+	return 0;
+}
+
+/* After each poll, at m->now: losses, the look for cgroups gone, holders, trust, the engines. */
+static void live_tick(struct monitor *m)
+{
+	note_losses(m);
+	/* a step of its own in recordings: one made before it replays without it */
+	if (m->verify && m->now - m->verified_ns >= VERIFY_EVERY_NS) {
+		recorder_step(m->rec, "verify", m->now);
+		verify_cgroups(m);
+	}
+	storage_watch_poll_holders(m->sw, m->rec, m->now);
+	recorder_tick(m->rec, m->now);
+	trust_tick(&m->trust, m->loader, m->now);
+	step_tick(m);
+	monitor_apply_rmhooks(m);
+}
+
+/* trace: whether its deadline passed before the stop was over (said). */
+static bool trace_timed_out(const struct monitor *m, uint64_t deadline)
+{
+	char id[4 * ID_LEN + 1];
+
+	if (!deadline || m->now < deadline || m->trace_done)
+		return false;
+	text_escape(id, sizeof(id), m->opts->trace_id, ID_LEN);
+	fprintf(stderr, "stoptrace: %s did not stop within %u s\n", id, m->opts->trace_timeout_s);
+	return true;
+}
+
+/* Between polls: monitor_stats, the output's reader, the metrics file, SIGHUP's reopen. */
+static void tend_outputs(struct monitor *m)
+{
+	const struct monitor_opts *opts = m->opts;
+
+	if (opts->stats_interval_s && !opts->trace_id && m->now >= m->next_stats_ns) {
+		if (m->next_stats_ns)
+			print_stats(m);
+		m->next_stats_ns = m->now + opts->stats_interval_s * 1000000000ULL;
+	}
+	check_output_closed(m);
+	if (opts->metrics_path && now_boot_ns() >= m->next_metrics_ns) {
+		update_metrics(m);
+		m->next_metrics_ns = now_boot_ns() + METRICS_EVERY_NS;
+	}
+	if (reopen_requested) {
+		reopen_requested = 0;
+		if (output_reopen(&m->out))
+			fprintf(stderr, "stoptrace: %s (still writing to the old file)\n",
+				m->out.why);
+	}
+}
+
+/* Poll the ring buffer and step until the run ends (trace: until deadline, when not 0). */
+static void live_loop(struct monitor *m, uint64_t deadline)
+{
+	int err;
 
 	while (!stopping(m)) {
 		err = loader_poll_with(m->loader, m->rh.ifd, POLL_MS, monitor_runtime_state, m);
@@ -330,43 +428,18 @@ int monitor_run(const struct monitor_opts *opts)
 			break;
 		}
 		m->now = now_boot_ns();
-		note_losses(m);
-		/* a step of its own in recordings: one made before it replays without it */
-		if (m->verify && m->now - m->verified_ns >= VERIFY_EVERY_NS) {
-			recorder_step(m->rec, "verify", m->now);
-			verify_cgroups(m);
-		}
-		storage_watch_poll_holders(m->sw, m->rec, m->now);
-		recorder_tick(m->rec, m->now);
-		trust_tick(&m->trust, m->loader, m->now);
-		step_tick(m);
-		monitor_apply_rmhooks(m);
-		if (deadline && m->now >= deadline && !m->trace_done) {
-			char id[4 * ID_LEN + 1];
-
-			text_escape(id, sizeof(id), opts->trace_id, ID_LEN);
-			fprintf(stderr, "stoptrace: %s did not stop within %u s\n", id,
-				opts->trace_timeout_s);
+		live_tick(m);
+		if (trace_timed_out(m, deadline))
 			break;
-		}
-		if (opts->stats_interval_s && !opts->trace_id && m->now >= m->next_stats_ns) {
-			if (m->next_stats_ns)
-				print_stats(m);
-			m->next_stats_ns = m->now + opts->stats_interval_s * 1000000000ULL;
-		}
-		check_output_closed(m);
-		if (opts->metrics_path && now_boot_ns() >= m->next_metrics_ns) {
-			update_metrics(m);
-			m->next_metrics_ns = now_boot_ns() + METRICS_EVERY_NS;
-		}
-		if (reopen_requested) {
-			reopen_requested = 0;
-			err = output_reopen(&m->out);
-			if (err)
-				fprintf(stderr, "stoptrace: %s (still writing to the old file)\n",
-					m->out.why);
-		}
+		tend_outputs(m);
 	}
+}
+
+/* The loop is over: drain, flush, the last records and metrics file. Returns the exit code. */
+static int live_finish(struct monitor *m)
+{
+	int err, rc;
+
 	/* drain what the kernel already wrote */
 	if (!m->fatal && !m->trace_done)
 		loader_poll(m->loader, 0);
@@ -380,7 +453,7 @@ int monitor_run(const struct monitor_opts *opts)
 	if (m->fatal == -EPIPE) {
 		fprintf(stderr, "stoptrace: output closed (broken pipe); stopping\n");
 		rc = 1;
-	} else if (opts->trace_id) {
+	} else if (m->opts->trace_id) {
 		rc = trace_exit_code(m);
 	} else {
 		rc = 0;
@@ -390,32 +463,78 @@ int monitor_run(const struct monitor_opts *opts)
 	err = m->metrics_out.abandoned ? -EBUSY : write_metrics(m);
 	if (err)
 		fprintf(stderr, "stoptrace: cannot write the metrics file '%s': %s\n",
-			opts->metrics_path, strerror(-err));
-cleanup_loader:
-	rmhooks_close(&m->rh);
-	loader_stop(m->loader);
-cleanup_ids:
-	teardown_engines(m);
-	if (m->rec) {
-		uint64_t lost = recorder_errors(m->rec);
+			m->opts->metrics_path, strerror(-err));
+	return rc;
+}
 
-		err = recorder_close(m->rec);
-		if (err || lost)
-			fprintf(stderr,
-				"stoptrace: the recording '%s' is incomplete: %llu lines not "
-				"written (%s)\n",
-				opts->record_path, (unsigned long long)lost,
-				strerror(err ? -err : E2BIG));
-	}
-cleanup_out:
+/* --record: the recording closed, said when it is incomplete. */
+static void close_recording(struct monitor *m)
+{
+	uint64_t lost;
+	int err;
+
+	if (!m->rec)
+		return;
+	lost = recorder_errors(m->rec);
+	err = recorder_close(m->rec);
+	if (err || lost)
+		fprintf(stderr,
+			"stoptrace: the recording '%s' is incomplete: %llu lines not "
+			"written (%s)\n",
+			m->opts->record_path, (unsigned long long)lost,
+			strerror(err ? -err : E2BIG));
+}
+
+/* Stop every writer; -EBUSY when one is stuck (it may still use m). */
+static int stop_writers(struct monitor *m)
+{
 	sink_stop(&m->metrics_out, sink_monotonic_ns());
 	for (int i = 0; i < m->nsinks; i++)
 		sink_stop(&m->sinks[i], sink_monotonic_ns());
 	for (int i = 0; i < m->nsinks; i++)
 		if (m->sinks[i].abandoned)
-			return rc; /* a stuck writer may still use m: the process ends anyway */
-	if (m->metrics_out.abandoned)
-		return rc;
+			return -EBUSY;
+	return m->metrics_out.abandoned ? -EBUSY : 0;
+}
+
+int monitor_run(const struct monitor_opts *opts)
+{
+	struct monitor *m;
+	uint64_t deadline;
+	int rc = 1;
+
+	m = monitor_new(opts);
+	if (!m)
+		return 1;
+	m->rh.ifd = -1;
+	if (check_host(m) || open_output(m))
+		goto cleanup;
+	m->out.open_fn = privsep_running() ? privsep_open_output : NULL;
+	if (start_writers(m) || setup_live_facts(m))
+		goto cleanup_out;
+	if (setup_engines(m, opts->stop_alert_after_s, opts->teardown_timeout_s, m->now)) {
+		fprintf(stderr, "stoptrace: out of memory\n");
+		goto cleanup_ids;
+	}
+	if (m->holder_worker)
+		storage_watch_set_async(m->sw, m->holder_worker);
+	if (load_kernel_side(m))
+		goto cleanup_ids;
+	if (drop_privileges(m))
+		goto cleanup_loader;
+	learn_containers(m);
+	deadline = announce(m);
+	live_loop(m, deadline);
+	rc = live_finish(m);
+cleanup_loader:
+	rmhooks_close(&m->rh);
+	loader_stop(m->loader);
+cleanup_ids:
+	teardown_engines(m);
+	close_recording(m);
+cleanup_out:
+	if (stop_writers(m))
+		return rc; /* a stuck writer may still use m: the process ends anyway */
 	output_close(&m->out);
 	if (m->syslog)
 		syslog_close(m->syslog);
@@ -424,6 +543,56 @@ cleanup:
 	privsep_stop();
 	free(m);
 	return rc;
+}
+
+/* The monitor as the recording's header says it was set up. */
+static void configure_from_header(struct monitor *m, const struct rec_header *h)
+{
+	snprintf(m->host, sizeof(m->host), "%s", h->host);
+	m->rc.boot_to_real_ns = h->boot_to_real_ns;
+	m->report.alert_prefix = h->alert_prefix;
+	snprintf(m->cg2_dir, sizeof(m->cg2_dir), "%s", h->cgroup_v2 ? "/" : "");
+	m->v1_hierarchy = h->mem_hierarchy;
+	m->now = h->start_ns;
+	/* records were cut to fit syslog when the monitor wrote to it: cut them the same */
+	m->json_cap =
+		h->record_max && h->record_max < sizeof(m->json) ? h->record_max : sizeof(m->json);
+	m->storage_roots = h->storage_roots;
+	m->nstorage_roots = h->nstorage_roots;
+}
+
+/* One input of a recording through the event path, at m->now (its time). */
+static void step_replayed(struct monitor *m, const struct replay_input *in)
+{
+	switch (in->kind) {
+	case REPLAY_EVENT:
+		process_event(m, in->data, in->len);
+		break;
+	case REPLAY_TICK:
+		step_tick(m);
+		break;
+	case REPLAY_LOST:
+		records_lost(m, in->n);
+		break;
+	case REPLAY_CGROUP:
+		track_cgroup(m, in->n, in->path, NULL);
+		break;
+	case REPLAY_LEARN_ALL:
+		storage_watch_learn_all(m->sw);
+		break;
+	case REPLAY_LEARN:
+		storage_watch_learn_id(m->sw, in->path);
+		break;
+	case REPLAY_HOLDERS_DONE:
+		storage_watch_holders_done(m->sw, in->path, in->path2, m->now);
+		break;
+	case REPLAY_VERIFY:
+		verify_cgroups(m);
+		break;
+	case REPLAY_FLUSH:
+		step_flush(m);
+		break;
+	}
 }
 
 /*
@@ -440,12 +609,9 @@ int monitor_replay(const struct monitor_opts *opts, const char *path)
 	char why[512];
 	int err, rc = 1;
 
-	m = calloc(1, sizeof(*m));
-	if (!m) {
-		fprintf(stderr, "stoptrace: out of memory\n");
+	m = monitor_new(opts);
+	if (!m)
 		return 1;
-	}
-	m->opts = opts;
 	m->replaying = true;
 	err = replay_open(&rp, path, &h, why, sizeof(why));
 	if (err) {
@@ -454,17 +620,7 @@ int monitor_replay(const struct monitor_opts *opts, const char *path)
 	}
 	if (open_output(m))
 		goto cleanup;
-	snprintf(m->host, sizeof(m->host), "%s", h.host);
-	m->rc.boot_to_real_ns = h.boot_to_real_ns;
-	m->report.alert_prefix = h.alert_prefix;
-	snprintf(m->cg2_dir, sizeof(m->cg2_dir), "%s", h.cgroup_v2 ? "/" : "");
-	m->v1_hierarchy = h.mem_hierarchy;
-	m->now = h.start_ns;
-	/* records were cut to fit syslog when the monitor wrote to it: cut them the same */
-	m->json_cap =
-		h.record_max && h.record_max < sizeof(m->json) ? h.record_max : sizeof(m->json);
-	m->storage_roots = h.storage_roots;
-	m->nstorage_roots = h.nstorage_roots;
+	configure_from_header(m, &h);
 	replay_facts(rp, &m->facts);
 	if (setup_engines(m, h.stop_alert_after_s, h.teardown_timeout_s, h.start_ns)) {
 		fprintf(stderr, "stoptrace: out of memory\n");
@@ -481,35 +637,7 @@ int monitor_replay(const struct monitor_opts *opts, const char *path)
 			break;
 		}
 		m->now = in.now_ns;
-		switch (in.kind) {
-		case REPLAY_EVENT:
-			process_event(m, in.data, in.len);
-			break;
-		case REPLAY_TICK:
-			step_tick(m);
-			break;
-		case REPLAY_LOST:
-			records_lost(m, in.n);
-			break;
-		case REPLAY_CGROUP:
-			track_cgroup(m, in.n, in.path, NULL);
-			break;
-		case REPLAY_LEARN_ALL:
-			storage_watch_learn_all(m->sw);
-			break;
-		case REPLAY_LEARN:
-			storage_watch_learn_id(m->sw, in.path);
-			break;
-		case REPLAY_HOLDERS_DONE:
-			storage_watch_holders_done(m->sw, in.path, in.path2, m->now);
-			break;
-		case REPLAY_VERIFY:
-			verify_cgroups(m);
-			break;
-		case REPLAY_FLUSH:
-			step_flush(m);
-			break;
-		}
+		step_replayed(m, &in);
 		if (replay_error(rp)[0])
 			break;
 	}

@@ -14,11 +14,10 @@
 #include <unistd.h>
 #include "diagnose/diagnose.h"
 #include "identity/identity.h"
+#include "lib/exit_codes.h"
 #include "lib/jsonw.h"
 #include "monitor/monitor.h"
 #include "sink/syslog.h"
-
-#define EXIT_USAGE 2
 
 static const char usage[] =
 	"USAGE\n"
@@ -264,7 +263,7 @@ static int stdout_closed(void)
 {
 	fprintf(stderr,
 		"stoptrace: standard output is closed: nothing to write the records to (give --output PATH, or leave standard output open)\n");
-	return 1;
+	return EXIT_ERROR;
 }
 
 /* trace: the container named on the command line, by its full id. */
@@ -274,16 +273,16 @@ static int trace_target(const char *what, struct container *c)
 
 	if (err == -ENOENT) {
 		fprintf(stderr, "stoptrace: no such container: '%s'\n", what);
-		return 4;
+		return EXIT_NOTFOUND;
 	}
 	if (err == -EEXIST)
 		return bad_usage("'%s' matches more than one container: give more of its id", what);
 	if (err) {
 		fprintf(stderr, "stoptrace: cannot look up container '%s': %s\n", what,
 			strerror(-err));
-		return 1;
+		return EXIT_ERROR;
 	}
-	return 0;
+	return EXIT_OK;
 }
 
 int main(int argc, char **argv)
@@ -423,10 +422,10 @@ int main(int argc, char **argv)
 			break;
 		case OPT_VERSION:
 			printf("stoptrace %s (%s)\n", STOPTRACE_VERSION, STOPTRACE_REV);
-			return 0;
+			return EXIT_OK;
 		case 'h':
 			fputs(usage, stdout);
-			return 0;
+			return EXIT_OK;
 		default:
 			fprintf(stderr, "Try 'stoptrace --help'.\n");
 			return EXIT_USAGE;

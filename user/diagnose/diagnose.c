@@ -23,14 +23,9 @@
 #include <unistd.h>
 #include "diagnose/diagnose.h"
 #include "diagnose/diagnose_int.h"
+#include "lib/exit_codes.h"
 #include "lib/jsonw.h"
 #include "privilege/caps.h"
-
-#define EXIT_OK	      0
-#define EXIT_ERROR    1
-#define EXIT_USAGE    2
-#define EXIT_PROBLEM  3
-#define EXIT_NOTFOUND 4
 
 static const char usage[] =
 	"USAGE\n"

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "privilege/caps.h"
 #include "host/holder_worker.h"
+#include "lib/exit_codes.h"
 #include "lib/jsonw.h"
 #include "host/mountinfo.h"
 #include "monitor/monitor_int.h"
@@ -179,12 +180,14 @@ static int monitor_sandbox(struct monitor *m)
 	return err;
 }
 
-/* trace: 0 for a stop that went well, 3 for one that did not. */
+/* trace: EXIT_OK for a stop that went well, EXIT_PROBLEM for one that did not. */
 static int trace_exit_code(const struct monitor *m)
 {
 	if (!m->trace_done)
-		return 1;
-	return m->trace_verdict == TL_GRACEFUL || m->trace_verdict == TL_EXITED ? 0 : 3;
+		return EXIT_ERROR;
+	if (m->trace_verdict == TL_GRACEFUL || m->trace_verdict == TL_EXITED)
+		return EXIT_OK;
+	return EXIT_PROBLEM;
 }
 
 /* A monitor for opts, or NULL (said). */
@@ -452,11 +455,11 @@ static int live_finish(struct monitor *m)
 	stop_sinks(m);
 	if (m->fatal == -EPIPE) {
 		fprintf(stderr, "stoptrace: output closed (broken pipe); stopping\n");
-		rc = 1;
+		rc = EXIT_ERROR;
 	} else if (m->opts->trace_id) {
 		rc = trace_exit_code(m);
 	} else {
-		rc = 0;
+		rc = EXIT_OK;
 	}
 	/* the last file, with the final counters: written here, whatever the writer holds */
 	sink_stop(&m->metrics_out, sink_monotonic_ns());
@@ -501,11 +504,11 @@ int monitor_run(const struct monitor_opts *opts)
 {
 	struct monitor *m;
 	uint64_t deadline;
-	int rc = 1;
+	int rc = EXIT_ERROR;
 
 	m = monitor_new(opts);
 	if (!m)
-		return 1;
+		return EXIT_ERROR;
 	m->rh.ifd = -1;
 	if (check_host(m) || open_output(m))
 		goto cleanup;
@@ -607,11 +610,11 @@ int monitor_replay(const struct monitor_opts *opts, const char *path)
 	struct replay *rp = NULL;
 	struct monitor *m;
 	char why[512];
-	int err, rc = 1;
+	int err, rc = EXIT_ERROR;
 
 	m = monitor_new(opts);
 	if (!m)
-		return 1;
+		return EXIT_ERROR;
 	m->replaying = true;
 	err = replay_open(&rp, path, &h, why, sizeof(why));
 	if (err) {
@@ -646,7 +649,7 @@ int monitor_replay(const struct monitor_opts *opts, const char *path)
 	} else if (m->fatal == -EPIPE) {
 		fprintf(stderr, "stoptrace: output closed (broken pipe); stopping\n");
 	} else if (err == 0 || stopping(m)) {
-		rc = 0;
+		rc = EXIT_OK;
 	}
 cleanup_ids:
 	teardown_engines(m);

@@ -2,38 +2,63 @@
 /*
  * stoptrace: watch containers stop and go away, and say what went wrong.
  * main parses the command line and decides what the operator sees; the
- * work is done by the monitor and the modules it drives.
+ * work is done by the monitor and the modules it drives. The commands are
+ * the table commands[]: main runs the one argv[1] names, else the monitor.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include "diagnose/diagnose.h"
 #include "identity/identity.h"
+#include "lib/exit_codes.h"
 #include "lib/jsonw.h"
 #include "monitor/monitor.h"
 #include "sink/syslog.h"
 
-#define EXIT_USAGE 2
+static int run_monitor(int argc, char **argv, bool out_closed);
+static int run_diagnose(int argc, char **argv, bool out_closed);
+static int run_trace(int argc, char **argv, bool out_closed);
+static int run_replay(int argc, char **argv, bool out_closed);
 
-static const char usage[] =
-	"USAGE\n"
-	"  stoptrace [OPTIONS]                 monitor every container on this host\n"
-	"  stoptrace diagnose CONTAINER [--format text|json]\n"
-	"                                      look at a container now: will its stop or\n"
-	"                                      removal go wrong? (exit 0 no, 3 yes, 4 no such\n"
-	"                                      container)\n"
-	"  stoptrace trace CONTAINER [OPTIONS] follow one container until its next stop is\n"
-	"                                      over, print that stop's alerts and timeline\n"
-	"                                      (exit 0 graceful, 3 it went wrong, 4 no such\n"
-	"                                      container)\n"
-	"  stoptrace replay RECORDING [OPTIONS]\n"
-	"                                      rebuild the alerts and timelines of a --record\n"
-	"                                      recording, offline, without privileges\n"
+/*
+ * stoptrace's commands: the name argv[1] gives (none: the monitor), its lines
+ * under USAGE in --help, and the function that runs it with the command's own
+ * argv (argv[0] is its name) and whether standard output was closed.
+ */
+static const struct command {
+	const char *name;
+	const char *usage;
+	int (*run)(int argc, char **argv, bool out_closed);
+} commands[] = {
+	{NULL, "  stoptrace [OPTIONS]                 monitor every container on this host\n",
+	 run_monitor},
+	{"diagnose",
+	 "  stoptrace diagnose CONTAINER [--format text|json]\n"
+	 "                                      look at a container now: will its stop or\n"
+	 "                                      removal go wrong? (exit 0 no, 3 yes, 4 no such\n"
+	 "                                      container)\n",
+	 run_diagnose},
+	{"trace",
+	 "  stoptrace trace CONTAINER [OPTIONS] follow one container until its next stop is\n"
+	 "                                      over, print that stop's alerts and timeline\n"
+	 "                                      (exit 0 graceful, 3 it went wrong, 4 no such\n"
+	 "                                      container)\n",
+	 run_trace},
+	{"replay",
+	 "  stoptrace replay RECORDING [OPTIONS]\n"
+	 "                                      rebuild the alerts and timelines of a --record\n"
+	 "                                      recording, offline, without privileges\n",
+	 run_replay},
+};
+
+/* --help after the commands' lines */
+static const char usage_tail[] =
 	"\n"
 	"Watches containers stop and go away, from inside the kernel: signals sent and\n"
 	"what became of them, exits, namespace teardown, cgroup and rootfs removal.\n"
@@ -95,6 +120,14 @@ static const char usage[] =
 	"\n"
 	"Records and fields are described in docs/ and in stoptrace(8).\n";
 
+static void print_usage(void)
+{
+	fputs("USAGE\n", stdout);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fputs(commands[i].usage, stdout);
+	fputs(usage_tail, stdout);
+}
+
 enum {
 	OPT_FORMAT = 1000,
 	OPT_OUTPUT,
@@ -150,10 +183,17 @@ static const struct option long_opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static int bad_usage(const char *fmt, const char *arg)
+static int bad_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "stoptrace: <what>" and the hint to --help on standard error; returns EXIT_USAGE. */
+static int bad_usage(const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "stoptrace: ");
-	fprintf(stderr, fmt, arg);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, "\nTry 'stoptrace --help'.\n");
 	return EXIT_USAGE;
 }
@@ -264,7 +304,7 @@ static int stdout_closed(void)
 {
 	fprintf(stderr,
 		"stoptrace: standard output is closed: nothing to write the records to (give --output PATH, or leave standard output open)\n");
-	return 1;
+	return EXIT_ERROR;
 }
 
 /* trace: the container named on the command line, by its full id. */
@@ -274,193 +314,290 @@ static int trace_target(const char *what, struct container *c)
 
 	if (err == -ENOENT) {
 		fprintf(stderr, "stoptrace: no such container: '%s'\n", what);
-		return 4;
+		return EXIT_NOTFOUND;
 	}
 	if (err == -EEXIST)
 		return bad_usage("'%s' matches more than one container: give more of its id", what);
 	if (err) {
 		fprintf(stderr, "stoptrace: cannot look up container '%s': %s\n", what,
 			strerror(-err));
-		return 1;
+		return EXIT_ERROR;
 	}
-	return 0;
+	return EXIT_OK;
+}
+
+/* The command line of the monitor, trace or replay, as parsed. */
+struct cli {
+	enum mode mode;
+	struct monitor_opts o;
+	const char *format;	      /* --format; NULL: by the output */
+	const char *user;	      /* --user; NULL: nobody */
+	const char *operand;	      /* trace's container, replay's recording */
+	bool done;		      /* --help or --version was printed: nothing more to do */
+	char label[4 * NAME_LEN + 1]; /* trace: the container's name (or id), escaped */
+};
+
+/* --NAME SECONDS in [min, max] into *out; EXIT_OK, or EXIT_USAGE (said). */
+static int parse_seconds(const char *name, const char *arg, long min, long max, unsigned int *out)
+{
+	long v = parse_number(arg, min, max);
+
+	if (v < 0)
+		return bad_usage("--%s takes %ld to %ld seconds, not '%s'", name, min, max, arg);
+	*out = v;
+	return EXIT_OK;
+}
+
+/* --container ID|NAME, repeatable; EXIT_OK, or EXIT_USAGE (said). */
+static int add_container(struct monitor_opts *o, const char *arg)
+{
+	if (o->ncontainers == MAX_FILTERS)
+		return bad_usage("at most 64 --container options");
+	if (!arg[0])
+		return bad_usage("--container needs an id, id prefix or name");
+	o->containers[o->ncontainers++] = arg;
+	return EXIT_OK;
+}
+
+/* --storage-root PATH, repeatable; EXIT_OK, or EXIT_USAGE (said). */
+static int add_storage_root(struct monitor_opts *o, const char *arg)
+{
+	if (arg[0] != '/')
+		return bad_usage("--storage-root takes an absolute path, not '%s'", arg);
+	if (o->nstorage_roots == MAX_STORAGE_ROOTS)
+		return bad_usage("at most 32 --storage-root options");
+	o->storage_roots[o->nstorage_roots++] = arg;
+	return EXIT_OK;
+}
+
+/* --syslog[=SOCKET]; EXIT_OK, or EXIT_USAGE (said). */
+static int set_syslog(struct monitor_opts *o, const char *arg)
+{
+	o->syslog_path = arg ? arg : SYSLOG_DEFAULT_SOCKET;
+	if (!o->syslog_path[0] || strlen(o->syslog_path) >= SYSLOG_PATH_MAX)
+		return bad_usage("--syslog=SOCKET takes a socket path of 1 to 107 bytes, not '%s'",
+				 o->syslog_path);
+	return EXIT_OK;
+}
+
+/* --ringbuf-size SIZE; EXIT_OK, or EXIT_USAGE (said). */
+static int set_ringbuf_size(struct monitor_opts *o, const char *arg)
+{
+	o->ringbuf_bytes = parse_ringbuf_size(arg);
+	if (!o->ringbuf_bytes)
+		return bad_usage(
+			"--ringbuf-size takes a power of two from one page (4K) to 1024 MiB: 4 or 4M for 4 MiB, 64K for 64 KiB; not '%s'",
+			arg);
+	return EXIT_OK;
+}
+
+/*
+ * One option (OPT_*, with its argument) into c; EXIT_OK, or EXIT_USAGE
+ * (said). A flat list, one case per option, like the table of options.
+ */
+static int parse_option(struct cli *c, int opt, const char *arg)
+{
+	struct monitor_opts *o = &c->o;
+
+	switch (opt) {
+	case OPT_FORMAT:
+		if (strcmp(arg, "text") && strcmp(arg, "json"))
+			return bad_usage("--format takes 'text' or 'json', not '%s'", arg);
+		c->format = arg;
+		return EXIT_OK;
+	case OPT_OUTPUT:
+	case OPT_METRICS_FILE:
+		if (!arg[0])
+			return bad_usage("%s needs a path",
+					 opt == OPT_OUTPUT ? "--output" : "--metrics-file");
+		*(opt == OPT_OUTPUT ? &o->output_path : &o->metrics_path) = arg;
+		return EXIT_OK;
+	case OPT_SYSLOG:
+		return set_syslog(o, arg);
+	case OPT_EVENTS:
+		o->events = true;
+		return EXIT_OK;
+	case OPT_CONTAINER:
+		return add_container(o, arg);
+	case OPT_ALERTS_ONLY:
+		o->alerts_only = true;
+		return EXIT_OK;
+	case OPT_STOP_ALERT_AFTER:
+		return parse_seconds("stop-alert-after", arg, 1, 86400, &o->stop_alert_after_s);
+	case OPT_TEARDOWN_TIMEOUT:
+		return parse_seconds("teardown-timeout", arg, 1, 86400, &o->teardown_timeout_s);
+	case OPT_STORAGE_ROOT:
+		return add_storage_root(o, arg);
+	case OPT_RINGBUF_SIZE:
+		return set_ringbuf_size(o, arg);
+	case OPT_STATS_INTERVAL:
+		return parse_seconds("stats-interval", arg, 0, 86400, &o->stats_interval_s);
+	case OPT_REMOVAL_HOOKS:
+		if (rh_mode_parse(arg, &o->removal_hooks))
+			return bad_usage(
+				"--removal-hooks takes auto, on-demand or always, not '%s'", arg);
+		return EXIT_OK;
+	case OPT_RECORD:
+		if (!arg[0])
+			return bad_usage("--record needs a file name");
+		o->record_path = arg;
+		return EXIT_OK;
+	case OPT_TIMEOUT:
+		return parse_seconds("timeout", arg, 1, 7 * 86400, &o->trace_timeout_s);
+	case OPT_USER:
+		c->user = arg;
+		return EXIT_OK;
+	case OPT_SECCOMP:
+		if (strcmp(arg, "on") && strcmp(arg, "off"))
+			return bad_usage("--seccomp takes on or off, not '%s'", arg);
+		o->seccomp_off = !strcmp(arg, "off");
+		return EXIT_OK;
+	case OPT_VERBOSE:
+		o->verbose = true;
+		return EXIT_OK;
+	default:
+		fprintf(stderr, "Try 'stoptrace --help'.\n");
+		return EXIT_USAGE;
+	}
+}
+
+/* What the options are when not given, as --help says. */
+static const struct monitor_opts default_opts = {
+	.stop_alert_after_s = 30,
+	.teardown_timeout_s = 3,
+	.ringbuf_bytes = 4u << 20,
+	.stats_interval_s = 60,
+};
+
+/* The options and the operand of the monitor, trace or replay into c; EXIT_OK, or EXIT_USAGE. */
+static int parse_options(struct cli *c, int argc, char **argv)
+{
+	int opt, ret;
+
+	while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		if (opt >= OPT_FORMAT && opt < OPT_COUNT && !option_applies(c->mode, opt)) {
+			fprintf(stderr, "stoptrace: --%s does not apply to %s\n", option_name(opt),
+				mode_names[c->mode]);
+			fprintf(stderr, "Try 'stoptrace --help'.\n");
+			return EXIT_USAGE;
+		}
+		if (opt == OPT_VERSION || opt == 'h') {
+			if (opt == OPT_VERSION)
+				printf("stoptrace %s (%s)\n", STOPTRACE_VERSION, STOPTRACE_REV);
+			else
+				print_usage();
+			c->done = true;
+			return EXIT_OK;
+		}
+		ret = parse_option(c, opt, optarg);
+		if (ret != EXIT_OK)
+			return ret;
+	}
+	if (c->mode == MODE_MONITOR && optind < argc)
+		return bad_usage("unknown command '%s'", argv[optind]);
+	if (c->mode == MODE_TRACE && optind != argc - 1)
+		return bad_usage("trace needs one container: an id, id prefix or name");
+	if (c->mode == MODE_REPLAY && optind != argc - 1)
+		return bad_usage("replay needs one recording file");
+	c->operand = argv[optind];
+	return EXIT_OK;
+}
+
+/* --format, else text on a terminal and JSON elsewhere; colour for text on a terminal. */
+static void choose_format(struct cli *c)
+{
+	struct monitor_opts *o = &c->o;
+
+	if (c->format)
+		o->format = strcmp(c->format, "json") ? OUT_TEXT : OUT_JSON;
+	else
+		o->format = !o->output_path && isatty(STDOUT_FILENO) ? OUT_TEXT : OUT_JSON;
+	o->color = o->format == OUT_TEXT && !o->output_path && isatty(STDOUT_FILENO);
+}
+
+/* trace: the container to follow, and the only one shown; EXIT_OK, or the exit status (said). */
+static int follow_container(struct cli *c)
+{
+	static struct container traced;
+	int ret;
+
+	ret = trace_target(c->operand, &traced);
+	if (ret != EXIT_OK)
+		return ret;
+	c->o.trace_id = traced.id;
+	c->o.containers[c->o.ncontainers++] = traced.id;
+	text_escape(c->label, sizeof(c->label), traced.name[0] ? traced.name : traced.id,
+		    sizeof(traced.name));
+	c->o.trace_label = c->label;
+	return EXIT_OK;
+}
+
+/* The monitor, trace or replay: the command line, then the run. */
+static int run_mode(enum mode mode, int argc, char **argv, bool out_closed)
+{
+	struct cli c = {.mode = mode, .o = default_opts};
+	char why[256];
+	int ret;
+
+	ret = parse_options(&c, argc, argv);
+	if (ret != EXIT_OK || c.done)
+		return ret;
+	if (out_closed && !c.o.output_path)
+		return stdout_closed();
+	choose_format(&c);
+	if (mode == MODE_REPLAY)
+		return monitor_replay(&c.o, c.operand);
+	/* resolved now, before anything is loaded: nothing is looked up once it runs */
+	if (caps_user_parse(c.user ? c.user : "nobody", &c.o.user, why, sizeof(why)))
+		return bad_usage("%s", why);
+	if (mode == MODE_TRACE) {
+		ret = follow_container(&c);
+		if (ret != EXIT_OK)
+			return ret;
+	}
+	return monitor_run(&c.o);
+}
+
+static int run_monitor(int argc, char **argv, bool out_closed)
+{
+	return run_mode(MODE_MONITOR, argc, argv, out_closed);
+}
+
+static int run_trace(int argc, char **argv, bool out_closed)
+{
+	return run_mode(MODE_TRACE, argc, argv, out_closed);
+}
+
+static int run_replay(int argc, char **argv, bool out_closed)
+{
+	return run_mode(MODE_REPLAY, argc, argv, out_closed);
+}
+
+static int run_diagnose(int argc, char **argv, bool out_closed)
+{
+	return out_closed ? stdout_closed() : diagnose_main(argc, argv);
+}
+
+/* The command argv[1] names; the monitor's when it names none. */
+static const struct command *find_command(int argc, char **argv)
+{
+	for (size_t i = 0; argc > 1 && i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (commands[i].name && !strcmp(argv[1], commands[i].name))
+			return &commands[i];
+	return &commands[0];
 }
 
 int main(int argc, char **argv)
 {
-	struct monitor_opts o = {
-		.stop_alert_after_s = 30,
-		.teardown_timeout_s = 3,
-		.ringbuf_bytes = 4u << 20,
-		.stats_interval_s = 60,
-	};
-	const char *format = NULL, *user = NULL;
-	char why[256];
-	enum mode mode = MODE_MONITOR;
-	static struct container traced;
-	char label[4 * NAME_LEN + 1];
-	long v;
+	const struct command *cmd;
 	bool out_closed;
-	int c, err;
 
 	out_closed = fill_std_fds();
-	if (argc > 1 && !strcmp(argv[1], "diagnose"))
-		return out_closed ? stdout_closed() : diagnose_main(argc - 1, argv + 1);
-	if (argc > 1 && (!strcmp(argv[1], "trace") || !strcmp(argv[1], "replay"))) {
-		mode = argv[1][0] == 't' ? MODE_TRACE : MODE_REPLAY;
+	cmd = find_command(argc, argv);
+	if (cmd->name) {
+		/* the command's own argv: argv[0] is its name */
 		argc--;
 		argv++;
 	}
-	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
-		if (c >= OPT_FORMAT && c < OPT_COUNT && !option_applies(mode, c)) {
-			fprintf(stderr, "stoptrace: --%s does not apply to %s\n", option_name(c),
-				mode_names[mode]);
-			fprintf(stderr, "Try 'stoptrace --help'.\n");
-			return EXIT_USAGE;
-		}
-		switch (c) {
-		case OPT_FORMAT:
-			if (strcmp(optarg, "text") && strcmp(optarg, "json"))
-				return bad_usage("--format takes 'text' or 'json', not '%s'",
-						 optarg);
-			format = optarg;
-			break;
-		case OPT_OUTPUT:
-		case OPT_METRICS_FILE:
-			if (!optarg[0])
-				return bad_usage("%s needs a path",
-						 c == OPT_OUTPUT ? "--output" : "--metrics-file");
-			*(c == OPT_OUTPUT ? &o.output_path : &o.metrics_path) = optarg;
-			break;
-		case OPT_SYSLOG:
-			o.syslog_path = optarg ? optarg : SYSLOG_DEFAULT_SOCKET;
-			if (!o.syslog_path[0] || strlen(o.syslog_path) >= SYSLOG_PATH_MAX)
-				return bad_usage(
-					"--syslog=SOCKET takes a socket path of 1 to 107 bytes, not '%s'",
-					o.syslog_path);
-			break;
-		case OPT_EVENTS:
-			o.events = true;
-			break;
-		case OPT_CONTAINER:
-			if (o.ncontainers == MAX_FILTERS)
-				return bad_usage("at most 64 --container options%s", "");
-			if (!optarg[0])
-				return bad_usage("--container needs an id, id prefix or name%s",
-						 "");
-			o.containers[o.ncontainers++] = optarg;
-			break;
-		case OPT_ALERTS_ONLY:
-			o.alerts_only = true;
-			break;
-		case OPT_STOP_ALERT_AFTER:
-			v = parse_number(optarg, 1, 86400);
-			if (v < 0)
-				return bad_usage(
-					"--stop-alert-after takes 1 to 86400 seconds, not '%s'",
-					optarg);
-			o.stop_alert_after_s = v;
-			break;
-		case OPT_TEARDOWN_TIMEOUT:
-			v = parse_number(optarg, 1, 86400);
-			if (v < 0)
-				return bad_usage(
-					"--teardown-timeout takes 1 to 86400 seconds, not '%s'",
-					optarg);
-			o.teardown_timeout_s = v;
-			break;
-		case OPT_STORAGE_ROOT:
-			if (optarg[0] != '/')
-				return bad_usage("--storage-root takes an absolute path, not '%s'",
-						 optarg);
-			if (o.nstorage_roots == MAX_STORAGE_ROOTS)
-				return bad_usage("at most 32 --storage-root options%s", "");
-			o.storage_roots[o.nstorage_roots++] = optarg;
-			break;
-		case OPT_RINGBUF_SIZE:
-			o.ringbuf_bytes = parse_ringbuf_size(optarg);
-			if (!o.ringbuf_bytes)
-				return bad_usage(
-					"--ringbuf-size takes a power of two from one page (4K) to 1024 MiB: 4 or 4M for 4 MiB, 64K for 64 KiB; not '%s'",
-					optarg);
-			break;
-		case OPT_STATS_INTERVAL:
-			v = parse_number(optarg, 0, 86400);
-			if (v < 0)
-				return bad_usage(
-					"--stats-interval takes 0 to 86400 seconds, not '%s'",
-					optarg);
-			o.stats_interval_s = v;
-			break;
-		case OPT_REMOVAL_HOOKS:
-			if (rh_mode_parse(optarg, &o.removal_hooks))
-				return bad_usage("--removal-hooks takes auto, on-demand or always, "
-						 "not '%s'",
-						 optarg);
-			break;
-		case OPT_RECORD:
-			if (!optarg[0])
-				return bad_usage("--record needs a file name%s", "");
-			o.record_path = optarg;
-			break;
-		case OPT_TIMEOUT:
-			v = parse_number(optarg, 1, 7 * 86400);
-			if (v < 0)
-				return bad_usage("--timeout takes 1 to 604800 seconds, not '%s'",
-						 optarg);
-			o.trace_timeout_s = v;
-			break;
-		case OPT_USER:
-			user = optarg;
-			break;
-		case OPT_SECCOMP:
-			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
-				return bad_usage("--seccomp takes on or off, not '%s'", optarg);
-			o.seccomp_off = !strcmp(optarg, "off");
-			break;
-		case OPT_VERBOSE:
-			o.verbose = true;
-			break;
-		case OPT_VERSION:
-			printf("stoptrace %s (%s)\n", STOPTRACE_VERSION, STOPTRACE_REV);
-			return 0;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		default:
-			fprintf(stderr, "Try 'stoptrace --help'.\n");
-			return EXIT_USAGE;
-		}
-	}
-	if (mode == MODE_MONITOR && optind < argc)
-		return bad_usage("unknown command '%s'", argv[optind]);
-	if (mode != MODE_MONITOR && optind != argc - 1)
-		return bad_usage(mode == MODE_TRACE
-					 ? "trace needs one container: an id, id prefix or name%s"
-					 : "replay needs one recording file%s",
-				 "");
-
-	if (out_closed && !o.output_path)
-		return stdout_closed();
-	if (format)
-		o.format = strcmp(format, "json") ? OUT_TEXT : OUT_JSON;
-	else
-		o.format = !o.output_path && isatty(STDOUT_FILENO) ? OUT_TEXT : OUT_JSON;
-	o.color = o.format == OUT_TEXT && !o.output_path && isatty(STDOUT_FILENO);
-	if (mode == MODE_REPLAY)
-		return monitor_replay(&o, argv[optind]);
-	/* resolved now, before anything is loaded: nothing is looked up once it runs */
-	if (caps_user_parse(user ? user : "nobody", &o.user, why, sizeof(why)))
-		return bad_usage("%s", why);
-	if (mode == MODE_TRACE) {
-		err = trace_target(argv[optind], &traced);
-		if (err)
-			return err;
-		o.trace_id = traced.id;
-		o.containers[o.ncontainers++] = traced.id;
-		text_escape(label, sizeof(label), traced.name[0] ? traced.name : traced.id,
-			    sizeof(traced.name));
-		o.trace_label = label;
-	}
-	return monitor_run(&o);
+	return cmd->run(argc, argv, out_closed);
 }

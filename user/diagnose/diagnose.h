@@ -7,7 +7,10 @@
 #ifndef STOPTRACE_DIAGNOSE_H
 #define STOPTRACE_DIAGNOSE_H
 
-/* argv[0] is "diagnose". Returns the exit code: 0 fine, 3 problem, 4 no such container. */
+/*
+ * argv[0] is "diagnose". Returns the exit status (lib/exit_codes.h): EXIT_OK
+ * nothing wrong, EXIT_PROBLEM a problem, EXIT_NOTFOUND no such container.
+ */
 int diagnose_main(int argc, char **argv);
 
 #endif /* STOPTRACE_DIAGNOSE_H */

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "identity/identity.h"
+#include "lib/exit_codes.h"
 #include "lib/jsonw.h"
 #include "kernel/loader.h"
 #include "lib/readfile.h"
@@ -401,7 +402,7 @@ void trust_start(struct trust *t, struct loader *l, uint64_t now_ns)
 	if (!loader_host_mntns(l)) {
 		pid = fork();
 		if (pid == 0)
-			_exit(0);
+			_exit(EXIT_OK);
 		if (pid > 0)
 			waitpid(pid, NULL, 0);
 	}

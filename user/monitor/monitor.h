@@ -43,11 +43,13 @@ struct monitor_opts {
 
 /*
  * Runs until a signal ends it (or, with trace_id, until that container's
- * next stop timeline is out); returns the process exit code.
+ * next stop timeline is out); returns the exit status (lib/exit_codes.h):
+ * trace's is EXIT_OK for a stop that went well, EXIT_PROBLEM for one that
+ * did not.
  */
 int monitor_run(const struct monitor_opts *opts);
 
-/* stoptrace replay: a recording through the same engines; 0, or 1 on error. */
+/* stoptrace replay: a recording through the same engines; EXIT_OK, or EXIT_ERROR. */
 int monitor_replay(const struct monitor_opts *opts, const char *path);
 
 #endif /* STOPTRACE_MONITOR_H */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * The monitor's parts, shared by its two files: monitor.c (the event path,
- * the engines, the live and replay drivers) and monitor_out.c (the records
- * it writes: sinks, alerts and timelines, monitor_* records, metrics).
+ * The monitor's parts, shared by its files: monitor.c (the event path, the
+ * engines), monitor_run.c (the live and replay drivers), monitor_out.c (the
+ * records it writes: sinks, alerts and timelines, monitor_* records,
+ * metrics), monitor_tracking.c (the cgroups tracked, tables bounded) and
+ * monitor_hooks.c (when the removal hooks are attached).
  */
 #ifndef STOPTRACE_MONITOR_INT_H
 #define STOPTRACE_MONITOR_INT_H
@@ -41,6 +43,8 @@
 #define SINK_OUTPUT	 0
 #define SINK_SYSLOG	 1
 
+#define MAX_DEFAULT_ROOTS 16 /* the runtimes' storage roots (runtimes.h) */
+
 struct monitor {
 	const struct monitor_opts *opts;
 	struct output out;
@@ -73,6 +77,8 @@ struct monitor {
 	bool replaying;
 	const char (*storage_roots)[256]; /* a recording's --storage-root options */
 	int nstorage_roots;
+	const char *default_roots[MAX_DEFAULT_ROOTS]; /* the runtimes', filled at start */
+	size_t ndefault_roots;
 	bool trace_done; /* trace: the stop timeline of the traced container is out */
 	enum tl_verdict trace_verdict;
 	uint64_t alert_seq; /* alert ids, shared by the stop and removal engines */
@@ -97,6 +103,7 @@ struct monitor {
 	uint64_t unwritable;	    /* records that could not be built within RECORD_MAX */
 	uint64_t events_out;
 	int fatal;     /* an error that ends the monitor */
+	bool stop;     /* the run ends: fatal, or trace's stop timeline is out */
 	uint64_t caps; /* capabilities kept once running */
 	bool seccomp;  /* the seccomp filter is installed (user/privilege/sandbox.h) */
 	/*
@@ -120,9 +127,6 @@ struct monitor {
 	uint64_t subs_full;	    /* sub-cgroups refused at their bound */
 	struct bounds bounds;	    /* what was said on stderr */
 };
-
-/* Set by SIGINT and SIGTERM, or by a fatal output error: the run ends. */
-extern volatile sig_atomic_t stop_requested;
 
 static inline int64_t clock_ns(clockid_t id)
 {
@@ -152,7 +156,6 @@ void step_tick(struct monitor *m);
 void step_flush(struct monitor *m);
 
 /* monitor_hooks.c */
-#define MAX_DEFAULT_ROOTS 16
 /* Attach or detach the removal hooks as the policy says now (on demand only). */
 void monitor_apply_rmhooks(struct monitor *m);
 /* The poll's callback when the runtimes' state changed (ctx: the monitor). */

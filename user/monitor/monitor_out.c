@@ -32,7 +32,7 @@ void check_output_closed(struct monitor *m)
 {
 	if (sink_fatal(&m->sinks[SINK_OUTPUT]) == -EPIPE) {
 		m->fatal = -EPIPE;
-		stop_requested = 1;
+		m->stop = true;
 	}
 }
 
@@ -51,7 +51,8 @@ static int emit(struct monitor *m, const char *type, size_t jlen, size_t tlen)
 		/* a record that could not be built is never an empty line: counted, said once */
 		m->unwritable++;
 		if (m->unwritable == 1)
-			fprintf(stderr, "stoptrace: a %s record did not fit in %d bytes; such records are counted in monitor_stopped's unwritable\n",
+			fprintf(stderr,
+				"stoptrace: a %s record did not fit in %d bytes; such records are counted in monitor_stopped's unwritable\n",
 				type, RECORD_MAX);
 		return -EMSGSIZE;
 	}
@@ -60,7 +61,7 @@ static int emit(struct monitor *m, const char *type, size_t jlen, size_t tlen)
 		err = output_write(&m->out, json ? m->json : m->line, json ? jlen : tlen);
 		if (err == -EPIPE) {
 			m->fatal = -EPIPE;
-			stop_requested = 1;
+			m->stop = true;
 		}
 		return err;
 	}
@@ -155,7 +156,7 @@ static void sink_stop_timeline(void *ctx, const struct tl_stop *s)
 	if (m->opts->trace_id && !strcmp(s->container.id, m->opts->trace_id)) {
 		m->trace_done = true;
 		m->trace_verdict = s->verdict;
-		stop_requested = 1;
+		m->stop = true;
 	}
 }
 

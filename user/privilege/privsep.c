@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include "lib/exit_codes.h"
 #include "sink/metrics.h"
 #include "privilege/privsep.h"
 #include "lib/safefile.h"
@@ -82,7 +83,7 @@ static void helper_main(int sock, pid_t parent)
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
 	if (getppid() != parent)
-		_exit(0);
+		_exit(EXIT_OK);
 	prctl(PR_SET_NAME, "stoptrace-files", 0, 0, 0);
 	/* a terminal's ^C or systemd's SIGTERM to the group: the monitor's last metrics come after
 	 */
@@ -106,7 +107,7 @@ static void helper_main(int sock, pid_t parent)
 	if (err) {
 		fprintf(stderr, "stoptrace: the file helper cannot give up its privileges: %s\n",
 			strerror(-err));
-		_exit(1);
+		_exit(EXIT_ERROR);
 	}
 	for (;;) {
 		ssize_t n = recv(sock, req, sizeof(req), 0);
@@ -115,7 +116,7 @@ static void helper_main(int sock, pid_t parent)
 		if (n <= 0) {
 			if (n < 0 && errno == EINTR)
 				continue;
-			_exit(0); /* the monitor is gone */
+			_exit(EXIT_OK); /* the monitor is gone */
 		}
 		why[0] = '\0';
 		if (req[0] == 'O' && h.output) {

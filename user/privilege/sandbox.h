@@ -36,4 +36,11 @@ unsigned long sandbox_refused(void);
 /* Whether nr is on the profile's list (for the tests). */
 bool sandbox_allows(enum sandbox_profile p, int nr);
 
+/*
+ * The system calls of profile p, and those the sanitizer build also makes
+ * (none in other builds): *n numbers each, a negative one standing for none.
+ */
+const int *sandbox_calls(enum sandbox_profile p, size_t *n);
+const int *sandbox_sanitizer_calls(size_t *n);
+
 #endif /* STOPTRACE_SANDBOX_H */

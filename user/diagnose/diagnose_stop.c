@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * What the container's stop will do: what PID 1 will do with the stop
+ * signal (S2), and which tasks of its pid namespace would keep the
+ * namespace teardown waiting (S5).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "diagnose/diagnose_int.h"
+#include "lib/names.h"
+
+/* ---- the stop signal ---- */
+
+void diag_predict_stop_signal(struct diag *d)
+{
+	const char *name = signal_name(d->sig) ? signal_name(d->sig) : "the stop signal";
+	const struct proc_status *st = &d->init;
+	bool sigwait = strstr(d->init_wchan, "sigtimedwait") != NULL;
+	int disp = procfs_signal_disposition(st, d->sig);
+	struct problem *p = NULL;
+	char *why = d->prediction_why;
+	size_t cap = sizeof(d->prediction_why);
+
+	if (d->sig == SIGKILL) {
+		d->prediction = "default_fatal";
+		snprintf(why, cap, "SIGKILL cannot be caught: PID 1 dies at once, without cleanup");
+	} else if (procfs_signal_blocked(st, d->sig) || (sigwait && disp == PROC_SIG_DEFAULT)) {
+		/*
+		 * tini and other signal-forwarding inits block every signal and
+		 * collect them with sigtimedwait(), which unblocks them while it
+		 * sleeps: a blocked or default signal then reaches it.
+		 */
+		if (sigwait) {
+			d->prediction = "waited_for";
+			snprintf(
+				why, cap,
+				"PID 1 blocks %s and waits for it (sigtimedwait): it will be handled",
+				name);
+		} else {
+			d->prediction = "blocked";
+			snprintf(
+				why, cap,
+				"%s is blocked by PID 1: it stays pending; docker stop will wait the full grace period, then SIGKILL",
+				name);
+			p = add_problem(d, "stop_signal_blocked");
+			if (p)
+				snprintf(
+					p->action, sizeof(p->action),
+					"make PID 1 unblock %s (or wait for it with sigwaitinfo), or run the container with --init",
+					name);
+		}
+	} else if (disp == PROC_SIG_IGNORED) {
+		d->prediction = "ignored";
+		snprintf(
+			why, cap,
+			"%s will be ignored: PID 1 set it to SIG_IGN; docker stop will wait the full grace period, then SIGKILL",
+			name);
+		p = add_problem(d, "stop_signal_ignored");
+		if (p)
+			snprintf(
+				p->action, sizeof(p->action),
+				"do not ignore %s in PID 1 (a shell's trap '' TERM does), or give the image a STOPSIGNAL it handles",
+				name);
+	} else if (disp == PROC_SIG_HANDLER) {
+		d->prediction = "handled";
+		snprintf(why, cap, "PID 1 has a %s handler: it will be handled", name);
+	} else if (d->ns_init) {
+		/* the kernel drops default-action signals to a namespace init */
+		d->prediction = "ignored";
+		snprintf(
+			why, cap,
+			"%s will be ignored: PID 1 has no handler (a namespace init ignores default-action signals); docker stop will wait the full grace period, then SIGKILL",
+			name);
+		p = add_problem(d, "stop_signal_ignored");
+		if (p)
+			snprintf(
+				p->action, sizeof(p->action),
+				"run the container with --init (tini as PID 1), or give PID 1 a %s handler",
+				name);
+	} else if (signal_fatal_by_default(d->sig)) {
+		d->prediction = "default_fatal";
+		snprintf(
+			why, cap,
+			"PID 1 is not a namespace init and has no handler: %s kills it at once, without cleanup",
+			name);
+	} else {
+		d->prediction = "ignored";
+		snprintf(
+			why, cap,
+			"%s will be ignored: PID 1 has no handler and its default action does not end a process",
+			name);
+		p = add_problem(d, "stop_signal_ignored");
+		if (p)
+			snprintf(
+				p->action, sizeof(p->action),
+				"give the image a STOPSIGNAL that ends it (SIGTERM with a handler)");
+	}
+	if (p)
+		snprintf(p->message, sizeof(p->message), "%s", why);
+}
+
+/* ---- the pid namespace ---- */
+
+static int by_pid(const void *a, const void *b)
+{
+	const struct culprit *x = a, *y = b;
+
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/*
+ * Can this task keep the namespace teardown waiting? The v1 freezer holds
+ * even SIGKILL (its tasks show state D); the v2 freezer lets it through.
+ */
+static bool cannot_die(const struct culprit *c)
+{
+	return c->state == 'D' || (c->frozen && !strncmp(c->frozen_how, "v1 ", 3));
+}
+
+/*
+ * When PID 1 of a namespace exits, the kernel kills every task left in it
+ * and waits for them: a task that cannot die (frozen by the v1 freezer, in
+ * uninterruptible sleep) keeps the stop hanging (S5).
+ */
+void diag_check_namespace(struct diag *d)
+{
+	char label[NAME_LEN];
+	struct problem *p;
+	int n;
+
+	n = culprits_find(d->root, d->pidns, 0, NULL, d->ns_procs, CULPRITS_MAX);
+	if (n < 0)
+		return;
+	d->nns_total = n;
+	d->nns = n < CULPRITS_MAX ? n : CULPRITS_MAX;
+	qsort(d->ns_procs, (size_t)d->nns, sizeof(d->ns_procs[0]), by_pid);
+	if (!d->ns_init)
+		return; /* stopping it does not tear the namespace down */
+	for (int i = 0; i < d->nns; i++) {
+		const struct culprit *c = &d->ns_procs[i];
+		bool seen = false;
+
+		if (!cannot_die(c))
+			continue;
+		d->ns_stuck[i] = true;
+		/* one problem per paused container, however many tasks it has */
+		for (int j = 0; c->frozen && c->in_container && j < i; j++)
+			seen |= d->ns_stuck[j] && d->ns_procs[j].frozen &&
+				d->ns_procs[j].in_container &&
+				!strcmp(d->ns_procs[j].container.id, c->container.id);
+		if (seen)
+			continue;
+		p = add_problem(d, "ns_teardown_stuck");
+		if (!p)
+			break;
+		if (c->frozen && c->in_container) {
+			label_of(&c->container, label, sizeof(label));
+			snprintf(
+				p->message, sizeof(p->message),
+				"stopping this container will hang in namespace teardown: %s is paused%s (process %u %s, %s)",
+				label, strcmp(c->container.id, d->c.id) ? "" : " itself", c->pid,
+				c->comm, c->frozen_how[0] ? c->frozen_how : "cgroup frozen");
+		} else if (c->frozen) {
+			snprintf(
+				p->message, sizeof(p->message),
+				"stopping this container will hang in namespace teardown: process %u (%s) is in a frozen cgroup (%s)",
+				c->pid, c->comm, c->frozen_how);
+		} else {
+			snprintf(
+				p->message, sizeof(p->message),
+				"stopping this container will hang in namespace teardown: process %u (%s) is in uninterruptible sleep%s%s",
+				c->pid, c->comm, c->wchan[0] ? " in " : "", c->wchan);
+		}
+		culprit_fix(c, p->action, sizeof(p->action));
+	}
+}

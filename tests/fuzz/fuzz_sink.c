@@ -18,6 +18,7 @@
  */
 #include <pthread.h>
 
+#include "lib/clock.h"
 #include "fuzz.h"
 #include "sink/output.h"
 #include "sink/sink.h"
@@ -114,7 +115,7 @@ static void check_sink(size_t max_records, size_t max_bytes)
 		if (sink_submit(&s, types[i], i, recs[i].p, recs[i].len))
 			refused++;
 	}
-	sink_stop(&s, sink_monotonic_ns() + 10 * 1000000000LL);
+	sink_stop(&s, clock_ns(CLOCK_MONOTONIC) + 10 * 1000000000LL);
 	if (s.abandoned)
 		fuzz_fail("sink_stop left the writer behind");
 	sink_counters(&s, &c);

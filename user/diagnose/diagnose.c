@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "lib/clock.h"
 #include "diagnose/diagnose.h"
 #include "diagnose/diagnose_int.h"
 #include "lib/exit_codes.h"
@@ -55,14 +56,6 @@ static int usage_error(const char *fmt, const char *arg)
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\nTry 'stoptrace diagnose --help'.\n");
 	return EXIT_USAGE;
-}
-
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 /* Look at the running container: PID 1, its stop signal, its pid namespace. */
@@ -253,9 +246,9 @@ static int print_diagnosis(const struct diag *d, const char *format)
 
 	if (gethostname(host, sizeof(host) - 1) || !host[0])
 		snprintf(host, sizeof(host), "unknown");
-	now = clock_ns(CLOCK_BOOTTIME);
+	now = (uint64_t)clock_ns(CLOCK_BOOTTIME);
 	rc.host = host;
-	rc.boot_to_real_ns = (int64_t)(clock_ns(CLOCK_REALTIME) - now);
+	rc.boot_to_real_ns = clock_ns(CLOCK_REALTIME) - (int64_t)now;
 	if (!format)
 		format = isatty(STDOUT_FILENO) ? "text" : "json";
 	if (!strcmp(format, "json")) {

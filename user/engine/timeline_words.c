@@ -42,16 +42,6 @@ const char *tl_alert_kind_name(enum tl_alert_kind k)
 	return (unsigned int)k < TL_ALERT_KIND_MAX ? alert_names[k] : NULL;
 }
 
-static const char *sig_text(int sig, char *buf, size_t cap)
-{
-	const char *name = signal_name(sig);
-
-	if (name)
-		return name;
-	snprintf(buf, cap, "signal %d", sig);
-	return buf;
-}
-
 /* A reason being written: what is cut at its end is lost, never overrun. */
 struct reason {
 	char *buf;
@@ -151,7 +141,7 @@ static void say_ending(struct reason *r, const struct stop_state *s, const char 
 		say(r, "PID 1 exited %lld ms after %s",
 		    (long long)tl_ms_between(o->start_ns, s->exit_ns), sig);
 		if (term)
-			say(r, ", killed by %s. ", sig_text(term, tb, sizeof(tb)));
+			say(r, ", killed by %s. ", signal_text(term, tb, sizeof(tb)));
 		else
 			say(r, " with code %d. ", code);
 	} else if (o->verdict != TL_EXITED) {
@@ -162,7 +152,7 @@ static void say_ending(struct reason *r, const struct stop_state *s, const char 
 		say(r,
 		    "PID 1 was killed by %s just after the monitor started; a stop signal sent "
 		    "before that was not seen. ",
-		    sig_text(term, tb, sizeof(tb)));
+		    signal_text(term, tb, sizeof(tb)));
 	} else if (o->partial) {
 		say(r,
 		    "PID 1 exited with code %d just after the monitor started; a stop signal "
@@ -170,7 +160,7 @@ static void say_ending(struct reason *r, const struct stop_state *s, const char 
 		    code);
 	} else if (term) {
 		say(r, "PID 1 was killed by %s without a stop from outside. ",
-		    sig_text(term, tb, sizeof(tb)));
+		    signal_text(term, tb, sizeof(tb)));
 	} else {
 		say(r, "PID 1 exited on its own with code %d. ", code);
 	}
@@ -213,7 +203,7 @@ void tl_describe_verdict(struct stop_state *s)
 	struct tl_stop *o = &s->out;
 	struct reason r = {o->reason, sizeof(o->reason), 0};
 	char sb[24];
-	const char *sig = sig_text(o->stop_signal ? o->stop_signal : SIGTERM, sb, sizeof(sb));
+	const char *sig = signal_text(o->stop_signal ? o->stop_signal : SIGTERM, sb, sizeof(sb));
 
 	say_fault(&r, s, sig);
 	say_ending(&r, s, sig);
@@ -232,20 +222,20 @@ void tl_describe_ignored(struct tl_alert *a, uint32_t disposition)
 		snprintf(a->message, sizeof(a->message),
 			 "%s to PID 1 was ignored: the process set it to SIG_IGN; the stop "
 			 "will wait for the grace period, then SIGKILL",
-			 sig_text(a->sig, sb, sizeof(sb)));
+			 signal_text(a->sig, sb, sizeof(sb)));
 		snprintf(a->action, sizeof(a->action),
 			 "handle %s in the application instead of ignoring it",
-			 sig_text(a->sig, sb, sizeof(sb)));
+			 signal_text(a->sig, sb, sizeof(sb)));
 	} else {
 		snprintf(a->message, sizeof(a->message),
 			 "%s to PID 1 was ignored by the kernel: PID 1 of a pid namespace has "
 			 "no handler for it; the stop will wait for the grace period, then "
 			 "SIGKILL",
-			 sig_text(a->sig, sb, sizeof(sb)));
+			 signal_text(a->sig, sb, sizeof(sb)));
 		snprintf(a->action, sizeof(a->action),
 			 "run the container with an init (docker run --init, tini) or handle "
 			 "%s in PID 1",
-			 sig_text(a->sig, sb, sizeof(sb)));
+			 signal_text(a->sig, sb, sizeof(sb)));
 	}
 }
 
@@ -255,10 +245,10 @@ void tl_describe_blocked(struct tl_alert *a)
 
 	snprintf(a->message, sizeof(a->message),
 		 "%s to PID 1 is pending: the process blocks it and has not taken it for %lld ms",
-		 sig_text(a->sig, sb, sizeof(sb)), (long long)a->duration_ms);
+		 signal_text(a->sig, sb, sizeof(sb)), (long long)a->duration_ms);
 	snprintf(a->action, sizeof(a->action),
 		 "unblock %s in PID 1 (sigprocmask) or wait for it with sigwait",
-		 sig_text(a->sig, sb, sizeof(sb)));
+		 signal_text(a->sig, sb, sizeof(sb)));
 }
 
 void tl_describe_still_running(const struct stop_state *s, struct tl_alert *a)
@@ -275,7 +265,7 @@ void tl_describe_still_running(const struct stop_state *s, struct tl_alert *a)
 	snprintf(a->action, sizeof(a->action),
 		 "docker kill the container to end the stop now; then fix how PID 1 "
 		 "handles %s",
-		 sig_text(s->out.stop_signal ? s->out.stop_signal : SIGTERM, sb, sizeof(sb)));
+		 signal_text(s->out.stop_signal ? s->out.stop_signal : SIGTERM, sb, sizeof(sb)));
 }
 
 void tl_describe_stuck(const struct stop_state *s, struct tl_alert *a)

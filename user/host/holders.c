@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "lib/clock.h"
 #include "host/holders.h"
 #include "host/mountinfo.h"
 #include "host/procfs.h"
@@ -111,14 +112,6 @@ static bool process_container(const char *root, uint32_t pid, struct identity_ta
 	return true;
 }
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * At most cap bytes of a /proc file, cut at the last whole line when there
  * was more (*cut set). 0 or -errno; *out is the caller's to free.
@@ -199,7 +192,7 @@ static bool out_of_time(struct scan *s)
 {
 	if (s->cut & HOLDERS_CUT_TIME)
 		return true;
-	if (mono_ns() < s->deadline)
+	if ((uint64_t)clock_ns(CLOCK_MONOTONIC) < s->deadline)
 		return false;
 	s->cut |= HOLDERS_CUT_TIME;
 	return true;
@@ -473,7 +466,7 @@ int holders_find(const struct holders_opts *o, uint32_t caller_pid, const char *
 	s->out = out;
 	s->max = max;
 	limits(&s->lim, o->limits);
-	s->deadline = mono_ns() + s->lim.budget_ns;
+	s->deadline = (uint64_t)clock_ns(CLOCK_MONOTONIC) + s->lim.budget_ns;
 	s->seen = calloc(s->lim.max_namespaces, sizeof(*s->seen));
 	if (!s->seen) {
 		free(s);

@@ -49,6 +49,16 @@ const char *signal_name(int sig)
 	return signal_names[sig];
 }
 
+const char *signal_text(int sig, char *buf, size_t cap)
+{
+	const char *name = signal_name(sig);
+
+	if (name)
+		return name;
+	snprintf(buf, cap, "signal %d", sig);
+	return buf;
+}
+
 /* Digits only, at most two of them, as an offset from SIGRTMIN or SIGRTMAX. */
 static int parse_small(const char *s)
 {

@@ -21,6 +21,8 @@
 
 /* "SIGTERM" for 15, "SIGRTMIN+3" for 37; NULL outside 1..64. */
 const char *signal_name(int sig);
+/* signal_name(), or "signal 99" written into buf for a number without one. */
+const char *signal_text(int sig, char *buf, size_t cap);
 
 /*
  * Parse a signal as a user or a runtime writes it: "SIGTERM", "TERM", "term",

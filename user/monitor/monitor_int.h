@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
+#include "lib/clock.h"
 #include "lib/bounds.h"
 #include "host/facts.h"
 #include "identity/identity.h"
@@ -127,14 +128,6 @@ struct monitor {
 	uint64_t subs_full;	    /* sub-cgroups refused at their bound */
 	struct bounds bounds;	    /* what was said on stderr */
 };
-
-static inline int64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static inline uint64_t now_boot_ns(void)
 {

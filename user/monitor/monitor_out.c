@@ -533,7 +533,7 @@ int start_sinks(struct monitor *m)
  */
 void stop_sinks(struct monitor *m)
 {
-	int64_t deadline = sink_monotonic_ns() + EXIT_WAIT_NS;
+	int64_t deadline = clock_ns(CLOCK_MONOTONIC) + EXIT_WAIT_NS;
 	bool drained[2] = {};
 
 	for (int i = 0; i < m->nsinks; i++)
@@ -541,9 +541,9 @@ void stop_sinks(struct monitor *m)
 	check_output_closed(m);
 	if (m->fatal != -EPIPE && !m->opts->trace_id)
 		print_stopped(m, "signal");
-	deadline = sink_monotonic_ns() + EXIT_WAIT_NS;
+	deadline = clock_ns(CLOCK_MONOTONIC) + EXIT_WAIT_NS;
 	for (int i = 0; i < m->nsinks; i++)
-		sink_stop(&m->sinks[i], drained[i] ? deadline : sink_monotonic_ns());
+		sink_stop(&m->sinks[i], drained[i] ? deadline : clock_ns(CLOCK_MONOTONIC));
 }
 
 const struct tl_sink monitor_tl_sink = {

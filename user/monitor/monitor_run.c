@@ -462,7 +462,7 @@ static int live_finish(struct monitor *m)
 		rc = EXIT_OK;
 	}
 	/* the last file, with the final counters: written here, whatever the writer holds */
-	sink_stop(&m->metrics_out, sink_monotonic_ns());
+	sink_stop(&m->metrics_out, clock_ns(CLOCK_MONOTONIC));
 	err = m->metrics_out.abandoned ? -EBUSY : write_metrics(m);
 	if (err)
 		fprintf(stderr, "stoptrace: cannot write the metrics file '%s': %s\n",
@@ -491,9 +491,9 @@ static void close_recording(struct monitor *m)
 /* Stop every writer; -EBUSY when one is stuck (it may still use m). */
 static int stop_writers(struct monitor *m)
 {
-	sink_stop(&m->metrics_out, sink_monotonic_ns());
+	sink_stop(&m->metrics_out, clock_ns(CLOCK_MONOTONIC));
 	for (int i = 0; i < m->nsinks; i++)
-		sink_stop(&m->sinks[i], sink_monotonic_ns());
+		sink_stop(&m->sinks[i], clock_ns(CLOCK_MONOTONIC));
 	for (int i = 0; i < m->nsinks; i++)
 		if (m->sinks[i].abandoned)
 			return -EBUSY;

@@ -329,16 +329,6 @@ static void text_task(char *buf, size_t cap, const struct st_task *t)
 		snprintf(buf, cap, "%s[%u]", comm, t->tgid);
 }
 
-static const char *text_signal(int sig, char *buf, size_t cap)
-{
-	const char *name = signal_name(sig);
-
-	if (name)
-		return name;
-	snprintf(buf, cap, "signal %d", sig);
-	return buf;
-}
-
 size_t record_event_text(const struct record_ctx *rc, const struct st_event *e,
 			 const struct container *c, const char *path, char *buf, size_t cap)
 {
@@ -358,7 +348,7 @@ size_t record_event_text(const struct record_ctx *rc, const struct st_event *e,
 		text_task(a, sizeof(a), &s->sender);
 		text_task(b, sizeof(b), &s->target);
 		snprintf(detail, sizeof(detail), "%s -> %s %s %s (%s%s%s)", a, b,
-			 text_signal(s->sig, sb, sizeof(sb)), res ? res : "?",
+			 signal_text(s->sig, sb, sizeof(sb)), res ? res : "?",
 			 disposition_name(s->disposition),
 			 s->sig_flags & (ST_SIGF_BLOCKED | ST_SIGF_REAL_BLOCKED) ? ", blocked" : "",
 			 s->target.flags & ST_TASK_NS_INIT ? ", ns init" : "");
@@ -368,7 +358,7 @@ size_t record_event_text(const struct record_ctx *rc, const struct st_event *e,
 		cgid = e->u.deliver.task.cgroup_id;
 		text_task(a, sizeof(a), &e->u.deliver.task);
 		snprintf(detail, sizeof(detail), "%s takes %s (%s)", a,
-			 text_signal(e->u.deliver.sig, sb, sizeof(sb)),
+			 signal_text(e->u.deliver.sig, sb, sizeof(sb)),
 			 disposition_name(e->u.deliver.disposition));
 		break;
 	case ST_EV_PROCESS_EXIT:
@@ -380,7 +370,7 @@ size_t record_event_text(const struct record_ctx *rc, const struct st_event *e,
 		if (code & 0x7f)
 			snprintf(detail, sizeof(detail), "%s %s by %s%s", a,
 				 e->kind == ST_EV_PROCESS_EXIT ? "killed" : "released, killed",
-				 text_signal(code & 0x7f, sb, sizeof(sb)),
+				 signal_text(code & 0x7f, sb, sizeof(sb)),
 				 e->u.exit.task.flags & ST_TASK_NS_INIT ? " (ns init)" : "");
 		else
 			snprintf(detail, sizeof(detail), "%s %s with code %u%s", a,

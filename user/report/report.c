@@ -362,16 +362,6 @@ static void text_task(char *buf, size_t cap, const char *comm, uint32_t pid, uin
 		snprintf(buf, cap, "%s[%u]", c, pid);
 }
 
-static const char *sig_text(int sig, char *buf, size_t cap)
-{
-	const char *name = signal_name(sig);
-
-	if (name)
-		return name;
-	snprintf(buf, cap, "signal %d", sig);
-	return buf;
-}
-
 static void text_entry(const struct tl_stop *s, const struct tl_entry *en, char *buf, size_t cap)
 {
 	char a[128], b[128], sb[24];
@@ -386,12 +376,12 @@ static void text_entry(const struct tl_stop *s, const struct tl_entry *en, char 
 		text_task(b, sizeof(b), en->other_comm, en->other_pid, 0);
 		res = signal_result_name(en->result);
 		snprintf(buf, cap, "%+8lld ms  %s -> %s %s %s%s", (long long)t, b, a,
-			 sig_text(en->sig, sb, sizeof(sb)), res ? res : "?",
+			 signal_text(en->sig, sb, sizeof(sb)), res ? res : "?",
 			 en->flags & ST_SIGF_BLOCKED ? " (blocked)" : "");
 		break;
 	case ST_EV_SIGNAL_DELIVER:
 		snprintf(buf, cap, "%+8lld ms  %s takes %s (%s)", (long long)t, a,
-			 sig_text(en->sig, sb, sizeof(sb)),
+			 signal_text(en->sig, sb, sizeof(sb)),
 			 en->disposition == ST_DISP_HANDLER  ? "handler"
 			 : en->disposition == ST_DISP_IGNORE ? "ignored"
 							     : "default action");
@@ -399,7 +389,7 @@ static void text_entry(const struct tl_stop *s, const struct tl_entry *en, char 
 	case ST_EV_PROCESS_EXIT:
 		if (en->sig & 0x7f)
 			snprintf(buf, cap, "%+8lld ms  %s killed by %s", (long long)t, a,
-				 sig_text(en->sig & 0x7f, sb, sizeof(sb)));
+				 signal_text(en->sig & 0x7f, sb, sizeof(sb)));
 		else
 			snprintf(buf, cap, "%+8lld ms  %s exited with code %d", (long long)t, a,
 				 (en->sig >> 8) & 0xff);
@@ -467,7 +457,7 @@ size_t report_stop_text(const struct report_ctx *r, const struct tl_stop *s, cha
 		}
 	}
 	snprintf(line, sizeof(line), "\n  stop signal %s, grace %s%lld ms, took %lld ms",
-		 s->stop_signal ? sig_text(s->stop_signal, sb, sizeof(sb)) : "none",
+		 s->stop_signal ? signal_text(s->stop_signal, sb, sizeof(sb)) : "none",
 		 s->grace_ms >= 0 ? "" : "unused ", (long long)(s->grace_ms >= 0 ? s->grace_ms : 0),
 		 (long long)((s->end_ns - s->start_ns) / NSEC_PER_MSEC));
 	len = append(buf, cap, len, "%s", line);

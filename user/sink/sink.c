@@ -3,17 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "lib/clock.h"
 #include "sink/sink.h"
 
 #define NSEC_PER_SEC 1000000000LL
-
-int64_t sink_monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
 
 static struct timespec to_timespec(int64_t ns)
 {
@@ -145,7 +138,7 @@ bool sink_queue_wait_empty(struct sink_queue *q, int64_t deadline_ns)
 
 bool sink_queue_wait_closing(struct sink_queue *q, int ms)
 {
-	struct timespec ts = to_timespec(sink_monotonic_ns() + (int64_t)ms * 1000000);
+	struct timespec ts = to_timespec(clock_ns(CLOCK_MONOTONIC) + (int64_t)ms * 1000000);
 	bool closing;
 
 	pthread_mutex_lock(&q->lock);
@@ -256,7 +249,7 @@ bool sink_drain(struct sink *s, int64_t deadline_ns)
 static struct timespec realtime_deadline(int64_t deadline_ns)
 {
 	struct timespec now;
-	int64_t left = deadline_ns - sink_monotonic_ns();
+	int64_t left = deadline_ns - clock_ns(CLOCK_MONOTONIC);
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	return to_timespec((int64_t)now.tv_sec * NSEC_PER_SEC + now.tv_nsec +

@@ -105,6 +105,4 @@ void sink_counters(struct sink *s, struct sink_counters *c);
 /* -EPIPE once the writer met a closed reader, else 0. */
 int sink_fatal(const struct sink *s);
 
-int64_t sink_monotonic_ns(void);
-
 #endif /* STOPTRACE_SINK_H */

@@ -6,6 +6,7 @@
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
+#include "lib/clock.h"
 #include "sink/syslog.h"
 
 #define NSEC_PER_SEC	1000000000LL
@@ -122,7 +123,7 @@ void syslog_close(struct syslog_conn *c)
 /* Connected, or -EAGAIN: the next attempt waits, twice as long each time up to 5 s. */
 static int reconnect(struct syslog_conn *c)
 {
-	int64_t now = sink_monotonic_ns();
+	int64_t now = clock_ns(CLOCK_MONOTONIC);
 
 	if (c->fd >= 0)
 		return 0;

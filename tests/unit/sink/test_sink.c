@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/clock.h"
 #include "sink/output.h"
 #include "sink/sink.h"
 
@@ -52,7 +53,7 @@ static void test_queue_order_and_record_bound(void **state)
 	assert_int_equal(r->len, 3);
 	assert_true(q.busy);
 	/* held by the consumer: not empty yet */
-	assert_false(sink_queue_wait_empty(&q, sink_monotonic_ns() + 10 * MS));
+	assert_false(sink_queue_wait_empty(&q, clock_ns(CLOCK_MONOTONIC) + 10 * MS));
 	sink_queue_done(&q, r);
 	/* room again for one */
 	assert_int_equal(push(&q, "five"), 0);
@@ -65,7 +66,7 @@ static void test_queue_order_and_record_bound(void **state)
 	r = sink_queue_pop(&q);
 	assert_string_equal(r->line, "five");
 	sink_queue_done(&q, r);
-	assert_true(sink_queue_wait_empty(&q, sink_monotonic_ns() + 10 * MS));
+	assert_true(sink_queue_wait_empty(&q, clock_ns(CLOCK_MONOTONIC) + 10 * MS));
 	assert_int_equal(q.bytes, 0);
 	sink_queue_destroy(&q);
 }
@@ -153,7 +154,7 @@ static void test_sink_writes_in_order_and_retries(void **state)
 	assert_int_equal(submit(&s, "r1"), 0);
 	assert_int_equal(submit(&s, "r2"), 0);
 	assert_int_equal(submit(&s, "r3"), 0);
-	assert_true(sink_drain(&s, sink_monotonic_ns() + 3000 * MS));
+	assert_true(sink_drain(&s, clock_ns(CLOCK_MONOTONIC) + 3000 * MS));
 	sink_counters(&s, &c);
 	/* two refusals were retried, not counted as errors */
 	assert_int_equal(c.written, 3);
@@ -165,11 +166,11 @@ static void test_sink_writes_in_order_and_retries(void **state)
 
 	f.fail_with = -EIO;
 	assert_int_equal(submit(&s, "r4"), 0);
-	assert_true(sink_drain(&s, sink_monotonic_ns() + 3000 * MS));
+	assert_true(sink_drain(&s, clock_ns(CLOCK_MONOTONIC) + 3000 * MS));
 	sink_counters(&s, &c);
 	assert_int_equal(c.errors, 1);
 	assert_int_equal(c.written, 3);
-	sink_stop(&s, sink_monotonic_ns() + 1000 * MS);
+	sink_stop(&s, clock_ns(CLOCK_MONOTONIC) + 1000 * MS);
 	sink_counters(&s, &c);
 	assert_int_equal(c.written + c.errors + c.dropped, 4);
 }
@@ -185,25 +186,25 @@ static void test_sink_stuck_writer_never_blocks(void **state)
 
 	(void)state;
 	assert_int_equal(sink_start(&s, "syslog", 8, 1 << 20, fake_write, &f), 0);
-	t0 = sink_monotonic_ns();
+	t0 = clock_ns(CLOCK_MONOTONIC);
 	for (int i = 0; i < 100; i++)
 		if (submit(&s, "x") == -ENOBUFS)
 			refused++;
-	took = sink_monotonic_ns() - t0;
+	took = clock_ns(CLOCK_MONOTONIC) - t0;
 	assert_true(took < 500 * MS);
 	/* one record held by the writer, 8 queued, the rest refused */
 	assert_in_range(refused, 91, 92);
 	sink_counters(&s, &c);
 	assert_int_equal(c.dropped, (uint64_t)refused);
-	assert_false(sink_drain(&s, sink_monotonic_ns() + 50 * MS));
+	assert_false(sink_drain(&s, clock_ns(CLOCK_MONOTONIC) + 50 * MS));
 
 	/* the writer comes back: what was queued goes out */
 	__atomic_store_n(&f.hold, 0, __ATOMIC_RELEASE);
-	assert_true(sink_drain(&s, sink_monotonic_ns() + 3000 * MS));
+	assert_true(sink_drain(&s, clock_ns(CLOCK_MONOTONIC) + 3000 * MS));
 	sink_counters(&s, &c);
 	assert_int_equal(c.written, 100 - (uint64_t)refused);
 	assert_int_equal(c.written + c.dropped + c.errors, 100);
-	sink_stop(&s, sink_monotonic_ns() + 1000 * MS);
+	sink_stop(&s, clock_ns(CLOCK_MONOTONIC) + 1000 * MS);
 }
 
 /* The exit wait is bounded: what a writer that never delivers holds is counted as dropped. */
@@ -218,9 +219,9 @@ static void test_sink_stop_is_bounded(void **state)
 	assert_int_equal(sink_start(&s, "syslog", 16, 1 << 20, fake_write, &f), 0);
 	for (int i = 0; i < 5; i++)
 		assert_int_equal(submit(&s, "y"), 0);
-	t0 = sink_monotonic_ns();
+	t0 = clock_ns(CLOCK_MONOTONIC);
 	sink_stop(&s, t0 + 300 * MS);
-	assert_true(sink_monotonic_ns() - t0 < 2000 * MS);
+	assert_true(clock_ns(CLOCK_MONOTONIC) - t0 < 2000 * MS);
 	assert_false(s.abandoned);
 	sink_counters(&s, &c);
 	assert_int_equal(c.written, 0);
@@ -254,7 +255,7 @@ static void test_sink_closed_pipe_is_fatal(void **state)
 		usleep(1000);
 	assert_int_equal(sink_fatal(&s), -EPIPE);
 	assert_int_equal(submit(&s, "{}"), -EPIPE);
-	sink_stop(&s, sink_monotonic_ns() + 1000 * MS);
+	sink_stop(&s, clock_ns(CLOCK_MONOTONIC) + 1000 * MS);
 	sink_counters(&s, &c);
 	assert_int_equal(c.written, 0);
 	assert_int_equal(c.errors, 1);

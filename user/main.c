@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "lib/array_size.h"
 #include "diagnose/diagnose.h"
 #include "identity/identity.h"
 #include "lib/exit_codes.h"
@@ -123,7 +124,7 @@ static const char usage_tail[] =
 static void print_usage(void)
 {
 	fputs("USAGE\n", stdout);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fputs(commands[i].usage, stdout);
 	fputs(usage_tail, stdout);
 }
@@ -581,7 +582,7 @@ static int run_diagnose(int argc, char **argv, bool out_closed)
 /* The command argv[1] names; the monitor's when it names none. */
 static const struct command *find_command(int argc, char **argv)
 {
-	for (size_t i = 0; argc > 1 && i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; argc > 1 && i < ARRAY_SIZE(commands); i++)
 		if (commands[i].name && !strcmp(argv[1], commands[i].name))
 			return &commands[i];
 	return &commands[0];

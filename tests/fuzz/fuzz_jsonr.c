@@ -7,6 +7,7 @@
  * are cut only with -ENOSPC, and a string that decodes in full decodes the
  * same into a smaller buffer up to the cut.
  */
+#include "lib/array_size.h"
 #include "fuzz.h"
 #include "lib/jsonr.h"
 
@@ -57,7 +58,7 @@ static void walk(const struct jsonr_val *v, int depth)
 		fuzz_fail("nesting past the reader's limit");
 	switch (v->type) {
 	case JSONR_OBJECT:
-		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
 			if (jsonr_get(v, keys[i], &m) == 0)
 				walk(&m, depth + 1);
 		jsonr_get_path(v, &m, "Config", "StopSignal", NULL);

@@ -12,6 +12,7 @@
  * empty one), so no path is ever built from hostile text.
  */
 #include <dirent.h>
+#include "lib/array_size.h"
 #include "fuzz.h"
 #include "identity/identity.h"
 #include "identity/storage.h"
@@ -143,7 +144,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	put_kube_link(&part[P_KUBE_NAME], &part[P_KUBE_TARGET]);
 
-	for (size_t i = 0; i < sizeof(runtimes) / sizeof(runtimes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(runtimes); i++) {
 		memset(&c, 0, sizeof(c));
 		c.runtime = runtimes[i];
 		snprintf(c.id, sizeof(c.id), "%s",

@@ -5,6 +5,7 @@
  * and freezer hierarchies). Checked: every field comes back terminated, the
  * ids are not negative, a cgroup mount point found is absolute.
  */
+#include "lib/array_size.h"
 #include "fuzz.h"
 #include "host/mountinfo.h"
 
@@ -42,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fuzz_put("mountinfo", data, size);
 	snprintf(path, sizeof(path), "%s/mountinfo", fuzz_root());
-	for (size_t i = 0; i < sizeof(controllers) / sizeof(controllers[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(controllers); i++) {
 		memset(dir, 'x', sizeof(dir));
 		if (mountinfo_find_cgroup(path, controllers[i], dir, sizeof(dir)) == 0 &&
 		    (strnlen(dir, sizeof(dir)) == sizeof(dir) || dir[0] != '/'))

@@ -15,6 +15,7 @@
  */
 #include <sys/socket.h>
 
+#include "lib/array_size.h"
 #include "fuzz.h"
 #include "sink/syslog.h"
 
@@ -122,7 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 11)
 		return 0;
-	type = types[data[0] % (sizeof(types) / sizeof(types[0]))];
+	type = types[data[0] % (ARRAY_SIZE(types))];
 	memcpy(&ns, data + 1, 8);
 	/* the wall clock after 1970 (an int64_t of ns ends in 2262) */
 	ns = (int64_t)((uint64_t)ns >> 1);

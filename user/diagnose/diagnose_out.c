@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/array_size.h"
 #include "diagnose/diagnose_int.h"
 #include "lib/jsonw.h"
 #include "lib/names.h"
@@ -158,7 +159,7 @@ int diag_print_json(const struct diag *d, const struct record_ctx *rc, uint64_t 
 	if (!buf)
 		return -ENOMEM;
 	/* never over one line's limit: list fewer processes, hazards, problems; cut strings */
-	for (size_t i = 0; !len && i < sizeof(limits) / sizeof(limits[0]); i++)
+	for (size_t i = 0; !len && i < ARRAY_SIZE(limits); i++)
 		len = diagnosis_json(d, rc, now, limits[i][0], limits[i][1], limits[i][2],
 				     (size_t)limits[i][3], buf, RECORD_MAX);
 	if (len) {

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "lib/array_size.h"
 #include "lib/clock.h"
 #include "host/holders.h"
 #include "host/mountinfo.h"
@@ -49,7 +50,7 @@ const char *holders_cut_text(uint32_t cut, char *buf, size_t cap)
 	if (!cap)
 		return buf;
 	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(cut_names) / sizeof(cut_names[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(cut_names); i++)
 		if (cut & (1U << i) && n < cap)
 			n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? ", " : "",
 					      cut_names[i]);
@@ -356,7 +357,7 @@ static const char *uses_path(struct scan *s, int pid)
 	bool cut;
 	DIR *d;
 
-	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
 		snprintf(file, sizeof(file), "%s/proc/%d/%s", s->root, pid, links[i]);
 		if (link_holds(s, file))
 			return links[i];

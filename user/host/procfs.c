@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "lib/array_size.h"
 #include "lib/readfile.h"
 #include "host/procfs.h"
 
@@ -214,7 +215,7 @@ static int parse_status_line(char *line, struct proc_status *st, unsigned int *h
 	} else if (!strcmp(line, "NSpid")) {
 		return parse_nspid(val, st);
 	} else {
-		for (size_t i = 0; i < sizeof(masks) / sizeof(masks[0]); i++)
+		for (size_t i = 0; i < ARRAY_SIZE(masks); i++)
 			if (!strcmp(line, masks[i].key))
 				return parse_hex64(val, (uint64_t *)((char *)st + masks[i].off));
 	}

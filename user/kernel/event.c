@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <string.h>
+#include "lib/array_size.h"
 #include "kernel/event.h"
 
 #define HDR offsetof(struct st_event, u)
@@ -171,7 +172,7 @@ int event_fs_path(const struct st_fs_call *fs, char *out, size_t cap, bool *comp
 	out[0] = '\0';
 	if (!(fs->path_flags & ST_PATH_ABSOLUTE)) {
 		/* components are NUL-separated, leaf first */
-		while (off < dir_len && ncomp < sizeof(comp) / sizeof(comp[0])) {
+		while (off < dir_len && ncomp < ARRAY_SIZE(comp)) {
 			size_t n = strnlen(fs->dir + off, dir_len - off);
 
 			if (n > 0) {

@@ -15,6 +15,7 @@
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "lib/array_size.h"
 #include "kernel/loader.h"
 #include "stoptrace.skel.h"
 #include "stoptrace_event.h"
@@ -231,7 +232,7 @@ static int tracepoint_id(const char *category, const char *name)
 	char path[256];
 	int id = -ENOENT;
 
-	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]) && id < 0; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(roots) && id < 0; i++) {
 		FILE *f;
 
 		snprintf(path, sizeof(path), "%s/events/%s/%s/id", roots[i], category, name);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <unistd.h>
+#include "lib/array_size.h"
 #include "kernel/rmhooks.h"
 
 static const char *const mode_names[] = {
@@ -18,13 +19,12 @@ static const char *const mode_names[] = {
 
 const char *rh_mode_name(enum rh_mode mode)
 {
-	return (unsigned int)mode < sizeof(mode_names) / sizeof(mode_names[0]) ? mode_names[mode]
-									       : "?";
+	return (unsigned int)mode < ARRAY_SIZE(mode_names) ? mode_names[mode] : "?";
 }
 
 int rh_mode_parse(const char *s, enum rh_mode *mode)
 {
-	for (unsigned int i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++) {
+	for (unsigned int i = 0; i < ARRAY_SIZE(mode_names); i++) {
 		if (!strcmp(s, mode_names[i])) {
 			*mode = (enum rh_mode)i;
 			return 0;
@@ -187,7 +187,7 @@ int rmhooks_watch(struct rmhooks *h, const char *const *storage_roots, int nroot
 	if (h->ifd < 0)
 		return -errno;
 	for (int i = 0; i < nroots; i++) {
-		for (size_t j = 0; j < sizeof(state_dirs) / sizeof(state_dirs[0]); j++) {
+		for (size_t j = 0; j < ARRAY_SIZE(state_dirs); j++) {
 			const struct state_dir *sd = &state_dirs[j];
 			int wd;
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "lib/array_size.h"
 #include "lib/names.h"
 
 #define SIG_RTMIN 34 /* as glibc, Docker and kill -l count */
@@ -124,7 +125,7 @@ int signal_from_name(const char *s)
 			return sig;
 		}
 	}
-	for (i = 0; i < sizeof(signal_aliases) / sizeof(signal_aliases[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(signal_aliases); i++)
 		if (!strcasecmp(bare, signal_aliases[i].name + 3))
 			return signal_aliases[i].sig;
 	return -1;
@@ -284,12 +285,11 @@ static const char *const errno_names[] = {
 	E(EHWPOISON),
 };
 #undef E
-_Static_assert(sizeof(errno_names) / sizeof(errno_names[0]) == 134,
-	       "errno table covers Linux errnos 1..133");
+_Static_assert(ARRAY_SIZE(errno_names) == 134, "errno table covers Linux errnos 1..133");
 
 const char *errno_name(int err)
 {
-	if (err < 1 || (size_t)err >= sizeof(errno_names) / sizeof(errno_names[0]))
+	if (err < 1 || (size_t)err >= ARRAY_SIZE(errno_names))
 		return NULL;
 	return errno_names[err];
 }
@@ -299,7 +299,7 @@ const char *signal_result_name(int result)
 	static const char *const names[] = {"delivered", "ignored", "already_pending", "overflow",
 					    "lose_info"};
 
-	if (result < 0 || (size_t)result >= sizeof(names) / sizeof(names[0]))
+	if (result < 0 || (size_t)result >= ARRAY_SIZE(names))
 		return NULL;
 	return names[result];
 }

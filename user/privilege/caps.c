@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include "lib/array_size.h"
 #include "privilege/caps.h"
 #include "lib/jsonw.h"
 
@@ -70,7 +71,7 @@ static const char *const names[] = {
 
 const char *caps_name(int cap)
 {
-	if (cap < 0 || cap >= (int)(sizeof(names) / sizeof(names[0])))
+	if (cap < 0 || cap >= (int)ARRAY_SIZE(names))
 		return NULL;
 	return names[cap];
 }

@@ -24,6 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/array_size.h"
 #include "diagnose/diagnose.h"
 
 #define ROOT	  "tests/fixtures/diagnose/root"
@@ -173,7 +174,7 @@ static void test_parent_text(void **state)
 
 	run_diagnose(r, "--root", ROOT, "--format", "text", "parent", NULL);
 	assert_int_equal(r->rc, 3);
-	for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
 		assert_non_null(strstr(r->out, sections[i]));
 	assert_non_null(strstr(r->out, "SIGTERM will be ignored: PID 1 has no handler (a namespace "
 				       "init ignores default-action signals); docker stop will "
@@ -383,7 +384,7 @@ static void test_other_errors(void **state)
 	static const char *const parts[] = {"/var", "/var/lib", "/var/lib/docker",
 					    "/var/lib/docker/containers",
 					    ("/var/lib/docker/containers/" ID_PARENT)};
-	const size_t nparts = sizeof(parts) / sizeof(parts[0]);
+	const size_t nparts = ARRAY_SIZE(parts);
 	char path[256];
 
 	assert_non_null(mkdtemp(dir));

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include <linux/types.h>
+#include "lib/array_size.h"
 #include "host/mountinfo.h"
 #include "stoptrace_event.h"
 
@@ -189,7 +190,7 @@ static void test_malformed_lines(void **state)
 	struct mount_entry *m = entry();
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		int ret = mountinfo_parse_line(bad[i], m);
 
 		if (ret != -EINVAL)
@@ -208,7 +209,7 @@ static void test_major_minor_strict(void **state)
 	struct mount_entry *m = entry();
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		int ret = mountinfo_parse_line(bad[i], m);
 
 		if (ret != -EINVAL)

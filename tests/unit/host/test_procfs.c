@@ -27,6 +27,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/array_size.h"
 #include "host/procfs.h"
 
 #define ROOT	     "tests/fixtures/proc/root"
@@ -34,7 +35,6 @@
 #define NS_SLEEP     4026532001ULL
 #define NS_TINI	     4026532002ULL
 #define BIT(sig)     (1ULL << ((sig)-1))
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- a pid collector for the scans ---- */
 
@@ -48,7 +48,7 @@ static int collect_pid(int pid, void *ctx)
 {
 	struct pids *p = ctx;
 
-	if (p->n < (int)ARRAY_LEN(p->pid))
+	if (p->n < (int)ARRAY_SIZE(p->pid))
 		p->pid[p->n] = pid;
 	p->n++;
 	return p->stop_after && p->n == p->stop_after ? 7 : 0;
@@ -56,7 +56,7 @@ static int collect_pid(int pid, void *ctx)
 
 static bool has_pid(const struct pids *p, int pid)
 {
-	for (int i = 0; i < p->n && i < (int)ARRAY_LEN(p->pid); i++)
+	for (int i = 0; i < p->n && i < (int)ARRAY_SIZE(p->pid); i++)
 		if (p->pid[i] == pid)
 			return true;
 	return false;
@@ -284,7 +284,7 @@ static int collect_cgroup(int id, const char *controllers, const char *path, voi
 {
 	struct cg_lines *c = ctx;
 
-	if (c->n == (int)ARRAY_LEN(c->line))
+	if (c->n == (int)ARRAY_SIZE(c->line))
 		return -E2BIG;
 	c->line[c->n].id = id;
 	snprintf(c->line[c->n].controllers, sizeof(c->line[0].controllers), "%s", controllers);
@@ -397,7 +397,7 @@ static void test_for_each_pid(void **state)
 	(void)state;
 	assert_int_equal(procfs_for_each_pid(ROOT, collect_pid, &p), 0);
 	/* not self, sys, 12abc, 0042, nor the plain file 99999 */
-	assert_pid_set(&p, want, ARRAY_LEN(want));
+	assert_pid_set(&p, want, ARRAY_SIZE(want));
 
 	memset(&p, 0, sizeof(p));
 	p.stop_after = 3;
@@ -421,16 +421,16 @@ static void test_tasks_in_pidns_fixture(void **state)
 
 	(void)state;
 	assert_int_equal(procfs_tasks_in_pidns(ROOT, NS_TINI, collect_pid, &p), 0);
-	assert_pid_set(&p, tini, ARRAY_LEN(tini));
+	assert_pid_set(&p, tini, ARRAY_SIZE(tini));
 	assert_false(has_pid(&p, 4500));
 
 	memset(&p, 0, sizeof(p));
 	assert_int_equal(procfs_tasks_in_pidns(ROOT, NS_HOST, collect_pid, &p), 0);
-	assert_pid_set(&p, host, ARRAY_LEN(host));
+	assert_pid_set(&p, host, ARRAY_SIZE(host));
 
 	memset(&p, 0, sizeof(p));
 	assert_int_equal(procfs_tasks_in_pidns(ROOT, NS_SLEEP, collect_pid, &p), 0);
-	assert_pid_set(&p, sleep_ns, ARRAY_LEN(sleep_ns));
+	assert_pid_set(&p, sleep_ns, ARRAY_SIZE(sleep_ns));
 
 	memset(&p, 0, sizeof(p));
 	assert_int_equal(procfs_tasks_in_pidns(ROOT, 4026539999ULL, collect_pid, &p), 0);

@@ -26,6 +26,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "lib/array_size.h"
 #include "host/safepath.h"
 
 static char tmp[64], host[128];
@@ -76,7 +77,7 @@ static int setup(void **state)
 	snprintf(host, sizeof(host), "%s/host", tmp);
 	if (mkdir(host, 0755))
 		return -1;
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
 		mk(dirs[i], 'd');
 	mk(LAYER "/file", 'f');
 	mk(LAYER "/dir/file", 'f');
@@ -136,9 +137,9 @@ static void test_check(void **state)
 	uint64_t before;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++)
 		assert_int_equal(safepath_check(good[i]), 0);
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
 		assert_int_equal(safepath_check(bad[i]), -EINVAL);
 	assert_int_equal(safepath_check(NULL), -EINVAL);
 	longname[0] = '/';
@@ -192,7 +193,7 @@ static const struct want cases[] = {
 
 static void walk_all(void)
 {
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		const struct want *w = &cases[i];
 		int fd = safepath_open(host, roots, 2, w->path);
 

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/array_size.h"
 #include "identity/identity.h"
 #include "lib/jsonr.h"
 #include "identity/runtimes.h"
@@ -192,7 +193,7 @@ static void test_parse_accepts(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(accepted) / sizeof(accepted[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(accepted); i++) {
 		const struct cg_case *k = &accepted[i];
 
 		memset(&m, 0x5a, sizeof(m));
@@ -211,7 +212,7 @@ static void test_parse_rejects(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(rejected) / sizeof(rejected[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(rejected); i++) {
 		memset(&m, 0x5a, sizeof(m));
 		if (identity_parse_cgroup(rejected[i], &m))
 			fail_msg("accepted %s as %s %s", rejected[i], runtime_name(m.runtime),
@@ -622,11 +623,11 @@ static void test_scan(void **state)
 	(void)state;
 	memset(s, 0, sizeof(*s));
 	assert_non_null(mkdtemp(tmp));
-	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(want); i++) {
 		snprintf(path, sizeof(path), "%s%s", tmp, want[i]);
 		assert_int_equal(make_dirs(path), 0);
 	}
-	for (i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(other); i++) {
 		snprintf(path, sizeof(path), "%s%s", tmp, other[i]);
 		assert_int_equal(make_dirs(path), 0);
 	}
@@ -639,11 +640,11 @@ static void test_scan(void **state)
 
 	assert_int_equal(identity_scan(tmp, NULL, record, s), 0);
 	/* want, and the 15 directories n2 ... n16 below /lxc.payload.c1: all the container's */
-	assert_int_equal(s->n, sizeof(want) / sizeof(want[0]) + 15);
-	for (i = 0; i < sizeof(other) / sizeof(other[0]); i++)
+	assert_int_equal(s->n, ARRAY_SIZE(want) + 15);
+	for (i = 0; i < ARRAY_SIZE(other); i++)
 		if (seen_find(s, other[i]) >= 0)
 			fail_msg("reported: %s", other[i]);
-	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(want); i++) {
 		at = seen_find(s, want[i]);
 		if (at < 0)
 			fail_msg("not reported: %s", want[i]);
@@ -930,7 +931,7 @@ static void test_parse_outermost(void **state)
 	struct container c;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		if (!identity_parse_cgroup(cases[i].path, &m))
 			fail_msg("rejected %s", cases[i].path);
 		assert_string_equal(m.id, cases[i].id);

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/array_size.h"
 #include "identity/storage.h"
 
 #define ROOT "tests/fixtures/storage/root"
@@ -481,7 +482,7 @@ static void test_map_from_fixtures(void **state)
 
 	(void)state;
 	assert_non_null(m);
-	for (size_t i = 0; i < sizeof(ctrs) / sizeof(ctrs[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(ctrs); i++) {
 		struct container c = ctr(ctrs[i].rt, ctrs[i].id);
 		int n = storage_paths(ROOT, &c, paths, STORAGE_PATHS_MAX);
 
@@ -490,7 +491,7 @@ static void test_map_from_fixtures(void **state)
 			assert_int_equal(storage_map_add(m, paths[j], c.id), 0);
 	}
 	assert_int_equal(storage_map_count(m), 5 + 4 + 2 + 4 + 3 + 4 + 4);
-	for (size_t i = 0; i < sizeof(removals) / sizeof(removals[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(removals); i++) {
 		got = storage_map_lookup(m, removals[i].path, NULL);
 		if (!removals[i].id)
 			assert_null(got);

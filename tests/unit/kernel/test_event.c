@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/array_size.h"
 #include "kernel/event.h"
 
 #define HDR	    offsetof(struct st_event, u)
@@ -45,7 +46,7 @@ static const struct {
 	{ST_EV_FS_CALL, HDR + sizeof(struct st_fs_call), "fs_call"},
 	{ST_EV_OOM_VICTIM, HDR + sizeof(struct st_oom), "oom_victim"},
 };
-#define NKINDS (sizeof(kinds) / sizeof(kinds[0]))
+#define NKINDS (ARRAY_SIZE(kinds))
 
 /* A heap copy of exactly len bytes of a record of this kind, the rest 0xab. */
 static void *record(unsigned int kind, size_t len)
@@ -125,7 +126,7 @@ static void test_unknown_kind_fails(void **state)
 	struct st_event out;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		void *p = record(bad[i], sizeof(struct st_event));
 
 		assert_int_equal(event_size(bad[i]), 0);
@@ -225,11 +226,11 @@ static void test_fs_ret_range(void **state)
 	(void)state;
 	memset(&in, 0, sizeof(in));
 	in.kind = ST_EV_FS_CALL;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		in.u.fs.ret = bad[i];
 		assert_int_equal(event_decode(&in, event_size(in.kind), &out), -EINVAL);
 	}
-	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(good); i++) {
 		in.u.fs.ret = good[i];
 		assert_int_equal(event_decode(&in, event_size(in.kind), &out), 0);
 		assert_int_equal(out.u.fs.ret, good[i]);

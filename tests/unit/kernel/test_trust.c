@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/array_size.h"
 #include "kernel/trust.h"
 
 #define ROOT	 "tests/fixtures/trust/root"
@@ -164,7 +165,7 @@ static void test_pidfile_garbage(void **state)
 	int pid;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		char *dir = pidfile(bad[i], 0644);
 
 		pid = -1;

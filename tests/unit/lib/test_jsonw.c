@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/array_size.h"
 #include "lib/jsonw.h"
 
 /* json_escape of s (up to its NUL) into a large buffer. */
@@ -180,7 +181,7 @@ static void test_escape_invalid_utf8(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		const char *got = jesc(cases[i].in);
 
 		if (strcmp(got, cases[i].want))
@@ -254,7 +255,7 @@ static void test_hidden_characters(void **state)
 	};
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		assert_string_equal(jesc(cases[i].in), cases[i].json);
 		assert_string_equal(tesc(cases[i].in), cases[i].text);
 	}
@@ -503,7 +504,7 @@ static void test_escape_cut(void **state)
 	char out[16];
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		full = json_escape(NULL, 0, cases[i].in, strlen(cases[i].in));
 		memset(out, 'X', sizeof(out));
 		assert_int_equal(json_escape(out, cases[i].cap, cases[i].in, strlen(cases[i].in)),
@@ -775,7 +776,7 @@ static bool ref_hidden(uint32_t cp)
 		{0xfeff, 0xfeff}, {0xfff9, 0xfffb}, {0xe0000, 0xe007f},
 	};
 
-	for (size_t i = 0; i < sizeof(ranges) / sizeof(ranges[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(ranges); i++)
 		if (cp >= ranges[i][0] && cp <= ranges[i][1])
 			return true;
 	return false;

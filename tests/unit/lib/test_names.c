@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/array_size.h"
 #include "lib/names.h"
 
 static const struct {
@@ -44,7 +45,7 @@ static void test_signal_names_both_ways(void **state)
 	size_t i, j;
 
 	(void)state;
-	for (i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(signals); i++) {
 		const char *name = signals[i].name;
 		int sig = signals[i].sig;
 
@@ -147,7 +148,7 @@ static void test_signal_parse(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(cases); i++)
 		if (signal_from_name(cases[i].in) != cases[i].want)
 			fail_msg("signal_from_name(\"%s\") = %d, want %d", cases[i].in,
 				 signal_from_name(cases[i].in), cases[i].want);
@@ -174,11 +175,11 @@ static void test_signal_default_actions(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(fatal); i++) {
 		assert_true(signal_fatal_by_default(fatal[i]));
 		assert_false(signal_ignored_by_default(fatal[i]));
 	}
-	for (i = 0; i < sizeof(not_fatal) / sizeof(not_fatal[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(not_fatal); i++)
 		assert_false(signal_fatal_by_default(not_fatal[i]));
 
 	assert_true(signal_ignored_by_default(SIGCHLD));
@@ -208,7 +209,7 @@ static void test_errno_names(void **state)
 	int err, named = 0;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		assert_non_null(errno_name(cases[i].err));
 		assert_string_equal(errno_name(cases[i].err), cases[i].name);
 	}
@@ -288,7 +289,7 @@ static void test_rfc3339(void **state)
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
 		memset(buf, 'X', sizeof(buf));
 		assert_int_equal(format_rfc3339(buf, sizeof(buf), cases[i].sec, cases[i].nsec), 0);
 		assert_string_equal(buf, cases[i].want);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "lib/array_size.h"
 #include "host/holders.h"
 #include "recording/recording.h"
 #include "stoptrace_event.h"
@@ -50,7 +51,7 @@ static void test_b64_vectors(void **state)
 	char out[32], back[32];
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(plain) / sizeof(plain[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(plain); i++) {
 		size_t n = rec_b64_encode(plain[i], strlen(plain[i]), out, sizeof(out));
 
 		assert_int_equal(n, strlen(enc[i]));
@@ -595,7 +596,7 @@ static void test_long_lines(void **state)
 	(void)state;
 	assert_non_null(text);
 	snprintf(path, sizeof(path), "%s/long.rec", dir);
-	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
 		int n = snprintf(text, 1024,
 				 "{\"r\":\"header\",\"format\":%d,\"version\":\"0.1.0\","
 				 "\"event_abi\":%d,\"host\":\"h\",\"kernel\":\"k\","

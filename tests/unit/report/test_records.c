@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/array_size.h"
 #include "kernel/event.h"
 #include "report/records.h"
 #include "sink/syslog.h"
@@ -140,7 +141,7 @@ static void test_signal_json(void **state)
 		{"sender.ancestry.1.comm", "\"process_api\""},
 		{"sender.ancestry.2", "<missing>"},
 	};
-	assert_json(buf, ex, sizeof(ex) / sizeof(ex[0]), NULL);
+	assert_json(buf, ex, ARRAY_SIZE(ex), NULL);
 	free(buf);
 }
 
@@ -194,7 +195,7 @@ static void test_fs_call_json_worst_path(void **state)
 		{"caller.pid", "5082"},
 		{"caller.comm", "\"dockerd\""},
 	};
-	assert_json(buf, ex, sizeof(ex) / sizeof(ex[0]), NULL);
+	assert_json(buf, ex, ARRAY_SIZE(ex), NULL);
 	free(buf);
 }
 
@@ -246,7 +247,7 @@ static void test_event_hostile_strings_cut(void **state)
 		{"path_cut", whole},
 		{"errno", "\"EBUSY\""},
 	};
-	assert_json(buf, ex, sizeof(ex) / sizeof(ex[0]), NULL);
+	assert_json(buf, ex, ARRAY_SIZE(ex), NULL);
 
 	/* the same call of an ordinary container is whole */
 	make_container(&c);

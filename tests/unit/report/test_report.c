@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "lib/array_size.h"
 #include "report/report.h"
 
 #define CID	"02cd76be5d15c70a2058d1b136568464efbe0ea9ee304710c73f1400ed6c7f1f"
@@ -162,7 +163,7 @@ static void test_stop_json_long_timeline_cut(void **state)
 		{"len:events", NULL},
 		{"events_left_out", NULL},
 	};
-	assert_json(buf, ex, sizeof(ex) / sizeof(ex[0]), got);
+	assert_json(buf, ex, ARRAY_SIZE(ex), got);
 
 	/* it had to cut, and every event is either listed or counted */
 	int listed = atoi(got[13]), left_out = atoi(got[14]);
@@ -222,7 +223,7 @@ static void test_stop_json_short_complete(void **state)
 		{"events.2.sender.pid", "16254"},
 		{"events_left_out", "0"},
 	};
-	assert_json(buf, ex, sizeof(ex) / sizeof(ex[0]), NULL);
+	assert_json(buf, ex, ARRAY_SIZE(ex), NULL);
 	free(buf);
 	free(s);
 }
@@ -254,7 +255,7 @@ static void test_stop_json_worst_case_still_written(void **state)
 		{"events.0.process.pid", "1000"},
 		{"events.-1.process.pid", "1063"},
 	};
-	assert_json(buf, ex, sizeof(ex) / sizeof(ex[0]), NULL);
+	assert_json(buf, ex, ARRAY_SIZE(ex), NULL);
 	free(buf);
 	free(s);
 }
@@ -320,7 +321,7 @@ static void test_hostile_container_strings_cut(void **state)
 		{"container.id_hex", "\"" HEX32 HEX32 "\""},
 		{"exit.signal", "\"SIGKILL\""},
 	};
-	assert_json(buf, ex, sizeof(ex) / sizeof(ex[0]), NULL);
+	assert_json(buf, ex, ARRAY_SIZE(ex), NULL);
 
 	make_alert(&a);
 	make_hostile_container(&a.container);
@@ -335,7 +336,7 @@ static void test_hostile_container_strings_cut(void **state)
 		{"container.cgroup_cut", "511"},
 		{"process.pid", "16196"},
 	};
-	assert_json(buf, exa, sizeof(exa) / sizeof(exa[0]), NULL);
+	assert_json(buf, exa, ARRAY_SIZE(exa), NULL);
 
 	/* a container of ordinary names is never cut */
 	make_long_stop(s, MAX_COMM);
@@ -380,7 +381,7 @@ static void test_alert_and_resolved_json(void **state)
 		{"resolves", "true"},
 		{"latency_ms", "5"},
 	};
-	assert_json(buf, ex, sizeof(ex) / sizeof(ex[0]), got);
+	assert_json(buf, ex, ARRAY_SIZE(ex), got);
 
 	len = report_alert_json(&rep_plain, &a, true, buf, RECORD_MAX);
 	assert_true(len > 0 && len < RECORD_MAX);
@@ -392,7 +393,7 @@ static void test_alert_and_resolved_json(void **state)
 		{"message", "<missing>"},
 		{"process.pid", "16196"},
 	};
-	assert_json(buf, exr, sizeof(exr) / sizeof(exr[0]), got_resolved);
+	assert_json(buf, exr, ARRAY_SIZE(exr), got_resolved);
 	/* the pair is matched by kind and alert_id */
 	assert_string_equal(got[0], got_resolved[0]);
 	assert_string_equal(got[1], got_resolved[1]);
@@ -408,7 +409,7 @@ static void test_alert_and_resolved_json(void **state)
 		{"alert_id", "\"1795758519-8\""},
 		{"duration_ms", "3000"},
 	};
-	assert_json(buf, ex2, sizeof(ex2) / sizeof(ex2[0]), NULL);
+	assert_json(buf, ex2, ARRAY_SIZE(ex2), NULL);
 	free(buf);
 }
 

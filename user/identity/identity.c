@@ -24,26 +24,6 @@
 #define SCAN_MAX_DEPTH 16
 #define LEAF_MAX_DEPTH 24 /* a container's own cgroup is at most this deep */
 
-const char *runtime_name(enum runtime rt)
-{
-	switch (rt) {
-	case RUNTIME_DOCKER:
-		return "docker";
-	case RUNTIME_PODMAN:
-		return "podman";
-	case RUNTIME_CONTAINERD:
-		return "containerd";
-	case RUNTIME_CRIO:
-		return "cri-o";
-	case RUNTIME_ISULAD:
-		return "isulad";
-	case RUNTIME_LXC:
-		return "lxc";
-	default:
-		return "";
-	}
-}
-
 /* ---- cgroup paths ---- */
 
 bool identity_is_hex_id(const char *s, size_t n)
@@ -235,18 +215,23 @@ static bool state_knows(const char *root, const char *dir, const char *id, size_
 	return !lstat(path, &st) && S_ISDIR(st.st_mode);
 }
 
-/*
- * Whether the leaf component c, below the n components at parent, is a
- * container: a runtime's shape under one of its cgroup parents, Docker's
- * configured parent, or (with a root) a leaf whose id the runtime's own
- * state knows.
- */
-static bool leaf_is_container(const struct comp *parent, size_t n, const struct comp *c,
-			      const char *root, struct cgroup_match *m)
+/* Set m to runtime rt's container id (id_len bytes at id), found in the path. */
+static void set_match(struct cgroup_match *m, const struct runtime_info *rt, const char *id,
+		      size_t id_len, const char *uid)
+{
+	m->runtime = rt->runtime;
+	memcpy(m->id, id, id_len);
+	m->id[id_len] = '\0';
+	strcpy(m->pod_uid, uid);
+}
+
+/* Whether leaf c is one of a runtime's shapes under that shape's cgroup parent. */
+static bool leaf_by_shape(const struct comp *parent, size_t n, const struct comp *c,
+			  struct cgroup_match *m)
 {
 	const struct runtime_info *rts;
-	const char *id, *dp = runtimes_docker_parent();
 	char uid[POD_UID_MAX + 1];
+	const char *id;
 	size_t nrt, id_len;
 
 	rts = runtimes_all(&nrt);
@@ -258,24 +243,47 @@ static bool leaf_is_container(const struct comp *parent, size_t n, const struct 
 					&id_len) ||
 			    !parent_matches(parent, n, sh->parent, uid))
 				continue;
-			m->runtime = rts[r].runtime;
-			memcpy(m->id, id, id_len);
-			m->id[id_len] = '\0';
-			strcpy(m->pod_uid, uid);
+			set_match(m, &rts[r], id, id_len, uid);
 			return true;
 		}
 	}
-	if (dp[0] &&
-	    (match_leaf(c->p, c->n, "", "", RT_ID_HEX, &id, &id_len) ||
-	     match_leaf(c->p, c->n, "docker-", ".scope", RT_ID_HEX, &id, &id_len)) &&
-	    parent_matches(parent, n, dp, uid)) {
-		m->runtime = RUNTIME_DOCKER;
-		memcpy(m->id, id, id_len);
-		m->id[id_len] = '\0';
-		return true;
+	return false;
+}
+
+/* Whether leaf c is a known_leaf shape under the parent the host's configuration sets. */
+static bool leaf_by_host_parent(const struct comp *parent, size_t n, const struct comp *c,
+				struct cgroup_match *m)
+{
+	const struct runtime_info *rts;
+	char uid[POD_UID_MAX + 1];
+	const char *id, *hp;
+	size_t nrt, id_len;
+
+	rts = runtimes_all(&nrt);
+	for (size_t r = 0; r < nrt; r++) {
+		hp = rts[r].host_parent ? rts[r].host_parent() : "";
+		if (!hp[0])
+			continue;
+		for (size_t i = 0; i < RT_PATHS_MAX && rts[r].known_leaf[i][0]; i++) {
+			if (!match_leaf(c->p, c->n, rts[r].known_leaf[i][0],
+					rts[r].known_leaf[i][1], RT_ID_HEX, &id, &id_len) ||
+			    !parent_matches(parent, n, hp, uid))
+				continue;
+			set_match(m, &rts[r], id, id_len, uid);
+			return true;
+		}
 	}
-	if (!root)
-		return false;
+	return false;
+}
+
+/* Whether leaf c, anywhere, is a known_leaf shape whose id the runtime's state under root knows. */
+static bool leaf_by_state(const struct comp *c, const char *root, struct cgroup_match *m)
+{
+	const struct runtime_info *rts;
+	const char *id;
+	size_t nrt, id_len;
+
+	rts = runtimes_all(&nrt);
 	for (size_t r = 0; r < nrt; r++) {
 		if (!rts[r].known_dir)
 			continue;
@@ -284,14 +292,25 @@ static bool leaf_is_container(const struct comp *parent, size_t n, const struct 
 					rts[r].known_leaf[i][1], RT_ID_HEX, &id, &id_len) ||
 			    !state_knows(root, rts[r].known_dir, id, id_len))
 				continue;
-			m->runtime = rts[r].runtime;
-			memcpy(m->id, id, id_len);
-			m->id[id_len] = '\0';
+			set_match(m, &rts[r], id, id_len, "");
 			m->by_state = true;
 			return true;
 		}
 	}
 	return false;
+}
+
+/*
+ * Whether the leaf component c, below the n components at parent, is a
+ * container: a runtime's shape under one of its cgroup parents, under the
+ * parent the host's configuration sets, or (with a root) a leaf whose id
+ * the runtime's own state knows.
+ */
+static bool leaf_is_container(const struct comp *parent, size_t n, const struct comp *c,
+			      const char *root, struct cgroup_match *m)
+{
+	return leaf_by_shape(parent, n, c, m) || leaf_by_host_parent(parent, n, c, m) ||
+	       (root && leaf_by_state(c, root, m));
 }
 
 /* "0::/docker/<id>" or "4:memory:/docker/<id>" from /proc/PID/cgroup: the path. */

@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "lib/jsonr.h"
+#include "lib/array_size.h"
 #include "lib/readfile.h"
+#include "identity/identity_int.h"
 #include "identity/runtimes.h"
 
 #define DAEMON_JSON_MAX (1u << 20) /* a daemon.json is a few hundred bytes */
@@ -27,6 +29,7 @@ static const struct runtime_info table[] = {
 				 RT_ID_HEX},				  /* systemd driver */
 				{"@pod", "docker-", ".scope", RT_ID_HEX}, /* dockershim, systemd */
 			},
+		.host_parent = runtimes_docker_parent, /* daemon.json's cgroup-parent */
 		.known_dir = "var/lib/docker/containers",
 		.known_leaf = {{"", ""}, {"docker-", ".scope"}},
 		.state_dirs = {"var/lib/docker", "run/docker"},
@@ -34,9 +37,20 @@ static const struct runtime_info table[] = {
 		.pid_files = {"run/docker.pid",
 			      "var/run/docker.pid"}, /* /var/run is not always /run */
 		.sockets = {"run/docker.sock"},
+		.daemon_mntns = true,
+		.removers = {"dockerd", "containerd", "runc"},
+		/* containers/<id>/config.v2.json: rewritten, marked dead, before a removal */
+		.watch = {{"containers", RT_WATCH_CONTAINERS, true}},
 		.storage_roots = {"var/lib/docker"},
+		.storage = &rt_storage_docker,
+		.no_layer = "no overlay2 mount-id for it in /var/lib/docker/image/overlay2/layerdb",
+		/* config.v2.json (name, stop signal, state), hostconfig.json (restart policy) */
 		.meta_files = {"var/lib/docker/containers/%s/config.v2.json",
 			       "var/lib/docker/containers/%s/hostconfig.json"},
+		.stop_signal = {"Config", "StopSignal"},
+		.meta = &rt_meta_docker,
+		.kube_names = true, /* dockershim */
+		.unpause = "docker unpause",
 	},
 	{
 		.runtime = RUNTIME_PODMAN,
@@ -57,10 +71,19 @@ static const struct runtime_info table[] = {
 			       "run/libpod"},
 		.daemon = "podman",
 		.sockets = {"run/podman/podman.sock"},
+		.removers = {"podman", "conmon", "crun", "runc"},
+		.watch = {{"overlay-containers", RT_WATCH_CONTAINERS, false},
+			  {"libpod", RT_WATCH_DATABASE, false}}, /* its state database */
 		.storage_roots = {"var/lib/containers/storage", "run/containers/storage"},
+		.storage = &rt_storage_cs,
+		.no_layer = "no layer for it in podman's containers.json",
+		/* the OCI spec (stop signal), then the store: every container's names */
 		.meta_files =
-			{"var/lib/containers/storage/overlay-containers/containers.json",
-			 "var/lib/containers/storage/overlay-containers/%s/userdata/config.json"},
+			{"var/lib/containers/storage/overlay-containers/%s/userdata/config.json",
+			 "var/lib/containers/storage/overlay-containers/containers.json"},
+		.stop_signal = {"annotations", "org.opencontainers.image.stopSignal"},
+		.meta = &rt_meta_podman,
+		.unpause = "podman unpause",
 	},
 	{
 		.runtime = RUNTIME_CONTAINERD,
@@ -79,8 +102,14 @@ static const struct runtime_info table[] = {
 			      "run/docker/containerd/containerd.pid"},
 		.sockets = {"run/containerd/containerd.sock",
 			    "run/docker/containerd/containerd.sock"},
+		.removers = {"containerd", "runc"}, /* containerd-shim* too */
 		.storage_roots = {"var/lib/containerd", "run/containerd"},
+		.storage = &rt_storage_containerd,
 		.meta_files = {"run/containerd/runc/%s/state.json"},
+		.kube_names = true,
+		.unpause = "ctr task resume",
+		.unpause_in_pod = "ctr -n k8s.io task resume",
+		.unpause_by_id = true,
 	},
 	{
 		.runtime = RUNTIME_CRIO,
@@ -94,9 +123,13 @@ static const struct runtime_info table[] = {
 		.daemon = "crio",
 		.pid_files = {"run/crio/crio.pid"},
 		.sockets = {"run/crio/crio.sock"},
+		.removers = {"crio", "conmon", "crun", "runc"},
+		.watch = {{"overlay-containers", RT_WATCH_CONTAINERS, false}},
 		.storage_roots = {"var/lib/containers/storage", "run/containers/storage"},
+		.storage = &rt_storage_cs,
 		.meta_files =
 			{"var/lib/containers/storage/overlay-containers/%s/userdata/config.json"},
+		.kube_names = true,
 	},
 	{
 		.runtime = RUNTIME_ISULAD,
@@ -112,8 +145,11 @@ static const struct runtime_info table[] = {
 		.daemon = "isulad",
 		.pid_files = {"run/isulad.pid"},
 		.sockets = {"run/isulad.sock"},
+		.removers = {"isulad"},
 		.storage_roots = {"var/lib/isulad"},
+		.storage = &rt_storage_isulad,
 		.meta_files = {"var/lib/isulad/engines/lcr/%s/config.json"},
+		.kube_names = true,
 	},
 	{
 		.runtime = RUNTIME_LXC,
@@ -132,7 +168,7 @@ static char docker_parent[PARENT_MAX];
 
 const struct runtime_info *runtime_info(enum runtime rt)
 {
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(table); i++)
 		if (table[i].runtime == rt)
 			return &table[i];
 	return NULL;
@@ -140,16 +176,16 @@ const struct runtime_info *runtime_info(enum runtime rt)
 
 const struct runtime_info *runtimes_all(size_t *n)
 {
-	*n = sizeof(table) / sizeof(table[0]);
+	*n = ARRAY_SIZE(table);
 	return table;
 }
 
 size_t runtimes_storage_roots(const char **out, size_t max)
 {
-	static char abs[sizeof(table) / sizeof(table[0])][RT_PATHS_MAX][PATH_MAX];
+	static char abs[ARRAY_SIZE(table)][RT_PATHS_MAX][PATH_MAX];
 	size_t n = 0, k;
 
-	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
 		for (size_t j = 0; j < RT_PATHS_MAX && table[i].storage_roots[j]; j++) {
 			snprintf(abs[i][j], sizeof(abs[i][j]), "/%s", table[i].storage_roots[j]);
 			for (k = 0; k < n && strcmp(out[k], abs[i][j]); k++)
@@ -159,6 +195,65 @@ size_t runtimes_storage_roots(const char **out, size_t max)
 		}
 	}
 	return n;
+}
+
+const char *runtime_name(enum runtime rt)
+{
+	const struct runtime_info *ri = runtime_info(rt);
+
+	return ri ? ri->name : "";
+}
+
+size_t runtimes_removers(const char **out, size_t max)
+{
+	size_t n = 0, k;
+
+	for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
+		for (size_t j = 0; j < RT_PATHS_MAX && table[i].removers[j]; j++) {
+			for (k = 0; k < n && strcmp(out[k], table[i].removers[j]); k++)
+				;
+			if (k == n && n < max)
+				out[n++] = table[i].removers[j];
+		}
+	}
+	return n;
+}
+
+size_t runtimes_watches(const struct rt_watch **out, size_t max)
+{
+	size_t n = 0, k;
+
+	for (size_t i = 0; i < ARRAY_SIZE(table); i++) {
+		for (size_t j = 0; j < RT_PATHS_MAX && table[i].watch[j].sub; j++) {
+			for (k = 0; k < n && strcmp(out[k]->sub, table[i].watch[j].sub); k++)
+				;
+			if (k == n && n < max)
+				out[n++] = &table[i].watch[j];
+		}
+	}
+	return n;
+}
+
+bool runtimes_daemon_mounts_apart(const char *comm)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(table); i++)
+		if (table[i].daemon_mntns && table[i].daemon && !strcmp(comm, table[i].daemon))
+			return true;
+	return false;
+}
+
+int runtime_meta_path(const struct runtime_info *rt, unsigned int file, const char *root,
+		      const char *id, char *buf, size_t size)
+{
+	const char *pat = file < RT_PATHS_MAX ? rt->meta_files[file] : NULL, *at;
+
+	if (!pat)
+		return -ENOENT;
+	at = strstr(pat, "%s");
+	if (!at)
+		return meta_root_path(buf, size, root, "%s", pat);
+	return meta_root_path(buf, size, root, "%.*s%s%s", (int)(at - pat), pat, id ? id : "",
+			      at + 2);
 }
 
 /* A cgroup path made of [A-Za-z0-9._@:-] components, none "." or ".." or empty. */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Container storage: the directories each runtime keeps for a container,
- * found from its own metadata (the table that maps a path being removed
- * back to the container is storage_map.c). What the runtimes' files say
+ * found from its own metadata by the reader its row of the runtimes table
+ * points to (the table that maps a path being removed back to the container
+ * is storage_map.c). What the runtimes' files say
  * is checked before it becomes part of a path: ids must be 64 lowercase hex
  * (docker's mount-ids, containers/storage's layer ids), overlay link names
  * upper-case base32, containerd namespaces containerd's identifier syntax.
@@ -18,16 +19,17 @@
 #include <sys/stat.h>
 
 #include "lib/readfile.h"
+#include "lib/array_size.h"
 #include "lib/jsonr.h"
+#include "identity/identity_int.h"
+#include "identity/runtimes.h"
 #include "identity/storage.h"
 
-#define HEX_ID_LEN	64
-#define ID_FILE_MAX	4096	    /* docker's mount-id, init-id, overlay's link */
-#define STORE_MAX	(16u << 20) /* containers/storage's containers.json */
-#define ROOTFS_MAX	(1u << 20)  /* one iSulad container.json */
-#define NS_NAME_MAX	76	    /* containerd's identifier limit */
-#define NS_MAX		64	    /* namespaces (or engines) looked at */
-#define DIR_ENTRIES_MAX 4096	    /* entries read from one directory */
+#define ID_FILE_MAX	4096	   /* docker's mount-id, init-id, overlay's link */
+#define ROOTFS_MAX	(1u << 20) /* one iSulad container.json */
+#define NS_NAME_MAX	76	   /* containerd's identifier limit */
+#define NS_MAX		64	   /* namespaces (or engines) looked at */
+#define DIR_ENTRIES_MAX 4096	   /* entries read from one directory */
 #define LINK_MAX_LEN	64
 
 #define DOCKER	   "/var/lib/docker"
@@ -213,55 +215,23 @@ static int isulad_layer(const char *root, const char *id, char layer[HEX_ID_LEN 
 }
 
 /* docker's layerdb: the container's mount-id and, when it has one, its init layer. */
-static int docker_mount_id(const char *root, const char *id, const char *file, char *out,
-			   size_t size)
-{
-	char rel[PATH_MAX];
-	int err;
-
-	err = build(rel, sizeof(rel), DOCKER "/image/overlay2/layerdb/mounts/%s/%s", id, file);
-	if (!err)
-		err = read_token(root, rel, out, size);
-	return err;
-}
-
-/* The writable layer's host directory, and the base its l/ links live in. */
-static int layer_dir(const char *root, const struct container *c, char *path, size_t size,
-		     const char **base)
-{
-	char layer[HEX_ID_LEN + 1];
-	int err;
-
-	switch (c->runtime) {
-	case RUNTIME_DOCKER:
-		err = docker_mount_id(root, c->id, "mount-id", layer, sizeof(layer));
-		if (!err && !is_hex_id(layer))
-			err = -EINVAL;
-		*base = DOCKER "/overlay2";
-		break;
-	case RUNTIME_PODMAN:
-	case RUNTIME_CRIO:
-		err = cs_layer(root, c->id, layer);
-		*base = CS_VAR "/overlay";
-		break;
-	case RUNTIME_ISULAD:
-		err = isulad_layer(root, c->id, layer);
-		*base = ISULAD_VAR "/storage/overlay";
-		break;
-	default:
-		return -EOPNOTSUPP;
-	}
-	if (err)
-		return err;
-	return build(path, size, "%s/%s", *base, layer);
-}
-
 /* ---- the list storage_paths() fills ---- */
 
 struct found {
 	char (*paths)[STORAGE_PATH_LEN];
 	int n;
 	int max;
+};
+
+/* The reader of one runtime's storage (a row's storage column). */
+struct rt_storage {
+	/* Add the storage directories of c (its id checked hex) to f. */
+	void (*paths)(struct found *f, const char *root, const struct container *c);
+	/* The writable layer's id for container id; NULL: metadata does not tell. */
+	int (*layer_id)(const char *root, const char *id, char layer[HEX_ID_LEN + 1]);
+	const char *layer_base; /* the host directory of the layers and of their l/ links */
+	/* The runtime's own directory for c, as a host path. */
+	int (*dir)(const char *root, const struct container *c, char *path, size_t size);
 };
 
 /* Append a path (no duplicates, none cut short). */
@@ -344,6 +314,66 @@ static void add_per_namespace(struct found *f, const char *root, const char *dir
 			add_dir(f, root, rel);
 }
 
+/* The first <dir>/<ns>/<id> of the ndirs dirs that is there, into path: 0 or -errno. */
+static int first_per_namespace(const char *root, const char *const *dirs, size_t ndirs,
+			       const char *id, char *path, size_t size)
+{
+	char paths[STORAGE_PATHS_MAX][STORAGE_PATH_LEN];
+	struct found f = {.paths = paths, .n = 0, .max = STORAGE_PATHS_MAX};
+
+	for (size_t i = 0; i < ndirs; i++)
+		add_per_namespace(&f, root, dirs[i], id);
+	return f.n ? build(path, size, "%s", paths[0]) : -ENOENT;
+}
+
+static const struct rt_storage *storage_of(enum runtime rt)
+{
+	const struct runtime_info *ri = runtime_info(rt);
+
+	return ri ? ri->storage : NULL;
+}
+
+/* The writable layer's host directory, and the base its l/ links live in. */
+static int layer_dir(const char *root, const struct container *c, char *path, size_t size,
+		     const char **base)
+{
+	const struct rt_storage *s = storage_of(c->runtime);
+	char layer[HEX_ID_LEN + 1];
+	int err;
+
+	if (!s || !s->layer_id)
+		return -EOPNOTSUPP;
+	*base = s->layer_base;
+	err = s->layer_id(root, c->id, layer);
+	if (err)
+		return err;
+	return build(path, size, "%s/%s", *base, layer);
+}
+
+/* ---- Docker: overlay2 layers named by layerdb, containers/<id>, its task bundle ---- */
+
+/* docker's layerdb: the container's mount-id and, when it has one, its init layer. */
+static int docker_mount_id(const char *root, const char *id, const char *file, char *out,
+			   size_t size)
+{
+	char rel[PATH_MAX];
+	int err;
+
+	err = build(rel, sizeof(rel), DOCKER "/image/overlay2/layerdb/mounts/%s/%s", id, file);
+	if (!err)
+		err = read_token(root, rel, out, size);
+	return err;
+}
+
+static int docker_layer(const char *root, const char *id, char layer[HEX_ID_LEN + 1])
+{
+	int err = docker_mount_id(root, id, "mount-id", layer, HEX_ID_LEN + 1);
+
+	if (!err && !is_hex_id(layer))
+		err = -EINVAL;
+	return err;
+}
+
 static void docker_paths(struct found *f, const char *root, const struct container *c)
 {
 	char layer[PATH_MAX], init[HEX_ID_LEN + 6], rel[PATH_MAX];
@@ -372,6 +402,21 @@ static void docker_paths(struct found *f, const char *root, const struct contain
 		add_dir(f, root, rel);
 }
 
+static int docker_dir(const char *root, const struct container *c, char *path, size_t size)
+{
+	(void)root;
+	return build(path, size, DOCKER "/containers/%s", c->id);
+}
+
+const struct rt_storage rt_storage_docker = {
+	.paths = docker_paths,
+	.layer_id = docker_layer,
+	.layer_base = DOCKER "/overlay2",
+	.dir = docker_dir,
+};
+
+/* ---- containers/storage (podman, cri-o): overlay layers, overlay-containers/<id> ---- */
+
 static void cs_paths(struct found *f, const char *root, const struct container *c)
 {
 	char layer[PATH_MAX];
@@ -384,6 +429,21 @@ static void cs_paths(struct found *f, const char *root, const struct container *
 	add(f, CS_VAR "/overlay-containers/%s", c->id);
 	add(f, CS_RUN "/overlay-containers/%s", c->id);
 }
+
+static int cs_dir(const char *root, const struct container *c, char *path, size_t size)
+{
+	(void)root;
+	return build(path, size, CS_VAR "/overlay-containers/%s", c->id);
+}
+
+const struct rt_storage rt_storage_cs = {
+	.paths = cs_paths,
+	.layer_id = cs_layer,
+	.layer_base = CS_VAR "/overlay",
+	.dir = cs_dir,
+};
+
+/* ---- containerd: task bundles per namespace, the CRI plugin's directories ---- */
 
 static void containerd_paths(struct found *f, const char *root, const struct container *c)
 {
@@ -399,10 +459,25 @@ static void containerd_paths(struct found *f, const char *root, const struct con
 	add_per_namespace(f, root, "/run/containerd/" TASK_V2, c->id);
 	add_per_namespace(f, root, "/var/lib/containerd/" TASK_V2, c->id);
 	add_per_namespace(f, root, "/run/containerd/io.containerd.runtime.v1.linux", c->id);
-	for (size_t i = 0; i < sizeof(cri) / sizeof(cri[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(cri); i++)
 		if (!build(rel, sizeof(rel), "%s/%s", cri[i], c->id))
 			add_dir(f, root, rel);
 }
+
+static int containerd_dir(const char *root, const struct container *c, char *path, size_t size)
+{
+	static const char *const tasks[] = {"/run/containerd/" TASK_V2,
+					    "/var/lib/containerd/" TASK_V2};
+
+	return first_per_namespace(root, tasks, ARRAY_SIZE(tasks), c->id, path, size);
+}
+
+const struct rt_storage rt_storage_containerd = {
+	.paths = containerd_paths,
+	.dir = containerd_dir,
+};
+
+/* ---- iSulad: its rootfs store, engines/<runtime>/<id> ---- */
 
 static void isulad_paths(struct found *f, const char *root, const struct container *c)
 {
@@ -423,45 +498,49 @@ static void isulad_paths(struct found *f, const char *root, const struct contain
 		add(f, ISULAD_VAR "/engines/lcr/%s", c->id);
 }
 
+static int isulad_dir(const char *root, const struct container *c, char *path, size_t size)
+{
+	static const char *const engines[] = {ISULAD_VAR "/engines"};
+	int err = first_per_namespace(root, engines, ARRAY_SIZE(engines), c->id, path, size);
+
+	return err == -ENOENT ? build(path, size, ISULAD_VAR "/engines/lcr/%s", c->id) : err;
+}
+
+const struct rt_storage rt_storage_isulad = {
+	.paths = isulad_paths,
+	.layer_id = isulad_layer,
+	.layer_base = ISULAD_VAR "/storage/overlay",
+	.dir = isulad_dir,
+};
+
+/* ---- what storage.h offers ---- */
+
 int storage_paths(const char *root, const struct container *c, char paths[][STORAGE_PATH_LEN],
 		  int max)
 {
 	struct found f = {.paths = paths, .n = 0, .max = max};
+	const struct rt_storage *s;
 
 	if (!root || !c || max < 0 || (max > 0 && !paths))
 		return -EINVAL;
-	if (c->runtime == RUNTIME_NONE || c->runtime == RUNTIME_LXC)
+	s = storage_of(c->runtime);
+	if (!s)
 		return -EOPNOTSUPP;
 	if (!is_hex_id(c->id))
 		return -EINVAL;
-	switch (c->runtime) {
-	case RUNTIME_DOCKER:
-		docker_paths(&f, root, c);
-		break;
-	case RUNTIME_PODMAN:
-	case RUNTIME_CRIO:
-		cs_paths(&f, root, c);
-		break;
-	case RUNTIME_CONTAINERD:
-		containerd_paths(&f, root, c);
-		break;
-	case RUNTIME_ISULAD:
-		isulad_paths(&f, root, c);
-		break;
-	default:
-		return -EOPNOTSUPP;
-	}
+	s->paths(&f, root, c);
 	return f.n;
 }
 
 int storage_layer(const char *root, const struct container *c, char *path, size_t size)
 {
 	const char *base;
+	const struct rt_storage *s;
 
 	if (!root || !c || !path || !size)
 		return -EINVAL;
-	if (c->runtime != RUNTIME_DOCKER && c->runtime != RUNTIME_PODMAN &&
-	    c->runtime != RUNTIME_CRIO && c->runtime != RUNTIME_ISULAD)
+	s = storage_of(c->runtime);
+	if (!s || !s->layer_id)
 		return -EOPNOTSUPP;
 	if (!is_hex_id(c->id))
 		return -EINVAL;
@@ -470,34 +549,14 @@ int storage_layer(const char *root, const struct container *c, char *path, size_
 
 int storage_container_dir(const char *root, const struct container *c, char *path, size_t size)
 {
-	char paths[STORAGE_PATHS_MAX][STORAGE_PATH_LEN];
-	struct found f = {.paths = paths, .n = 0, .max = STORAGE_PATHS_MAX};
+	const struct rt_storage *s;
 
 	if (!root || !c || !path || !size)
 		return -EINVAL;
-	if (c->runtime == RUNTIME_NONE || c->runtime == RUNTIME_LXC)
+	s = storage_of(c->runtime);
+	if (!s)
 		return -EOPNOTSUPP;
 	if (!is_hex_id(c->id))
 		return -EINVAL;
-	switch (c->runtime) {
-	case RUNTIME_DOCKER:
-		return build(path, size, DOCKER "/containers/%s", c->id);
-	case RUNTIME_PODMAN:
-	case RUNTIME_CRIO:
-		return build(path, size, CS_VAR "/overlay-containers/%s", c->id);
-	case RUNTIME_ISULAD:
-		add_per_namespace(&f, root, ISULAD_VAR "/engines", c->id);
-		if (!f.n)
-			return build(path, size, ISULAD_VAR "/engines/lcr/%s", c->id);
-		break;
-	case RUNTIME_CONTAINERD:
-		add_per_namespace(&f, root, "/run/containerd/" TASK_V2, c->id);
-		add_per_namespace(&f, root, "/var/lib/containerd/" TASK_V2, c->id);
-		if (!f.n)
-			return -ENOENT;
-		break;
-	default:
-		return -EOPNOTSUPP;
-	}
-	return build(path, size, "%s", paths[0]);
+	return s->dir(root, c, path, size);
 }

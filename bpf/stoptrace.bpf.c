@@ -657,24 +657,26 @@ int handle_mark_victim(struct trace_event_raw_mark_victim *ctx)
 }
 
 /*
- * Container runtimes' comms. Anyone can set a comm: it never makes a caller
- * trusted (caller_trusted decides that). It only keeps the successful calls
- * of trusted host root processes that are no runtime's out of the ring.
+ * Container runtimes' comms: the comm prefixes of the processes that remove
+ * containers (the removers of the runtimes table, user/identity/runtimes.c),
+ * set before load; an empty one ends the list. Anyone can set a comm: it
+ * never makes a caller trusted (caller_trusted decides that). It only keeps
+ * the successful calls of trusted host root processes that are no runtime's
+ * out of the ring.
  */
-static __always_inline bool comm_has_prefix(const char *comm, const char *prefix, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (comm[i] != prefix[i])
-			return false;
-	return true;
-}
+const volatile char remover_comms[ST_REMOVERS][ST_COMM_LEN] = {};
 
 static __always_inline bool comm_is_runtime(const char *c)
 {
-	return comm_has_prefix(c, "dockerd", 7) || comm_has_prefix(c, "containerd", 10) ||
-	       comm_has_prefix(c, "podman", 6) || comm_has_prefix(c, "conmon", 6) ||
-	       comm_has_prefix(c, "crio", 4) || comm_has_prefix(c, "isulad", 6) ||
-	       comm_has_prefix(c, "runc", 4) || comm_has_prefix(c, "crun", 4);
+	for (int i = 0; i < ST_REMOVERS && remover_comms[i][0]; i++) {
+		int j = 0;
+
+		while (j < ST_COMM_LEN && remover_comms[i][j] && c[j] == remover_comms[i][j])
+			j++;
+		if (j == ST_COMM_LEN || !remover_comms[i][j])
+			return true;
+	}
+	return false;
 }
 
 /*

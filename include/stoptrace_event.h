@@ -23,6 +23,7 @@
 #define ST_MAX_DEPTH	40    /* d_parent steps when resolving a directory */
 #define ST_CGPATH_LEN	256   /* cgroup path from cgroup_mkdir/rmdir */
 #define ST_TRACKED_BITS 65536 /* the tracked-cgroups prefilter's bits, a power of two */
+#define ST_REMOVERS	16    /* comm prefixes of container removers (rodata) */
 
 enum st_event_kind {
 	ST_EV_SIGNAL_GENERATE = 1,

@@ -24,6 +24,7 @@
 #include "lib/clock.h"
 #include "diagnose/diagnose.h"
 #include "diagnose/diagnose_int.h"
+#include "identity/runtimes.h"
 #include "lib/exit_codes.h"
 #include "lib/jsonw.h"
 #include "privilege/caps.h"
@@ -85,16 +86,20 @@ static int look_at_init(struct diag *d)
  */
 static bool metadata_unreadable(const char *root, const char **which)
 {
-	static const char *const dirs[] = {
-		"/var/lib/docker/containers",
-		"/var/lib/containers/storage/overlay-containers",
-	};
+	static char dir[PATH_MAX];
+	const struct runtime_info *rts;
 	char path[PATH_MAX];
+	size_t n;
 
-	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
-		snprintf(path, sizeof(path), "%s%s", root, dirs[i]);
+	/* the directories of the runtimes whose metadata is read */
+	rts = runtimes_all(&n);
+	for (size_t i = 0; i < n; i++) {
+		if (!rts[i].meta || !rts[i].known_dir)
+			continue;
+		snprintf(dir, sizeof(dir), "/%s", rts[i].known_dir);
+		snprintf(path, sizeof(path), "%s%s", root, dir);
 		if (access(path, R_OK | X_OK) && (errno == EACCES || errno == EPERM)) {
-			*which = dirs[i];
+			*which = dir;
 			return true;
 		}
 	}

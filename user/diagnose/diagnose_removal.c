@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "diagnose/diagnose_int.h"
+#include "identity/runtimes.h"
 #include "identity/storage.h"
 
 static bool path_under(const char *path, const char *dir)
@@ -24,25 +25,22 @@ static bool path_under(const char *path, const char *dir)
 
 /*
  * The storage directories of the container, as paths in the host's view:
- * its writable layer and the runtime's directory for it. Only docker's and
- * podman's are checked.
+ * its writable layer and the runtime's directory for it. Only those of the
+ * runtimes whose row says what a missing layer means (no_layer) are checked:
+ * docker's and podman's.
  */
 static void storage_dirs(struct diag *d)
 {
-	if (d->c.runtime != RUNTIME_DOCKER && d->c.runtime != RUNTIME_PODMAN) {
+	const struct runtime_info *rt = runtime_info(d->c.runtime);
+
+	if (!rt || !rt->no_layer) {
 		snprintf(d->removal_note, sizeof(d->removal_note),
 			 "storage of %s containers is not checked", runtime_name(d->c.runtime));
 		return;
 	}
 	if (storage_layer(d->root, &d->c, d->storage, sizeof(d->storage))) {
 		d->storage[0] = '\0';
-		if (d->c.runtime == RUNTIME_DOCKER)
-			snprintf(
-				d->removal_note, sizeof(d->removal_note),
-				"no overlay2 mount-id for it in /var/lib/docker/image/overlay2/layerdb: not checked");
-		else
-			snprintf(d->removal_note, sizeof(d->removal_note),
-				 "no layer for it in podman's containers.json: not checked");
+		snprintf(d->removal_note, sizeof(d->removal_note), "%s: not checked", rt->no_layer);
 		return;
 	}
 	if (storage_container_dir(d->root, &d->c, d->ctr_dir, sizeof(d->ctr_dir))) {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "diagnose/diagnose_int.h"
+#include "identity/runtimes.h"
 #include "lib/jsonr.h"
 #include "lib/readfile.h"
 
@@ -106,8 +107,9 @@ int diag_scan_pid(int pid, void *ctx)
 		snprintf(d->c.cgroup, sizeof(d->c.cgroup), "%s", hit.path);
 		d->cgroup_own = hit.own;
 	}
-	/* the daemon, not a container's process that calls itself dockerd */
-	if (!strcmp(st.name, "dockerd") && st.nspid_count <= 1 && p->mntns && !d->runtime_pid) {
+	/* the daemon, not a container's process that calls itself so */
+	if (runtimes_daemon_mounts_apart(st.name) && st.nspid_count <= 1 && p->mntns &&
+	    !d->runtime_pid) {
 		d->runtime_pid = pid;
 		d->runtime_mntns = p->mntns;
 	}
@@ -180,8 +182,8 @@ void diag_docker_state(struct diag *d)
 	char *buf = NULL;
 	size_t len;
 
-	if (snprintf(path, sizeof(path), "%s/var/lib/docker/containers/%s/config.v2.json", d->root,
-		     d->c.id) >= (int)sizeof(path))
+	if (runtime_meta_path(runtime_info(d->c.runtime), RT_CONFIG, d->root, d->c.id, path,
+			      sizeof(path)))
 		return;
 	if (read_file_max(path, META_MAX, &buf, &len))
 		return;

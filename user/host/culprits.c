@@ -12,6 +12,7 @@
 #include "host/cgroupfs.h"
 #include "host/culprits.h"
 #include "host/procfs.h"
+#include "identity/runtimes.h"
 
 /* Lines of the kernel stack kept: the frames that say what the task waits on. */
 #define STACK_LINES 4
@@ -141,32 +142,21 @@ int culprits_find(const char *root, uint64_t pidns_inode, uint32_t exclude_pid,
 	return f.count;
 }
 
-/* What `<runtime> unpause` is called for a frozen container, or NULL. */
-static const char *unpause_command(enum runtime rt)
-{
-	switch (rt) {
-	case RUNTIME_DOCKER:
-		return "docker unpause";
-	case RUNTIME_PODMAN:
-		return "podman unpause";
-	case RUNTIME_CONTAINERD:
-		return "ctr";
-	default:
-		return NULL;
-	}
-}
-
 void culprit_fix(const struct culprit *c, char *buf, size_t cap)
 {
+	const struct runtime_info *rt;
 	const char *cmd;
 
 	if (!buf || !cap)
 		return;
 	if (c->frozen) {
-		cmd = c->in_container ? unpause_command(c->container.runtime) : NULL;
-		if (cmd && c->container.runtime == RUNTIME_CONTAINERD)
-			snprintf(buf, cap, "ctr%s task resume %s",
-				 c->container.pod_uid[0] ? " -n k8s.io" : "", c->container.id);
+		rt = c->in_container ? runtime_info(c->container.runtime) : NULL;
+		cmd = rt ? rt->unpause : NULL;
+		if (cmd && rt->unpause_by_id)
+			snprintf(buf, cap, "%s %s",
+				 c->container.pod_uid[0] && rt->unpause_in_pod ? rt->unpause_in_pod
+									       : cmd,
+				 c->container.id);
 		else if (cmd && c->container.name[0])
 			snprintf(buf, cap, "%s %s", cmd, c->container.name);
 		else if (cmd)

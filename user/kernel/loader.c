@@ -15,6 +15,7 @@
 #include <linux/perf_event.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "identity/runtimes.h"
 #include "lib/array_size.h"
 #include "kernel/loader.h"
 #include "stoptrace.skel.h"
@@ -270,6 +271,16 @@ int loader_removal_probe(void *unused)
 	return 0;
 }
 
+/* The remover comms of the runtimes table, for the kernel side's filter of successful calls. */
+static void set_remover_comms(struct stoptrace_bpf *skel)
+{
+	const char *comms[ST_REMOVERS];
+	size_t n = runtimes_removers(comms, ST_REMOVERS);
+
+	for (size_t i = 0; i < n; i++)
+		snprintf(skel->rodata->remover_comms[i], ST_COMM_LEN, "%s", comms[i]);
+}
+
 int loader_start(struct loader **out, const struct loader_opts *opts, loader_event_fn fn, void *ctx,
 		 const char **why)
 {
@@ -300,6 +311,7 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 	}
 	l->skel->rodata->v1_controller = opts->v1_controller;
 	l->skel->rodata->container_fs_events = opts->container_fs_events;
+	set_remover_comms(l->skel);
 	/* records that can wait wake the reader once an eighth of the ring is pending */
 	l->skel->rodata->wake_bytes = opts->ringbuf_bytes / 8;
 	err = bpf_map__set_max_entries(l->skel->maps.events, opts->ringbuf_bytes);

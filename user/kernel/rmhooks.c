@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <unistd.h>
+#include "identity/runtimes.h"
 #include "lib/array_size.h"
 #include "kernel/rmhooks.h"
 
@@ -69,19 +70,6 @@ uint64_t rh_attached_ns(const struct rmhooks *h, uint64_t now_ns)
 {
 	return h->attached_total_ns + (h->attached ? now_ns - h->attached_since_ns : 0);
 }
-
-/* Where runtimes keep their containers, under a storage root. */
-struct state_dir {
-	const char *sub;
-	enum { SD_CONTAINERS, SD_DATABASE } kind;
-	bool states; /* each container's directory holds its state files (watched too) */
-};
-
-static const struct state_dir state_dirs[] = {
-	{"containers", SD_CONTAINERS, true},	      /* Docker: containers/<id>/config.v2.json */
-	{"overlay-containers", SD_CONTAINERS, false}, /* Podman, CRI-O: overlay-containers/<id> */
-	{"libpod", SD_DATABASE, false},		      /* Podman's state database */
-};
 
 #define ROOT_MASK     (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | IN_ONLYDIR)
 #define DATABASE_MASK (IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_ONLYDIR)
@@ -179,6 +167,9 @@ static void scan_root(struct rmhooks *h, int root)
 
 int rmhooks_watch(struct rmhooks *h, const char *const *storage_roots, int nroots)
 {
+	/* where runtimes keep their containers, under a storage root (the runtimes table) */
+	const struct rt_watch *dirs[RT_WATCHES_MAX];
+	size_t ndirs = runtimes_watches(dirs, RT_WATCHES_MAX);
 	char path[PATH_MAX];
 	int n = 0;
 
@@ -187,22 +178,22 @@ int rmhooks_watch(struct rmhooks *h, const char *const *storage_roots, int nroot
 	if (h->ifd < 0)
 		return -errno;
 	for (int i = 0; i < nroots; i++) {
-		for (size_t j = 0; j < ARRAY_SIZE(state_dirs); j++) {
-			const struct state_dir *sd = &state_dirs[j];
+		for (size_t j = 0; j < ndirs; j++) {
+			const struct rt_watch *sd = dirs[j];
 			int wd;
 
 			if (snprintf(path, sizeof(path), "%s/%s", storage_roots[i], sd->sub) >=
 			    (int)sizeof(path))
 				continue;
-			if (sd->kind == SD_CONTAINERS &&
+			if (sd->kind == RT_WATCH_CONTAINERS &&
 			    (h->nroots == RH_MAX_ROOTS || strlen(path) >= sizeof(h->root_path[0])))
 				continue;
 			wd = inotify_add_watch(h->ifd, path,
-					       sd->kind == SD_CONTAINERS ? ROOT_MASK
-									 : DATABASE_MASK);
+					       sd->kind == RT_WATCH_CONTAINERS ? ROOT_MASK
+									       : DATABASE_MASK);
 			if (wd < 0)
 				continue;
-			if (sd->kind == SD_CONTAINERS) {
+			if (sd->kind == RT_WATCH_CONTAINERS) {
 				strcpy(h->root_path[h->nroots], path);
 				h->root_states[h->nroots] = sd->states;
 				h->root_wd[h->nroots] = wd;

@@ -9,8 +9,8 @@
  *    it right after), and while a removal timeline is open;
  *  - while a runtime keeps a container that is not running (created or
  *    exited): its removal can start at any time. The runtimes' container
- *    directories (Docker's containers/, Podman's overlay-containers/) are
- *    watched for that;
+ *    directories (Docker's containers/, Podman's overlay-containers/: the
+ *    watch column of the runtimes table) are watched for that;
  *  - when a runtime writes its container state (Docker rewrites
  *    config.v2.json, marked dead, just before it removes a container's
  *    storage; Podman writes its state database), seen with inotify;

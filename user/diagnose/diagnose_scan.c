@@ -167,13 +167,6 @@ int diag_find_init(const struct diag *d)
 
 /* ---- runtime metadata ---- */
 
-static bool json_true(const struct jsonr_val *doc, const char *a, const char *b)
-{
-	struct jsonr_val v;
-
-	return !jsonr_get_path(doc, &v, a, b, NULL) && v.type == JSONR_TRUE;
-}
-
 /* Docker's view of the container: config.v2.json "State". */
 void diag_docker_state(struct diag *d)
 {
@@ -188,8 +181,8 @@ void diag_docker_state(struct diag *d)
 	if (read_file_max(path, META_MAX, &buf, &len))
 		return;
 	if (!jsonr_init(&doc, buf, len)) {
-		d->meta_paused = json_true(&doc, "State", "Paused");
-		d->dead = json_true(&doc, "State", "Dead");
+		d->meta_paused = jsonr_true_at(&doc, "State", "Paused");
+		d->dead = jsonr_true_at(&doc, "State", "Dead");
 		if (!jsonr_get_path(&doc, &v, "State", "Status", NULL) &&
 		    !jsonr_string(&v, status, sizeof(status)) && !strcmp(status, "dead"))
 			d->dead = true;

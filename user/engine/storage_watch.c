@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/hash.h"
 #include "host/holder_worker.h"
 #include "recording/recording.h"
 #include "host/safepath.h"
@@ -32,11 +33,7 @@ struct storage_watch {
 /* The known table is keyed by a 64-bit hash of the container id. */
 static uint64_t id_key(const char *id)
 {
-	uint64_t h = 14695981039346656037ULL;
-
-	for (; *id; id++)
-		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
-	return h | 1; /* never 0 */
+	return hash_str(id) | 1; /* never 0 */
 }
 
 static bool fact_runtime_dead(void *ctx, const struct container *c)

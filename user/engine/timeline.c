@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/hash.h"
 #include "engine/timeline_int.h"
 
 #define PARTIAL_NS (10 * NSEC_PER_SEC) /* a stop this soon after start may be missing its head */
@@ -83,11 +84,7 @@ uint64_t timeline_full(const struct timeline *t)
 
 static unsigned int hash_id(const char *id)
 {
-	uint32_t h = 2166136261u;
-
-	for (; *id; id++)
-		h = (h ^ (unsigned char)*id) * 16777619u;
-	return h % HASH_BUCKETS;
+	return (unsigned int)(hash_str(id) % HASH_BUCKETS);
 }
 
 static struct tl_cont *cont_get(struct timeline *t, const struct container *c, uint64_t now)

@@ -2,6 +2,7 @@
 /* How often a holder scan may run: see scan_limit.h. */
 #include <stdlib.h>
 #include <string.h>
+#include "lib/hash.h"
 #include "host/scan_limit.h"
 
 struct window {
@@ -18,11 +19,7 @@ struct scan_limit {
 
 static uint64_t id_key(const char *id)
 {
-	uint64_t h = 14695981039346656037ULL;
-
-	for (; *id; id++)
-		h = (h ^ (unsigned char)*id) * 1099511628211ULL;
-	return h | 1;
+	return hash_str(id) | 1;
 }
 
 struct scan_limit *scan_limit_new(void)

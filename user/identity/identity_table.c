@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/hash.h"
 #include "identity/identity.h"
 
 /*
@@ -47,15 +48,9 @@ static size_t hash_u64(uint64_t x)
 	return (size_t)x;
 }
 
-static size_t hash_str(const char *s)
+static size_t hash_key(const char *s)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-
-	while (*s) {
-		h ^= (unsigned char)*s++;
-		h *= 0x100000001b3ULL;
-	}
-	return hash_u64(h);
+	return hash_u64(hash_str(s));
 }
 
 struct identity_table *identity_table_new(void)
@@ -97,7 +92,7 @@ void identity_table_free(struct identity_table *t)
 
 static void link_id(struct identity_table *t, struct table_entry *e)
 {
-	struct table_entry **b = &t->by_id[hash_str(e->c.id) & t->mask];
+	struct table_entry **b = &t->by_id[hash_key(e->c.id) & t->mask];
 
 	e->next_id = *b;
 	*b = e;
@@ -105,7 +100,7 @@ static void link_id(struct identity_table *t, struct table_entry *e)
 
 static void unlink_id(struct identity_table *t, struct table_entry *e)
 {
-	struct table_entry **pp = &t->by_id[hash_str(e->c.id) & t->mask];
+	struct table_entry **pp = &t->by_id[hash_key(e->c.id) & t->mask];
 
 	for (; *pp; pp = &(*pp)->next_id) {
 		if (*pp == e) {
@@ -135,7 +130,7 @@ static void table_grow(struct identity_table *t)
 			next = e->next_cg;
 			e->next_cg = cg[b];
 			cg[b] = e;
-			b = hash_str(e->c.id) & (n - 1);
+			b = hash_key(e->c.id) & (n - 1);
 			e->next_id = id[b];
 			id[b] = e;
 		}
@@ -218,7 +213,7 @@ struct container *identity_table_by_id(struct identity_table *t, const char *id)
 
 	if (!t || !id)
 		return NULL;
-	for (e = t->by_id[hash_str(id) & t->mask]; e; e = e->next_id)
+	for (e = t->by_id[hash_key(id) & t->mask]; e; e = e->next_id)
 		if (!strcmp(e->c.id, id))
 			return &e->c;
 	return NULL;
@@ -278,7 +273,7 @@ size_t identity_table_subs(struct identity_table *t, const char *id)
 		return 0;
 	if (!*id)
 		return t->nsub;
-	for (e = t->by_id[hash_str(id) & t->mask]; e; e = e->next_id)
+	for (e = t->by_id[hash_key(id) & t->mask]; e; e = e->next_id)
 		n += e->sub && !strcmp(e->c.id, id);
 	return n;
 }
@@ -290,7 +285,7 @@ uint32_t identity_table_init(struct identity_table *t, const char *id, uint32_t 
 	*tgid = 0;
 	if (!t || !id)
 		return 0;
-	for (e = t->by_id[hash_str(id) & t->mask]; e; e = e->next_id) {
+	for (e = t->by_id[hash_key(id) & t->mask]; e; e = e->next_id) {
 		if (e->init_pidns && !strcmp(e->c.id, id)) {
 			*tgid = e->init_tgid;
 			return e->init_pidns;
@@ -306,7 +301,7 @@ void identity_table_set_init(struct identity_table *t, const char *id, uint32_t 
 
 	if (!t || !id)
 		return;
-	for (e = t->by_id[hash_str(id) & t->mask]; e; e = e->next_id) {
+	for (e = t->by_id[hash_key(id) & t->mask]; e; e = e->next_id) {
 		if (!strcmp(e->c.id, id)) {
 			e->init_pidns = pidns;
 			e->init_tgid = tgid;

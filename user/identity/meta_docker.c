@@ -65,14 +65,6 @@ static int docker_load(const char *root, const struct runtime_info *rt, struct c
 	return err;
 }
 
-static bool json_true(const struct jsonr_val *doc, const char *state_field)
-{
-	struct jsonr_val v;
-
-	return jsonr_get_path(doc, &v, "State", state_field, NULL) == 0 && v.len == 4 &&
-	       !memcmp(v.p, "true", 4);
-}
-
 static int docker_state(const char *root, const struct runtime_info *rt, const struct container *c,
 			char *state, size_t cap)
 {
@@ -89,11 +81,11 @@ static int docker_state(const char *root, const struct runtime_info *rt, const s
 	 * a failed removal only its memory clears RemovalInProgress, the file
 	 * keeps both. On disk, dead is all that can be told.
 	 */
-	if (json_true(&doc, "Dead"))
+	if (jsonr_true_at(&doc, "State", "Dead"))
 		snprintf(state, cap, "dead");
-	else if (json_true(&doc, "RemovalInProgress"))
+	else if (jsonr_true_at(&doc, "State", "RemovalInProgress"))
 		snprintf(state, cap, "removing");
-	else if (json_true(&doc, "Running"))
+	else if (jsonr_true_at(&doc, "State", "Running"))
 		snprintf(state, cap, "running");
 	else
 		snprintf(state, cap, "exited");

@@ -43,25 +43,16 @@
 
 static bool is_hex_id(const char *s)
 {
-	size_t i;
-
-	for (i = 0; i < HEX_ID_LEN; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return s[i] == '\0';
+	return identity_is_hex_id(s, strlen(s));
 }
 
 /* docker's init-id: "<mount-id>-init" (or a bare hex id). */
 static bool is_init_id(const char *s)
 {
-	char id[HEX_ID_LEN + 1];
 	size_t n = strlen(s);
 
-	if (n == HEX_ID_LEN + 5 && !strcmp(s + HEX_ID_LEN, "-init")) {
-		memcpy(id, s, HEX_ID_LEN);
-		id[HEX_ID_LEN] = '\0';
-		return is_hex_id(id);
-	}
+	if (n == HEX_ID_LEN + 5 && !strcmp(s + HEX_ID_LEN, "-init"))
+		return identity_is_hex_id(s, HEX_ID_LEN);
 	return is_hex_id(s);
 }
 

@@ -10,10 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/hash.h"
 #include "identity/storage.h"
-
-#define FNV_BASIS 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
 
 struct storage_node {
 	struct storage_node *next;
@@ -31,11 +29,6 @@ struct storage_map {
 	uint64_t full; /* adds refused at the bound */
 	size_t maxlen; /* no stored path is longer: lookups stop there */
 };
-
-static uint64_t hash_step(uint64_t h, unsigned char c)
-{
-	return (h ^ c) * FNV_PRIME;
-}
 
 static size_t bucket_of(const struct storage_map *m, uint64_t h)
 {
@@ -130,7 +123,7 @@ int storage_map_add(struct storage_map *m, const char *path, const char *contain
 {
 	struct storage_node *n;
 	size_t len, idlen;
-	uint64_t h = FNV_BASIS;
+	uint64_t h = HASH_INIT;
 	size_t b;
 
 	if (!m || !path || !container_id)
@@ -142,7 +135,7 @@ int storage_map_add(struct storage_map *m, const char *path, const char *contain
 	if (len >= PATH_MAX || !clean_path(path, len) || idlen == 0 || idlen >= ID_LEN)
 		return -EINVAL;
 	for (size_t i = 0; i < len; i++)
-		h = hash_step(h, (unsigned char)path[i]);
+		h = hash_byte(h, (unsigned char)path[i]);
 	n = find(m, h, path, len);
 	if (n) {
 		memcpy(n->id, container_id, idlen + 1);
@@ -204,7 +197,7 @@ int storage_map_forget(struct storage_map *m, const char *container_id)
 const char *storage_map_lookup(const struct storage_map *m, const char *path, const char **prefix)
 {
 	const struct storage_node *best = NULL, *n;
-	uint64_t h = FNV_BASIS;
+	uint64_t h = HASH_INIT;
 	size_t i;
 
 	if (prefix)
@@ -212,7 +205,7 @@ const char *storage_map_lookup(const struct storage_map *m, const char *path, co
 	if (!m || !path || path[0] != '/' || !m->count)
 		return NULL;
 	for (i = 1; i <= m->maxlen; i++) {
-		h = hash_step(h, (unsigned char)path[i - 1]);
+		h = hash_byte(h, (unsigned char)path[i - 1]);
 		if (path[i] == '/' || path[i] == '\0') {
 			n = find(m, h, path, i);
 			if (n)

@@ -397,6 +397,13 @@ int jsonr_get_path(const struct jsonr_val *v, struct jsonr_val *out, ...)
 	return err;
 }
 
+bool jsonr_true_at(const struct jsonr_val *v, const char *key, const char *sub)
+{
+	struct jsonr_val t;
+
+	return !jsonr_get_path(v, &t, key, sub, NULL) && t.type == JSONR_TRUE;
+}
+
 void jsonr_iter_init(struct jsonr_iter *it, const struct jsonr_val *arr)
 {
 	it->started = false;

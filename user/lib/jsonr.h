@@ -60,6 +60,8 @@ int jsonr_get(const struct jsonr_val *obj, const char *key, struct jsonr_val *ou
  * jsonr_get_path(&root, &out, "Config", "StopSignal", NULL).
  */
 int jsonr_get_path(const struct jsonr_val *v, struct jsonr_val *out, ...) __attribute__((sentinel));
+/* Whether v's member key, then that member's sub, is the literal true. */
+bool jsonr_true_at(const struct jsonr_val *v, const char *key, const char *sub);
 
 /*
  * Decode string v into dst (size bytes, always NUL-terminated when size > 0).

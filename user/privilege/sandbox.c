@@ -6,6 +6,7 @@
  */
 #include <stddef.h>
 #include <sys/syscall.h>
+#include "lib/array_size.h"
 #include "privilege/sandbox.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -628,7 +629,7 @@ static const int sanitizer_calls[] = {
 	-1,
 };
 
-#define NCALLS(a) (sizeof(a) / sizeof((a)[0]))
+#define NCALLS(a) (ARRAY_SIZE(a))
 
 static bool on_list(const int *list, size_t n, int nr)
 {

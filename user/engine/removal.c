@@ -30,7 +30,7 @@ struct open_removal {
 struct removal {
 	struct rm_config cfg;
 	struct rm_facts facts;
-	struct rm_sink sink;
+	struct rm_listener listener;
 	void *ctx;
 	uint64_t own_seq;
 	size_t open;
@@ -49,7 +49,7 @@ void rm_config_defaults(struct rm_config *cfg)
 }
 
 struct removal *removal_new(const struct rm_config *cfg, const struct rm_facts *facts,
-			    const struct rm_sink *sink, void *ctx)
+			    const struct rm_listener *listener, void *ctx)
 {
 	struct removal *r = calloc(1, sizeof(*r));
 
@@ -60,7 +60,7 @@ struct removal *removal_new(const struct rm_config *cfg, const struct rm_facts *
 		r->cfg.alert_seq = &r->own_seq;
 	if (facts)
 		r->facts = *facts;
-	r->sink = *sink;
+	r->listener = *listener;
 	r->ctx = ctx;
 	r->scans = scan_limit_new();
 	if (!r->scans) {
@@ -375,7 +375,7 @@ static void alert_failed(struct removal *r, struct rm_removal *rm, uint64_t now)
 		snprintf(a.message + n, sizeof(a.message) - n, "; holders incomplete: %s",
 			 holders_cut_text(f->holders_cut, why, sizeof(why)));
 	}
-	r->sink.alert(r->ctx, &a);
+	r->listener.alert(r->ctx, &a);
 }
 
 static void end_removal(struct removal *r, struct open_removal **pp, uint64_t now)
@@ -391,7 +391,7 @@ static void end_removal(struct removal *r, struct open_removal **pp, uint64_t no
 		/* the alert first: it is what an operator must see */
 		if (rm->failed)
 			alert_failed(r, rm, now);
-		r->sink.timeline(r->ctx, rm);
+		r->listener.timeline(r->ctx, rm);
 	}
 	*pp = o->next;
 	free_failures(rm);

@@ -100,7 +100,7 @@ struct rm_alert {
 	char action[256];
 };
 
-struct rm_sink {
+struct rm_listener {
 	void (*alert)(void *ctx, const struct rm_alert *a);
 	void (*timeline)(void *ctx, const struct rm_removal *r);
 };
@@ -133,7 +133,7 @@ void rm_config_defaults(struct rm_config *cfg);
 struct removal;
 
 struct removal *removal_new(const struct rm_config *cfg, const struct rm_facts *facts,
-			    const struct rm_sink *sink, void *ctx);
+			    const struct rm_listener *listener, void *ctx);
 void removal_free(struct removal *r);
 
 /* One unmount or removal call of container c's storage; path is absolute. */

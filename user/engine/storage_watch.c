@@ -24,8 +24,8 @@ struct storage_watch {
 	struct identity_table *known; /* every container with storage, by a hash of its id */
 	struct storage_map *map;
 	struct removal *engine;
-	struct rm_sink sink; /* the monitor's */
-	void *sink_ctx;
+	struct rm_listener listener; /* the monitor's */
+	void *listener_ctx;
 	struct holder_worker *worker; /* scans off the event path (live) */
 	bool async;		      /* their answers come later (worker, or a replay of one) */
 };
@@ -75,7 +75,7 @@ static void on_alert(void *ctx, const struct rm_alert *a)
 {
 	struct storage_watch *w = ctx;
 
-	w->sink.alert(w->sink_ctx, a);
+	w->listener.alert(w->listener_ctx, a);
 }
 
 /* A removal that succeeded: the container is gone, forget its storage. */
@@ -83,7 +83,7 @@ static void on_timeline(void *ctx, const struct rm_removal *r)
 {
 	struct storage_watch *w = ctx;
 
-	w->sink.timeline(w->sink_ctx, r);
+	w->listener.timeline(w->listener_ctx, r);
 	if (!r->failed) {
 		storage_map_forget(w->map, r->container.id);
 		identity_table_del(w->known, id_key(r->container.id));
@@ -91,10 +91,10 @@ static void on_timeline(void *ctx, const struct rm_removal *r)
 }
 
 struct storage_watch *storage_watch_new(const struct facts *facts, struct identity_table *ids,
-					uint64_t *alert_seq, const struct rm_sink *sink,
-					void *sink_ctx)
+					uint64_t *alert_seq, const struct rm_listener *listener,
+					void *listener_ctx)
 {
-	const struct rm_sink mine = {.alert = on_alert, .timeline = on_timeline};
+	const struct rm_listener mine = {.alert = on_alert, .timeline = on_timeline};
 	const struct rm_facts rm_facts = {
 		.runtime_dead = fact_runtime_dead,
 		.holders = fact_holders,
@@ -109,8 +109,8 @@ struct storage_watch *storage_watch_new(const struct facts *facts, struct identi
 		return NULL;
 	w->facts = *facts;
 	w->ids = ids;
-	w->sink = *sink;
-	w->sink_ctx = sink_ctx;
+	w->listener = *listener;
+	w->listener_ctx = listener_ctx;
 	rm_config_defaults(&cfg);
 	cfg.alert_seq = alert_seq;
 	w->known = identity_table_new();

@@ -20,12 +20,12 @@
 struct storage_watch;
 
 /*
- * sink receives the removal engine's records; ids names running containers;
+ * listener receives the removal engine's records; ids names running containers;
  * facts answers what the system is asked (the live host, or a replay).
  */
 struct storage_watch *storage_watch_new(const struct facts *facts, struct identity_table *ids,
-					uint64_t *alert_seq, const struct rm_sink *sink,
-					void *sink_ctx);
+					uint64_t *alert_seq, const struct rm_listener *listener,
+					void *listener_ctx);
 void storage_watch_free(struct storage_watch *w);
 
 /* Learn c's storage paths (call when a container appears). */

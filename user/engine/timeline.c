@@ -36,7 +36,7 @@ void tl_config_defaults(struct tl_config *cfg)
 }
 
 struct timeline *timeline_new(const struct tl_config *cfg, const struct tl_facts *facts,
-			      const struct tl_sink *sink, void *ctx)
+			      const struct tl_listener *listener, void *ctx)
 {
 	struct timeline *t = calloc(1, sizeof(*t));
 
@@ -47,7 +47,7 @@ struct timeline *timeline_new(const struct tl_config *cfg, const struct tl_facts
 		t->cfg.alert_seq = &t->next_alert_id;
 	if (facts)
 		t->facts = *facts;
-	t->sink = *sink;
+	t->listener = *listener;
 	t->ctx = ctx;
 	return t;
 }
@@ -153,7 +153,7 @@ static bool send_alert(struct timeline *t, struct tl_cont *tc, struct tl_alert *
 	a->repeats = tc->held[a->kind];
 	tc->held[a->kind] = 0;
 	tc->last_alert_ns[a->kind] = now;
-	t->sink.alert(t->ctx, a);
+	t->listener.alert(t->ctx, a);
 	return true;
 }
 
@@ -177,7 +177,7 @@ static void resolve_kind(struct timeline *t, struct stop_state *s, enum tl_alert
 		if (s->pending[i].kind != kind)
 			continue;
 		s->pending[i].ts_ns = now;
-		t->sink.alert_resolved(t->ctx, &s->pending[i]);
+		t->listener.alert_resolved(t->ctx, &s->pending[i]);
 		s->pending[i] = s->pending[--s->npending];
 		i--;
 	}
@@ -332,12 +332,12 @@ void tl_end_stop(struct timeline *t, struct tl_cont *tc, uint64_t end_ns, bool p
 	if (partial)
 		o->partial = true;
 	tl_judge(s);
-	t->sink.stop_timeline(t->ctx, o);
+	t->listener.stop_timeline(t->ctx, o);
 	while (s->npending) {
 		struct tl_alert *a = &s->pending[--s->npending];
 
 		a->ts_ns = end_ns;
-		t->sink.alert_resolved(t->ctx, a);
+		t->listener.alert_resolved(t->ctx, a);
 	}
 	tc->last_end_ns = end_ns;
 	tc->last_init_pid = o->init_pid;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The stop timeline engine. Pure: decoded kernel events and a clock go in,
- * alerts and timelines come out through a sink; what it needs to know about
+ * alerts and timelines come out through a listener; what it needs to know about
  * the system (a container's configured stop signal, its restart policy) it
  * asks through a facts interface that tests replace. It never reads a file
  * or the clock itself.
@@ -119,12 +119,12 @@ struct tl_alert {
 	uint64_t lost;			/* kernel records lost during its stop: it may be wrong */
 	uint32_t repeats;		/* alerts of this kind for this container held back */
 	bool one_shot;			/* no alert_resolved will follow */
-	const struct culprit *culprits; /* ns_teardown_stuck: valid during the sink call */
+	const struct culprit *culprits; /* ns_teardown_stuck: valid during the listener call */
 	int nculprits;
 };
 
 /* Where records go. Each pointer is valid only during the call. */
-struct tl_sink {
+struct tl_listener {
 	void (*alert)(void *ctx, const struct tl_alert *a);
 	void (*alert_resolved)(void *ctx, const struct tl_alert *a);
 	void (*stop_timeline)(void *ctx, const struct tl_stop *s);
@@ -163,7 +163,7 @@ void tl_config_defaults(struct tl_config *cfg);
 struct timeline;
 
 struct timeline *timeline_new(const struct tl_config *cfg, const struct tl_facts *facts,
-			      const struct tl_sink *sink, void *ctx);
+			      const struct tl_listener *listener, void *ctx);
 void timeline_free(struct timeline *t);
 
 /*

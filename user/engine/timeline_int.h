@@ -87,7 +87,7 @@ struct recent_kill {
 struct timeline {
 	struct tl_config cfg;
 	struct tl_facts facts;
-	struct tl_sink sink;
+	struct tl_listener listener;
 	void *ctx;
 	uint64_t next_alert_id;
 	size_t open;

@@ -60,7 +60,7 @@ static void resend_stuck(struct timeline *t, struct stop_state *s, struct tl_ale
 		memcpy(p->action, a->action, sizeof(p->action));
 		p->culprits = a->culprits;
 		p->nculprits = a->nculprits;
-		t->sink.alert(t->ctx, p);
+		t->listener.alert(t->ctx, p);
 	}
 }
 

@@ -237,8 +237,8 @@ int setup_engines(struct monitor *m, unsigned int stop_alert_after_s,
 	tlc.teardown_timeout_ns = (uint64_t)teardown_timeout_s * 1000000000ULL;
 	tlc.start_ns = start_ns;
 	tlc.alert_seq = &m->alert_seq;
-	m->tl = timeline_new(&tlc, &tl_facts, &monitor_tl_sink, m);
-	m->sw = storage_watch_new(&m->facts, m->ids, &m->alert_seq, &monitor_rm_sink, m);
+	m->tl = timeline_new(&tlc, &tl_facts, &monitor_tl_listener, m);
+	m->sw = storage_watch_new(&m->facts, m->ids, &m->alert_seq, &monitor_rm_listener, m);
 	return m->tl && m->sw ? 0 : -ENOMEM;
 }
 

@@ -182,8 +182,8 @@ void tracking_json(struct monitor *m, struct jsonw *w);
 void tracking_warn(struct monitor *m);
 
 /* monitor_out.c */
-extern const struct tl_sink monitor_tl_sink;
-extern const struct rm_sink monitor_rm_sink;
+extern const struct tl_listener monitor_tl_listener;
+extern const struct rm_listener monitor_rm_listener;
 void check_output_closed(struct monitor *m);
 bool container_selected(const struct monitor *m, const struct container *c);
 void print_event(struct monitor *m, const struct st_event *e, const struct container *c,

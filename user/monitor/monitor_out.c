@@ -99,7 +99,7 @@ bool container_selected(const struct monitor *m, const struct container *c)
 	return false;
 }
 
-static void sink_alert_common(struct monitor *m, const struct tl_alert *a, bool resolved)
+static void on_alert_common(struct monitor *m, const struct tl_alert *a, bool resolved)
 {
 	size_t jlen = 0, tlen = 0;
 
@@ -125,17 +125,17 @@ static void sink_alert_common(struct monitor *m, const struct tl_alert *a, bool 
 	}
 }
 
-static void sink_alert(void *ctx, const struct tl_alert *a)
+static void on_alert(void *ctx, const struct tl_alert *a)
 {
-	sink_alert_common(ctx, a, false);
+	on_alert_common(ctx, a, false);
 }
 
-static void sink_alert_resolved(void *ctx, const struct tl_alert *a)
+static void on_alert_resolved(void *ctx, const struct tl_alert *a)
 {
-	sink_alert_common(ctx, a, true);
+	on_alert_common(ctx, a, true);
 }
 
-static void sink_stop_timeline(void *ctx, const struct tl_stop *s)
+static void on_stop_timeline(void *ctx, const struct tl_stop *s)
 {
 	struct monitor *m = ctx;
 	size_t jlen = 0, tlen = 0;
@@ -160,7 +160,7 @@ static void sink_stop_timeline(void *ctx, const struct tl_stop *s)
 	}
 }
 
-static void sink_removal_alert(void *ctx, const struct rm_alert *a)
+static void on_removal_alert(void *ctx, const struct rm_alert *a)
 {
 	struct monitor *m = ctx;
 	size_t jlen = 0, tlen = 0;
@@ -177,7 +177,7 @@ static void sink_removal_alert(void *ctx, const struct rm_alert *a)
 		m->alerts++;
 }
 
-static void sink_removal_timeline(void *ctx, const struct rm_removal *r)
+static void on_removal_timeline(void *ctx, const struct rm_removal *r)
 {
 	struct monitor *m = ctx;
 	size_t jlen = 0, tlen = 0;
@@ -546,15 +546,15 @@ void stop_sinks(struct monitor *m)
 		sink_stop(&m->sinks[i], drained[i] ? deadline : clock_ns(CLOCK_MONOTONIC));
 }
 
-const struct tl_sink monitor_tl_sink = {
-	.alert = sink_alert,
-	.alert_resolved = sink_alert_resolved,
-	.stop_timeline = sink_stop_timeline,
+const struct tl_listener monitor_tl_listener = {
+	.alert = on_alert,
+	.alert_resolved = on_alert_resolved,
+	.stop_timeline = on_stop_timeline,
 };
 
-const struct rm_sink monitor_rm_sink = {
-	.alert = sink_removal_alert,
-	.timeline = sink_removal_timeline,
+const struct rm_listener monitor_rm_listener = {
+	.alert = on_removal_alert,
+	.timeline = on_removal_timeline,
 };
 
 int open_output(struct monitor *m)

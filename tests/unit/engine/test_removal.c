@@ -4,7 +4,7 @@
  * (removal.h, DESIGN.md S6), not from its code. Every scenario is a sequence
  * of hand-built unmount and removal calls with absolute paths, as dockerd
  * makes them under /var/lib/docker/overlay2, and a clock chosen by the test.
- * The sink copies everything it is handed (the engine frees a removal right
+ * The listener copies everything it is handed (the engine frees a removal right
  * after), in order, with the clock at the time it was handed over; the facts
  * stub records when and how it was asked.
  */
@@ -55,7 +55,7 @@ struct ctr {
 	bool dead;
 };
 
-/* ---- the sink: deep copies, in order ---- */
+/* ---- the listener: deep copies, in order ---- */
 
 enum rec_type { REC_ALERT, REC_TIMELINE };
 
@@ -108,7 +108,7 @@ static struct removal *rm;
 static uint64_t seq;
 static struct ctr A, B;
 
-static void sink_alert(void *ctx, const struct rm_alert *a)
+static void on_alert(void *ctx, const struct rm_alert *a)
 {
 	struct rec_alert *ra;
 
@@ -131,7 +131,7 @@ static void sink_alert(void *ctx, const struct rm_alert *a)
 	rec.log[rec.nlog++] = REC_ALERT;
 }
 
-static void sink_timeline(void *ctx, const struct rm_removal *r)
+static void on_timeline(void *ctx, const struct rm_removal *r)
 {
 	struct rec_timeline *t;
 
@@ -150,9 +150,9 @@ static void sink_timeline(void *ctx, const struct rm_removal *r)
 	rec.log[rec.nlog++] = REC_TIMELINE;
 }
 
-static const struct rm_sink sink = {
-	.alert = sink_alert,
-	.timeline = sink_timeline,
+static const struct rm_listener listener = {
+	.alert = on_alert,
+	.timeline = on_timeline,
 };
 
 /* ---- the facts stub ---- */
@@ -304,7 +304,7 @@ static void tick(uint64_t now)
 
 static void begin(void)
 {
-	rm = removal_new(&cfg, &facts, &sink, &rec);
+	rm = removal_new(&cfg, &facts, &listener, &rec);
 	assert_non_null(rm);
 	assert_int_equal(removal_open(rm), 0);
 }
@@ -842,7 +842,7 @@ static void test_holders_async(void **state)
 
 	(void)state;
 	memset(&started, 0, sizeof(started));
-	rm = removal_new(&cfg, &async_facts, &sink, &rec);
+	rm = removal_new(&cfg, &async_facts, &listener, &rec);
 	assert_non_null(rm);
 	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, DATA_A, t);
 	assert_int_equal(started.n, 1);
@@ -887,7 +887,7 @@ static void test_holders_pending_max(void **state)
 
 	(void)state;
 	memset(&started, 0, sizeof(started));
-	rm = removal_new(&cfg, &async_facts, &sink, &rec);
+	rm = removal_new(&cfg, &async_facts, &listener, &rec);
 	assert_non_null(rm);
 	for (int k = 0; k <= RM_HOLDERS_PENDING_MAX; k++) {
 		snprintf(id, sizeof(id), "%064d", k + 1);
@@ -916,7 +916,7 @@ static void test_holders_async_busy(void **state)
 	(void)state;
 	memset(&started, 0, sizeof(started));
 	started.busy = true;
-	rm = removal_new(&cfg, &async_facts, &sink, &rec);
+	rm = removal_new(&cfg, &async_facts, &listener, &rec);
 	assert_non_null(rm);
 	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, DATA_A, T0);
 	removal_scan_stats(rm, &st);

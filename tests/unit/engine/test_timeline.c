@@ -3,7 +3,7 @@
  * Tests for the stop timeline engine (user/engine/timeline*.c), written from
  * its specification (the verdicts, alerts and timers DESIGN.md and timeline.h
  * promise), not from its code. Every scenario is a sequence of hand-built
- * kernel records, with the clock chosen by the test; the sink records
+ * kernel records, with the clock chosen by the test; the listener records
  * everything it is handed, in order, with the clock at the time it was handed
  * over.
  */
@@ -45,7 +45,7 @@ struct ctr {
 	const char *policy;
 };
 
-/* ---- the sink: everything in order ---- */
+/* ---- the listener: everything in order ---- */
 
 enum rec_type { REC_ALERT, REC_RESOLVED, REC_TIMELINE };
 
@@ -93,7 +93,7 @@ static void rec_log(enum rec_type type, size_t idx)
 	rec.nlog++;
 }
 
-static void sink_alert(void *ctx, const struct tl_alert *a)
+static void on_alert(void *ctx, const struct tl_alert *a)
 {
 	assert_ptr_equal(ctx, &rec);
 	assert_true(rec.nalerts < MAX_ALERTS);
@@ -102,7 +102,7 @@ static void sink_alert(void *ctx, const struct tl_alert *a)
 	rec_log(REC_ALERT, rec.nalerts++);
 }
 
-static void sink_resolved(void *ctx, const struct tl_alert *a)
+static void on_resolved(void *ctx, const struct tl_alert *a)
 {
 	assert_ptr_equal(ctx, &rec);
 	assert_true(rec.nresolved < MAX_ALERTS);
@@ -111,7 +111,7 @@ static void sink_resolved(void *ctx, const struct tl_alert *a)
 	rec_log(REC_RESOLVED, rec.nresolved++);
 }
 
-static void sink_timeline(void *ctx, const struct tl_stop *s)
+static void on_timeline(void *ctx, const struct tl_stop *s)
 {
 	assert_ptr_equal(ctx, &rec);
 	assert_true(rec.nstops < MAX_STOPS);
@@ -120,10 +120,10 @@ static void sink_timeline(void *ctx, const struct tl_stop *s)
 	rec_log(REC_TIMELINE, rec.nstops++);
 }
 
-static const struct tl_sink sink = {
-	.alert = sink_alert,
-	.alert_resolved = sink_resolved,
-	.stop_timeline = sink_timeline,
+static const struct tl_listener listener = {
+	.alert = on_alert,
+	.alert_resolved = on_resolved,
+	.stop_timeline = on_timeline,
 };
 
 static struct ctr *facts_find(const struct container *c)
@@ -314,7 +314,7 @@ static struct st_event oom_ev(uint64_t ts, uint32_t victim, uint64_t killer_cgid
 
 static void begin(void)
 {
-	tl = timeline_new(&cfg, &facts, &sink, &rec);
+	tl = timeline_new(&cfg, &facts, &listener, &rec);
 	assert_non_null(tl);
 }
 

@@ -174,7 +174,15 @@ struct task_struct {
 };
 
 struct linux_binprm;
-struct kernel_siginfo;
+
+/* The kernel's siginfo: the header of the user ABI's siginfo_t, in an anonymous struct. */
+struct kernel_siginfo {
+	struct {
+		int si_signo;
+		int si_errno;
+		int si_code;
+	};
+};
 
 struct trace_entry {
 	unsigned short type;

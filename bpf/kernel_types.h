@@ -13,6 +13,17 @@ typedef _Bool bool;
 #define true 1
 #define false 0
 
+/*
+ * The kernel's sizes of the arrays below. tools/check-kernel-types checks
+ * each array's length against the kernel's; a flexible array ([]) stands for
+ * one whose length the kernel's config or version decides.
+ */
+#define TASK_COMM_LEN	 16 /* include/linux/sched.h: task_struct.comm */
+#define _NSIG		 64 /* arch/x86/include/asm/signal.h: signals 1 to _NSIG */
+#define _NSIG_BPW	 64 /* bits per sigset_t word on x86_64 */
+#define _NSIG_WORDS	 (_NSIG / _NSIG_BPW)
+#define MAX_PID_NS_LEVEL 32 /* include/linux/pid_namespace.h: deepest pid namespace */
+
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 
 struct ns_common {
@@ -32,7 +43,7 @@ struct upid {
 
 struct pid {
 	unsigned int level;
-	struct upid numbers[1];
+	struct upid numbers[]; /* level + 1 entries ([1] on 5.10) */
 };
 
 struct kernfs_node {
@@ -54,8 +65,8 @@ struct cgroup_subsys_state {
 };
 
 struct css_set {
-	struct cgroup_subsys_state *subsys[16];
 	struct cgroup *dfl_cgrp;
+	struct cgroup_subsys_state *subsys[]; /* CGROUP_SUBSYS_COUNT entries */
 };
 
 struct sigaction {
@@ -68,7 +79,7 @@ struct k_sigaction {
 };
 
 struct sighand_struct {
-	struct k_sigaction action[64];
+	struct k_sigaction action[_NSIG];
 };
 
 typedef struct {
@@ -150,7 +161,7 @@ struct nsproxy {
 };
 
 typedef struct {
-	unsigned long sig[1];
+	unsigned long sig[_NSIG_WORDS];
 } sigset_t;
 
 struct task_struct {
@@ -161,7 +172,7 @@ struct task_struct {
 	struct task_struct *real_parent;
 	struct task_struct *group_leader;
 	struct pid *thread_pid;
-	char comm[16];
+	char comm[TASK_COMM_LEN];
 	struct fs_struct *fs;
 	struct files_struct *files;
 	struct signal_struct *signal;
@@ -216,6 +227,7 @@ struct trace_event_raw_mark_victim {
 enum cgroup_subsys_id {
 	memory_cgrp_id = 4, /* values relocated by CO-RE */
 	pids_cgrp_id = 11,
+	CGROUP_SUBSYS_COUNT = 14, /* the length of css_set.subsys on the running kernel */
 };
 
 #define SIGNAL_UNKILLABLE 0x00000040 /* signal_struct.flags: init ignores fatal signals */

@@ -11,6 +11,7 @@
  */
 #include <linux/types.h>
 #include <linux/bpf.h>
+#include <linux/limits.h>
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -26,6 +27,17 @@
 #define SI_KERNEL 0x80
 #define SIG_DFL	  0UL /* include/uapi/asm-generic/signal-defs.h: sa_handler values */
 #define SIG_IGN	  1UL
+
+/* The records' bounds against the kernel's (include/stoptrace_event.h, kernel_types.h). */
+_Static_assert(ST_COMM_LEN == TASK_COMM_LEN, "st_task.comm holds task_struct.comm whole");
+_Static_assert(ST_NAME_LEN >= NAME_MAX + 1, "a path argument of one component is never cut");
+_Static_assert(ST_DIR_HALF >= NAME_MAX + 1, "a directory component fits one read");
+_Static_assert(ST_DIR_LEN == 2 * ST_DIR_HALF && (ST_DIR_HALF & (ST_DIR_HALF - 1)) == 0,
+	       "walk_dir: a read starts below ST_DIR_HALF, is at most ST_DIR_HALF long, fits dir");
+_Static_assert(_NSIG_WORDS == 1 && sizeof(sigset_t) == sizeof(__u64) && (_NSIG & (_NSIG - 1)) == 0,
+	       "signal_generate reads a sigset_t as one __u64 and masks sig - 1 with _NSIG - 1");
+_Static_assert(ST_TRACKED_BITS % 64 == 0 && (ST_TRACKED_BITS & (ST_TRACKED_BITS - 1)) == 0,
+	       "maybe_tracked masks an id with ST_TRACKED_BITS - 1 into __u64 words");
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -219,7 +231,7 @@ static __always_inline void submit(void *e, bool urgent)
 	}
 }
 
-/* The subsystem index of the v1 hierarchy user space watches, or -1. */
+/* The subsystem index of the v1 hierarchy user space watches, or -1; below CGROUP_SUBSYS_COUNT. */
 static __always_inline int v1_ssid(void)
 {
 	int ssid = -1;
@@ -230,7 +242,7 @@ static __always_inline int v1_ssid(void)
 	else if (v1_controller == ST_V1_PIDS &&
 		 bpf_core_enum_value_exists(enum cgroup_subsys_id, pids_cgrp_id))
 		ssid = bpf_core_enum_value(enum cgroup_subsys_id, pids_cgrp_id);
-	return ssid < 16 ? ssid : -1;
+	return ssid < bpf_core_enum_value(enum cgroup_subsys_id, CGROUP_SUBSYS_COUNT) ? ssid : -1;
 }
 
 /* The container cgroup id a task belongs to, or 0. */
@@ -294,7 +306,7 @@ static __always_inline int task_ns_nr(struct task_struct *t, __u32 *inum)
 	if (!pid)
 		return 0;
 	level = BPF_CORE_READ(pid, level);
-	if (level > 32)
+	if (level > MAX_PID_NS_LEVEL)
 		return 0;
 	bpf_core_read(&upid, sizeof(upid), &pid->numbers[level]);
 	if (inum)
@@ -350,12 +362,12 @@ static __always_inline __u32 sigaction_disposition(struct k_sigaction *ka)
 	return ST_DISP_HANDLER;
 }
 
-/* A task's action for signal sig (1 to 64), NULL when it has no sighand. */
+/* A task's action for signal sig (1 to _NSIG), NULL when it has no sighand. */
 static __always_inline struct k_sigaction *task_sigaction(struct task_struct *t, int sig)
 {
 	struct sighand_struct *sh = BPF_CORE_READ(t, sighand);
 
-	return sh ? &sh->action[(sig - 1) & 63] : NULL;
+	return sh ? &sh->action[(sig - 1) & (_NSIG - 1)] : NULL;
 }
 
 SEC("tp_btf/signal_generate")
@@ -369,7 +381,7 @@ int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info, struc
 	__u64 cgid, blocked = 0, real_blocked = 0;
 	__u32 idx;
 
-	if (sig <= 0 || sig > 64)
+	if (sig <= 0 || sig > _NSIG)
 		return 0;
 	cgid = task_container_btf(task);
 	if (!cgid)
@@ -392,7 +404,7 @@ int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info, struc
 
 	ka = task_sigaction(task, sig);
 	s->disposition = ka ? sigaction_disposition(ka) : ST_DISP_DEFAULT;
-	idx = (sig - 1) & 63;
+	idx = (sig - 1) & (_NSIG - 1);
 	bpf_core_read(&blocked, sizeof(blocked), &task->blocked);
 	bpf_core_read(&real_blocked, sizeof(real_blocked), &task->real_blocked);
 	if (blocked & (1ULL << idx))
@@ -799,7 +811,7 @@ static __always_inline int fs_exit(struct trace_event_raw_sys_exit *ctx, __u32 o
 	struct st_event *e;
 	struct st_fs_call *fs;
 	struct path dir = {};
-	char comm[ST_COMM_LEN];
+	char comm[TASK_COMM_LEN];
 	long ret = ctx->ret;
 	bool trusted, runtime;
 	__u64 cgid;

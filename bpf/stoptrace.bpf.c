@@ -362,12 +362,22 @@ static __always_inline __u32 sigaction_disposition(struct k_sigaction *ka)
 	return ST_DISP_HANDLER;
 }
 
-/* A task's action for signal sig (1 to _NSIG), NULL when it has no sighand. */
+/*
+ * A task's action for signal sig (1 to _NSIG), NULL when it has no sighand.
+ * CO-RE relocates the offset of the action array, not the size of its
+ * elements: &sh->action[i] would step by this header's struct k_sigaction
+ * (16 bytes) where the kernel's is 32 on x86_64 (sa_restorer, sa_mask). So
+ * the step is the kernel's size, relocated too.
+ */
 static __always_inline struct k_sigaction *task_sigaction(struct task_struct *t, int sig)
 {
 	struct sighand_struct *sh = BPF_CORE_READ(t, sighand);
+	__u32 idx = (sig - 1) & (_NSIG - 1);
 
-	return sh ? &sh->action[(sig - 1) & (_NSIG - 1)] : NULL;
+	if (!sh)
+		return NULL;
+	return (void *)sh + bpf_core_field_offset(struct sighand_struct, action) +
+	       idx * bpf_core_type_size(struct k_sigaction);
 }
 
 SEC("tp_btf/signal_generate")

@@ -2,8 +2,11 @@
 /*
  * The kernel types stoptrace reads, and only the fields it reads, with the
  * kernel's own names. Every access is relocated by CO-RE against the running
- * kernel's BTF, so field order and the fields left out here do not matter.
- * tools/check-kernel-types checks each field against /sys/kernel/btf/vmlinux.
+ * kernel's BTF, so field order and the fields left out here do not matter;
+ * a struct's size does where an array of them is indexed (task_sigaction).
+ * tools/check-kernel-types checks every type, field, array length and
+ * enumerator here against a kernel's BTF: the running kernel's, and those of
+ * tools/kernel-matrix (docs/kernels.md).
  */
 #ifndef STOPTRACE_KERNEL_TYPES_H
 #define STOPTRACE_KERNEL_TYPES_H
@@ -14,9 +17,10 @@ typedef _Bool bool;
 #define false 0
 
 /*
- * The kernel's sizes of the arrays below. tools/check-kernel-types checks
- * each array's length against the kernel's; a flexible array ([]) stands for
- * one whose length the kernel's config or version decides.
+ * The kernel's constants that size or bound the arrays below.
+ * tools/check-kernel-types checks each array's length against the kernel's;
+ * a flexible array ([]) stands for one whose length the kernel's version or
+ * config decides.
  */
 #define TASK_COMM_LEN	 16 /* include/linux/sched.h: task_struct.comm */
 #define _NSIG		 64 /* arch/x86/include/asm/signal.h: signals 1 to _NSIG */

@@ -235,10 +235,8 @@ enum cgroup_subsys_id {
 };
 
 #define SIGNAL_UNKILLABLE 0x00000040 /* signal_struct.flags: init ignores fatal signals */
-#define PF_EXITING	  0x00000004
 
-/* include/linux/proc_ns.h: the inodes of the initial namespaces, fixed since 3.8 */
-#define PROC_PID_INIT_INO  0xEFFFFFFCU
+/* include/linux/proc_ns.h: the inode of the initial user namespace, fixed since 3.8 */
 #define PROC_USER_INIT_INO 0xEFFFFFFDU
 
 #endif /* STOPTRACE_KERNEL_TYPES_H */

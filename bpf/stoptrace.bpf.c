@@ -18,11 +18,9 @@
 #include <bpf/bpf_core_read.h>
 #include "stoptrace_event.h"
 
-#define EPERM	  1
 #define ENOENT	  2
 #define EISDIR	  21
 #define AT_FDCWD  -100
-#define SIGCHLD	  17
 #define SI_USER	  0
 #define SI_KERNEL 0x80
 #define SIG_DFL	  0UL /* include/uapi/asm-generic/signal-defs.h: sa_handler values */

@@ -2,8 +2,11 @@
 /*
  * The kernel types stoptrace reads, and only the fields it reads, with the
  * kernel's own names. Every access is relocated by CO-RE against the running
- * kernel's BTF, so field order and the fields left out here do not matter.
- * tools/check-kernel-types checks each field against /sys/kernel/btf/vmlinux.
+ * kernel's BTF, so field order and the fields left out here do not matter;
+ * a struct's size does where an array of them is indexed (task_sigaction).
+ * tools/check-kernel-types checks every type, field, array length and
+ * enumerator here against a kernel's BTF: the running kernel's, and those of
+ * tools/kernel-matrix (docs/kernels.md).
  */
 #ifndef STOPTRACE_KERNEL_TYPES_H
 #define STOPTRACE_KERNEL_TYPES_H
@@ -12,6 +15,18 @@ typedef int pid_t;
 typedef _Bool bool;
 #define true 1
 #define false 0
+
+/*
+ * The kernel's constants that size or bound the arrays below.
+ * tools/check-kernel-types checks each array's length against the kernel's;
+ * a flexible array ([]) stands for one whose length the kernel's version or
+ * config decides.
+ */
+#define TASK_COMM_LEN	 16 /* include/linux/sched.h: task_struct.comm */
+#define _NSIG		 64 /* arch/x86/include/asm/signal.h: signals 1 to _NSIG */
+#define _NSIG_BPW	 64 /* bits per sigset_t word on x86_64 */
+#define _NSIG_WORDS	 (_NSIG / _NSIG_BPW)
+#define MAX_PID_NS_LEVEL 32 /* include/linux/pid_namespace.h: deepest pid namespace */
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 
@@ -32,7 +47,7 @@ struct upid {
 
 struct pid {
 	unsigned int level;
-	struct upid numbers[1];
+	struct upid numbers[]; /* level + 1 entries ([1] on 5.10) */
 };
 
 struct kernfs_node {
@@ -54,8 +69,8 @@ struct cgroup_subsys_state {
 };
 
 struct css_set {
-	struct cgroup_subsys_state *subsys[16];
 	struct cgroup *dfl_cgrp;
+	struct cgroup_subsys_state *subsys[]; /* CGROUP_SUBSYS_COUNT entries */
 };
 
 struct sigaction {
@@ -68,7 +83,7 @@ struct k_sigaction {
 };
 
 struct sighand_struct {
-	struct k_sigaction action[64];
+	struct k_sigaction action[_NSIG];
 };
 
 typedef struct {
@@ -150,7 +165,7 @@ struct nsproxy {
 };
 
 typedef struct {
-	unsigned long sig[1];
+	unsigned long sig[_NSIG_WORDS];
 } sigset_t;
 
 struct task_struct {
@@ -161,7 +176,7 @@ struct task_struct {
 	struct task_struct *real_parent;
 	struct task_struct *group_leader;
 	struct pid *thread_pid;
-	char comm[16];
+	char comm[TASK_COMM_LEN];
 	struct fs_struct *fs;
 	struct files_struct *files;
 	struct signal_struct *signal;
@@ -174,7 +189,15 @@ struct task_struct {
 };
 
 struct linux_binprm;
-struct kernel_siginfo;
+
+/* The kernel's siginfo: the header of the user ABI's siginfo_t, in an anonymous struct. */
+struct kernel_siginfo {
+	struct {
+		int si_signo;
+		int si_errno;
+		int si_code;
+	};
+};
 
 struct trace_entry {
 	unsigned short type;
@@ -208,13 +231,12 @@ struct trace_event_raw_mark_victim {
 enum cgroup_subsys_id {
 	memory_cgrp_id = 4, /* values relocated by CO-RE */
 	pids_cgrp_id = 11,
+	CGROUP_SUBSYS_COUNT = 14, /* the length of css_set.subsys on the running kernel */
 };
 
 #define SIGNAL_UNKILLABLE 0x00000040 /* signal_struct.flags: init ignores fatal signals */
-#define PF_EXITING	  0x00000004
 
-/* include/linux/proc_ns.h: the inodes of the initial namespaces, fixed since 3.8 */
-#define PROC_PID_INIT_INO  0xEFFFFFFCU
+/* include/linux/proc_ns.h: the inode of the initial user namespace, fixed since 3.8 */
 #define PROC_USER_INIT_INO 0xEFFFFFFDU
 
 #endif /* STOPTRACE_KERNEL_TYPES_H */

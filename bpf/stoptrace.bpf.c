@@ -11,19 +11,31 @@
  */
 #include <linux/types.h>
 #include <linux/bpf.h>
+#include <linux/limits.h>
 #include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "stoptrace_event.h"
 
-#define EPERM	  1
 #define ENOENT	  2
 #define EISDIR	  21
 #define AT_FDCWD  -100
-#define SIGCHLD	  17
 #define SI_USER	  0
 #define SI_KERNEL 0x80
+#define SIG_DFL	  0UL /* include/uapi/asm-generic/signal-defs.h: sa_handler values */
+#define SIG_IGN	  1UL
+
+/* The records' bounds against the kernel's (include/stoptrace_event.h, kernel_types.h). */
+_Static_assert(ST_COMM_LEN == TASK_COMM_LEN, "st_task.comm holds task_struct.comm whole");
+_Static_assert(ST_NAME_LEN >= NAME_MAX + 1, "a path argument of one component is never cut");
+_Static_assert(ST_DIR_HALF >= NAME_MAX + 1, "a directory component fits one read");
+_Static_assert(ST_DIR_LEN == 2 * ST_DIR_HALF && (ST_DIR_HALF & (ST_DIR_HALF - 1)) == 0,
+	       "walk_dir: a read starts below ST_DIR_HALF, is at most ST_DIR_HALF long, fits dir");
+_Static_assert(_NSIG_WORDS == 1 && sizeof(sigset_t) == sizeof(__u64) && (_NSIG & (_NSIG - 1)) == 0,
+	       "signal_generate reads a sigset_t as one __u64 and masks sig - 1 with _NSIG - 1");
+_Static_assert(ST_TRACKED_BITS % 64 == 0 && (ST_TRACKED_BITS & (ST_TRACKED_BITS - 1)) == 0,
+	       "maybe_tracked masks an id with ST_TRACKED_BITS - 1 into __u64 words");
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -57,6 +69,12 @@ static __always_inline bool maybe_tracked(__u64 id)
 	__u32 bit = (__u32)id & (ST_TRACKED_BITS - 1);
 
 	return tracked_bits[bit / 64] & (1ULL << (bit % 64));
+}
+
+/* Whether a cgroup id is a container's: user space put it in tracked_cgroups. */
+static __always_inline bool cgroup_id_tracked(__u64 id)
+{
+	return id && maybe_tracked(id) && bpf_map_lookup_elem(&tracked_cgroups, &id);
 }
 
 /* Entries in dying_inits: sched_process_free looks there only when some are. */
@@ -118,6 +136,23 @@ struct {
  * containers cost one load more, and nothing else.
  */
 __u32 runtime_task_count;
+
+/* Whether a process is a verified runtime daemon or its child. */
+static __always_inline bool tgid_is_runtime(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&runtime_tasks, &tgid) != NULL;
+}
+
+/*
+ * A process leaves runtime_tasks: its tgid must not pass the trust on to the
+ * next process that gets it, nor a child that became a container's process
+ * keep it.
+ */
+static __always_inline void runtime_task_forget(__u32 tgid)
+{
+	if (runtime_task_count > 0)
+		bpf_map_delete_elem(&runtime_tasks, &tgid);
+}
 
 /*
  * The host's mount namespace: the global init's (host pid 1), found in the
@@ -194,43 +229,41 @@ static __always_inline void submit(void *e, bool urgent)
 	}
 }
 
-/* The subsystem index of the v1 hierarchy user space watches, or -1. */
+/* The subsystem index of the v1 hierarchy user space watches, or -1; below CGROUP_SUBSYS_COUNT. */
 static __always_inline int v1_ssid(void)
 {
+	int ssid = -1;
+
 	if (v1_controller == ST_V1_MEMORY &&
 	    bpf_core_enum_value_exists(enum cgroup_subsys_id, memory_cgrp_id))
-		return bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
-	if (v1_controller == ST_V1_PIDS &&
-	    bpf_core_enum_value_exists(enum cgroup_subsys_id, pids_cgrp_id))
-		return bpf_core_enum_value(enum cgroup_subsys_id, pids_cgrp_id);
-	return -1;
+		ssid = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	else if (v1_controller == ST_V1_PIDS &&
+		 bpf_core_enum_value_exists(enum cgroup_subsys_id, pids_cgrp_id))
+		ssid = bpf_core_enum_value(enum cgroup_subsys_id, pids_cgrp_id);
+	return ssid < bpf_core_enum_value(enum cgroup_subsys_id, CGROUP_SUBSYS_COUNT) ? ssid : -1;
 }
 
 /* The container cgroup id a task belongs to, or 0. */
 static __always_inline __u64 task_container(struct task_struct *t)
 {
 	struct css_set *cset = BPF_CORE_READ(t, cgroups);
+	struct cgroup_subsys_state *css = NULL;
 	__u64 id;
+	int ssid;
 
 	if (!cset)
 		return 0;
 	id = BPF_CORE_READ(cset, dfl_cgrp, kn, id);
-	if (id && maybe_tracked(id) && bpf_map_lookup_elem(&tracked_cgroups, &id))
+	if (cgroup_id_tracked(id))
 		return id;
-	if (v1_controller != ST_V1_NONE) {
-		int ssid = v1_ssid();
-		struct cgroup_subsys_state *css = NULL;
-
-		if (ssid < 0 || ssid >= 16)
-			return 0;
-		bpf_core_read(&css, sizeof(css), &cset->subsys[ssid]);
-		if (!css)
-			return 0;
-		id = BPF_CORE_READ(css, cgroup, kn, id);
-		if (id && maybe_tracked(id) && bpf_map_lookup_elem(&tracked_cgroups, &id))
-			return id;
-	}
-	return 0;
+	ssid = v1_ssid();
+	if (ssid < 0)
+		return 0;
+	bpf_core_read(&css, sizeof(css), &cset->subsys[ssid]);
+	if (!css)
+		return 0;
+	id = BPF_CORE_READ(css, cgroup, kn, id);
+	return cgroup_id_tracked(id) ? id : 0;
 }
 
 /*
@@ -242,27 +275,23 @@ static __always_inline __u64 task_container(struct task_struct *t)
 static __always_inline __u64 task_container_btf(struct task_struct *t)
 {
 	struct css_set *cset = t->cgroups;
+	struct cgroup_subsys_state *css;
 	__u64 id;
+	int ssid;
 
 	if (!cset)
 		return 0;
 	id = cset->dfl_cgrp->kn->id;
-	if (id && maybe_tracked(id) && bpf_map_lookup_elem(&tracked_cgroups, &id))
+	if (cgroup_id_tracked(id))
 		return id;
-	if (v1_controller != ST_V1_NONE) {
-		int ssid = v1_ssid();
-		struct cgroup_subsys_state *css;
-
-		if (ssid < 0 || ssid >= 16)
-			return 0;
-		css = cset->subsys[ssid];
-		if (!css)
-			return 0;
-		id = css->cgroup->kn->id;
-		if (id && maybe_tracked(id) && bpf_map_lookup_elem(&tracked_cgroups, &id))
-			return id;
-	}
-	return 0;
+	ssid = v1_ssid();
+	if (ssid < 0)
+		return 0;
+	css = cset->subsys[ssid];
+	if (!css)
+		return 0;
+	id = css->cgroup->kn->id;
+	return cgroup_id_tracked(id) ? id : 0;
 }
 
 /* pid and pid namespace of a task as seen from its own namespace. */
@@ -275,7 +304,7 @@ static __always_inline int task_ns_nr(struct task_struct *t, __u32 *inum)
 	if (!pid)
 		return 0;
 	level = BPF_CORE_READ(pid, level);
-	if (level > 32)
+	if (level > MAX_PID_NS_LEVEL)
 		return 0;
 	bpf_core_read(&upid, sizeof(upid), &pid->numbers[level]);
 	if (inum)
@@ -301,19 +330,66 @@ static __always_inline void fill_task(struct st_task *out, struct task_struct *t
 	BPF_CORE_READ_STR_INTO(&out->comm, t, comm);
 }
 
+/*
+ * si_code of a signal's info. Two values of the pointer are no siginfo
+ * (include/linux/sched/signal.h): SEND_SIG_NOINFO, a user's kill(), and
+ * SEND_SIG_PRIV, the kernel's own signal, which the kernel itself records as
+ * SI_USER and SI_KERNEL (__send_signal_locked).
+ */
+#define SEND_SIG_NOINFO ((struct kernel_siginfo *)0)
+#define SEND_SIG_PRIV	((struct kernel_siginfo *)1)
+
+static __always_inline int siginfo_code(struct kernel_siginfo *info)
+{
+	if (info == SEND_SIG_NOINFO)
+		return SI_USER;
+	if (info == SEND_SIG_PRIV)
+		return SI_KERNEL;
+	return BPF_CORE_READ(info, si_code);
+}
+
+/* What an action does with its signal: enum st_disposition. */
+static __always_inline __u32 sigaction_disposition(struct k_sigaction *ka)
+{
+	unsigned long handler = (unsigned long)BPF_CORE_READ(ka, sa.sa_handler);
+
+	if (handler == SIG_DFL)
+		return ST_DISP_DEFAULT;
+	if (handler == SIG_IGN)
+		return ST_DISP_IGNORE;
+	return ST_DISP_HANDLER;
+}
+
+/*
+ * A task's action for signal sig (1 to _NSIG), NULL when it has no sighand.
+ * CO-RE relocates the offset of the action array, not the size of its
+ * elements: &sh->action[i] would step by this header's struct k_sigaction
+ * (16 bytes) where the kernel's is 32 on x86_64 (sa_restorer, sa_mask). So
+ * the step is the kernel's size, relocated too.
+ */
+static __always_inline struct k_sigaction *task_sigaction(struct task_struct *t, int sig)
+{
+	struct sighand_struct *sh = BPF_CORE_READ(t, sighand);
+	__u32 idx = (sig - 1) & (_NSIG - 1);
+
+	if (!sh)
+		return NULL;
+	return (void *)sh + bpf_core_field_offset(struct sighand_struct, action) +
+	       idx * bpf_core_type_size(struct k_sigaction);
+}
+
 SEC("tp_btf/signal_generate")
 int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info, struct task_struct *task,
 	     int group, int result)
 {
 	struct task_struct *cur, *p;
+	struct k_sigaction *ka;
 	struct st_event *e;
 	struct st_signal *s;
 	__u64 cgid, blocked = 0, real_blocked = 0;
-	struct sighand_struct *sh;
-	void *handler = NULL;
 	__u32 idx;
 
-	if (sig <= 0 || sig > 64)
+	if (sig <= 0 || sig > _NSIG)
 		return 0;
 	cgid = task_container_btf(task);
 	if (!cgid)
@@ -328,30 +404,15 @@ int BPF_PROG(handle_signal_generate, int sig, struct kernel_siginfo *info, struc
 	s->sig = sig;
 	s->result = result;
 	s->sig_flags = group ? ST_SIGF_GROUP : 0;
-	if ((unsigned long)info == 0) {
-		s->code = SI_USER;
-	} else if ((unsigned long)info == 1) {
-		s->code = SI_KERNEL;
+	s->code = siginfo_code(info);
+	if (s->code == SI_KERNEL)
 		s->sig_flags |= ST_SIGF_FROM_KERNEL;
-	} else {
-		/* si_signo, si_errno, si_code: the layout is user ABI */
-		bpf_probe_read_kernel(&s->code, sizeof(s->code), (void *)info + 8);
-		if (s->code == SI_KERNEL)
-			s->sig_flags |= ST_SIGF_FROM_KERNEL;
-	}
 	if (s->sender.pidns == s->target.pidns)
 		s->sig_flags |= ST_SIGF_SENDER_IN_NS;
 
-	idx = (sig - 1) & 63;
-	sh = BPF_CORE_READ(task, sighand);
-	if (sh)
-		bpf_core_read(&handler, sizeof(handler), &sh->action[idx].sa.sa_handler);
-	if ((unsigned long)handler == 0)
-		s->disposition = ST_DISP_DEFAULT;
-	else if ((unsigned long)handler == 1)
-		s->disposition = ST_DISP_IGNORE;
-	else
-		s->disposition = ST_DISP_HANDLER;
+	ka = task_sigaction(task, sig);
+	s->disposition = ka ? sigaction_disposition(ka) : ST_DISP_DEFAULT;
+	idx = (sig - 1) & (_NSIG - 1);
 	bpf_core_read(&blocked, sizeof(blocked), &task->blocked);
 	bpf_core_read(&real_blocked, sizeof(real_blocked), &task->real_blocked);
 	if (blocked & (1ULL << idx))
@@ -380,7 +441,6 @@ int BPF_PROG(handle_signal_deliver, int sig, struct kernel_siginfo *info, struct
 {
 	struct task_struct *cur;
 	struct st_event *e;
-	void *handler;
 	__u64 cgid;
 
 	/* every delivery on the host comes here: the typed current task where there is one */
@@ -396,17 +456,10 @@ int BPF_PROG(handle_signal_deliver, int sig, struct kernel_siginfo *info, struct
 		return 0;
 	fill_task(&e->u.deliver.task, cur, cgid);
 	e->u.deliver.sig = sig;
-	e->u.deliver.code = 0;
-	if ((unsigned long)info > 1)
-		bpf_probe_read_kernel(&e->u.deliver.code, sizeof(int), (void *)info + 8);
-	handler = BPF_CORE_READ(ka, sa.sa_handler);
+	/* a real siginfo, or SEND_SIG_NOINFO for a group exit's SIGKILL (get_signal) */
+	e->u.deliver.code = siginfo_code(info);
 	e->u.deliver.sa_flags = BPF_CORE_READ(ka, sa.sa_flags);
-	if ((unsigned long)handler == 0)
-		e->u.deliver.disposition = ST_DISP_DEFAULT;
-	else if ((unsigned long)handler == 1)
-		e->u.deliver.disposition = ST_DISP_IGNORE;
-	else
-		e->u.deliver.disposition = ST_DISP_HANDLER;
+	e->u.deliver.disposition = sigaction_disposition(ka);
 	submit(e, e->u.deliver.task.flags & ST_TASK_NS_INIT);
 	return 0;
 }
@@ -425,26 +478,16 @@ int BPF_PROG(handle_sched_process_exit, struct task_struct *task)
 
 	cgid = task_container_btf(task);
 	if (!cgid) {
-		if (runtime_task_count > 0 && task->signal->live.counter == 0) {
-			__u32 tgid = task->tgid;
-
-			bpf_map_delete_elem(&runtime_tasks, &tgid);
-		}
+		if (runtime_task_count > 0 && task->signal->live.counter == 0)
+			runtime_task_forget(task->tgid);
 		return 0;
 	}
 	live = BPF_CORE_READ(task, signal, live.counter);
 	if (live != 0)
 		return 0; /* a thread of a live process: not a process exit */
-	if (runtime_task_count > 0) {
-		/*
-		 * A runtime's child that joined a container and exits without an
-		 * exec (runc's own stages): its tgid must not stay for the next
-		 * process that gets it.
-		 */
-		__u32 tgid = task->tgid;
-
-		bpf_map_delete_elem(&runtime_tasks, &tgid);
-	}
+	/* a runtime's child that joined a container and exits without an exec (runc's own stages)
+	 */
+	runtime_task_forget(task->tgid);
 	e = reserve_event(ST_EV_PROCESS_EXIT, exit);
 	if (!e)
 		return 0;
@@ -525,9 +568,9 @@ static __always_inline void resolve_host_mntns(struct task_struct *t)
 /* A runtime's child outside every container is a runtime task too. */
 static __always_inline void inherit_runtime(struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ptgid = parent->tgid, ctgid = child->tgid, flags = ST_RT_CHILD;
+	__u32 ctgid = child->tgid, flags = ST_RT_CHILD;
 
-	if (!bpf_map_lookup_elem(&runtime_tasks, &ptgid))
+	if (!tgid_is_runtime(parent->tgid))
 		return;
 	if (bpf_map_update_elem(&runtime_tasks, &ctgid, &flags, BPF_ANY))
 		stat_inc(ST_STAT_RUNTIME_TASK_ERRORS);
@@ -568,12 +611,8 @@ int BPF_PROG(handle_sched_process_exec, struct task_struct *task, pid_t old_pid,
 	cgid = task_container_btf(task);
 	if (!cgid)
 		return 0;
-	if (runtime_task_count > 0) {
-		/* a runtime's child that became a container's process keeps no trust */
-		__u32 tgid = task->tgid;
-
-		bpf_map_delete_elem(&runtime_tasks, &tgid);
-	}
+	/* a runtime's child that became a container's process keeps no trust */
+	runtime_task_forget(task->tgid);
 	e = reserve_event(ST_EV_PROCESS_EXEC, exec);
 	if (!e)
 		return 0;
@@ -600,9 +639,7 @@ static __always_inline int emit_cgroup(__u32 kind, struct cgroup *cgrp, const ch
 
 static __always_inline bool cgroup_tracked(struct cgroup *cgrp)
 {
-	__u64 id = BPF_CORE_READ(cgrp, kn, id);
-
-	return maybe_tracked(id) && bpf_map_lookup_elem(&tracked_cgroups, &id) != NULL;
+	return cgroup_id_tracked(BPF_CORE_READ(cgrp, kn, id));
 }
 
 /* Every new cgroup below the root: user space decides which are containers. */
@@ -705,7 +742,7 @@ static __always_inline bool caller_trusted(struct task_struct *cur, __u64 cgid, 
 	mntns = BPF_CORE_READ(cur, nsproxy, mnt_ns, ns.inum);
 	if (!mntns || (mntns != host && !bpf_map_lookup_elem(&runtime_mntns, &mntns)))
 		return false;
-	if (bpf_map_lookup_elem(&runtime_tasks, &tgid)) {
+	if (tgid_is_runtime(tgid)) {
 		*runtime = true;
 		return true;
 	}
@@ -784,7 +821,7 @@ static __always_inline int fs_exit(struct trace_event_raw_sys_exit *ctx, __u32 o
 	struct st_event *e;
 	struct st_fs_call *fs;
 	struct path dir = {};
-	char comm[ST_COMM_LEN];
+	char comm[TASK_COMM_LEN];
 	long ret = ctx->ret;
 	bool trusted, runtime;
 	__u64 cgid;

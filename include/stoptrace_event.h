@@ -15,13 +15,17 @@
  */
 #define ST_EVENT_ABI 1
 
-#define ST_COMM_LEN	16
-#define ST_ANCESTRY	4     /* sender's parents recorded with a signal */
-#define ST_DIR_LEN	512   /* reversed directory components of a path */
-#define ST_DIR_HALF	256   /* one component read never starts past this */
-#define ST_NAME_LEN	256   /* the path argument as the caller passed it */
-#define ST_MAX_DEPTH	40    /* d_parent steps when resolving a directory */
-#define ST_CGPATH_LEN	256   /* cgroup path from cgroup_mkdir/rmdir */
+/*
+ * Bounds. Those tied to a kernel constant name it; bpf/stoptrace.bpf.c
+ * checks them against it (_Static_assert).
+ */
+#define ST_COMM_LEN	16  /* TASK_COMM_LEN: a task's comm, whole */
+#define ST_ANCESTRY	4   /* sender's parents recorded with a signal */
+#define ST_DIR_LEN	512 /* reversed directory components of a path: 2 * ST_DIR_HALF */
+#define ST_DIR_HALF	256 /* a component read starts below this: NAME_MAX + 1 */
+#define ST_NAME_LEN	256 /* the path argument as passed, cut here (PATH_MAX: 4096) */
+#define ST_MAX_DEPTH	40  /* d_parent steps when resolving a directory */
+#define ST_CGPATH_LEN	256 /* cgroup_mkdir/rmdir's path, cut here (TRACE_CGROUP_PATH_LEN: 1024) */
 #define ST_TRACKED_BITS 65536 /* the tracked-cgroups prefilter's bits, a power of two */
 #define ST_REMOVERS	16    /* comm prefixes of container removers (rodata) */
 

@@ -73,6 +73,13 @@ static bool is_sigterm(const struct ktest *t, const struct st_event *e, const vo
 	       (pid_t)e->u.signal.target.tgid == ((const struct who *)arg)->init;
 }
 
+static bool is_usr1_generate(const struct ktest *t, const struct st_event *e, const void *arg)
+{
+	(void)t;
+	return e->kind == ST_EV_SIGNAL_GENERATE && e->u.signal.sig == SIGUSR1 &&
+	       (pid_t)e->u.signal.target.tgid == ((const struct who *)arg)->init;
+}
+
 static bool is_usr1_delivery(const struct ktest *t, const struct st_event *e, const void *arg)
 {
 	(void)t;
@@ -219,6 +226,16 @@ static void check_signals(struct ktest *t, const struct who *w)
 		      e->u.deliver.task.cgroup_id == t->cg_id,
 	      "signal_deliver", "SIGUSR1 to the init %s, disposition %u (want handler %u)",
 	      e ? "delivered" : "not reported", e ? e->u.deliver.disposition : 0, ST_DISP_HANDLER);
+
+	/*
+	 * The target's action as signal_generate reads it from the kernel's
+	 * k_sigaction array: SIGUSR1 is handled, SIGTERM (below) is not. A wrong
+	 * entry size reads another signal's action.
+	 */
+	e = wait_event(t, is_usr1_generate, w, WAIT_MS);
+	check(t, e && e->u.signal.disposition == ST_DISP_HANDLER, "signal_disposition",
+	      "SIGUSR1 to the init %s, its action %u (want handler %u)",
+	      e ? "generated" : "not reported", e ? e->u.signal.disposition : 0, ST_DISP_HANDLER);
 
 	e = wait_event(t, is_sigterm, w, WAIT_MS);
 	if (!e) {

@@ -68,7 +68,7 @@ static int stub_runtime_state(void *ctx, const struct container *c, char *state,
 }
 
 static int stub_holders(void *ctx, uint32_t caller_pid, const char *path,
-			struct identity_table *ids, struct rm_holder *out, int max, uint32_t *cut)
+			struct identity_table *ids, struct holder *out, int max, uint32_t *cut)
 {
 	(void)ctx, (void)ids;
 	/* a scan that was cut, for some inputs: the alert's holders_incomplete */

@@ -23,12 +23,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
+#include "host/holders.h"
 #include "identity/identity.h"
 #include "stoptrace_event.h"
 
-#define RM_PATH_LEN	1024
+#define RM_PATH_LEN	HOLDER_PATH_LEN
 #define RM_MAX_FAILURES 8
-#define RM_MAX_HOLDERS	8
+#define RM_MAX_HOLDERS	HOLDERS_MAX
 /* an EBUSY whose holder was not seen is looked at again, at most this often */
 #define RM_HOLDERS_RETRY_NS (50ULL * 1000 * 1000)
 /*
@@ -36,19 +37,6 @@
  * engine counts them itself, so that a replay refuses the same ones.
  */
 #define RM_HOLDERS_PENDING_MAX 4
-
-/* Something that keeps a path busy. */
-struct rm_holder {
-	char kind[8]; /* "mount" */
-	char mount_point[RM_PATH_LEN];
-	char source[256];
-	char fstype[32];
-	uint64_t mount_namespace; /* inode */
-	uint32_t pid;		  /* a process in that namespace */
-	char comm[65];
-	bool in_container;
-	struct container container;
-};
 
 struct rm_failure {
 	uint32_t op; /* enum st_fs_op */
@@ -63,7 +51,7 @@ struct rm_failure {
 	bool immutable;
 	bool append_only;
 	int nholders;
-	struct rm_holder *holders; /* EBUSY only; NULL otherwise */
+	struct holder *holders;	   /* EBUSY only; NULL otherwise */
 	uint64_t holders_ns;	   /* when they were last looked for */
 	uint32_t holders_cut;	   /* HOLDERS_CUT_* of the last look (holders_incomplete) */
 	bool holders_pending;	   /* a scan started, its answer not in yet */
@@ -110,7 +98,7 @@ struct rm_facts {
 	bool (*runtime_dead)(void *ctx, const struct container *c);
 	/* What keeps path busy, as seen from the caller's mount namespace. */
 	/* *cut: what the scan did not look at (HOLDERS_CUT_* of holders.h) */
-	int (*holders)(void *ctx, uint32_t caller_pid, const char *path, struct rm_holder *out,
+	int (*holders)(void *ctx, uint32_t caller_pid, const char *path, struct holder *out,
 		       int max, uint32_t *cut);
 	/*
 	 * Start that scan elsewhere (may be NULL): 1 started, its answer comes

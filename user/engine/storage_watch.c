@@ -11,6 +11,8 @@
 #include "identity/storage.h"
 #include "engine/storage_watch.h"
 
+_Static_assert(RM_HOLDERS_PENDING_MAX <= HOLDER_WORKER_JOBS, "the worker takes fewer scans");
+
 #define PATHS_PER_CONTAINER 8
 /*
  * Containers whose storage is known, stopped ones included: Docker hosts
@@ -45,7 +47,7 @@ static bool fact_runtime_dead(void *ctx, const struct container *c)
 	       !strcmp(state, "dead");
 }
 
-static int fact_holders(void *ctx, uint32_t caller_pid, const char *path, struct rm_holder *out,
+static int fact_holders(void *ctx, uint32_t caller_pid, const char *path, struct holder *out,
 			int max, uint32_t *cut)
 {
 	struct storage_watch *w = ctx;

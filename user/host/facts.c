@@ -32,7 +32,7 @@ static int live_runtime_state(void *ctx, const struct container *c, char *state,
 }
 
 static int live_holders(void *ctx, uint32_t caller_pid, const char *path,
-			struct identity_table *ids, struct rm_holder *out, int max, uint32_t *cut)
+			struct identity_table *ids, struct holder *out, int max, uint32_t *cut)
 {
 	struct facts_live *l = ctx;
 	const struct holders_opts o = {

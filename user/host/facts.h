@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include "host/culprits.h"
 #include "identity/identity.h"
-#include "engine/removal.h"
+#include "host/holders.h"
 #include "identity/storage.h"
 
 typedef int (*facts_id_fn)(const char *id, void *arg);
@@ -29,7 +29,7 @@ struct facts_ops {
 	int (*runtime_state)(void *ctx, const struct container *c, char *state, size_t cap);
 	/* holders_find() */
 	int (*holders)(void *ctx, uint32_t caller_pid, const char *path, struct identity_table *ids,
-		       struct rm_holder *out, int max, uint32_t *cut);
+		       struct holder *out, int max, uint32_t *cut);
 	/* file_attributes() */
 	int (*attributes)(void *ctx, const char *path, bool *immutable, bool *append_only);
 	/* culprits_find() */

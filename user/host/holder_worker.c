@@ -8,15 +8,14 @@
 #include "host/holder_worker.h"
 
 /* the engine never starts more than the worker takes */
-_Static_assert(RM_HOLDERS_PENDING_MAX <= HOLDER_WORKER_JOBS, "the worker takes fewer scans");
 
 struct job {
 	char id[ID_LEN];
-	char path[RM_PATH_LEN];
+	char path[HOLDER_PATH_LEN];
 	uint32_t caller;
 	int ret;
 	uint32_t cut;
-	struct rm_holder holders[RM_MAX_HOLDERS];
+	struct holder holders[HOLDERS_MAX];
 };
 
 struct holder_worker {
@@ -55,7 +54,7 @@ static void *worker_main(void *arg)
 		/* no identity table here: it is the monitor's; containers are named from disk */
 		j->cut = 0;
 		j->ret = w->inner.ops->holders(w->inner.ctx, j->caller, j->path, NULL, j->holders,
-					       RM_MAX_HOLDERS, &j->cut);
+					       HOLDERS_MAX, &j->cut);
 		pthread_mutex_lock(&w->lock);
 		w->running = NULL;
 		w->done[w->ndone++] = j;
@@ -89,7 +88,7 @@ static int w_runtime_state(void *ctx, const struct container *c, char *state, si
 }
 
 static int w_holders(void *ctx, uint32_t caller_pid, const char *path, struct identity_table *ids,
-		     struct rm_holder *out, int max, uint32_t *cut)
+		     struct holder *out, int max, uint32_t *cut)
 {
 	struct holder_worker *w = ctx;
 	const struct job *j = w->current;

@@ -20,7 +20,6 @@
 #include <stdint.h>
 #include "host/facts.h"
 #include "identity/identity.h"
-#include "engine/removal.h"
 
 #define HOLDER_WORKER_JOBS 4
 

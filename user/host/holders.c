@@ -175,7 +175,7 @@ struct scan {
 	struct holders_limits lim;
 	uint64_t deadline;
 	uint32_t cut;
-	struct rm_holder *out;
+	struct holder *out;
 	int max;
 	int n;
 	uint64_t *seen; /* mount namespaces read */
@@ -199,7 +199,7 @@ static bool out_of_time(struct scan *s)
 	return true;
 }
 
-static void holder_from(struct scan *s, struct rm_holder *h, uint64_t mntns, uint32_t pid)
+static void holder_from(struct scan *s, struct holder *h, uint64_t mntns, uint32_t pid)
 {
 	struct proc_status st;
 
@@ -399,7 +399,7 @@ static const char *uses_path(struct scan *s, int pid)
 static int user_cb(int pid, void *ctx)
 {
 	struct scan *s = ctx;
-	struct rm_holder *h;
+	struct holder *h;
 	struct proc_status st;
 	const char *kind;
 
@@ -444,7 +444,7 @@ static void limits(struct holders_limits *l, const struct holders_limits *given)
 }
 
 int holders_find(const struct holders_opts *o, uint32_t caller_pid, const char *path,
-		 struct identity_table *ids, struct rm_holder *out, int max, uint32_t *cut)
+		 struct identity_table *ids, struct holder *out, int max, uint32_t *cut)
 {
 	struct scan *s;
 	int err = 0, fd, n;

@@ -24,7 +24,22 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "identity/identity.h"
-#include "engine/removal.h"
+
+#define HOLDER_PATH_LEN 1024
+#define HOLDERS_MAX	8 /* kept for one busy path */
+
+/* Something that keeps a path busy. */
+struct holder {
+	char kind[8]; /* "mount" */
+	char mount_point[HOLDER_PATH_LEN];
+	char source[256];
+	char fstype[32];
+	uint64_t mount_namespace; /* inode */
+	uint32_t pid;		  /* a process in that namespace */
+	char comm[65];
+	bool in_container;
+	struct container container;
+};
 
 /* What a scan did not look at (bits of *cut), and why. */
 #define HOLDERS_CUT_TIME       (1U << 0) /* "time budget" */
@@ -65,7 +80,7 @@ struct holders_opts {
  * filled (at most max) or -errno; *cut (may be NULL) gets HOLDERS_CUT_*.
  */
 int holders_find(const struct holders_opts *o, uint32_t caller_pid, const char *path,
-		 struct identity_table *ids, struct rm_holder *out, int max, uint32_t *cut);
+		 struct identity_table *ids, struct holder *out, int max, uint32_t *cut);
 
 /*
  * The immutable and append-only attributes of path, opened from one of the

@@ -25,6 +25,7 @@
 #include "recording/recording.h"
 #include "recording/recording_int.h"
 #include "lib/safefile.h"
+#include <linux/types.h>
 #include "stoptrace_event.h"
 
 struct recorder {
@@ -166,7 +167,7 @@ static void put_culprit(struct jsonw *w, const struct culprit *c)
 	jsonw_obj_close(w);
 }
 
-static void put_holder(struct jsonw *w, const struct rm_holder *h)
+static void put_holder(struct jsonw *w, const struct holder *h)
 {
 	jsonw_obj_open(w);
 	put_str(w, "kind", h->kind);
@@ -441,7 +442,7 @@ static int rec_runtime_state(void *ctx, const struct container *c, char *state, 
 }
 
 static int rec_holders(void *ctx, uint32_t caller_pid, const char *path, struct identity_table *ids,
-		       struct rm_holder *out, int max, uint32_t *cut)
+		       struct holder *out, int max, uint32_t *cut)
 {
 	struct recorder *r = ctx;
 	int ret = r->inner.ops->holders(r->inner.ctx, caller_pid, path, ids, out, max, cut);

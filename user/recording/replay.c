@@ -13,6 +13,7 @@
 #include "lib/jsonr.h"
 #include "recording/recording.h"
 #include "recording/recording_int.h"
+#include <linux/types.h>
 #include "stoptrace_event.h"
 
 struct replay {
@@ -165,7 +166,7 @@ static int get_culprit(const struct jsonr_val *v, struct culprit *c)
 	return err ? -EINVAL : 0;
 }
 
-static int get_holder(const struct jsonr_val *v, struct rm_holder *h)
+static int get_holder(const struct jsonr_val *v, struct holder *h)
 {
 	uint64_t pid = 0;
 	int err = 0;
@@ -550,7 +551,7 @@ static int rp_runtime_state(void *ctx, const struct container *c, char *state, s
 }
 
 static int rp_holders(void *ctx, uint32_t caller_pid, const char *path, struct identity_table *ids,
-		      struct rm_holder *out, int max, uint32_t *cut)
+		      struct holder *out, int max, uint32_t *cut)
 {
 	struct replay *rp = ctx;
 	struct jsonr_val v;

@@ -36,7 +36,7 @@ static void json_holders(struct jsonw *w, const struct rm_failure *f, int max)
 {
 	jsonw_arr_key(w, "holders");
 	for (int i = 0; i < f->nholders && i < max; i++) {
-		const struct rm_holder *h = &f->holders[i];
+		const struct holder *h = &f->holders[i];
 
 		jsonw_obj_key(w, NULL);
 		jsonw_str(w, "kind", h->kind);

@@ -67,7 +67,7 @@ enum rec_type { REC_ALERT, REC_TIMELINE };
 struct rec_alert {
 	struct rm_alert a;
 	struct rm_failure cause;   /* a copy: a.cause is freed after */
-	struct rm_holder holder;   /* cause's first holder, if any */
+	struct holder holder;	   /* cause's first holder, if any */
 	long cause_idx;		   /* index of a.cause in a.removal->failures */
 	struct rm_removal removal; /* a copy of *a.removal at the alert */
 	uint64_t at;
@@ -75,7 +75,7 @@ struct rec_alert {
 
 struct rec_timeline {
 	struct rm_removal r;
-	struct rm_holder holder[RM_MAX_FAILURES]; /* first holder of each failure */
+	struct holder holder[RM_MAX_FAILURES]; /* first holder of each failure */
 	uint64_t at;
 };
 
@@ -171,7 +171,7 @@ static bool facts_dead(void *ctx, const struct container *c)
  * One bind mount on the busy path, from a process's mount namespace; nothing
  * for the first rec.holders_absent lookups (a mount made again and again).
  */
-static int facts_holders(void *ctx, uint32_t caller_pid, const char *path, struct rm_holder *out,
+static int facts_holders(void *ctx, uint32_t caller_pid, const char *path, struct holder *out,
 			 int max, uint32_t *cut)
 {
 	struct fact_call *k;

@@ -27,7 +27,7 @@ static int inner_on_main;
 
 /* A holder named after the path; counts where it ran. */
 static int fx_holders(void *ctx, uint32_t caller, const char *path, struct identity_table *ids,
-		      struct rm_holder *out, int max, uint32_t *cut)
+		      struct holder *out, int max, uint32_t *cut)
 {
 	(void)ctx, (void)ids;
 	assert_true(max >= 1);
@@ -59,7 +59,7 @@ static void test_submit_take(void **state)
 {
 	struct facts inner = {.ops = &fx_ops}, out;
 	struct holder_worker *w;
-	struct rm_holder h[RM_MAX_HOLDERS];
+	struct holder h[HOLDERS_MAX];
 	const char *id, *path;
 	uint32_t cut = 0;
 
@@ -77,14 +77,13 @@ static void test_submit_take(void **state)
 	assert_int_equal(inner_on_main, 0); /* the scan ran on the worker */
 	/* held: the fact answers with it, without scanning again */
 	assert_int_equal(
-		out.ops->holders(out.ctx, 42, "/var/lib/docker/x", NULL, h, RM_MAX_HOLDERS, &cut),
-		1);
+		out.ops->holders(out.ctx, 42, "/var/lib/docker/x", NULL, h, HOLDERS_MAX, &cut), 1);
 	assert_int_equal(inner_calls, 1);
 	assert_string_equal(h[0].mount_point, "/var/lib/docker/x");
 	assert_int_equal(h[0].pid, 42);
 	assert_int_equal(cut, HOLDERS_CUT_FDS);
 	/* another path is asked of the inner facts, here */
-	assert_int_equal(out.ops->holders(out.ctx, 1, "/other", NULL, h, RM_MAX_HOLDERS, &cut), 1);
+	assert_int_equal(out.ops->holders(out.ctx, 1, "/other", NULL, h, HOLDERS_MAX, &cut), 1);
 	assert_int_equal(inner_calls, 2);
 	assert_int_equal(inner_on_main, 1);
 	holder_worker_release(w);

@@ -33,7 +33,7 @@ static char dir[PATH_MAX];
 static const char *trusted[1];
 
 /* The live system, the test's directory as the only storage root. */
-static int find_live(const char *path, struct rm_holder *h, int max, uint32_t *cut)
+static int find_live(const char *path, struct holder *h, int max, uint32_t *cut)
 {
 	/* a budget no scan of a test machine reaches: the scan is whole */
 	static const struct holders_limits lim = {.budget_ns = 60ULL * 1000 * 1000 * 1000};
@@ -103,7 +103,7 @@ static void stop_child(pid_t pid)
 	waitpid(pid, NULL, 0);
 }
 
-static const struct rm_holder *find_pid(const struct rm_holder *h, int n, pid_t pid)
+static const struct holder *find_pid(const struct holder *h, int n, pid_t pid)
 {
 	for (int i = 0; i < n; i++)
 		if (h[i].pid == (uint32_t)pid)
@@ -113,13 +113,13 @@ static const struct rm_holder *find_pid(const struct rm_holder *h, int n, pid_t 
 
 static void test_cwd_holder(void **state)
 {
-	struct rm_holder h[RM_MAX_HOLDERS];
-	const struct rm_holder *mine;
+	struct holder h[HOLDERS_MAX];
+	const struct holder *mine;
 	pid_t pid = child_in_dir(false);
 	int n;
 
 	(void)state;
-	n = find_live(dir, h, RM_MAX_HOLDERS, NULL);
+	n = find_live(dir, h, HOLDERS_MAX, NULL);
 	stop_child(pid);
 	assert_true(n >= 1);
 	mine = find_pid(h, n, pid);
@@ -131,13 +131,13 @@ static void test_cwd_holder(void **state)
 
 static void test_open_file_holder(void **state)
 {
-	struct rm_holder h[RM_MAX_HOLDERS];
-	const struct rm_holder *mine;
+	struct holder h[HOLDERS_MAX];
+	const struct holder *mine;
 	pid_t pid = child_in_dir(true);
 	int n;
 
 	(void)state;
-	n = find_live(dir, h, RM_MAX_HOLDERS, NULL);
+	n = find_live(dir, h, HOLDERS_MAX, NULL);
 	stop_child(pid);
 	mine = find_pid(h, n, pid);
 	assert_non_null(mine);
@@ -146,18 +146,18 @@ static void test_open_file_holder(void **state)
 
 static void test_nothing_holds_it(void **state)
 {
-	struct rm_holder h[RM_MAX_HOLDERS];
+	struct holder h[HOLDERS_MAX];
 
 	(void)state;
 	uint32_t cut = 1;
 
-	assert_int_equal(find_live(dir, h, RM_MAX_HOLDERS, &cut), 0);
+	assert_int_equal(find_live(dir, h, HOLDERS_MAX, &cut), 0);
 	assert_int_equal(cut, 0); /* a whole scan of this host's processes */
 }
 
 static void test_mount_holder(void **state)
 {
-	struct rm_holder h[RM_MAX_HOLDERS];
+	struct holder h[HOLDERS_MAX];
 	char sub[PATH_MAX + 16];
 	int n;
 
@@ -167,7 +167,7 @@ static void test_mount_holder(void **state)
 	snprintf(sub, sizeof(sub), "%s/sub", dir);
 	assert_int_equal(mkdir(sub, 0700), 0);
 	assert_int_equal(mount("stoptrace-test", sub, "tmpfs", 0, "size=64k"), 0);
-	n = find_live(dir, h, RM_MAX_HOLDERS, NULL);
+	n = find_live(dir, h, HOLDERS_MAX, NULL);
 	umount2(sub, 0);
 	assert_true(n >= 1);
 	assert_string_equal(h[0].kind, "mount");
@@ -312,7 +312,7 @@ static int fx_teardown(void **state)
 	return 0;
 }
 
-static int fx_find(const struct holders_limits *lim, struct rm_holder *h, int max, uint32_t *cut)
+static int fx_find(const struct holders_limits *lim, struct holder *h, int max, uint32_t *cut)
 {
 	const struct holders_opts o = {
 		.root = fx, .trusted = fx_trusted, .ntrusted = 1, .limits = lim};
@@ -320,7 +320,7 @@ static int fx_find(const struct holders_limits *lim, struct rm_holder *h, int ma
 	return holders_find(&o, 1, BUSY, NULL, h, max, cut);
 }
 
-static const struct rm_holder *fx_holder(const struct rm_holder *h, int n, uint32_t pid)
+static const struct holder *fx_holder(const struct holder *h, int n, uint32_t pid)
 {
 	for (int i = 0; i < n; i++)
 		if (h[i].pid == pid)
@@ -335,7 +335,7 @@ static const struct rm_holder *fx_holder(const struct rm_holder *h, int n, uint3
  */
 static void test_match_by_inode(void **state)
 {
-	struct rm_holder h[RM_MAX_HOLDERS];
+	struct holder h[HOLDERS_MAX];
 	char p[PATH_MAX * 2];
 	uint32_t cut = 1;
 	int n;
@@ -358,7 +358,7 @@ static void test_match_by_inode(void **state)
 	fx_pid(105, 4026532006ULL);
 	fx_map(105, "/decoy" BUSY, BUSY); /* the text only */
 
-	n = fx_find(NULL, h, RM_MAX_HOLDERS, &cut);
+	n = fx_find(NULL, h, HOLDERS_MAX, &cut);
 	assert_int_equal(cut, 0);
 	assert_int_equal(n, 3);
 	assert_non_null(fx_holder(h, n, 100));
@@ -387,7 +387,7 @@ static void test_foreign_mounts_by_device(void **state)
 					"301 300 0:78 / " BUSY " rw - tmpfs tmpfs rw\n";
 	static const char same[] = "400 399 0:88 / / rw - overlay overlay rw\n"
 				   "401 400 253:0 /src /mnt/elsewhere rw - ext4 /dev/vda rw\n";
-	struct rm_holder h[RM_MAX_HOLDERS];
+	struct holder h[HOLDERS_MAX];
 	uint32_t cut = 1;
 	int n;
 
@@ -398,7 +398,7 @@ static void test_foreign_mounts_by_device(void **state)
 	fx_pid(201, 4026532101ULL);
 	fx_write("/proc/201/mountinfo", same, sizeof(same) - 1);
 
-	n = fx_find(NULL, h, RM_MAX_HOLDERS, &cut);
+	n = fx_find(NULL, h, HOLDERS_MAX, &cut);
 	assert_int_equal(cut, 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(h[0].kind, "mount");
@@ -412,7 +412,7 @@ static void test_foreign_mounts_by_device(void **state)
 /* Each bound cuts the scan and says so. */
 static void test_caps(void **state)
 {
-	struct rm_holder h[RM_MAX_HOLDERS];
+	struct holder h[HOLDERS_MAX];
 	struct holders_limits lim = {};
 	char p[PATH_MAX * 2], rel[64], why[160];
 	uint32_t cut;
@@ -431,7 +431,7 @@ static void test_caps(void **state)
 	}
 	lim.max_fds = 10;
 	cut = 0;
-	assert_int_equal(fx_find(&lim, h, RM_MAX_HOLDERS, &cut), 0);
+	assert_int_equal(fx_find(&lim, h, HOLDERS_MAX, &cut), 0);
 	assert_int_equal(cut, HOLDERS_CUT_FDS);
 	assert_string_equal(holders_cut_text(cut, why, sizeof(why)), "descriptor cap");
 
@@ -441,7 +441,7 @@ static void test_caps(void **state)
 	memset(&lim, 0, sizeof(lim));
 	lim.max_procs = 5;
 	cut = 0;
-	fx_find(&lim, h, RM_MAX_HOLDERS, &cut);
+	fx_find(&lim, h, HOLDERS_MAX, &cut);
 	assert_true(cut & HOLDERS_CUT_PROCS);
 
 	/* a huge maps */
@@ -455,7 +455,7 @@ static void test_caps(void **state)
 	memset(&lim, 0, sizeof(lim));
 	lim.max_maps = 4096;
 	cut = 0;
-	fx_find(&lim, h, RM_MAX_HOLDERS, &cut);
+	fx_find(&lim, h, HOLDERS_MAX, &cut);
 	assert_true(cut & HOLDERS_CUT_MAPS);
 
 	/* a huge mountinfo: the mount at the busy path after the cap is not seen, and that is said
@@ -470,13 +470,13 @@ static void test_caps(void **state)
 	memset(&lim, 0, sizeof(lim));
 	lim.max_mountinfo = 64 * 1024;
 	cut = 0;
-	n = fx_find(&lim, h, RM_MAX_HOLDERS, &cut);
+	n = fx_find(&lim, h, HOLDERS_MAX, &cut);
 	assert_true(cut & HOLDERS_CUT_MOUNTINFO);
 	for (int i = 0; i < n; i++)
 		assert_string_not_equal(h[i].source, "busy");
 	/* the whole of it: the mount is found */
 	cut = 0;
-	n = fx_find(NULL, h, RM_MAX_HOLDERS, &cut);
+	n = fx_find(NULL, h, HOLDERS_MAX, &cut);
 	assert_false(cut & HOLDERS_CUT_MOUNTINFO);
 	assert_true(n >= 1);
 	assert_string_equal(h[0].source, "busy");
@@ -485,7 +485,7 @@ static void test_caps(void **state)
 	memset(&lim, 0, sizeof(lim));
 	lim.budget_ns = 1;
 	cut = 0;
-	fx_find(&lim, h, RM_MAX_HOLDERS, &cut);
+	fx_find(&lim, h, HOLDERS_MAX, &cut);
 	assert_true(cut & HOLDERS_CUT_TIME);
 	assert_string_equal(
 		holders_cut_text(HOLDERS_CUT_TIME | HOLDERS_CUT_PROCS, why, sizeof(why)),
@@ -497,21 +497,21 @@ static void test_path_refused(void **state)
 {
 	static const char *const other[] = {"/var/lib/containerd"};
 	const struct holders_opts o = {.root = fx, .trusted = other, .ntrusted = 1};
-	struct rm_holder h[RM_MAX_HOLDERS];
+	struct holder h[HOLDERS_MAX];
 	uint32_t cut = 0;
 
 	(void)state;
-	assert_int_equal(holders_find(&o, 1, BUSY, NULL, h, RM_MAX_HOLDERS, &cut), 0);
+	assert_int_equal(holders_find(&o, 1, BUSY, NULL, h, HOLDERS_MAX, &cut), 0);
 	assert_int_equal(cut, HOLDERS_CUT_PATH);
 	cut = 0;
-	assert_int_equal(fx_find(NULL, h, RM_MAX_HOLDERS, &cut), 0);
+	assert_int_equal(fx_find(NULL, h, HOLDERS_MAX, &cut), 0);
 	assert_int_equal(cut, 0);
 	{
 		const struct holders_opts d = {.root = fx, .trusted = fx_trusted, .ntrusted = 1};
 
 		cut = 0;
-		assert_int_equal(
-			holders_find(&d, 1, BUSY "/../busy", NULL, h, RM_MAX_HOLDERS, &cut), 0);
+		assert_int_equal(holders_find(&d, 1, BUSY "/../busy", NULL, h, HOLDERS_MAX, &cut),
+				 0);
 		assert_int_equal(cut, HOLDERS_CUT_PATH);
 	}
 }

@@ -16,6 +16,7 @@
 #include "lib/array_size.h"
 #include "host/holders.h"
 #include "recording/recording.h"
+#include <linux/types.h>
 #include "stoptrace_event.h"
 
 static char dir[64];
@@ -133,7 +134,7 @@ static int fx_runtime_state(void *ctx, const struct container *c, char *state, s
 }
 
 static int fx_holders(void *ctx, uint32_t caller, const char *p, struct identity_table *ids,
-		      struct rm_holder *out, int max, uint32_t *cut)
+		      struct holder *out, int max, uint32_t *cut)
 {
 	(void)ctx, (void)caller, (void)ids;
 	assert_true(max >= 1);
@@ -241,7 +242,7 @@ static void write_recording(const char *file)
 	struct rec_header h;
 	struct container c = {};
 	char paths[8][STORAGE_PATH_LEN], state[32];
-	struct rm_holder holders[8];
+	struct holder holders[8];
 	uint32_t cut = 0;
 	struct culprit culprits[4];
 	struct seen_ids seen = {};
@@ -299,7 +300,7 @@ static void roundtrip(const char *file)
 	struct facts f;
 	struct container c = {};
 	char paths[8][STORAGE_PATH_LEN], state[32], err[512];
-	struct rm_holder holders[8];
+	struct holder holders[8];
 	uint32_t cut = 0;
 	struct culprit culprits[4];
 	struct seen_ids seen = {};
@@ -544,7 +545,7 @@ static void expect_short_answer(const char *fact, const char *reason)
 	struct replay *rp;
 	struct facts f;
 	struct container c = {};
-	struct rm_holder holders[8];
+	struct holder holders[8];
 	struct culprit culprits[8];
 	uint32_t cut = 0;
 	int ret = 0;

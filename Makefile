@@ -86,7 +86,7 @@ run: deps
 $(OUTPUT):
 	$(Q)mkdir -p $@
 
-$(OUTPUT)/stoptrace.bpf.o: bpf/stoptrace.bpf.c bpf/kernel_types.h include/stoptrace_event.h | $(OUTPUT)
+$(OUTPUT)/stoptrace.bpf.o: bpf/stoptrace.bpf.c $(wildcard bpf/*.h) include/stoptrace_event.h | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Iinclude -Ibpf \
 		$(CLANG_BPF_SYS_INCLUDES) -c $< -o $@.tmp

@@ -190,7 +190,7 @@ static void run(const uint8_t *data, size_t size, enum out_format format, int fd
 		p += n;
 		m->now += (uint64_t)(step & 0x7f) * 100000000ULL;
 		if (step & 0x80)
-			records_lost(m, 1);
+			events_lost(m, 1);
 		process_event(m, rec, n);
 		free(rec);
 		/* records that come at the same time are one poll round: one tick after them */

@@ -202,7 +202,7 @@ static void ask_holders(struct removal *r, struct rm_failure *f)
 		scan_limit_incomplete(r->scans);
 }
 
-static void record_failure(struct removal *r, struct rm_removal *rm, const struct st_fs_call *fs,
+static void note_failure(struct removal *r, struct rm_removal *rm, const struct st_fs_call *fs,
 			   uint64_t ts, const char *path)
 {
 	int err = -fs->ret;
@@ -245,7 +245,7 @@ static void record_failure(struct removal *r, struct rm_removal *rm, const struc
 		find_holders(r, rm, f, fs->caller.tgid, ts);
 }
 
-static void record_success(struct rm_removal *rm, const struct st_fs_call *fs, const char *path)
+static void note_success(struct rm_removal *rm, const struct st_fs_call *fs, const char *path)
 {
 	switch (fs->op) {
 	case ST_FS_UMOUNT:
@@ -311,10 +311,10 @@ void removal_event(struct removal *r, const struct st_fs_call *fs, uint64_t ts_n
 	if (ts_ns > o->rm.last_ns)
 		o->rm.last_ns = ts_ns;
 	if (fs->ret < 0) {
-		record_failure(r, &o->rm, fs, ts_ns, path);
+		note_failure(r, &o->rm, fs, ts_ns, path);
 		o->rm.substantive = true;
 	} else {
-		record_success(&o->rm, fs, path);
+		note_success(&o->rm, fs, path);
 	}
 }
 

@@ -309,7 +309,7 @@ void verify_cgroups(struct monitor *m)
 }
 
 /* The kernel dropped n records: open stops are marked, cgroups looked at again. */
-void records_lost(struct monitor *m, uint64_t n)
+void events_lost(struct monitor *m, uint64_t n)
 {
 	timeline_lost(m->tl, m->now, n);
 	m->verify = true;

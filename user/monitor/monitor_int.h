@@ -144,7 +144,7 @@ int setup_engines(struct monitor *m, unsigned int stop_alert_after_s,
 		  unsigned int teardown_timeout_s, uint64_t now);
 void teardown_engines(struct monitor *m);
 void verify_cgroups(struct monitor *m);
-void records_lost(struct monitor *m, uint64_t n);
+void events_lost(struct monitor *m, uint64_t n);
 void step_tick(struct monitor *m);
 void step_flush(struct monitor *m);
 

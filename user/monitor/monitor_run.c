@@ -121,7 +121,7 @@ static void note_losses(struct monitor *m)
 	if (loader_counters(m->loader, &k) || k.lost <= m->lost_seen)
 		return;
 	recorder_lost(m->rec, m->now, k.lost - m->lost_seen);
-	records_lost(m, k.lost - m->lost_seen);
+	events_lost(m, k.lost - m->lost_seen);
 	m->lost_seen = k.lost;
 }
 
@@ -575,7 +575,7 @@ static void step_replayed(struct monitor *m, const struct replay_input *in)
 		step_tick(m);
 		break;
 	case REPLAY_LOST:
-		records_lost(m, in->n);
+		events_lost(m, in->n);
 		break;
 	case REPLAY_CGROUP:
 		track_cgroup(m, in->n, in->path, NULL);

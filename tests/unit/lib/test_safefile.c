@@ -4,7 +4,7 @@
  * directories: symlinks refused where others could plant them, a FIFO and a
  * character device taken for --output, anything but a regular file refused
  * for --record and --metrics-file, the metrics temporary of a random name
- * created 0644 whatever the umask; and the seccomp lists (user/privilege/sandbox.h).
+ * created 0644 whatever the umask.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,16 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "privilege/caps.h"
 #include "sink/metrics.h"
 #include "lib/safefile.h"
-#include "privilege/sandbox.h"
 
 static char dir[256];
 
@@ -266,83 +261,6 @@ static void test_metrics_temp_random_0644(void **state)
 	umask(mask);
 }
 
-static void test_user_parse(void **state)
-{
-	struct caps_user u;
-	char msg[256];
-
-	(void)state;
-	assert_int_equal(caps_user_parse("root", &u, msg, sizeof(msg)), 0);
-	assert_false(u.change);
-	assert_int_equal(caps_user_parse("0", &u, msg, sizeof(msg)), 0);
-	assert_false(u.change);
-	assert_int_equal(caps_user_parse("1234:567", &u, msg, sizeof(msg)), 0);
-	assert_true(u.change);
-	assert_int_equal(u.uid, 1234);
-	assert_int_equal(u.gid, 567);
-	assert_int_equal(caps_user_parse("nobody", &u, msg, sizeof(msg)), 0);
-	assert_true(u.change);
-	assert_int_equal(u.uid, 65534);
-	assert_int_equal(caps_user_parse("no-such-user-here", &u, msg, sizeof(msg)), -ENOENT);
-	assert_non_null(strstr(msg, "no-such-user-here"));
-	assert_int_equal(caps_user_parse("12:x", &u, msg, sizeof(msg)), -EINVAL);
-	assert_int_equal(caps_user_parse("0:5", &u, msg, sizeof(msg)), -EINVAL);
-}
-
-/* The monitor's list: what it still calls is on it, what would undo the sandbox is not. */
-static void test_sandbox_lists(void **state)
-{
-	(void)state;
-	assert_true(sandbox_allows(SANDBOX_MONITOR, SYS_bpf));
-	assert_true(sandbox_allows(SANDBOX_MONITOR, SYS_perf_event_open));
-	assert_true(sandbox_allows(SANDBOX_MONITOR, SYS_openat));
-	assert_true(sandbox_allows(SANDBOX_MONITOR, SYS_inotify_add_watch));
-	assert_false(sandbox_allows(SANDBOX_MONITOR, SYS_execve));
-	assert_false(sandbox_allows(SANDBOX_MONITOR, SYS_setresuid));
-	assert_false(sandbox_allows(SANDBOX_MONITOR, SYS_mount));
-	assert_false(sandbox_allows(SANDBOX_MONITOR, SYS_process_vm_writev));
-	assert_false(sandbox_allows(SANDBOX_MONITOR, SYS_seccomp));
-	assert_false(sandbox_allows(SANDBOX_FILES, SYS_bpf));
-	assert_false(sandbox_allows(SANDBOX_FILES, SYS_socket));
-	assert_false(sandbox_allows(SANDBOX_FILES, SYS_execve));
-	assert_true(sandbox_allows(SANDBOX_FILES, SYS_rename) ||
-		    sandbox_allows(SANDBOX_FILES, SYS_renameat));
-}
-
-/*
- * The filter installed for real, in a child: a call off the list fails with
- * EPERM (the process goes on), one on it works, and the refusal is counted.
- */
-static void test_sandbox_refuses_with_eperm(void **state)
-{
-	int status;
-	pid_t pid;
-
-	(void)state;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		char msg[256];
-		int fd, code = 0;
-
-		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
-		    sandbox_apply(SANDBOX_FILES, msg, sizeof(msg)))
-			_exit(10);
-		/* the helper's list has no socket() */
-		fd = socket(AF_UNIX, SOCK_STREAM, 0);
-		if (fd >= 0 || errno != EPERM)
-			code = 11;
-		if (!code && sandbox_refused() != 1)
-			code = 12;
-		if (!code && getpid() <= 0)
-			code = 13;
-		_exit(code);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	assert_int_equal(WEXITSTATUS(status), 0);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,9 +272,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_record_not_regular, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_path_not_regular, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_metrics_temp_random_0644, setup, teardown),
-		cmocka_unit_test(test_user_parse),
-		cmocka_unit_test(test_sandbox_lists),
-		cmocka_unit_test(test_sandbox_refuses_with_eperm),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

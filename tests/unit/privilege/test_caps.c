@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -247,6 +248,29 @@ static void test_limit_every_thread(void **state)
 	in_child(child_threads, HOST);
 }
 
+static void test_user_parse(void **state)
+{
+	struct caps_user u;
+	char msg[256];
+
+	(void)state;
+	assert_int_equal(caps_user_parse("root", &u, msg, sizeof(msg)), 0);
+	assert_false(u.change);
+	assert_int_equal(caps_user_parse("0", &u, msg, sizeof(msg)), 0);
+	assert_false(u.change);
+	assert_int_equal(caps_user_parse("1234:567", &u, msg, sizeof(msg)), 0);
+	assert_true(u.change);
+	assert_int_equal(u.uid, 1234);
+	assert_int_equal(u.gid, 567);
+	assert_int_equal(caps_user_parse("nobody", &u, msg, sizeof(msg)), 0);
+	assert_true(u.change);
+	assert_int_equal(u.uid, 65534);
+	assert_int_equal(caps_user_parse("no-such-user-here", &u, msg, sizeof(msg)), -ENOENT);
+	assert_non_null(strstr(msg, "no-such-user-here"));
+	assert_int_equal(caps_user_parse("12:x", &u, msg, sizeof(msg)), -EINVAL);
+	assert_int_equal(caps_user_parse("0:5", &u, msg, sizeof(msg)), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +280,7 @@ int main(void)
 		cmocka_unit_test(test_runtime_set),
 		cmocka_unit_test(test_limit_in_child),
 		cmocka_unit_test(test_limit_every_thread),
+		cmocka_unit_test(test_user_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

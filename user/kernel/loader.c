@@ -75,37 +75,38 @@ static bool has_cap(const struct __user_cap_data_struct *d, int cap)
 	return d[cap / 32].effective & (1u << (cap % 32));
 }
 
-int loader_check_privileges(const char **why)
+int loader_check_privileges(char *why, size_t cap)
 {
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2] = {};
-	static char msg[256];
 
 	if (syscall(SYS_capget, &hdr, data)) {
-		*why = "cannot read this process's capabilities (capget failed)";
-		return -errno;
+		int err = -errno;
+
+		snprintf(why, cap, "cannot read this process's capabilities (capget failed)");
+		return err;
 	}
 	if (has_cap(data, CAP_SYS_ADMIN))
 		return 0;
 	if (has_cap(data, CAP_BPF_NR) && has_cap(data, CAP_PERFMON_NR))
 		return 0;
-	snprintf(msg, sizeof(msg),
+	snprintf(why, cap,
 		 "needs root or CAP_BPF+CAP_PERFMON (CAP_SYS_ADMIN before Linux 5.8) to load its "
 		 "BPF programs; %s missing: run it with sudo (stoptrace(8), CAPABILITIES, lists "
 		 "what it needs)",
 		 has_cap(data, CAP_BPF_NR)	 ? "CAP_PERFMON is"
 		 : has_cap(data, CAP_PERFMON_NR) ? "CAP_BPF is"
 						 : "both are");
-	*why = msg;
 	return -EPERM;
 }
 
-int loader_check_btf(const char **why)
+int loader_check_btf(char *why, size_t cap)
 {
 	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
 		return 0;
-	*why = "kernel has no BTF (/sys/kernel/btf/vmlinux missing): needs a kernel built with "
-	       "CONFIG_DEBUG_INFO_BTF=y (Debian's kernels since 11 have it)";
+	snprintf(why, cap,
+		 "kernel has no BTF (/sys/kernel/btf/vmlinux missing): needs a kernel built with "
+		 "CONFIG_DEBUG_INFO_BTF=y (Debian's kernels since 11 have it)");
 	return -ENOENT;
 }
 
@@ -115,14 +116,15 @@ static bool tracefs_ready(void)
 	       access("/sys/kernel/debug/tracing/events", F_OK) == 0;
 }
 
-int loader_ensure_tracefs(const char **why)
+int loader_ensure_tracefs(char *why, size_t cap)
 {
 	if (tracefs_ready())
 		return 0;
 	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0 && tracefs_ready())
 		return 0;
-	*why = "tracefs is not mounted and mounting it failed: run 'mount -t tracefs nodev "
-	       "/sys/kernel/tracing' as root";
+	snprintf(why, cap,
+		 "tracefs is not mounted and mounting it failed: run 'mount -t tracefs nodev "
+		 "/sys/kernel/tracing' as root");
 	return -ENOENT;
 }
 
@@ -282,7 +284,7 @@ static void set_remover_comms(struct stoptrace_bpf *skel)
 }
 
 int loader_start(struct loader **out, const struct loader_opts *opts, loader_event_fn fn, void *ctx,
-		 const char **why)
+		 char *why, size_t cap)
 {
 	struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
 	struct bpf_program *prog;
@@ -296,7 +298,7 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 
 	l = calloc(1, sizeof(*l));
 	if (!l) {
-		*why = "out of memory";
+		snprintf(why, cap, "out of memory");
 		return -ENOMEM;
 	}
 	l->fn = fn;
@@ -306,7 +308,7 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 	l->skel = stoptrace_bpf__open();
 	if (!l->skel) {
 		err = -errno;
-		*why = "cannot open the BPF object";
+		snprintf(why, cap, "cannot open the BPF object");
 		goto cleanup;
 	}
 	l->skel->rodata->v1_controller = opts->v1_controller;
@@ -316,7 +318,7 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 	l->skel->rodata->wake_bytes = opts->ringbuf_bytes / 8;
 	err = bpf_map__set_max_entries(l->skel->maps.events, opts->ringbuf_bytes);
 	if (err) {
-		*why = "invalid ring buffer size";
+		snprintf(why, cap, "invalid ring buffer size");
 		goto cleanup;
 	}
 	bpf_object__for_each_program(prog, l->skel->obj)
@@ -331,8 +333,9 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 	}
 	err = stoptrace_bpf__load(l->skel);
 	if (err) {
-		*why = "the kernel refused to load the BPF programs (run with --verbose for the "
-		       "verifier's log)";
+		snprintf(why, cap,
+			 "the kernel refused to load the BPF programs (run with --verbose for the "
+			 "verifier's log)");
 		goto cleanup;
 	}
 	bpf_object__for_each_program(prog, l->skel->obj)
@@ -344,7 +347,8 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 		if (prog_removal(prog)) {
 			if (l->nrm == MAX_PROGS) {
 				err = -E2BIG;
-				*why = "more BPF programs than the loader has room for";
+				snprintf(why, cap,
+					 "more BPF programs than the loader has room for");
 				goto cleanup;
 			}
 			l->rm_progs[l->nrm++] = prog;
@@ -356,13 +360,15 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 			err = -errno;
 			if (loader_prog_optional(bpf_program__name(prog)))
 				continue;
-			*why = "cannot attach a BPF program to its tracepoint (run with --verbose)";
+			snprintf(
+				why, cap,
+				"cannot attach a BPF program to its tracepoint (run with --verbose)");
 			goto cleanup;
 		}
 		if (l->nlinks == MAX_PROGS) {
 			bpf_link__destroy(link);
 			err = -E2BIG;
-			*why = "more BPF programs than the loader has room for";
+			snprintf(why, cap, "more BPF programs than the loader has room for");
 			goto cleanup;
 		}
 		l->links[l->nlinks++] = link;
@@ -384,13 +390,14 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 	}
 	err = opts->removal_later ? 0 : loader_removal_hooks(l, true);
 	if (err) {
-		*why = "cannot attach a BPF program to its tracepoint (run with --verbose)";
+		snprintf(why, cap,
+			 "cannot attach a BPF program to its tracepoint (run with --verbose)");
 		goto cleanup;
 	}
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_record, l, NULL);
 	if (!l->rb) {
 		err = -errno;
-		*why = "cannot set up the ring buffer";
+		snprintf(why, cap, "cannot set up the ring buffer");
 		goto cleanup;
 	}
 	*out = l;

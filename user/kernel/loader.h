@@ -40,15 +40,15 @@ typedef int (*loader_event_fn)(void *ctx, const void *data, size_t len);
 
 /*
  * Host preconditions, in the order an operator fixes them. Each returns 0 or
- * -errno and, on failure, points *why at a sentence naming cause and fix.
+ * -errno with why (cap bytes) a sentence naming cause and fix.
  */
-int loader_check_privileges(const char **why);
-int loader_check_btf(const char **why);
-int loader_ensure_tracefs(const char **why);
+int loader_check_privileges(char *why, size_t cap);
+int loader_check_btf(char *why, size_t cap);
+int loader_ensure_tracefs(char *why, size_t cap);
 
-/* Open, load and attach every program. On failure *why says what failed. */
+/* Open, load and attach every program. 0, or -errno with why (cap bytes) saying what failed. */
 int loader_start(struct loader **out, const struct loader_opts *opts, loader_event_fn fn, void *ctx,
-		 const char **why);
+		 char *why, size_t cap);
 void loader_stop(struct loader *l);
 
 int loader_track(struct loader *l, uint64_t cgroup_id);

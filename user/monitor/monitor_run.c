@@ -206,16 +206,15 @@ static struct monitor *monitor_new(const struct monitor_opts *opts)
 /* What the live run needs of the host before anything is loaded; prints what is missing. */
 static int check_host(struct monitor *m)
 {
-	const char *why = NULL;
 	int err;
 
-	err = loader_check_privileges(&why);
+	err = loader_check_privileges(m->line, sizeof(m->line));
 	if (!err)
-		err = loader_check_btf(&why);
+		err = loader_check_btf(m->line, sizeof(m->line));
 	if (!err)
-		err = loader_ensure_tracefs(&why);
+		err = loader_ensure_tracefs(m->line, sizeof(m->line));
 	if (err) {
-		fprintf(stderr, "stoptrace: %s\n", why);
+		fprintf(stderr, "stoptrace: %s\n", m->line);
 		return err;
 	}
 	err = setup_cgroups(m);
@@ -296,7 +295,6 @@ static int load_kernel_side(struct monitor *m)
 		.ringbuf_bytes = m->opts->ringbuf_bytes,
 		.verbose = m->opts->verbose,
 	};
-	const char *why = NULL;
 	int err;
 
 	lo.v1_controller = m->v1_controller;
@@ -304,12 +302,12 @@ static int load_kernel_side(struct monitor *m)
 	m->rh_later = monitor_rmhooks_later(m);
 	lo.removal_later = m->rh_later;
 	install_signals();
-	err = loader_start(&m->loader, &lo, on_event, m, &why);
+	err = loader_start(&m->loader, &lo, on_event, m, m->line, sizeof(m->line));
 	if (err) {
 		const char *msg = loader_last_libbpf_message();
 
-		fprintf(stderr, "stoptrace: %s: %s%s%s\n", why, strerror(-err), msg[0] ? ": " : "",
-			msg);
+		fprintf(stderr, "stoptrace: %s: %s%s%s\n", m->line, strerror(-err),
+			msg[0] ? ": " : "", msg);
 		return err;
 	}
 	/* the runtime daemons are verified as root: host files, no tenant's */

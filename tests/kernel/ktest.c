@@ -267,6 +267,12 @@ static int usage(void)
 	return 2;
 }
 
+/* --verbose: libbpf's messages on standard error. */
+static int print_libbpf(const char *fmt, va_list args)
+{
+	return vfprintf(stderr, fmt, args);
+}
+
 int main(int argc, char **argv)
 {
 	/* the container's failing calls are its events (--events) */
@@ -316,7 +322,7 @@ int main(int argc, char **argv)
 	/* as the monitor: match the v1 hierarchy's cgroup ids whenever one is mounted */
 	lo.v1_controller =
 		mountinfo_find_v1_watched("/proc/self/mountinfo", v1_dir, sizeof(v1_dir));
-	lo.verbose = t.verbose;
+	lo.log = t.verbose ? print_libbpf : NULL;
 	err = loader_start(&t.loader, &lo, on_record, &t, why, sizeof(why));
 	check(&t, !err, "load", "%s%s%s", err ? why : "object loaded and attached", err ? ": " : "",
 	      err ? loader_last_libbpf_message() : "");

@@ -45,7 +45,7 @@ struct loader {
 	void *ctx;
 };
 
-static bool libbpf_verbose;
+static loader_log_fn libbpf_log;
 static char last_msg[512];
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -58,11 +58,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		last_msg[strcspn(last_msg, "\n")] = '\0';
 	}
 	va_end(copy);
-	if (!libbpf_verbose && level == LIBBPF_DEBUG)
+	if (!libbpf_log)
 		return 0;
-	if (!libbpf_verbose)
-		return 0;
-	return vfprintf(stderr, fmt, args);
+	return libbpf_log(fmt, args);
 }
 
 const char *loader_last_libbpf_message(void)
@@ -291,7 +289,7 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 	struct loader *l;
 	int err, n = 0;
 
-	libbpf_verbose = opts->verbose;
+	libbpf_log = opts->log;
 	libbpf_set_print(libbpf_print);
 	/* kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK */
 	setrlimit(RLIMIT_MEMLOCK, &rl);

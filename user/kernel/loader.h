@@ -7,16 +7,20 @@
 #ifndef STOPTRACE_LOADER_H
 #define STOPTRACE_LOADER_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct loader;
 
+/* Where libbpf's messages go, every level (--verbose): as vfprintf would print them. */
+typedef int (*loader_log_fn)(const char *fmt, va_list args);
+
 struct loader_opts {
 	size_t ringbuf_bytes;	    /* power of two, at least a page */
 	unsigned int v1_controller; /* enum st_v1_controller: match that v1 hierarchy's ids too */
-	bool verbose;		    /* pass libbpf's messages to stderr */
+	loader_log_fn log;	    /* libbpf's messages; NULL: none */
 	bool removal_later;	    /* leave the removal hooks detached (loader_removal_hooks) */
 	bool container_fs_events;   /* write containers' failing removal calls too (--events) */
 };

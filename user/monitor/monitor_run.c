@@ -5,6 +5,7 @@
  * of a recording, with the signals that end them.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,12 +289,18 @@ static int setup_live_facts(struct monitor *m)
 	return err;
 }
 
+/* --verbose: libbpf's messages on standard error. */
+static int print_libbpf(const char *fmt, va_list args)
+{
+	return vfprintf(stderr, fmt, args);
+}
+
 /* Load and attach the kernel side, signals handled from here on; prints what failed. */
 static int load_kernel_side(struct monitor *m)
 {
 	struct loader_opts lo = {
 		.ringbuf_bytes = m->opts->ringbuf_bytes,
-		.verbose = m->opts->verbose,
+		.log = m->opts->verbose ? print_libbpf : NULL,
 	};
 	int err;
 

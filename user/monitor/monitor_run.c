@@ -289,6 +289,17 @@ static int setup_live_facts(struct monitor *m)
 	return err;
 }
 
+/* What trust cannot rest on, said once after its first look (user/kernel/trust.h). */
+static void say_trust_limits(const struct trust *t)
+{
+	if (!t->self_host)
+		fprintf(stderr,
+			"stoptrace: not in the host's pid namespace (run with hostPID): no runtime daemon is verified; removal calls are trusted only from root tasks of the host\n");
+	if (!t->host_mntns)
+		fprintf(stderr,
+			"stoptrace: the host's mount namespace is not known: removal calls are trusted only from the runtime daemons verified\n");
+}
+
 /* --verbose: libbpf's messages on standard error. */
 static int print_libbpf(const char *fmt, va_list args)
 {
@@ -319,6 +330,7 @@ static int load_kernel_side(struct monitor *m)
 	}
 	/* the runtime daemons are verified as root: host files, no tenant's */
 	trust_start(&m->trust, m->loader, now_boot_ns());
+	say_trust_limits(&m->trust);
 	return 0;
 }
 

@@ -229,7 +229,7 @@ static int check_host(struct monitor *m)
 	/* before any thread: the uid-0 helper that writes files after the switch */
 	err = privsep_start(caps_user_will_switch(&m->opts->user), m->opts->output_path,
 			    m->opts->metrics_path, m->line, sizeof(m->line));
-	if (err)
+	if (m->line[0]) /* what failed, or that the helper could not give up its privileges */
 		fprintf(stderr, "stoptrace: %s\n", m->line);
 	return err;
 }

@@ -22,6 +22,7 @@
 #include "stoptrace_event.h"
 
 #define MAX_PROGS      32
+#define ATTACH_FAILED  "cannot attach a BPF program to its tracepoint (run with --verbose)"
 #define CAP_BPF_NR     39
 #define CAP_PERFMON_NR 38
 
@@ -281,13 +282,123 @@ static void set_remover_comms(struct stoptrace_bpf *skel)
 		snprintf(skel->rodata->remover_comms[i], ST_COMM_LEN, "%s", comms[i]);
 }
 
+/* A step of loader_start failed: why says what; err 0 (errno left unset by libbpf): -EINVAL. */
+static int step_failed(int err, char *why, size_t cap, const char *what)
+{
+	snprintf(why, cap, "%s", what);
+	return err ? err : -EINVAL;
+}
+
+/* Open the object and set its read-only knobs, which load then fixes. */
+static int open_object(struct loader *l, const struct loader_opts *opts, char *why, size_t cap)
+{
+	int err;
+
+	l->skel = stoptrace_bpf__open();
+	if (!l->skel)
+		return step_failed(-errno, why, cap, "cannot open the BPF object");
+	l->skel->rodata->v1_controller = opts->v1_controller;
+	l->skel->rodata->container_fs_events = opts->container_fs_events;
+	set_remover_comms(l->skel);
+	/* records that can wait wake the reader once an eighth of the ring is pending */
+	l->skel->rodata->wake_bytes = opts->ringbuf_bytes / 8;
+	err = bpf_map__set_max_entries(l->skel->maps.events, opts->ringbuf_bytes);
+	if (err)
+		return step_failed(err, why, cap, "invalid ring buffer size");
+	return 0;
+}
+
+/* Load every program but an optional one whose tracepoint this kernel lacks. */
+static int load_object(struct loader *l, char *why, size_t cap)
+{
+	struct bpf_program *prog;
+	int err;
+
+	bpf_object__for_each_program(prog, l->skel->obj)
+	{
+		const char *tp = bpf_program__section_name(prog);
+
+		if (loader_prog_optional(bpf_program__name(prog)) && !strncmp(tp, "tp_btf/", 7) &&
+		    libbpf_find_vmlinux_btf_id(tp + 7, BPF_TRACE_RAW_TP) < 0)
+			bpf_program__set_autoload(prog, false);
+	}
+	err = stoptrace_bpf__load(l->skel);
+	if (err)
+		return step_failed(
+			err, why, cap,
+			"the kernel refused to load the BPF programs (run with --verbose for the verifier's log)");
+	return 0;
+}
+
+/* The removal hooks in attach order: every sys_enter_ program before the sys_exit_ ones. */
+static void order_removal_hooks(struct loader *l)
+{
+	for (int i = 1; i < l->nrm; i++) {
+		struct bpf_program *p = l->rm_progs[i];
+		int j = i;
+
+		while (j > 0 &&
+		       !strncmp(bpf_program__section_name(l->rm_progs[j - 1]),
+				"tracepoint/syscalls/sys_exit_", 29) &&
+		       strncmp(bpf_program__section_name(p), "tracepoint/syscalls/sys_exit_", 29)) {
+			l->rm_progs[j] = l->rm_progs[j - 1];
+			j--;
+		}
+		l->rm_progs[j] = p;
+	}
+}
+
+/*
+ * Attach every loaded program but the removal hooks, which are set aside
+ * for loader_removal_hooks; an optional program that does not attach is
+ * left out. l->progs names both.
+ */
+static int attach_programs(struct loader *l, char *why, size_t cap)
+{
+	struct bpf_program *prog;
+	int n = 0;
+
+	bpf_object__for_each_program(prog, l->skel->obj)
+	{
+		if (!bpf_program__autoload(prog))
+			continue;
+		if (n == MAX_PROGS)
+			return step_failed(-E2BIG, why, cap,
+					   "more BPF programs than the loader has room for");
+		if (prog_removal(prog)) {
+			l->rm_progs[l->nrm++] = prog;
+		} else {
+			struct bpf_link *link = bpf_program__attach(prog);
+
+			if (!link) {
+				int err = -errno;
+
+				if (loader_prog_optional(bpf_program__name(prog)))
+					continue;
+				return step_failed(err, why, cap, ATTACH_FAILED);
+			}
+			l->links[l->nlinks++] = link;
+		}
+		l->progs[n++] = bpf_program__name(prog);
+	}
+	order_removal_hooks(l);
+	return 0;
+}
+
+static int open_ring_buffer(struct loader *l, char *why, size_t cap)
+{
+	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_record, l, NULL);
+	if (!l->rb)
+		return step_failed(-errno, why, cap, "cannot set up the ring buffer");
+	return 0;
+}
+
 int loader_start(struct loader **out, const struct loader_opts *opts, loader_event_fn fn, void *ctx,
 		 char *why, size_t cap)
 {
 	struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
-	struct bpf_program *prog;
 	struct loader *l;
-	int err, n = 0;
+	int err;
 
 	libbpf_log = opts->log;
 	libbpf_set_print(libbpf_print);
@@ -303,107 +414,25 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 	l->ctx = ctx;
 	l->outer = -1;
 	l->extra = -1;
-	l->skel = stoptrace_bpf__open();
-	if (!l->skel) {
-		err = -errno;
-		snprintf(why, cap, "cannot open the BPF object");
-		goto cleanup;
+	/* open -> set the read-only knobs -> load -> attach, then the ring buffer */
+	err = open_object(l, opts, why, cap);
+	if (!err)
+		err = load_object(l, why, cap);
+	if (!err)
+		err = attach_programs(l, why, cap);
+	if (!err && !opts->removal_later) {
+		err = loader_removal_hooks(l, true);
+		if (err)
+			err = step_failed(err, why, cap, ATTACH_FAILED);
 	}
-	l->skel->rodata->v1_controller = opts->v1_controller;
-	l->skel->rodata->container_fs_events = opts->container_fs_events;
-	set_remover_comms(l->skel);
-	/* records that can wait wake the reader once an eighth of the ring is pending */
-	l->skel->rodata->wake_bytes = opts->ringbuf_bytes / 8;
-	err = bpf_map__set_max_entries(l->skel->maps.events, opts->ringbuf_bytes);
+	if (!err)
+		err = open_ring_buffer(l, why, cap);
 	if (err) {
-		snprintf(why, cap, "invalid ring buffer size");
-		goto cleanup;
-	}
-	bpf_object__for_each_program(prog, l->skel->obj)
-	{
-		const char *tp = bpf_program__section_name(prog);
-
-		/* a tracepoint the kernel lacks makes an optional program go */
-		if (loader_prog_optional(bpf_program__name(prog)) && !strncmp(tp, "tp_btf/", 7)) {
-			if (libbpf_find_vmlinux_btf_id(tp + 7, BPF_TRACE_RAW_TP) < 0)
-				bpf_program__set_autoload(prog, false);
-		}
-	}
-	err = stoptrace_bpf__load(l->skel);
-	if (err) {
-		snprintf(why, cap,
-			 "the kernel refused to load the BPF programs (run with --verbose for the "
-			 "verifier's log)");
-		goto cleanup;
-	}
-	bpf_object__for_each_program(prog, l->skel->obj)
-	{
-		struct bpf_link *link;
-
-		if (!bpf_program__autoload(prog))
-			continue;
-		if (prog_removal(prog)) {
-			if (l->nrm == MAX_PROGS) {
-				err = -E2BIG;
-				snprintf(why, cap,
-					 "more BPF programs than the loader has room for");
-				goto cleanup;
-			}
-			l->rm_progs[l->nrm++] = prog;
-			l->progs[n++] = bpf_program__name(prog);
-			continue;
-		}
-		link = bpf_program__attach(prog);
-		if (!link) {
-			err = -errno;
-			if (loader_prog_optional(bpf_program__name(prog)))
-				continue;
-			snprintf(
-				why, cap,
-				"cannot attach a BPF program to its tracepoint (run with --verbose)");
-			goto cleanup;
-		}
-		if (l->nlinks == MAX_PROGS) {
-			bpf_link__destroy(link);
-			err = -E2BIG;
-			snprintf(why, cap, "more BPF programs than the loader has room for");
-			goto cleanup;
-		}
-		l->links[l->nlinks++] = link;
-		l->progs[n++] = bpf_program__name(prog);
-	}
-	/* all sys_enter_ programs before the sys_exit_ ones */
-	for (int i = 1; i < l->nrm; i++) {
-		struct bpf_program *p = l->rm_progs[i];
-		int j = i;
-
-		while (j > 0 &&
-		       !strncmp(bpf_program__section_name(l->rm_progs[j - 1]),
-				"tracepoint/syscalls/sys_exit_", 29) &&
-		       strncmp(bpf_program__section_name(p), "tracepoint/syscalls/sys_exit_", 29)) {
-			l->rm_progs[j] = l->rm_progs[j - 1];
-			j--;
-		}
-		l->rm_progs[j] = p;
-	}
-	err = opts->removal_later ? 0 : loader_removal_hooks(l, true);
-	if (err) {
-		snprintf(why, cap,
-			 "cannot attach a BPF program to its tracepoint (run with --verbose)");
-		goto cleanup;
-	}
-	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_record, l, NULL);
-	if (!l->rb) {
-		err = -errno;
-		snprintf(why, cap, "cannot set up the ring buffer");
-		goto cleanup;
+		loader_stop(l);
+		return err;
 	}
 	*out = l;
 	return 0;
-
-cleanup:
-	loader_stop(l);
-	return err ? err : -EINVAL;
 }
 
 void loader_stop(struct loader *l)

@@ -267,6 +267,12 @@ static int usage(void)
 	return 2;
 }
 
+/* --verbose: libbpf's messages on standard error. */
+static int print_libbpf(const char *fmt, va_list args)
+{
+	return vfprintf(stderr, fmt, args);
+}
+
 int main(int argc, char **argv)
 {
 	/* the container's failing calls are its events (--events) */
@@ -274,7 +280,7 @@ int main(int argc, char **argv)
 	struct ktest t = {};
 	struct workload_paths paths = {};
 	char self_exe[PATH_MAX], v1_dir[PATH_MAX];
-	const char *why = NULL;
+	char why[256];
 	struct utsname u;
 	ssize_t n;
 	int err;
@@ -304,8 +310,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	self_exe[n] = '\0';
-	if (loader_check_privileges(&why) || loader_check_btf(&why) ||
-	    loader_ensure_tracefs(&why)) {
+	if (loader_check_privileges(why, sizeof(why)) || loader_check_btf(why, sizeof(why)) ||
+	    loader_ensure_tracefs(why, sizeof(why))) {
 		printf("FAIL preconditions           %s\nktest: FAIL (preconditions)\n", why);
 		return 1;
 	}
@@ -316,8 +322,8 @@ int main(int argc, char **argv)
 	/* as the monitor: match the v1 hierarchy's cgroup ids whenever one is mounted */
 	lo.v1_controller =
 		mountinfo_find_v1_watched("/proc/self/mountinfo", v1_dir, sizeof(v1_dir));
-	lo.verbose = t.verbose;
-	err = loader_start(&t.loader, &lo, on_record, &t, &why);
+	lo.log = t.verbose ? print_libbpf : NULL;
+	err = loader_start(&t.loader, &lo, on_record, &t, why, sizeof(why));
 	check(&t, !err, "load", "%s%s%s", err ? why : "object loaded and attached", err ? ": " : "",
 	      err ? loader_last_libbpf_message() : "");
 	if (err)

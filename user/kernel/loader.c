@@ -22,6 +22,7 @@
 #include "stoptrace_event.h"
 
 #define MAX_PROGS      32
+#define ATTACH_FAILED  "cannot attach a BPF program to its tracepoint (run with --verbose)"
 #define CAP_BPF_NR     39
 #define CAP_PERFMON_NR 38
 
@@ -45,7 +46,7 @@ struct loader {
 	void *ctx;
 };
 
-static bool libbpf_verbose;
+static loader_log_fn libbpf_log;
 static char last_msg[512];
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -58,11 +59,9 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		last_msg[strcspn(last_msg, "\n")] = '\0';
 	}
 	va_end(copy);
-	if (!libbpf_verbose && level == LIBBPF_DEBUG)
+	if (!libbpf_log)
 		return 0;
-	if (!libbpf_verbose)
-		return 0;
-	return vfprintf(stderr, fmt, args);
+	return libbpf_log(fmt, args);
 }
 
 const char *loader_last_libbpf_message(void)
@@ -75,37 +74,38 @@ static bool has_cap(const struct __user_cap_data_struct *d, int cap)
 	return d[cap / 32].effective & (1u << (cap % 32));
 }
 
-int loader_check_privileges(const char **why)
+int loader_check_privileges(char *why, size_t cap)
 {
 	struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
 	struct __user_cap_data_struct data[2] = {};
-	static char msg[256];
 
 	if (syscall(SYS_capget, &hdr, data)) {
-		*why = "cannot read this process's capabilities (capget failed)";
-		return -errno;
+		int err = -errno;
+
+		snprintf(why, cap, "cannot read this process's capabilities (capget failed)");
+		return err;
 	}
 	if (has_cap(data, CAP_SYS_ADMIN))
 		return 0;
 	if (has_cap(data, CAP_BPF_NR) && has_cap(data, CAP_PERFMON_NR))
 		return 0;
-	snprintf(msg, sizeof(msg),
+	snprintf(why, cap,
 		 "needs root or CAP_BPF+CAP_PERFMON (CAP_SYS_ADMIN before Linux 5.8) to load its "
 		 "BPF programs; %s missing: run it with sudo (stoptrace(8), CAPABILITIES, lists "
 		 "what it needs)",
 		 has_cap(data, CAP_BPF_NR)	 ? "CAP_PERFMON is"
 		 : has_cap(data, CAP_PERFMON_NR) ? "CAP_BPF is"
 						 : "both are");
-	*why = msg;
 	return -EPERM;
 }
 
-int loader_check_btf(const char **why)
+int loader_check_btf(char *why, size_t cap)
 {
 	if (access("/sys/kernel/btf/vmlinux", R_OK) == 0)
 		return 0;
-	*why = "kernel has no BTF (/sys/kernel/btf/vmlinux missing): needs a kernel built with "
-	       "CONFIG_DEBUG_INFO_BTF=y (Debian's kernels since 11 have it)";
+	snprintf(why, cap,
+		 "kernel has no BTF (/sys/kernel/btf/vmlinux missing): needs a kernel built with "
+		 "CONFIG_DEBUG_INFO_BTF=y (Debian's kernels since 11 have it)");
 	return -ENOENT;
 }
 
@@ -115,14 +115,15 @@ static bool tracefs_ready(void)
 	       access("/sys/kernel/debug/tracing/events", F_OK) == 0;
 }
 
-int loader_ensure_tracefs(const char **why)
+int loader_ensure_tracefs(char *why, size_t cap)
 {
 	if (tracefs_ready())
 		return 0;
 	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0 && tracefs_ready())
 		return 0;
-	*why = "tracefs is not mounted and mounting it failed: run 'mount -t tracefs nodev "
-	       "/sys/kernel/tracing' as root";
+	snprintf(why, cap,
+		 "tracefs is not mounted and mounting it failed: run 'mount -t tracefs nodev "
+		 "/sys/kernel/tracing' as root");
 	return -ENOENT;
 }
 
@@ -281,94 +282,57 @@ static void set_remover_comms(struct stoptrace_bpf *skel)
 		snprintf(skel->rodata->remover_comms[i], ST_COMM_LEN, "%s", comms[i]);
 }
 
-int loader_start(struct loader **out, const struct loader_opts *opts, loader_event_fn fn, void *ctx,
-		 const char **why)
+/* A step of loader_start failed: why says what; err 0 (errno left unset by libbpf): -EINVAL. */
+static int step_failed(int err, char *why, size_t cap, const char *what)
 {
-	struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
-	struct bpf_program *prog;
-	struct loader *l;
-	int err, n = 0;
+	snprintf(why, cap, "%s", what);
+	return err ? err : -EINVAL;
+}
 
-	libbpf_verbose = opts->verbose;
-	libbpf_set_print(libbpf_print);
-	/* kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK */
-	setrlimit(RLIMIT_MEMLOCK, &rl);
+/* Open the object and set its read-only knobs, which load then fixes. */
+static int open_object(struct loader *l, const struct loader_opts *opts, char *why, size_t cap)
+{
+	int err;
 
-	l = calloc(1, sizeof(*l));
-	if (!l) {
-		*why = "out of memory";
-		return -ENOMEM;
-	}
-	l->fn = fn;
-	l->ctx = ctx;
-	l->outer = -1;
-	l->extra = -1;
 	l->skel = stoptrace_bpf__open();
-	if (!l->skel) {
-		err = -errno;
-		*why = "cannot open the BPF object";
-		goto cleanup;
-	}
+	if (!l->skel)
+		return step_failed(-errno, why, cap, "cannot open the BPF object");
 	l->skel->rodata->v1_controller = opts->v1_controller;
 	l->skel->rodata->container_fs_events = opts->container_fs_events;
 	set_remover_comms(l->skel);
 	/* records that can wait wake the reader once an eighth of the ring is pending */
 	l->skel->rodata->wake_bytes = opts->ringbuf_bytes / 8;
 	err = bpf_map__set_max_entries(l->skel->maps.events, opts->ringbuf_bytes);
-	if (err) {
-		*why = "invalid ring buffer size";
-		goto cleanup;
-	}
+	if (err)
+		return step_failed(err, why, cap, "invalid ring buffer size");
+	return 0;
+}
+
+/* Load every program but an optional one whose tracepoint this kernel lacks. */
+static int load_object(struct loader *l, char *why, size_t cap)
+{
+	struct bpf_program *prog;
+	int err;
+
 	bpf_object__for_each_program(prog, l->skel->obj)
 	{
 		const char *tp = bpf_program__section_name(prog);
 
-		/* a tracepoint the kernel lacks makes an optional program go */
-		if (loader_prog_optional(bpf_program__name(prog)) && !strncmp(tp, "tp_btf/", 7)) {
-			if (libbpf_find_vmlinux_btf_id(tp + 7, BPF_TRACE_RAW_TP) < 0)
-				bpf_program__set_autoload(prog, false);
-		}
+		if (loader_prog_optional(bpf_program__name(prog)) && !strncmp(tp, "tp_btf/", 7) &&
+		    libbpf_find_vmlinux_btf_id(tp + 7, BPF_TRACE_RAW_TP) < 0)
+			bpf_program__set_autoload(prog, false);
 	}
 	err = stoptrace_bpf__load(l->skel);
-	if (err) {
-		*why = "the kernel refused to load the BPF programs (run with --verbose for the "
-		       "verifier's log)";
-		goto cleanup;
-	}
-	bpf_object__for_each_program(prog, l->skel->obj)
-	{
-		struct bpf_link *link;
+	if (err)
+		return step_failed(
+			err, why, cap,
+			"the kernel refused to load the BPF programs (run with --verbose for the verifier's log)");
+	return 0;
+}
 
-		if (!bpf_program__autoload(prog))
-			continue;
-		if (prog_removal(prog)) {
-			if (l->nrm == MAX_PROGS) {
-				err = -E2BIG;
-				*why = "more BPF programs than the loader has room for";
-				goto cleanup;
-			}
-			l->rm_progs[l->nrm++] = prog;
-			l->progs[n++] = bpf_program__name(prog);
-			continue;
-		}
-		link = bpf_program__attach(prog);
-		if (!link) {
-			err = -errno;
-			if (loader_prog_optional(bpf_program__name(prog)))
-				continue;
-			*why = "cannot attach a BPF program to its tracepoint (run with --verbose)";
-			goto cleanup;
-		}
-		if (l->nlinks == MAX_PROGS) {
-			bpf_link__destroy(link);
-			err = -E2BIG;
-			*why = "more BPF programs than the loader has room for";
-			goto cleanup;
-		}
-		l->links[l->nlinks++] = link;
-		l->progs[n++] = bpf_program__name(prog);
-	}
-	/* all sys_enter_ programs before the sys_exit_ ones */
+/* The removal hooks in attach order: every sys_enter_ program before the sys_exit_ ones. */
+static void order_removal_hooks(struct loader *l)
+{
 	for (int i = 1; i < l->nrm; i++) {
 		struct bpf_program *p = l->rm_progs[i];
 		int j = i;
@@ -382,23 +346,93 @@ int loader_start(struct loader **out, const struct loader_opts *opts, loader_eve
 		}
 		l->rm_progs[j] = p;
 	}
-	err = opts->removal_later ? 0 : loader_removal_hooks(l, true);
-	if (err) {
-		*why = "cannot attach a BPF program to its tracepoint (run with --verbose)";
-		goto cleanup;
+}
+
+/*
+ * Attach every loaded program but the removal hooks, which are set aside
+ * for loader_removal_hooks; an optional program that does not attach is
+ * left out. l->progs names both.
+ */
+static int attach_programs(struct loader *l, char *why, size_t cap)
+{
+	struct bpf_program *prog;
+	int n = 0;
+
+	bpf_object__for_each_program(prog, l->skel->obj)
+	{
+		if (!bpf_program__autoload(prog))
+			continue;
+		if (n == MAX_PROGS)
+			return step_failed(-E2BIG, why, cap,
+					   "more BPF programs than the loader has room for");
+		if (prog_removal(prog)) {
+			l->rm_progs[l->nrm++] = prog;
+		} else {
+			struct bpf_link *link = bpf_program__attach(prog);
+
+			if (!link) {
+				int err = -errno;
+
+				if (loader_prog_optional(bpf_program__name(prog)))
+					continue;
+				return step_failed(err, why, cap, ATTACH_FAILED);
+			}
+			l->links[l->nlinks++] = link;
+		}
+		l->progs[n++] = bpf_program__name(prog);
 	}
+	order_removal_hooks(l);
+	return 0;
+}
+
+static int open_ring_buffer(struct loader *l, char *why, size_t cap)
+{
 	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_record, l, NULL);
-	if (!l->rb) {
-		err = -errno;
-		*why = "cannot set up the ring buffer";
-		goto cleanup;
+	if (!l->rb)
+		return step_failed(-errno, why, cap, "cannot set up the ring buffer");
+	return 0;
+}
+
+int loader_start(struct loader **out, const struct loader_opts *opts, loader_event_fn fn, void *ctx,
+		 char *why, size_t cap)
+{
+	struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
+	struct loader *l;
+	int err;
+
+	libbpf_log = opts->log;
+	libbpf_set_print(libbpf_print);
+	/* kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK */
+	setrlimit(RLIMIT_MEMLOCK, &rl);
+
+	l = calloc(1, sizeof(*l));
+	if (!l) {
+		snprintf(why, cap, "out of memory");
+		return -ENOMEM;
+	}
+	l->fn = fn;
+	l->ctx = ctx;
+	l->outer = -1;
+	l->extra = -1;
+	/* open -> set the read-only knobs -> load -> attach, then the ring buffer */
+	err = open_object(l, opts, why, cap);
+	if (!err)
+		err = load_object(l, why, cap);
+	if (!err)
+		err = attach_programs(l, why, cap);
+	if (!err && !opts->removal_later) {
+		err = loader_removal_hooks(l, true);
+		if (err)
+			err = step_failed(err, why, cap, ATTACH_FAILED);
+	}
+	if (!err)
+		err = open_ring_buffer(l, why, cap);
+	if (err) {
+		loader_stop(l);
+		return err;
 	}
 	*out = l;
 	return 0;
-
-cleanup:
-	loader_stop(l);
-	return err ? err : -EINVAL;
 }
 
 void loader_stop(struct loader *l)

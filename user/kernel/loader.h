@@ -7,16 +7,20 @@
 #ifndef STOPTRACE_LOADER_H
 #define STOPTRACE_LOADER_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct loader;
 
+/* Where libbpf's messages go, every level (--verbose): as vfprintf would print them. */
+typedef int (*loader_log_fn)(const char *fmt, va_list args);
+
 struct loader_opts {
 	size_t ringbuf_bytes;	    /* power of two, at least a page */
 	unsigned int v1_controller; /* enum st_v1_controller: match that v1 hierarchy's ids too */
-	bool verbose;		    /* pass libbpf's messages to stderr */
+	loader_log_fn log;	    /* libbpf's messages; NULL: none */
 	bool removal_later;	    /* leave the removal hooks detached (loader_removal_hooks) */
 	bool container_fs_events;   /* write containers' failing removal calls too (--events) */
 };
@@ -40,15 +44,15 @@ typedef int (*loader_event_fn)(void *ctx, const void *data, size_t len);
 
 /*
  * Host preconditions, in the order an operator fixes them. Each returns 0 or
- * -errno and, on failure, points *why at a sentence naming cause and fix.
+ * -errno with why (cap bytes) a sentence naming cause and fix.
  */
-int loader_check_privileges(const char **why);
-int loader_check_btf(const char **why);
-int loader_ensure_tracefs(const char **why);
+int loader_check_privileges(char *why, size_t cap);
+int loader_check_btf(char *why, size_t cap);
+int loader_ensure_tracefs(char *why, size_t cap);
 
-/* Open, load and attach every program. On failure *why says what failed. */
+/* Open, load and attach every program. 0, or -errno with why (cap bytes) saying what failed. */
 int loader_start(struct loader **out, const struct loader_opts *opts, loader_event_fn fn, void *ctx,
-		 const char **why);
+		 char *why, size_t cap);
 void loader_stop(struct loader *l);
 
 int loader_track(struct loader *l, uint64_t cgroup_id);

@@ -376,12 +376,6 @@ static void look(struct trust *t, struct loader *l, uint64_t now_ns)
 	t->self_host =
 		!procfs_ns("", getpid(), "pid", &self_pidns) && self_pidns == TRUST_INIT_PIDNS;
 	if (!t->self_host) {
-		if (!t->warned_self)
-			fprintf(stderr,
-				"stoptrace: not in the host's pid namespace (run with "
-				"hostPID): no runtime daemon is verified; removal calls are "
-				"trusted only from root tasks of the host\n");
-		t->warned_self = true;
 		t->n = 0;
 	} else {
 		struct trust_daemon old[TRUST_MAX_DAEMONS];
@@ -407,11 +401,6 @@ void trust_start(struct trust *t, struct loader *l, uint64_t now_ns)
 			waitpid(pid, NULL, 0);
 	}
 	look(t, l, now_ns);
-	if (!t->host_mntns && !t->warned_host) {
-		fprintf(stderr, "stoptrace: the host's mount namespace is not known: removal "
-				"calls are trusted only from the runtime daemons verified\n");
-		t->warned_host = true;
-	}
 }
 
 void trust_tick(struct trust *t, struct loader *l, uint64_t now_ns)

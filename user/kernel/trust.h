@@ -48,10 +48,8 @@ struct trust {
 	int n;
 	int prev[TRUST_MAX_DAEMONS]; /* the pids put in runtime_tasks by the last look */
 	int nprev;
-	uint32_t host_mntns; /* the kernel's answer; 0: unknown, runtime_tasks only */
-	bool self_host;	     /* this process is in the initial pid namespace (host pids) */
-	bool warned_host;    /* said once on stderr that the host's mount ns is unknown */
-	bool warned_self;
+	uint32_t host_mntns;  /* the kernel's answer; 0: unknown, runtime_tasks only */
+	bool self_host;	      /* this process is in the initial pid namespace (host pids) */
 	uint64_t next_ns;     /* the next look */
 	uint64_t refusals;    /* candidates refused so far */
 	uint64_t sync_errors; /* kernel map updates that failed */
@@ -100,7 +98,9 @@ struct jsonw;
 /*
  * The live monitor's side (root ""): learn the host's mount namespace from
  * the kernel (a fork makes the kernel side look), find the daemons and fill
- * the kernel maps. Says on stderr, once, what trust cannot rest on.
+ * the kernel maps. What trust cannot rest on is then in t, for the caller to
+ * say: self_host false (no daemon is verified: their pids are not this
+ * namespace's), host_mntns 0 (only the verified daemons are trusted).
  */
 void trust_start(struct trust *t, struct loader *l, uint64_t now_ns);
 /* Every TRUST_EVERY_NS: look again, and update the kernel maps. */

@@ -5,6 +5,7 @@
  * of a recording, with the signals that end them.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,16 +207,15 @@ static struct monitor *monitor_new(const struct monitor_opts *opts)
 /* What the live run needs of the host before anything is loaded; prints what is missing. */
 static int check_host(struct monitor *m)
 {
-	const char *why = NULL;
 	int err;
 
-	err = loader_check_privileges(&why);
+	err = loader_check_privileges(m->line, sizeof(m->line));
 	if (!err)
-		err = loader_check_btf(&why);
+		err = loader_check_btf(m->line, sizeof(m->line));
 	if (!err)
-		err = loader_ensure_tracefs(&why);
+		err = loader_ensure_tracefs(m->line, sizeof(m->line));
 	if (err) {
-		fprintf(stderr, "stoptrace: %s\n", why);
+		fprintf(stderr, "stoptrace: %s\n", m->line);
 		return err;
 	}
 	err = setup_cgroups(m);
@@ -229,7 +229,7 @@ static int check_host(struct monitor *m)
 	/* before any thread: the uid-0 helper that writes files after the switch */
 	err = privsep_start(caps_user_will_switch(&m->opts->user), m->opts->output_path,
 			    m->opts->metrics_path, m->line, sizeof(m->line));
-	if (err)
+	if (m->line[0]) /* what failed, or that the helper could not give up its privileges */
 		fprintf(stderr, "stoptrace: %s\n", m->line);
 	return err;
 }
@@ -289,14 +289,30 @@ static int setup_live_facts(struct monitor *m)
 	return err;
 }
 
+/* What trust cannot rest on, said once after its first look (user/kernel/trust.h). */
+static void say_trust_limits(const struct trust *t)
+{
+	if (!t->self_host)
+		fprintf(stderr,
+			"stoptrace: not in the host's pid namespace (run with hostPID): no runtime daemon is verified; removal calls are trusted only from root tasks of the host\n");
+	if (!t->host_mntns)
+		fprintf(stderr,
+			"stoptrace: the host's mount namespace is not known: removal calls are trusted only from the runtime daemons verified\n");
+}
+
+/* --verbose: libbpf's messages on standard error. */
+static int print_libbpf(const char *fmt, va_list args)
+{
+	return vfprintf(stderr, fmt, args);
+}
+
 /* Load and attach the kernel side, signals handled from here on; prints what failed. */
 static int load_kernel_side(struct monitor *m)
 {
 	struct loader_opts lo = {
 		.ringbuf_bytes = m->opts->ringbuf_bytes,
-		.verbose = m->opts->verbose,
+		.log = m->opts->verbose ? print_libbpf : NULL,
 	};
-	const char *why = NULL;
 	int err;
 
 	lo.v1_controller = m->v1_controller;
@@ -304,16 +320,17 @@ static int load_kernel_side(struct monitor *m)
 	m->rh_later = monitor_rmhooks_later(m);
 	lo.removal_later = m->rh_later;
 	install_signals();
-	err = loader_start(&m->loader, &lo, on_event, m, &why);
+	err = loader_start(&m->loader, &lo, on_event, m, m->line, sizeof(m->line));
 	if (err) {
 		const char *msg = loader_last_libbpf_message();
 
-		fprintf(stderr, "stoptrace: %s: %s%s%s\n", why, strerror(-err), msg[0] ? ": " : "",
-			msg);
+		fprintf(stderr, "stoptrace: %s: %s%s%s\n", m->line, strerror(-err),
+			msg[0] ? ": " : "", msg);
 		return err;
 	}
 	/* the runtime daemons are verified as root: host files, no tenant's */
 	trust_start(&m->trust, m->loader, now_boot_ns());
+	say_trust_limits(&m->trust);
 	return 0;
 }
 

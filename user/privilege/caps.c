@@ -458,16 +458,16 @@ int caps_limit(uint64_t keep, struct caps_state *after)
 	return caps_limit_as(keep, NULL, after);
 }
 
-int caps_user_parse(const char *spec, struct caps_user *u, char *msg, size_t cap)
+int caps_user_parse(const char *spec, struct caps_user *u, char *why, size_t cap)
 {
 	unsigned long uid, gid;
 	struct passwd *pw;
 	char *end;
 
 	memset(u, 0, sizeof(*u));
-	msg[0] = '\0';
+	why[0] = '\0';
 	if (!spec || !spec[0]) {
-		snprintf(msg, cap, "--user needs a user name or a uid");
+		snprintf(why, cap, "--user needs a user name or a uid");
 		return -EINVAL;
 	}
 	errno = 0;
@@ -479,7 +479,7 @@ int caps_user_parse(const char *spec, struct caps_user *u, char *msg, size_t cap
 
 			gid = strtoul(g, &end, 10);
 			if (end == g || *end || errno || gid >= 0xffffffffUL) {
-				snprintf(msg, cap, "--user takes NAME, UID or UID:GID, not '%s'",
+				snprintf(why, cap, "--user takes NAME, UID or UID:GID, not '%s'",
 					 spec);
 				return -EINVAL;
 			}
@@ -490,14 +490,14 @@ int caps_user_parse(const char *spec, struct caps_user *u, char *msg, size_t cap
 	} else if (!strcmp(spec, "nobody")) {
 		uid = gid = 65534; /* the overflow ids: a host (or an image) without the name */
 	} else {
-		snprintf(msg, cap, "--user: no such user '%s' on this host", spec);
+		snprintf(why, cap, "--user: no such user '%s' on this host", spec);
 		return -ENOENT;
 	}
 	u->uid = (uint32_t)uid;
 	u->gid = (uint32_t)gid;
 	u->change = uid != 0;
 	if (!u->change && gid != 0) {
-		snprintf(msg, cap, "--user: uid 0 with gid %lu: give a non-zero uid, or root", gid);
+		snprintf(why, cap, "--user: uid 0 with gid %lu: give a non-zero uid, or root", gid);
 		return -EINVAL;
 	}
 	return 0;
@@ -512,30 +512,30 @@ bool caps_user_will_switch(const struct caps_user *u)
 }
 
 /* A warning for capabilities of want that are not held. */
-static void say_missing(uint64_t missing, const char *what, char *msg, size_t cap)
+static void say_missing(uint64_t missing, const char *what, char *why, size_t cap)
 {
 	char list[256];
 
 	caps_list(missing, list, sizeof(list));
-	snprintf(msg, cap, "warning: no %s: %s", list, what);
+	snprintf(why, cap, "warning: no %s: %s", list, what);
 }
 
 static int enter(uint64_t keep, uint64_t want, const char *partial, const struct caps_user *u,
-		 uint64_t *kept, char *msg, size_t cap)
+		 uint64_t *kept, char *why, size_t cap)
 {
 	struct caps_state after;
 	uint64_t held = 0, loose = 0;
 	char list[256];
 	int err;
 
-	msg[0] = '\0';
+	why[0] = '\0';
 	err = caps_limit_as(keep, u, &after);
 	if (err) {
 		/* what is left beyond keep, in any thread */
 		threads_hold(&held, &loose, NULL, NULL);
 		caps_list((held | loose | after.permitted | after.effective) & ~keep, list,
 			  sizeof(list));
-		snprintf(msg, cap,
+		snprintf(why, cap,
 			 "cannot give up the capabilities it no longer needs (%s; still holds %s): "
 			 "stopping rather than running with more than it should",
 			 strerror(-err), list);
@@ -543,18 +543,18 @@ static int enter(uint64_t keep, uint64_t want, const char *partial, const struct
 	}
 	*kept = after.permitted;
 	if (want & ~after.permitted)
-		say_missing(want & ~after.permitted, partial, msg, cap);
+		say_missing(want & ~after.permitted, partial, why, cap);
 	return 0;
 }
 
 int caps_enter_runtime(int (*probe)(void *ctx), void *ctx, bool attach_later, uint64_t *kept,
-		       char *msg, size_t cap)
+		       char *why, size_t cap)
 {
-	return caps_enter_runtime_as(probe, ctx, attach_later, NULL, kept, msg, cap);
+	return caps_enter_runtime_as(probe, ctx, attach_later, NULL, kept, why, cap);
 }
 
 int caps_enter_runtime_as(int (*probe)(void *ctx), void *ctx, bool attach_later,
-			  const struct caps_user *user, uint64_t *kept, char *msg, size_t cap)
+			  const struct caps_user *user, uint64_t *kept, char *why, size_t cap)
 {
 	const struct caps_user *u = NULL;
 	bool stays = false;
@@ -562,10 +562,10 @@ int caps_enter_runtime_as(int (*probe)(void *ctx), void *ctx, bool attach_later,
 	uint64_t set;
 	int need, err;
 
-	msg[0] = '\0';
+	why[0] = '\0';
 	err = caps_read(&s);
 	if (err) {
-		snprintf(msg, cap, "cannot read this process's capabilities: %s", strerror(-err));
+		snprintf(why, cap, "cannot read this process's capabilities: %s", strerror(-err));
 		return err;
 	}
 	need = caps_probe_bpf_fd_ops(probe, ctx);
@@ -583,20 +583,20 @@ int caps_enter_runtime_as(int (*probe)(void *ctx), void *ctx, bool attach_later,
 	err = enter(set, CAPS_READ_HOST,
 		    "processes of other users or with more privileges and container files are "
 		    "partly unreadable: culprits and holders may be missing",
-		    u, kept, msg, cap);
-	if (!err && stays && !msg[0])
+		    u, kept, why, cap);
+	if (!err && stays && !why[0])
 		snprintf(
-			msg, cap,
+			why, cap,
 			"warning: no CAP_SETUID or CAP_SETGID: it stays uid 0 instead of switching "
 			"to uid %u (--user; docs/capabilities.md)",
 			user->uid);
 	return err;
 }
 
-int caps_enter_diagnose(uint64_t *kept, char *msg, size_t cap)
+int caps_enter_diagnose(uint64_t *kept, char *why, size_t cap)
 {
 	return enter(CAPS_READ_HOST, CAPS_READ_HOST,
 		     "processes of other users or with more privileges are partly unreadable: the "
 		     "look is partial",
-		     NULL, kept, msg, cap);
+		     NULL, kept, why, cap);
 }

@@ -63,8 +63,8 @@ struct caps_user {
 	uint32_t uid, gid;
 };
 
-/* spec into *u; 0, or -errno with msg (cap bytes) saying why. */
-int caps_user_parse(const char *spec, struct caps_user *u, char *msg, size_t cap);
+/* spec into *u; 0, or -errno with the reason in why (cap bytes). */
+int caps_user_parse(const char *spec, struct caps_user *u, char *why, size_t cap);
 
 /* Whether the drop will switch: a change asked for, euid 0, CAP_SETUID and CAP_SETGID held. */
 bool caps_user_will_switch(const struct caps_user *u);
@@ -135,17 +135,18 @@ int caps_limit_as(uint64_t keep, const struct caps_user *u, struct caps_state *a
 /*
  * The monitor's step from the load set to the runtime set, in words: *kept
  * is the runtime set (with CAP_PERFMON when attach_later: the removal hooks
- * are attached on demand, kernels 5.8 and later), msg (cap bytes) a warning for stderr or "" when
- * there is nothing to say. Returns 0, or -errno when the monitor must stop (msg says why).
+ * are attached on demand, kernels 5.8 and later), why (cap bytes) a warning
+ * for the operator or "" when there is nothing to say. Returns 0, or -errno
+ * when the monitor must stop (why says what failed).
  */
 int caps_enter_runtime(int (*probe)(void *ctx), void *ctx, bool attach_later, uint64_t *kept,
-		       char *msg, size_t cap);
+		       char *why, size_t cap);
 
 /* The same, switching to u (NULL: none); without CAP_SETUID or CAP_SETGID it warns and stays. */
 int caps_enter_runtime_as(int (*probe)(void *ctx), void *ctx, bool attach_later,
-			  const struct caps_user *u, uint64_t *kept, char *msg, size_t cap);
+			  const struct caps_user *u, uint64_t *kept, char *why, size_t cap);
 
 /* The same for `stoptrace diagnose`: it keeps the host readers only. */
-int caps_enter_diagnose(uint64_t *kept, char *msg, size_t cap);
+int caps_enter_diagnose(uint64_t *kept, char *why, size_t cap);
 
 #endif /* STOPTRACE_CAPS_H */

@@ -105,10 +105,12 @@ static void helper_main(int sock, pid_t parent)
 	if (!err)
 		err = sandbox_apply(SANDBOX_FILES, why, sizeof(why));
 	if (err) {
-		fprintf(stderr, "stoptrace: the file helper cannot give up its privileges: %s\n",
-			strerror(-err));
+		snprintf(why, sizeof(why), "the file helper cannot give up its privileges: %s",
+			 strerror(-err));
+		reply(sock, err, why, -1);
 		_exit(EXIT_ERROR);
 	}
+	reply(sock, 0, NULL, -1); /* ready: privsep_start waits for this */
 	for (;;) {
 		ssize_t n = recv(sock, req, sizeof(req), 0);
 		int fd;
@@ -133,8 +135,59 @@ static void helper_main(int sock, pid_t parent)
 	}
 }
 
+/* The helper's next answer; *fd the descriptor that came with it (or -1). */
+static int answer(struct reply *r, int *fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = {r, sizeof(*r)};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
+
+	if (fd)
+		*fd = -1;
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	do
+		n = recvmsg(h.sock, &msg, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (n != (ssize_t)sizeof(*r))
+		return -EPIPE; /* the helper ended */
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+			int got;
+
+			memcpy(&got, CMSG_DATA(c), sizeof(int));
+			if (fd && *fd < 0)
+				*fd = got;
+			else
+				close(got);
+		}
+	r->why[sizeof(r->why) - 1] = '\0';
+	return 0;
+}
+
+/* One request and its answer; *fd the descriptor that came with it (or -1). */
+static int ask(const void *req, size_t len, struct reply *r, int *fd)
+{
+	ssize_t n;
+	int err;
+
+	if (fd)
+		*fd = -1;
+	pthread_mutex_lock(&h.lock);
+	do
+		n = send(h.sock, req, len, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	err = n < 0 ? -errno : answer(r, fd);
+	pthread_mutex_unlock(&h.lock);
+	return err;
+}
+
 int privsep_start(bool will_switch, const char *output, const char *metrics, char *why, size_t cap)
 {
+	struct reply r = {0};
 	pid_t parent = getpid();
 	int sv[2], err;
 
@@ -168,45 +221,9 @@ int privsep_start(bool will_switch, const char *output, const char *metrics, cha
 	}
 	close(sv[1]);
 	h.sock = sv[0];
-	return 0;
-}
-
-/* One request and its answer; *fd the descriptor that came with it (or -1). */
-static int ask(const void *req, size_t len, struct reply *r, int *fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = {r, sizeof(*r)};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-	ssize_t n;
-
-	if (fd)
-		*fd = -1;
-	msg.msg_control = cbuf;
-	msg.msg_controllen = sizeof(cbuf);
-	pthread_mutex_lock(&h.lock);
-	do
-		n = send(h.sock, req, len, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	if (n >= 0)
-		do
-			n = recvmsg(h.sock, &msg, MSG_CMSG_CLOEXEC);
-		while (n < 0 && errno == EINTR);
-	pthread_mutex_unlock(&h.lock);
-	if (n < 0)
-		return -errno;
-	if (n != (ssize_t)sizeof(*r))
-		return -EPIPE; /* the helper ended */
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
-		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-			int got;
-
-			memcpy(&got, CMSG_DATA(c), sizeof(int));
-			if (fd && *fd < 0)
-				*fd = got;
-			else
-				close(got);
-		}
-	r->why[sizeof(r->why) - 1] = '\0';
+	/* its first answer: whether it could give up its privileges (if not, it ended) */
+	if (!answer(&r, NULL) && r.err)
+		snprintf(why, cap, "%s", r.why);
 	return 0;
 }
 

@@ -19,7 +19,9 @@
 /*
  * Start the helper when the monitor will give up uid 0 (will_switch) and
  * writes a file by path (output or metrics, NULL when not). Called before
- * any thread is started. Checks --metrics-file first. 0 or -errno (why says).
+ * any thread is started. Checks --metrics-file first. 0 or -errno with why
+ * (cap bytes) saying why. 0 with why not empty: the helper could not give up
+ * its privileges and ended (a warning: the requests then fail).
  */
 int privsep_start(bool will_switch, const char *output, const char *metrics, char *why, size_t cap);
 bool privsep_running(void);

@@ -25,10 +25,10 @@ enum sandbox_profile {
 
 /*
  * Install the filter for every thread of the process (needs no_new_privs).
- * 0, or -errno with msg (cap bytes) saying why; -EOPNOTSUPP: not on this
+ * 0, or -errno with the reason in why (cap bytes); -EOPNOTSUPP: not on this
  * architecture.
  */
-int sandbox_apply(enum sandbox_profile p, char *msg, size_t cap);
+int sandbox_apply(enum sandbox_profile p, char *why, size_t cap);
 
 /* How many system calls the filter refused so far. */
 unsigned long sandbox_refused(void);

@@ -88,11 +88,11 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 	errno = saved;
 }
 
-int sandbox_apply(enum sandbox_profile p, char *msg, size_t cap)
+int sandbox_apply(enum sandbox_profile p, char *why, size_t cap)
 {
 #ifndef SANDBOX_ARCH
 	(void)p;
-	snprintf(msg, cap, "no seccomp filter on this architecture (x86_64 and aarch64 only)");
+	snprintf(why, cap, "no seccomp filter on this architecture (x86_64 and aarch64 only)");
 	return -EOPNOTSUPP;
 #else
 	size_t n, nsan;
@@ -102,7 +102,7 @@ int sandbox_apply(enum sandbox_profile p, char *msg, size_t cap)
 	struct sock_fprog prog;
 	size_t k = 0;
 
-	msg[0] = '\0';
+	why[0] = '\0';
 	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 					      offsetof(struct seccomp_data, arch));
 	f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SANDBOX_ARCH, 1, 0);
@@ -127,12 +127,12 @@ int sandbox_apply(enum sandbox_profile p, char *msg, size_t cap)
 	prog.filter = f;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGSYS, &sa, NULL)) {
-		snprintf(msg, cap, "cannot install the seccomp filter: SIGSYS: %s",
+		snprintf(why, cap, "cannot install the seccomp filter: SIGSYS: %s",
 			 strerror(errno));
 		return -errno;
 	}
 	if (!prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0)) {
-		snprintf(msg, cap, "cannot install the seccomp filter: no_new_privs is not set");
+		snprintf(why, cap, "cannot install the seccomp filter: no_new_privs is not set");
 		return -EPERM;
 	}
 	/* every thread at once (the writers started before) */
@@ -140,7 +140,7 @@ int sandbox_apply(enum sandbox_profile p, char *msg, size_t cap)
 	if (rc) {
 		int err = rc < 0 ? errno : ESRCH;
 
-		snprintf(msg, cap, "cannot install the seccomp filter: %s%s", strerror(err),
+		snprintf(why, cap, "cannot install the seccomp filter: %s%s", strerror(err),
 			 rc > 0 ? " (a thread could not take it)" : "");
 		return -err;
 	}

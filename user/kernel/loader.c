@@ -127,7 +127,7 @@ int loader_ensure_tracefs(char *why, size_t cap)
 	return -ENOENT;
 }
 
-static int on_record(void *ctx, void *data, size_t len)
+static int on_event(void *ctx, void *data, size_t len)
 {
 	struct loader *l = ctx;
 
@@ -387,7 +387,7 @@ static int attach_programs(struct loader *l, char *why, size_t cap)
 
 static int open_ring_buffer(struct loader *l, char *why, size_t cap)
 {
-	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_record, l, NULL);
+	l->rb = ring_buffer__new(bpf_map__fd(l->skel->maps.events), on_event, l, NULL);
 	if (!l->rb)
 		return step_failed(-errno, why, cap, "cannot set up the ring buffer");
 	return 0;

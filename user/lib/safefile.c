@@ -165,7 +165,7 @@ int safefile_check_regular(const char *path, char *why, size_t cap)
 		   why, cap, "refusing '%s': it is %s, not a regular file", path, kind(st.st_mode));
 }
 
-int safefile_open_record(const char *path, char *why, size_t cap)
+int safefile_open_recording(const char *path, char *why, size_t cap)
 {
 	struct stat st;
 	int fd, err;

@@ -28,7 +28,7 @@
 int safefile_open_output(const char *path, char *why, size_t cap);
 
 /* --record: a regular file opened for writing, truncated; mode 0640 when created. */
-int safefile_open_record(const char *path, char *why, size_t cap);
+int safefile_open_recording(const char *path, char *why, size_t cap);
 
 /* --metrics-file: 0 when path is absent or a regular file (not a symlink). */
 int safefile_check_regular(const char *path, char *why, size_t cap);

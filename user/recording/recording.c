@@ -258,7 +258,7 @@ int recorder_open(struct recorder **out, const char *path, const struct rec_head
 	}
 	/* it holds what the monitor's output holds: as private */
 	/* O_NOFOLLOW, a regular file only (user/lib/safefile.h) */
-	fd = safefile_open_record(path, why, sizeof(why));
+	fd = safefile_open_recording(path, why, sizeof(why));
 	r->gz = fd < 0 ? NULL : gzdopen(fd, gz ? "wb6" : "wbT");
 	if (!r->gz) {
 		int err = fd < 0 ? fd : -ENOMEM;

@@ -170,22 +170,22 @@ static void test_record_not_regular(void **state)
 
 	(void)state;
 	assert_int_equal(mkfifo(at("rec.fifo"), 0600), 0);
-	fd = safefile_open_record(at("rec.fifo"), why, sizeof(why));
+	fd = safefile_open_recording(at("rec.fifo"), why, sizeof(why));
 	assert_int_equal(fd, -EINVAL);
 	assert_non_null(strstr(why, "a FIFO, not a regular file"));
 	assert_non_null(strstr(why, "rec.fifo"));
 	write_file(at("canary"), "canary\n");
 	assert_int_equal(symlink(at("canary"), at("rec.link")), 0);
-	fd = safefile_open_record(at("rec.link"), why, sizeof(why));
+	fd = safefile_open_recording(at("rec.link"), why, sizeof(why));
 	assert_int_equal(fd, -ELOOP);
 	assert_non_null(strstr(why, "a symlink, not a regular file"));
 	assert_content(at("canary"), "canary\n");
-	fd = safefile_open_record("/dev/null", why, sizeof(why));
+	fd = safefile_open_recording("/dev/null", why, sizeof(why));
 	assert_int_equal(fd, -EINVAL);
 	assert_non_null(strstr(why, "a character device"));
 	/* a regular file: truncated */
 	write_file(at("rec"), "old contents\n");
-	fd = safefile_open_record(at("rec"), why, sizeof(why));
+	fd = safefile_open_recording(at("rec"), why, sizeof(why));
 	assert_true(fd >= 0);
 	close(fd);
 	assert_content(at("rec"), "");

@@ -38,13 +38,119 @@ static void json_problems(struct jsonw *w, const struct diag *d, int max)
 		jsonw_int(w, "problems_left_out", d->nproblems - n);
 }
 
+/* "init": PID 1 and its pid namespace while it runs, else null. */
+static void json_init(struct jsonw *w, const struct diag *d)
+{
+	if (!d->running) {
+		jsonw_null(w, "init");
+		return;
+	}
+	jsonw_obj_key(w, "init");
+	jsonw_uint(w, "pid", (uint64_t)d->init_pid);
+	jsonw_uint(w, "ns_pid",
+		   d->init.nspid_count ? (uint64_t)d->init.nspid[d->init.nspid_count - 1]
+				       : (uint64_t)d->init_pid);
+	jsonw_str(w, "comm", d->init.name);
+	jsonw_bool(w, "ns_init", d->ns_init);
+	jsonw_str(w, "wchan", d->init_wchan);
+	jsonw_obj_close(w);
+	jsonw_uint(w, "pidns", d->pidns);
+}
+
+/* "stop_signal" and what PID 1 will do with it. */
+static void json_stop_signal(struct jsonw *w, const struct diag *d)
+{
+	const char *sig = signal_name(d->sig);
+
+	if (sig)
+		jsonw_str(w, "stop_signal", sig);
+	else
+		jsonw_int(w, "stop_signal", d->sig);
+	if (d->prediction) {
+		jsonw_str(w, "stop_signal_prediction", d->prediction);
+		jsonw_str(w, "stop_signal_reason", d->prediction_why);
+	} else {
+		jsonw_null(w, "stop_signal_prediction");
+	}
+}
+
+/* One process of PID 1's namespace, with its fix when it keeps the teardown waiting. */
+static void json_process(struct jsonw *w, const struct diag *d, int i)
+{
+	const struct culprit *c = &d->ns_procs[i];
+	char state[2] = {c->state ? c->state : '?', '\0'};
+	char fix[MSG_LEN];
+
+	jsonw_obj_key(w, NULL);
+	jsonw_uint(w, "pid", c->pid);
+	jsonw_uint(w, "ns_pid", c->ns_pid);
+	jsonw_str(w, "comm", c->comm);
+	jsonw_str(w, "state", state);
+	jsonw_str(w, "wchan", c->wchan);
+	if (c->in_container) {
+		jsonw_obj_key(w, "container");
+		jsonw_str(w, "id", c->container.id);
+		jsonw_str(w, "name", c->container.name);
+		jsonw_str(w, "runtime", runtime_name(c->container.runtime));
+		jsonw_obj_close(w);
+	} else {
+		jsonw_null(w, "container");
+	}
+	jsonw_bool(w, "frozen", c->frozen);
+	if (c->frozen_how[0])
+		jsonw_str(w, "frozen_how", c->frozen_how);
+	if (d->ns_stuck[i]) {
+		culprit_fix(c, fix, sizeof(fix));
+		jsonw_str(w, "fix", fix);
+	}
+	jsonw_obj_close(w);
+}
+
+/* "processes": at most max of them, and how many were left out. */
+static void json_processes(struct jsonw *w, const struct diag *d, int max)
+{
+	jsonw_arr_key(w, "processes");
+	for (int i = 0; i < d->nns && i < max; i++)
+		json_process(w, d, i);
+	jsonw_arr_close(w);
+	if (d->nns_total > max || d->nns_total > d->nns)
+		jsonw_int(w, "processes_left_out", d->nns_total - (max < d->nns ? max : d->nns));
+}
+
+/* "removal" and "removal_hazards": at most max of them, and how many were left out. */
+static void json_removal(struct jsonw *w, const struct diag *d, int max)
+{
+	jsonw_obj_key(w, "removal");
+	jsonw_bool(w, "checked", d->removal_checked);
+	if (d->storage[0])
+		jsonw_str(w, "storage", d->storage);
+	if (d->removal_note[0])
+		jsonw_str(w, "note", d->removal_note);
+	jsonw_obj_close(w);
+	jsonw_arr_key(w, "removal_hazards");
+	for (int i = 0; i < d->nhazards && i < max; i++) {
+		const struct hazard *h = &d->hazards[i];
+
+		jsonw_obj_key(w, NULL);
+		jsonw_uint(w, "pid", (uint64_t)h->pid);
+		jsonw_str(w, "comm", h->comm);
+		jsonw_uint(w, "mnt_ns", h->mntns);
+		jsonw_str(w, "path", h->path);
+		jsonw_str(w, "mount_point", h->mount_point);
+		jsonw_str(w, "match", h->match);
+		jsonw_obj_close(w);
+	}
+	jsonw_arr_close(w);
+	if (d->nhazards_total > max || d->nhazards_total > d->nhazards)
+		jsonw_int(w, "removal_hazards_left_out",
+			  d->nhazards_total - (max < d->nhazards ? max : d->nhazards));
+}
+
 /* The record with at most nprocs processes, nhaz hazards and nprob problems. */
 static size_t diagnosis_json(const struct diag *d, const struct record_ctx *rc, uint64_t now,
 			     int nprocs, int nhaz, int nprob, size_t str_max, char *buf, size_t cap)
 {
-	const char *sig = signal_name(d->sig);
 	struct jsonw w;
-	char state[2] = "";
 
 	jsonw_init(&w, buf, cap);
 	jsonw_cut_strings(&w, str_max);
@@ -55,89 +161,10 @@ static size_t diagnosis_json(const struct diag *d, const struct record_ctx *rc, 
 		jsonw_bool(&w, "dead", true);
 	if (d->meta_paused)
 		jsonw_bool(&w, "paused", true);
-	if (d->running) {
-		jsonw_obj_key(&w, "init");
-		jsonw_uint(&w, "pid", (uint64_t)d->init_pid);
-		jsonw_uint(&w, "ns_pid",
-			   d->init.nspid_count ? (uint64_t)d->init.nspid[d->init.nspid_count - 1]
-					       : (uint64_t)d->init_pid);
-		jsonw_str(&w, "comm", d->init.name);
-		jsonw_bool(&w, "ns_init", d->ns_init);
-		jsonw_str(&w, "wchan", d->init_wchan);
-		jsonw_obj_close(&w);
-		jsonw_uint(&w, "pidns", d->pidns);
-	} else {
-		jsonw_null(&w, "init");
-	}
-	if (sig)
-		jsonw_str(&w, "stop_signal", sig);
-	else
-		jsonw_int(&w, "stop_signal", d->sig);
-	if (d->prediction) {
-		jsonw_str(&w, "stop_signal_prediction", d->prediction);
-		jsonw_str(&w, "stop_signal_reason", d->prediction_why);
-	} else {
-		jsonw_null(&w, "stop_signal_prediction");
-	}
-	jsonw_arr_key(&w, "processes");
-	for (int i = 0; i < d->nns && i < nprocs; i++) {
-		const struct culprit *c = &d->ns_procs[i];
-		char fix[MSG_LEN];
-
-		state[0] = c->state ? c->state : '?';
-		state[1] = '\0';
-		jsonw_obj_key(&w, NULL);
-		jsonw_uint(&w, "pid", c->pid);
-		jsonw_uint(&w, "ns_pid", c->ns_pid);
-		jsonw_str(&w, "comm", c->comm);
-		jsonw_str(&w, "state", state);
-		jsonw_str(&w, "wchan", c->wchan);
-		if (c->in_container) {
-			jsonw_obj_key(&w, "container");
-			jsonw_str(&w, "id", c->container.id);
-			jsonw_str(&w, "name", c->container.name);
-			jsonw_str(&w, "runtime", runtime_name(c->container.runtime));
-			jsonw_obj_close(&w);
-		} else {
-			jsonw_null(&w, "container");
-		}
-		jsonw_bool(&w, "frozen", c->frozen);
-		if (c->frozen_how[0])
-			jsonw_str(&w, "frozen_how", c->frozen_how);
-		if (d->ns_stuck[i]) {
-			culprit_fix(c, fix, sizeof(fix));
-			jsonw_str(&w, "fix", fix);
-		}
-		jsonw_obj_close(&w);
-	}
-	jsonw_arr_close(&w);
-	if (d->nns_total > nprocs || d->nns_total > d->nns)
-		jsonw_int(&w, "processes_left_out",
-			  d->nns_total - (nprocs < d->nns ? nprocs : d->nns));
-	jsonw_obj_key(&w, "removal");
-	jsonw_bool(&w, "checked", d->removal_checked);
-	if (d->storage[0])
-		jsonw_str(&w, "storage", d->storage);
-	if (d->removal_note[0])
-		jsonw_str(&w, "note", d->removal_note);
-	jsonw_obj_close(&w);
-	jsonw_arr_key(&w, "removal_hazards");
-	for (int i = 0; i < d->nhazards && i < nhaz; i++) {
-		const struct hazard *h = &d->hazards[i];
-
-		jsonw_obj_key(&w, NULL);
-		jsonw_uint(&w, "pid", (uint64_t)h->pid);
-		jsonw_str(&w, "comm", h->comm);
-		jsonw_uint(&w, "mnt_ns", h->mntns);
-		jsonw_str(&w, "path", h->path);
-		jsonw_str(&w, "mount_point", h->mount_point);
-		jsonw_str(&w, "match", h->match);
-		jsonw_obj_close(&w);
-	}
-	jsonw_arr_close(&w);
-	if (d->nhazards_total > nhaz || d->nhazards_total > d->nhazards)
-		jsonw_int(&w, "removal_hazards_left_out",
-			  d->nhazards_total - (nhaz < d->nhazards ? nhaz : d->nhazards));
+	json_init(&w, d);
+	json_stop_signal(&w, d);
+	json_processes(&w, d, nprocs);
+	json_removal(&w, d, nhaz);
 	json_problems(&w, d, nprob);
 	jsonw_str(&w, "verdict", d->nproblems ? "problem" : "ok");
 	if (d->caps_dropped)
@@ -172,16 +199,11 @@ int diag_print_json(const struct diag *d, const struct record_ctx *rc, uint64_t 
 
 #define LABEL "%-15s"
 
-void diag_print_text(const struct diag *d)
+/* Which container, and what its PID 1 is. */
+static void text_container(const struct diag *d)
 {
-	char a[4 * NAME_LEN], b[4 * MI_PATH_LEN], e[4 * 256], f[4 * MSG_LEN];
-	const char *sig = signal_name(d->sig);
-	char signame[16];
+	char a[4 * NAME_LEN], b[4 * MI_PATH_LEN], e[4 * 256];
 
-	if (!sig) {
-		snprintf(signame, sizeof(signame), "signal %d", d->sig);
-		sig = signame;
-	}
 	label_of(&d->c, e, sizeof(e));
 	printf(LABEL "%s (%s %.12s)\n", "Container", tesc(a, sizeof(a), e),
 	       runtime_name(d->c.runtime), d->c.id);
@@ -198,54 +220,81 @@ void diag_print_text(const struct diag *d)
 		printf(LABEL "%s\n", "",
 		       d->dead ? "not running: Docker marks it Dead"
 			       : "not running: nothing to predict for its stop");
+}
 
+/* The stop signal and what PID 1 will do with it. */
+static void text_stop_signal(const struct diag *d)
+{
+	const char *sig = signal_name(d->sig);
+	char signame[16], f[4 * MSG_LEN];
+
+	if (!sig) {
+		snprintf(signame, sizeof(signame), "signal %d", d->sig);
+		sig = signame;
+	}
 	printf("\n" LABEL "%s", "Stop signal", sig);
 	if (d->prediction)
 		printf(": %s\n" LABEL "%s\n", d->prediction, "",
 		       tesc(f, sizeof(f), d->prediction_why));
 	else
 		printf("\n");
+}
 
-	if (d->running) {
-		printf("\n" LABEL "%d process%s, pid namespace %llu\n", "Pid namespace",
-		       d->nns_total, d->nns_total == 1 ? "" : "es", (unsigned long long)d->pidns);
-		printf(LABEL "%-8s %-7s %-5s %-6s %-16s %-16s %s\n", "", "PID", "NS PID", "STATE",
-		       "FROZEN", "CONTAINER", "COMM", "WCHAN");
-		for (int i = 0; i < d->nns; i++) {
-			const struct culprit *c = &d->ns_procs[i];
-			char ctr[NAME_LEN];
+/* The processes of PID 1's namespace, one a line. */
+static void text_namespace(const struct diag *d)
+{
+	char a[4 * NAME_LEN], e[4 * 256], f[4 * MSG_LEN];
 
-			if (c->in_container)
-				label_of(&c->container, ctr, sizeof(ctr));
-			else
-				snprintf(ctr, sizeof(ctr), "-");
-			printf(LABEL "%-8u %-7u %-5c %-6s %-16s %-16s %s\n", "", c->pid, c->ns_pid,
-			       c->state ? c->state : '?', c->frozen ? "yes" : "no",
-			       tesc(a, sizeof(a), ctr), tesc(e, sizeof(e), c->comm),
-			       c->wchan[0] ? tesc(f, sizeof(f), c->wchan) : "-");
-		}
-		if (d->nns_total > d->nns)
-			printf(LABEL "(%d more not shown)\n", "", d->nns_total - d->nns);
+	printf("\n" LABEL "%d process%s, pid namespace %llu\n", "Pid namespace", d->nns_total,
+	       d->nns_total == 1 ? "" : "es", (unsigned long long)d->pidns);
+	printf(LABEL "%-8s %-7s %-5s %-6s %-16s %-16s %s\n", "", "PID", "NS PID", "STATE", "FROZEN",
+	       "CONTAINER", "COMM", "WCHAN");
+	for (int i = 0; i < d->nns; i++) {
+		const struct culprit *c = &d->ns_procs[i];
+		char ctr[NAME_LEN];
+
+		if (c->in_container)
+			label_of(&c->container, ctr, sizeof(ctr));
+		else
+			snprintf(ctr, sizeof(ctr), "-");
+		printf(LABEL "%-8u %-7u %-5c %-6s %-16s %-16s %s\n", "", c->pid, c->ns_pid,
+		       c->state ? c->state : '?', c->frozen ? "yes" : "no", tesc(a, sizeof(a), ctr),
+		       tesc(e, sizeof(e), c->comm),
+		       c->wchan[0] ? tesc(f, sizeof(f), c->wchan) : "-");
 	}
+	if (d->nns_total > d->nns)
+		printf(LABEL "(%d more not shown)\n", "", d->nns_total - d->nns);
+}
+
+/* The storage and the mounts of it held elsewhere. */
+static void text_removal(const struct diag *d)
+{
+	char b[4 * MI_PATH_LEN], e[4 * 256], f[4 * MSG_LEN];
 
 	printf("\n" LABEL, "Removal");
 	if (!d->removal_checked) {
 		printf("%s\n", tesc(f, sizeof(f), d->removal_note));
-	} else {
-		printf("storage %s\n", tesc(b, sizeof(b), d->storage));
-		if (!d->nhazards_total)
-			printf(LABEL "no other mount namespace holds it\n", "");
-		for (int i = 0; i < d->nhazards; i++) {
-			const struct hazard *h = &d->hazards[i];
-
-			printf(LABEL "pid %d (%s), mount namespace %llu, mounts %s", "", h->pid,
-			       tesc(e, sizeof(e), h->comm), (unsigned long long)h->mntns,
-			       tesc(b, sizeof(b), h->mount_point));
-			if (strcmp(h->path, h->mount_point))
-				printf(", that is %s", tesc(b, sizeof(b), h->path));
-			printf(" (matched by %s)\n", h->match);
-		}
+		return;
 	}
+	printf("storage %s\n", tesc(b, sizeof(b), d->storage));
+	if (!d->nhazards_total)
+		printf(LABEL "no other mount namespace holds it\n", "");
+	for (int i = 0; i < d->nhazards; i++) {
+		const struct hazard *h = &d->hazards[i];
+
+		printf(LABEL "pid %d (%s), mount namespace %llu, mounts %s", "", h->pid,
+		       tesc(e, sizeof(e), h->comm), (unsigned long long)h->mntns,
+		       tesc(b, sizeof(b), h->mount_point));
+		if (strcmp(h->path, h->mount_point))
+			printf(", that is %s", tesc(b, sizeof(b), h->path));
+		printf(" (matched by %s)\n", h->match);
+	}
+}
+
+/* The problems found, each with its fix. */
+static void text_verdict(const struct diag *d)
+{
+	char f[4 * MSG_LEN];
 
 	printf("\n" LABEL, "Verdict");
 	if (!d->nproblems) {
@@ -258,4 +307,14 @@ void diag_print_text(const struct diag *d)
 		       tesc(f, sizeof(f), d->problems[i].message));
 		printf(LABEL "  fix: %s\n", "", tesc(f, sizeof(f), d->problems[i].action));
 	}
+}
+
+void diag_print_text(const struct diag *d)
+{
+	text_container(d);
+	text_stop_signal(d);
+	if (d->running)
+		text_namespace(d);
+	text_removal(d);
+	text_verdict(d);
 }

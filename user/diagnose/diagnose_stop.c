@@ -13,92 +13,158 @@
 
 /* ---- the stop signal ---- */
 
-void diag_predict_stop_signal(struct diag *d)
+/* What PID 1 will do with the stop signal: stop_signal_fate() tells which. */
+enum stop_fate {
+	FATE_UNCATCHABLE,     /* SIGKILL */
+	FATE_WAITED_FOR,      /* blocked, collected with sigtimedwait() */
+	FATE_BLOCKED,	      /* blocked: stays pending */
+	FATE_SIG_IGN,	      /* set to SIG_IGN */
+	FATE_HANDLED,	      /* caught by a handler */
+	FATE_NS_INIT_DROPS,   /* no handler: the kernel drops it to a namespace init */
+	FATE_DEFAULT_FATAL,   /* no handler, not a namespace init: the default action kills */
+	FATE_DEFAULT_HARMLESS /* no handler, and the default action does not end a process */
+};
+
+static enum stop_fate stop_signal_fate(const struct diag *d)
 {
-	const char *name = signal_name(d->sig) ? signal_name(d->sig) : "the stop signal";
 	const struct proc_status *st = &d->init;
 	bool sigwait = strstr(d->init_wchan, "sigtimedwait") != NULL;
 	int disp = procfs_signal_disposition(st, d->sig);
-	struct problem *p = NULL;
+
+	if (d->sig == SIGKILL)
+		return FATE_UNCATCHABLE;
+	/*
+	 * tini and other signal-forwarding inits block every signal and
+	 * collect them with sigtimedwait(), which unblocks them while it
+	 * sleeps: a blocked or default signal then reaches it.
+	 */
+	if (procfs_signal_blocked(st, d->sig) || (sigwait && disp == PROC_SIG_DEFAULT))
+		return sigwait ? FATE_WAITED_FOR : FATE_BLOCKED;
+	if (disp == PROC_SIG_IGNORED)
+		return FATE_SIG_IGN;
+	if (disp == PROC_SIG_HANDLER)
+		return FATE_HANDLED;
+	if (d->ns_init)
+		return FATE_NS_INIT_DROPS;
+	return signal_fatal_by_default(d->sig) ? FATE_DEFAULT_FATAL : FATE_DEFAULT_HARMLESS;
+}
+
+/* The prediction's name and its reason in words (name: the signal's). */
+static void stop_signal_words(struct diag *d, enum stop_fate fate, const char *name)
+{
 	char *why = d->prediction_why;
 	size_t cap = sizeof(d->prediction_why);
 
-	if (d->sig == SIGKILL) {
+	switch (fate) {
+	case FATE_UNCATCHABLE:
 		d->prediction = "default_fatal";
 		snprintf(why, cap, "SIGKILL cannot be caught: PID 1 dies at once, without cleanup");
-	} else if (procfs_signal_blocked(st, d->sig) || (sigwait && disp == PROC_SIG_DEFAULT)) {
-		/*
-		 * tini and other signal-forwarding inits block every signal and
-		 * collect them with sigtimedwait(), which unblocks them while it
-		 * sleeps: a blocked or default signal then reaches it.
-		 */
-		if (sigwait) {
-			d->prediction = "waited_for";
-			snprintf(
-				why, cap,
-				"PID 1 blocks %s and waits for it (sigtimedwait): it will be handled",
-				name);
-		} else {
-			d->prediction = "blocked";
-			snprintf(
-				why, cap,
-				"%s is blocked by PID 1: it stays pending; docker stop will wait the full grace period, then SIGKILL",
-				name);
-			p = add_problem(d, "stop_signal_blocked");
-			if (p)
-				snprintf(
-					p->action, sizeof(p->action),
-					"make PID 1 unblock %s (or wait for it with sigwaitinfo), or run the container with --init",
-					name);
-		}
-	} else if (disp == PROC_SIG_IGNORED) {
+		break;
+	case FATE_WAITED_FOR:
+		d->prediction = "waited_for";
+		snprintf(why, cap,
+			 "PID 1 blocks %s and waits for it (sigtimedwait): it will be handled",
+			 name);
+		break;
+	case FATE_BLOCKED:
+		d->prediction = "blocked";
+		snprintf(
+			why, cap,
+			"%s is blocked by PID 1: it stays pending; docker stop will wait the full grace period, then SIGKILL",
+			name);
+		break;
+	case FATE_SIG_IGN:
 		d->prediction = "ignored";
 		snprintf(
 			why, cap,
 			"%s will be ignored: PID 1 set it to SIG_IGN; docker stop will wait the full grace period, then SIGKILL",
 			name);
+		break;
+	case FATE_HANDLED:
+		d->prediction = "handled";
+		snprintf(why, cap, "PID 1 has a %s handler: it will be handled", name);
+		break;
+	case FATE_NS_INIT_DROPS:
+		d->prediction = "ignored";
+		snprintf(
+			why, cap,
+			"%s will be ignored: PID 1 has no handler (a namespace init ignores default-action signals); docker stop will wait the full grace period, then SIGKILL",
+			name);
+		break;
+	case FATE_DEFAULT_FATAL:
+		d->prediction = "default_fatal";
+		snprintf(
+			why, cap,
+			"PID 1 is not a namespace init and has no handler: %s kills it at once, without cleanup",
+			name);
+		break;
+	case FATE_DEFAULT_HARMLESS:
+		d->prediction = "ignored";
+		snprintf(
+			why, cap,
+			"%s will be ignored: PID 1 has no handler and its default action does not end a process",
+			name);
+		break;
+	}
+}
+
+/*
+ * A stop signal that does not end PID 1 makes docker stop wait out its
+ * grace period: a problem, with its fix, and the reason as its message.
+ */
+static void stop_signal_problem(struct diag *d, enum stop_fate fate, const char *name)
+{
+	struct problem *p = NULL;
+
+	switch (fate) {
+	case FATE_BLOCKED:
+		p = add_problem(d, "stop_signal_blocked");
+		if (p)
+			snprintf(
+				p->action, sizeof(p->action),
+				"make PID 1 unblock %s (or wait for it with sigwaitinfo), or run the container with --init",
+				name);
+		break;
+	case FATE_SIG_IGN:
 		p = add_problem(d, "stop_signal_ignored");
 		if (p)
 			snprintf(
 				p->action, sizeof(p->action),
 				"do not ignore %s in PID 1 (a shell's trap '' TERM does), or give the image a STOPSIGNAL it handles",
 				name);
-	} else if (disp == PROC_SIG_HANDLER) {
-		d->prediction = "handled";
-		snprintf(why, cap, "PID 1 has a %s handler: it will be handled", name);
-	} else if (d->ns_init) {
-		/* the kernel drops default-action signals to a namespace init */
-		d->prediction = "ignored";
-		snprintf(
-			why, cap,
-			"%s will be ignored: PID 1 has no handler (a namespace init ignores default-action signals); docker stop will wait the full grace period, then SIGKILL",
-			name);
+		break;
+	case FATE_NS_INIT_DROPS:
 		p = add_problem(d, "stop_signal_ignored");
 		if (p)
 			snprintf(
 				p->action, sizeof(p->action),
 				"run the container with --init (tini as PID 1), or give PID 1 a %s handler",
 				name);
-	} else if (signal_fatal_by_default(d->sig)) {
-		d->prediction = "default_fatal";
-		snprintf(
-			why, cap,
-			"PID 1 is not a namespace init and has no handler: %s kills it at once, without cleanup",
-			name);
-	} else {
-		d->prediction = "ignored";
-		snprintf(
-			why, cap,
-			"%s will be ignored: PID 1 has no handler and its default action does not end a process",
-			name);
+		break;
+	case FATE_DEFAULT_HARMLESS:
 		p = add_problem(d, "stop_signal_ignored");
 		if (p)
 			snprintf(
 				p->action, sizeof(p->action),
 				"give the image a STOPSIGNAL that ends it (SIGTERM with a handler)");
+		break;
+	case FATE_UNCATCHABLE:
+	case FATE_WAITED_FOR:
+	case FATE_HANDLED:
+	case FATE_DEFAULT_FATAL:
+		break; /* it ends PID 1, or PID 1 handles it */
 	}
 	if (p)
-		snprintf(p->message, sizeof(p->message), "%s", why);
+		snprintf(p->message, sizeof(p->message), "%s", d->prediction_why);
+}
+
+void diag_predict_stop_signal(struct diag *d)
+{
+	const char *name = signal_name(d->sig) ? signal_name(d->sig) : "the stop signal";
+	enum stop_fate fate = stop_signal_fate(d);
+
+	stop_signal_words(d, fate, name);
+	stop_signal_problem(d, fate, name);
 }
 
 /* ---- the pid namespace ---- */

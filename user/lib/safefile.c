@@ -75,22 +75,48 @@ static const char *last_name(const char *path)
 	return slash ? (slash[1] ? slash + 1 : NULL) : path;
 }
 
-int safefile_open_output(const char *path, char *why, size_t cap)
+/*
+ * One directory on the way, p, from the directory open at dir (closed
+ * here): a symlink followed only where no one else can plant it. Returns
+ * the directory open, or -errno with why said.
+ */
+static int walk_step(int dir, const char *p, const char *path, char *why, size_t cap)
 {
-	char buf[PATH_MAX], *p, *next;
-	const char *name = last_name(path);
 	struct stat st;
-	int dir, fd;
+	int fd;
 
-	if (!name || strlen(path) >= sizeof(buf))
-		return say(-EINVAL, why, cap, "cannot open '%s': %s", path,
-			   !name ? "it names a directory" : strerror(ENAMETOOLONG));
-	snprintf(buf, sizeof(buf), "%.*s", (int)(name - path), path);
+	fd = openat(dir, p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+	if (fd >= 0 && !fstat(fd, &st) && S_ISLNK(st.st_mode)) {
+		close(fd);
+		if (!fd_private(dir)) {
+			close(dir);
+			return say(-ELOOP, why, cap,
+				   "refusing '%s': '%s' on the way is a symlink in a "
+				   "directory others can write",
+				   path, p);
+		}
+		fd = openat(dir, p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	close(dir);
+	if (fd < 0)
+		return output_failed(fd, path, why, cap);
+	return fd;
+}
+
+/*
+ * The directory that holds path's last component, walked one directory
+ * at a time from / or the working directory. dirs: path up to that
+ * component, cut into its names here.
+ */
+static int walk_to_parent(char *dirs, const char *path, char *why, size_t cap)
+{
+	char *p, *next;
+	int dir;
+
 	dir = open(path[0] == '/' ? "/" : ".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dir < 0)
 		return output_failed(dir, path, why, cap);
-	/* every directory on the way, a symlink followed only where no one else can plant it */
-	for (p = buf; *p; p = next) {
+	for (p = dirs; *p; p = next) {
 		next = strchr(p, '/');
 		if (next)
 			*next++ = '\0';
@@ -98,23 +124,23 @@ int safefile_open_output(const char *path, char *why, size_t cap)
 			next = p + strlen(p);
 		if (!*p)
 			continue;
-		fd = openat(dir, p, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-		if (fd >= 0 && !fstat(fd, &st) && S_ISLNK(st.st_mode)) {
-			close(fd);
-			if (!fd_private(dir)) {
-				close(dir);
-				return say(-ELOOP, why, cap,
-					   "refusing '%s': '%s' on the way is a symlink in a "
-					   "directory others can write",
-					   path, p);
-			}
-			fd = openat(dir, p, O_PATH | O_DIRECTORY | O_CLOEXEC);
-		}
-		close(dir);
-		if (fd < 0)
-			return output_failed(fd, path, why, cap);
-		dir = fd;
+		dir = walk_step(dir, p, path, why, cap);
+		if (dir < 0)
+			return dir;
 	}
+	return dir;
+}
+
+/*
+ * The output itself, name in the directory open at dir (closed here): a
+ * symlink followed only where no one else can plant it, and only a
+ * regular file, a FIFO or a character device.
+ */
+static int open_in_parent(int dir, const char *name, const char *path, char *why, size_t cap)
+{
+	struct stat st;
+	int fd;
+
 	fd = openat(dir, name,
 		    O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY,
 		    0640);
@@ -144,6 +170,25 @@ int safefile_open_output(const char *path, char *why, size_t cap)
 			   "only)",
 			   path, kind(st.st_mode));
 	}
+	return fd;
+}
+
+int safefile_open_output(const char *path, char *why, size_t cap)
+{
+	const char *name = last_name(path);
+	char dirs[PATH_MAX];
+	int dir, fd;
+
+	if (!name || strlen(path) >= sizeof(dirs))
+		return say(-EINVAL, why, cap, "cannot open '%s': %s", path,
+			   !name ? "it names a directory" : strerror(ENAMETOOLONG));
+	snprintf(dirs, sizeof(dirs), "%.*s", (int)(name - path), path);
+	dir = walk_to_parent(dirs, path, why, cap);
+	if (dir < 0)
+		return dir;
+	fd = open_in_parent(dir, name, path, why, cap);
+	if (fd < 0)
+		return fd;
 	/* opened without waiting for a FIFO's reader; written to as a blocking file */
 	fcntl(fd, F_SETFL, O_APPEND);
 	return fd;

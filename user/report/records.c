@@ -92,6 +92,18 @@ static void record_task(struct jsonw *w, const char *key, const struct st_task *
 	jsonw_obj_close(w);
 }
 
+void record_ancestry(struct jsonw *w, const struct st_proc ancestry[ST_ANCESTRY])
+{
+	jsonw_arr_key(w, "ancestry");
+	for (int i = 0; i < ST_ANCESTRY && ancestry[i].pid; i++) {
+		jsonw_obj_key(w, NULL);
+		jsonw_uint(w, "pid", ancestry[i].pid);
+		jsonw_strn(w, "comm", ancestry[i].comm, ST_COMM_LEN);
+		jsonw_obj_close(w);
+	}
+	jsonw_arr_close(w);
+}
+
 static const char *disposition_name(unsigned int d)
 {
 	switch (d) {
@@ -161,14 +173,7 @@ static void json_signal_event(struct jsonw *w, const struct st_signal *s)
 		jsonw_bool(w, "same_pidns", true);
 	if (s->sig_flags & ST_SIGF_FROM_KERNEL)
 		jsonw_bool(w, "kernel", true);
-	jsonw_arr_key(w, "ancestry");
-	for (int i = 0; i < ST_ANCESTRY && s->ancestry[i].pid; i++) {
-		jsonw_obj_key(w, NULL);
-		jsonw_uint(w, "pid", s->ancestry[i].pid);
-		jsonw_strn(w, "comm", s->ancestry[i].comm, ST_COMM_LEN);
-		jsonw_obj_close(w);
-	}
-	jsonw_arr_close(w);
+	record_ancestry(w, s->ancestry);
 	jsonw_obj_close(w);
 }
 
@@ -200,94 +205,101 @@ static void json_fs_event(struct jsonw *w, const struct st_fs_call *fs, const ch
 	record_task(w, "caller", &fs->caller);
 }
 
+/* The cgroup the event happened in, 0 when its record carries none. */
+static uint64_t event_cgroup_id(const struct st_event *e)
+{
+	switch (e->kind) {
+	case ST_EV_SIGNAL_GENERATE:
+		return e->u.signal.target.cgroup_id;
+	case ST_EV_SIGNAL_DELIVER:
+		return e->u.deliver.task.cgroup_id;
+	case ST_EV_PROCESS_EXIT:
+	case ST_EV_INIT_RELEASED:
+		return e->u.exit.task.cgroup_id;
+	case ST_EV_PROCESS_FORK:
+		return e->u.fork.parent.cgroup_id;
+	case ST_EV_PROCESS_EXEC:
+		return e->u.exec.task.cgroup_id;
+	case ST_EV_CGROUP_MKDIR:
+	case ST_EV_CGROUP_RMDIR:
+	case ST_EV_CGROUP_FREEZE:
+	case ST_EV_CGROUP_UNFREEZE:
+		return e->u.cgroup.id;
+	}
+	return 0; /* fs_call, oom_victim */
+}
+
+static void json_cgroup_event(struct jsonw *w, const struct st_cgroup *cg)
+{
+	jsonw_obj_key(w, "cgroup");
+	jsonw_uint(w, "id", cg->id);
+	jsonw_uint(w, "hierarchy", cg->hierarchy);
+	jsonw_uint(w, "level", cg->level);
+	jsonw_str(w, "path", cg->path);
+	jsonw_obj_close(w);
+}
+
+/* The fields of the event's own kind, after its container. */
+static void json_event_body(struct jsonw *w, const struct st_event *e, const char *path,
+			    bool path_complete)
+{
+	switch (e->kind) {
+	case ST_EV_SIGNAL_GENERATE:
+		json_signal_event(w, &e->u.signal);
+		break;
+	case ST_EV_SIGNAL_DELIVER:
+		json_signal(w, "signal", e->u.deliver.sig);
+		jsonw_int(w, "signo", e->u.deliver.sig);
+		record_task(w, "process", &e->u.deliver.task);
+		jsonw_str(w, "action", disposition_name(e->u.deliver.disposition));
+		break;
+	case ST_EV_PROCESS_EXIT:
+	case ST_EV_INIT_RELEASED:
+		record_task(w, "process", &e->u.exit.task);
+		json_exit(w, e->u.exit.exit_code);
+		if (e->kind == ST_EV_PROCESS_EXIT)
+			jsonw_bool(w, "group_dead", e->u.exit.task.flags & ST_TASK_GROUP_DEAD);
+		break;
+	case ST_EV_PROCESS_FORK:
+		record_task(w, "process", &e->u.fork.parent);
+		record_task(w, "child", &e->u.fork.child);
+		break;
+	case ST_EV_PROCESS_EXEC:
+		record_task(w, "process", &e->u.exec.task);
+		jsonw_uint(w, "old_pid", e->u.exec.old_pid);
+		break;
+	case ST_EV_CGROUP_MKDIR:
+	case ST_EV_CGROUP_RMDIR:
+	case ST_EV_CGROUP_FREEZE:
+	case ST_EV_CGROUP_UNFREEZE:
+		json_cgroup_event(w, &e->u.cgroup);
+		break;
+	case ST_EV_FS_CALL:
+		json_fs_event(w, &e->u.fs, path, path_complete);
+		break;
+	case ST_EV_OOM_VICTIM:
+		jsonw_obj_key(w, "victim");
+		jsonw_uint(w, "pid", e->u.oom.victim_pid);
+		jsonw_obj_close(w);
+		record_task(w, "process", &e->u.oom.killer);
+		break;
+	}
+}
+
 static size_t event_json(const struct record_ctx *rc, const struct st_event *e,
 			 const struct container *c, const char *path, bool path_complete, char *buf,
 			 size_t cap, size_t str_max)
 {
+	uint64_t cgid = event_cgroup_id(e);
 	struct jsonw w;
-	uint64_t cgid = 0;
 
 	jsonw_init(&w, buf, cap);
 	jsonw_cut_strings(&w, str_max);
 	record_begin(&w, rc, "event", e->ts_ns);
 	jsonw_str(&w, "event", event_kind_name(e->kind));
-	switch (e->kind) {
-	case ST_EV_SIGNAL_GENERATE:
-		cgid = e->u.signal.target.cgroup_id;
-		break;
-	case ST_EV_SIGNAL_DELIVER:
-		cgid = e->u.deliver.task.cgroup_id;
-		break;
-	case ST_EV_PROCESS_EXIT:
-	case ST_EV_INIT_RELEASED:
-		cgid = e->u.exit.task.cgroup_id;
-		break;
-	case ST_EV_PROCESS_FORK:
-		cgid = e->u.fork.parent.cgroup_id;
-		break;
-	case ST_EV_PROCESS_EXEC:
-		cgid = e->u.exec.task.cgroup_id;
-		break;
-	case ST_EV_CGROUP_MKDIR:
-	case ST_EV_CGROUP_RMDIR:
-	case ST_EV_CGROUP_FREEZE:
-	case ST_EV_CGROUP_UNFREEZE:
-		cgid = e->u.cgroup.id;
-		break;
-	case ST_EV_FS_CALL:
-	case ST_EV_OOM_VICTIM:
-		cgid = 0;
-		break;
-	}
 	if (c || cgid)
 		record_container(&w, c, cgid);
-
-	switch (e->kind) {
-	case ST_EV_SIGNAL_GENERATE:
-		json_signal_event(&w, &e->u.signal);
-		break;
-	case ST_EV_SIGNAL_DELIVER:
-		json_signal(&w, "signal", e->u.deliver.sig);
-		jsonw_int(&w, "signo", e->u.deliver.sig);
-		record_task(&w, "process", &e->u.deliver.task);
-		jsonw_str(&w, "action", disposition_name(e->u.deliver.disposition));
-		break;
-	case ST_EV_PROCESS_EXIT:
-	case ST_EV_INIT_RELEASED:
-		record_task(&w, "process", &e->u.exit.task);
-		json_exit(&w, e->u.exit.exit_code);
-		if (e->kind == ST_EV_PROCESS_EXIT)
-			jsonw_bool(&w, "group_dead", e->u.exit.task.flags & ST_TASK_GROUP_DEAD);
-		break;
-	case ST_EV_PROCESS_FORK:
-		record_task(&w, "process", &e->u.fork.parent);
-		record_task(&w, "child", &e->u.fork.child);
-		break;
-	case ST_EV_PROCESS_EXEC:
-		record_task(&w, "process", &e->u.exec.task);
-		jsonw_uint(&w, "old_pid", e->u.exec.old_pid);
-		break;
-	case ST_EV_CGROUP_MKDIR:
-	case ST_EV_CGROUP_RMDIR:
-	case ST_EV_CGROUP_FREEZE:
-	case ST_EV_CGROUP_UNFREEZE:
-		jsonw_obj_key(&w, "cgroup");
-		jsonw_uint(&w, "id", e->u.cgroup.id);
-		jsonw_uint(&w, "hierarchy", e->u.cgroup.hierarchy);
-		jsonw_uint(&w, "level", e->u.cgroup.level);
-		jsonw_str(&w, "path", e->u.cgroup.path);
-		jsonw_obj_close(&w);
-		break;
-	case ST_EV_FS_CALL:
-		json_fs_event(&w, &e->u.fs, path, path_complete);
-		break;
-	case ST_EV_OOM_VICTIM:
-		jsonw_obj_key(&w, "victim");
-		jsonw_uint(&w, "pid", e->u.oom.victim_pid);
-		jsonw_obj_close(&w);
-		record_task(&w, "process", &e->u.oom.killer);
-		break;
-	}
+	json_event_body(&w, e, path, path_complete);
 	jsonw_obj_close(&w);
 	return w.overflow ? 0 : w.len;
 }
@@ -329,95 +341,108 @@ static void text_task(char *buf, size_t cap, const struct st_task *t)
 		snprintf(buf, cap, "%s[%u]", comm, t->tgid);
 }
 
-size_t record_event_text(const struct record_ctx *rc, const struct st_event *e,
-			 const struct container *c, const char *path, char *buf, size_t cap)
+/* "sender -> target SIGTERM delivered (handler, blocked, ns init)" */
+static void text_signal_event(char *buf, size_t cap, const struct st_signal *s)
 {
-	char clock[32], label[96], a[128], b[128], sb[24], detail[RECORD_MAX / 2];
-	const char *kind = event_kind_name(e->kind);
-	uint64_t cgid = 0;
-	int n;
+	const char *res = signal_result_name(s->result);
+	char a[128], b[128], sb[24];
 
-	detail[0] = '\0';
-	record_clock(rc, e->ts_ns, clock, sizeof(clock));
+	text_task(a, sizeof(a), &s->sender);
+	text_task(b, sizeof(b), &s->target);
+	snprintf(buf, cap, "%s -> %s %s %s (%s%s%s)", a, b, signal_text(s->sig, sb, sizeof(sb)),
+		 res ? res : "?", disposition_name(s->disposition),
+		 s->sig_flags & (ST_SIGF_BLOCKED | ST_SIGF_REAL_BLOCKED) ? ", blocked" : "",
+		 s->target.flags & ST_TASK_NS_INIT ? ", ns init" : "");
+}
+
+/* "task killed by SIGKILL", "task released, exited with code 0 (ns init)" */
+static void text_exit_event(char *buf, size_t cap, const struct st_event *e)
+{
+	uint32_t code = e->u.exit.exit_code;
+	bool released = e->kind != ST_EV_PROCESS_EXIT;
+	const char *ns_init = e->u.exit.task.flags & ST_TASK_NS_INIT ? " (ns init)" : "";
+	char a[128], sb[24];
+
+	text_task(a, sizeof(a), &e->u.exit.task);
+	if (code & 0x7f)
+		snprintf(buf, cap, "%s %s by %s%s", a, released ? "released, killed" : "killed",
+			 signal_text(code & 0x7f, sb, sizeof(sb)), ns_init);
+	else
+		snprintf(buf, cap, "%s %s with code %u%s", a,
+			 released ? "released, exited" : "exited", (code >> 8) & 0xff, ns_init);
+}
+
+/* "caller unlinkat /path -> EBUSY (the container's view)" */
+static void text_fs_event(char *buf, size_t cap, const struct st_fs_call *fs, const char *path)
+{
+	const char *en = fs->ret < 0 ? errno_name(-fs->ret) : NULL;
+	char a[128], p[RECORD_MAX / 4];
+
+	text_task(a, sizeof(a), &fs->caller);
+	text_escape(p, sizeof(p), path ? path : "", path ? strlen(path) : 0);
+	snprintf(buf, cap, "%s %s %s -> %s%s", a, fs_op_name(fs->op), p,
+		 fs->ret == 0 ? "ok"
+		 : en	      ? en
+			      : "error",
+		 fs->path_flags & ST_PATH_TRUSTED ? "" : " (the container's view)");
+}
+
+/* What the event says, after its kind: who did what to whom. */
+static void text_event_detail(char *buf, size_t cap, const struct st_event *e, const char *path)
+{
+	char a[128], b[128], sb[24];
+
 	switch (e->kind) {
-	case ST_EV_SIGNAL_GENERATE: {
-		const struct st_signal *s = &e->u.signal;
-		const char *res = signal_result_name(s->result);
-
-		cgid = s->target.cgroup_id;
-		text_task(a, sizeof(a), &s->sender);
-		text_task(b, sizeof(b), &s->target);
-		snprintf(detail, sizeof(detail), "%s -> %s %s %s (%s%s%s)", a, b,
-			 signal_text(s->sig, sb, sizeof(sb)), res ? res : "?",
-			 disposition_name(s->disposition),
-			 s->sig_flags & (ST_SIGF_BLOCKED | ST_SIGF_REAL_BLOCKED) ? ", blocked" : "",
-			 s->target.flags & ST_TASK_NS_INIT ? ", ns init" : "");
+	case ST_EV_SIGNAL_GENERATE:
+		text_signal_event(buf, cap, &e->u.signal);
 		break;
-	}
 	case ST_EV_SIGNAL_DELIVER:
-		cgid = e->u.deliver.task.cgroup_id;
 		text_task(a, sizeof(a), &e->u.deliver.task);
-		snprintf(detail, sizeof(detail), "%s takes %s (%s)", a,
+		snprintf(buf, cap, "%s takes %s (%s)", a,
 			 signal_text(e->u.deliver.sig, sb, sizeof(sb)),
 			 disposition_name(e->u.deliver.disposition));
 		break;
 	case ST_EV_PROCESS_EXIT:
-	case ST_EV_INIT_RELEASED: {
-		uint32_t code = e->u.exit.exit_code;
-
-		cgid = e->u.exit.task.cgroup_id;
-		text_task(a, sizeof(a), &e->u.exit.task);
-		if (code & 0x7f)
-			snprintf(detail, sizeof(detail), "%s %s by %s%s", a,
-				 e->kind == ST_EV_PROCESS_EXIT ? "killed" : "released, killed",
-				 signal_text(code & 0x7f, sb, sizeof(sb)),
-				 e->u.exit.task.flags & ST_TASK_NS_INIT ? " (ns init)" : "");
-		else
-			snprintf(detail, sizeof(detail), "%s %s with code %u%s", a,
-				 e->kind == ST_EV_PROCESS_EXIT ? "exited" : "released, exited",
-				 (code >> 8) & 0xff,
-				 e->u.exit.task.flags & ST_TASK_NS_INIT ? " (ns init)" : "");
+	case ST_EV_INIT_RELEASED:
+		text_exit_event(buf, cap, e);
 		break;
-	}
 	case ST_EV_PROCESS_FORK:
-		cgid = e->u.fork.parent.cgroup_id;
 		text_task(a, sizeof(a), &e->u.fork.parent);
 		text_task(b, sizeof(b), &e->u.fork.child);
-		snprintf(detail, sizeof(detail), "%s -> %s", a, b);
+		snprintf(buf, cap, "%s -> %s", a, b);
 		break;
 	case ST_EV_PROCESS_EXEC:
-		cgid = e->u.exec.task.cgroup_id;
 		text_task(a, sizeof(a), &e->u.exec.task);
-		snprintf(detail, sizeof(detail), "%s", a);
+		snprintf(buf, cap, "%s", a);
 		break;
 	case ST_EV_CGROUP_MKDIR:
 	case ST_EV_CGROUP_RMDIR:
 	case ST_EV_CGROUP_FREEZE:
 	case ST_EV_CGROUP_UNFREEZE:
-		cgid = e->u.cgroup.id;
-		text_escape(detail, sizeof(detail), e->u.cgroup.path, sizeof(e->u.cgroup.path));
+		text_escape(buf, cap, e->u.cgroup.path, sizeof(e->u.cgroup.path));
 		break;
-	case ST_EV_FS_CALL: {
-		const struct st_fs_call *fs = &e->u.fs;
-		const char *en = fs->ret < 0 ? errno_name(-fs->ret) : NULL;
-		char p[RECORD_MAX / 4];
-
-		text_task(a, sizeof(a), &fs->caller);
-		text_escape(p, sizeof(p), path ? path : "", path ? strlen(path) : 0);
-		snprintf(detail, sizeof(detail), "%s %s %s -> %s%s", a, fs_op_name(fs->op), p,
-			 fs->ret == 0 ? "ok"
-			 : en	      ? en
-				      : "error",
-			 fs->path_flags & ST_PATH_TRUSTED ? "" : " (the container's view)");
+	case ST_EV_FS_CALL:
+		text_fs_event(buf, cap, &e->u.fs, path);
 		break;
-	}
 	case ST_EV_OOM_VICTIM:
 		text_task(a, sizeof(a), &e->u.oom.killer);
-		snprintf(detail, sizeof(detail), "victim pid %u (OOM kill while %s allocated)",
+		snprintf(buf, cap, "victim pid %u (OOM kill while %s allocated)",
 			 e->u.oom.victim_pid, a);
 		break;
 	}
-	record_container_label(c, cgid, label, sizeof(label));
+}
+
+size_t record_event_text(const struct record_ctx *rc, const struct st_event *e,
+			 const struct container *c, const char *path, char *buf, size_t cap)
+{
+	char clock[32], label[96], detail[RECORD_MAX / 2];
+	const char *kind = event_kind_name(e->kind);
+	int n;
+
+	detail[0] = '\0';
+	record_clock(rc, e->ts_ns, clock, sizeof(clock));
+	text_event_detail(detail, sizeof(detail), e, path);
+	record_container_label(c, event_cgroup_id(e), label, sizeof(label));
 	n = snprintf(buf, cap, "%s %-16s %-15s %s", clock, label, kind ? kind : "?", detail);
 	if (n < 0)
 		n = 0;

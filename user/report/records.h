@@ -40,6 +40,8 @@ void record_begin(struct jsonw *w, const struct record_ctx *rc, const char *type
 void record_container(struct jsonw *w, const struct container *c, uint64_t cgroup_id);
 /* key: {"pid","tid","ns_pid","comm"[,"ns_init"]} left open for more fields. */
 void record_task_open(struct jsonw *w, const char *key, const struct st_task *t);
+/* "ancestry": [{"pid","comm"}, ...], nearest first, up to the first empty slot. */
+void record_ancestry(struct jsonw *w, const struct st_proc ancestry[ST_ANCESTRY]);
 
 /*
  * An `event` record for e, whose container is c (NULL when unknown). path is

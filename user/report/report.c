@@ -178,6 +178,17 @@ static const char *entry_event_name(const struct tl_entry *en)
 	return event_kind_name(en->kind);
 }
 
+/* "exit": {"signal"} for a raw exit code of a task killed, else {"code"}. */
+static void json_exit_status(struct jsonw *w, uint32_t exit_code)
+{
+	jsonw_obj_key(w, "exit");
+	if (exit_code & 0x7f)
+		json_sig(w, "signal", (int)(exit_code & 0x7f));
+	else
+		jsonw_int(w, "code", (exit_code >> 8) & 0xff);
+	jsonw_obj_close(w);
+}
+
 static void json_entry(struct jsonw *w, const struct tl_stop *s, const struct tl_entry *en)
 {
 	const char *res;
@@ -211,12 +222,7 @@ static void json_entry(struct jsonw *w, const struct tl_stop *s, const struct tl
 		break;
 	case ST_EV_PROCESS_EXIT:
 	case ST_EV_INIT_RELEASED:
-		jsonw_obj_key(w, "exit");
-		if (en->sig & 0x7f)
-			json_sig(w, "signal", en->sig & 0x7f);
-		else
-			jsonw_int(w, "code", (en->sig >> 8) & 0xff);
-		jsonw_obj_close(w);
+		json_exit_status(w, (uint32_t)en->sig);
 		break;
 	case ST_EV_PROCESS_FORK:
 		jsonw_uint(w, "child", en->other_pid);
@@ -246,6 +252,73 @@ static void json_findings(struct jsonw *w, uint32_t findings)
 
 #define KEEP_ALL UINT32_MAX
 
+/* "sender": the process that sent the stop signal and its parents, or null. */
+static void json_stop_sender(struct jsonw *w, const struct tl_stop *s)
+{
+	if (!s->has_sender) {
+		jsonw_null(w, "sender");
+		return;
+	}
+	jsonw_obj_key(w, "sender");
+	jsonw_uint(w, "pid", s->sender.pid);
+	jsonw_uint(w, "ns_pid", s->sender.ns_pid);
+	jsonw_strn(w, "comm", s->sender.comm, sizeof(s->sender.comm));
+	jsonw_bool(w, "from_inside", s->sender.from_inside);
+	record_ancestry(w, s->sender.ancestry);
+	jsonw_obj_close(w);
+}
+
+/* A duration in milliseconds, null when it was not measured (-1). */
+static void json_ms(struct jsonw *w, const char *key, int64_t ms)
+{
+	if (ms >= 0)
+		jsonw_int(w, key, ms);
+	else
+		jsonw_null(w, key);
+}
+
+/* "exit": how the init ended, null when its exit was not seen. */
+static void json_stop_exit(struct jsonw *w, const struct tl_stop *s)
+{
+	if (s->exited)
+		json_exit_status(w, s->exit_code);
+	else
+		jsonw_null(w, "exit");
+}
+
+/* How much of the stop the record can tell: "partial", "lost" and its "note". */
+static void json_stop_completeness(struct jsonw *w, const struct tl_stop *s)
+{
+	jsonw_bool(w, "partial", s->partial);
+	jsonw_uint(w, "lost", s->lost);
+	if (s->lost) {
+		char note[64];
+
+		snprintf(note, sizeof(note), "incomplete: %llu records lost",
+			 (unsigned long long)s->lost);
+		jsonw_str(w, "note", note);
+	}
+}
+
+/* "events", keep entries from each end (KEEP_ALL: every one), then "events_left_out". */
+static void json_stop_events(struct jsonw *w, const struct tl_stop *s, uint32_t keep)
+{
+	uint32_t n = s->nentries, left_out = s->dropped;
+
+	jsonw_arr_key(w, "events");
+	if (!keep)
+		left_out += n;
+	for (uint32_t i = 0; keep && i < n; i++) {
+		if (keep != KEEP_ALL && i == keep && n > 2 * keep) {
+			left_out += n - 2 * keep;
+			i = n - keep;
+		}
+		json_entry(w, s, &s->entries[i]);
+	}
+	jsonw_arr_close(w);
+	jsonw_uint(w, "events_left_out", left_out);
+}
+
 /*
  * Write the record keeping `keep` entries from each end (KEEP_ALL: every
  * one; 0: none, nor culprits), strings cut to str_max bytes when not 0.
@@ -253,7 +326,7 @@ static void json_findings(struct jsonw *w, uint32_t findings)
 static size_t stop_json(const struct report_ctx *r, const struct tl_stop *s, char *buf, size_t cap,
 			uint32_t keep, size_t str_max)
 {
-	uint32_t n = s->nentries, left_out = s->dropped;
+	int nculprits = keep == KEEP_ALL ? s->nculprits : keep ? 1 : 0; /* one with fewer events */
 	char started[48];
 	struct jsonw w;
 
@@ -268,69 +341,18 @@ static size_t stop_json(const struct report_ctx *r, const struct tl_stop *s, cha
 	jsonw_str(&w, "started", started);
 	json_sig(&w, "stop_signal", s->stop_signal);
 	json_sig(&w, "configured_stop_signal", s->configured_stop_signal);
-	if (s->has_sender) {
-		jsonw_obj_key(&w, "sender");
-		jsonw_uint(&w, "pid", s->sender.pid);
-		jsonw_uint(&w, "ns_pid", s->sender.ns_pid);
-		jsonw_strn(&w, "comm", s->sender.comm, sizeof(s->sender.comm));
-		jsonw_bool(&w, "from_inside", s->sender.from_inside);
-		jsonw_arr_key(&w, "ancestry");
-		for (int i = 0; i < ST_ANCESTRY && s->sender.ancestry[i].pid; i++) {
-			jsonw_obj_key(&w, NULL);
-			jsonw_uint(&w, "pid", s->sender.ancestry[i].pid);
-			jsonw_strn(&w, "comm", s->sender.ancestry[i].comm, ST_COMM_LEN);
-			jsonw_obj_close(&w);
-		}
-		jsonw_arr_close(&w);
-		jsonw_obj_close(&w);
-	} else {
-		jsonw_null(&w, "sender");
-	}
-	if (s->grace_ms >= 0)
-		jsonw_int(&w, "grace_ms", s->grace_ms);
-	else
-		jsonw_null(&w, "grace_ms");
-	if (s->exited) {
-		jsonw_obj_key(&w, "exit");
-		if (s->exit_code & 0x7f)
-			json_sig(&w, "signal", s->exit_code & 0x7f);
-		else
-			jsonw_int(&w, "code", (s->exit_code >> 8) & 0xff);
-		jsonw_obj_close(&w);
-	} else {
-		jsonw_null(&w, "exit");
-	}
+	json_stop_sender(&w, s);
+	json_ms(&w, "grace_ms", s->grace_ms);
+	json_stop_exit(&w, s);
 	jsonw_obj_key(&w, "init");
 	jsonw_uint(&w, "pid", s->init_pid);
 	jsonw_obj_close(&w);
 	jsonw_int(&w, "duration_ms", (int64_t)((s->end_ns - s->start_ns) / NSEC_PER_MSEC));
-	if (s->teardown_ms >= 0)
-		jsonw_int(&w, "teardown_ms", s->teardown_ms);
-	else
-		jsonw_null(&w, "teardown_ms");
+	json_ms(&w, "teardown_ms", s->teardown_ms);
 	if (s->nculprits && s->culprits)
-		json_culprits(&w, s->culprits, keep == KEEP_ALL ? s->nculprits : keep ? 1 : 0, false);
-	jsonw_bool(&w, "partial", s->partial);
-	jsonw_uint(&w, "lost", s->lost);
-	if (s->lost) {
-		char note[64];
-
-		snprintf(note, sizeof(note), "incomplete: %llu records lost",
-			 (unsigned long long)s->lost);
-		jsonw_str(&w, "note", note);
-	}
-	jsonw_arr_key(&w, "events");
-	if (!keep)
-		left_out += n;
-	for (uint32_t i = 0; keep && i < n; i++) {
-		if (keep != KEEP_ALL && i == keep && n > 2 * keep) {
-			left_out += n - 2 * keep;
-			i = n - keep;
-		}
-		json_entry(&w, s, &s->entries[i]);
-	}
-	jsonw_arr_close(&w);
-	jsonw_uint(&w, "events_left_out", left_out);
+		json_culprits(&w, s->culprits, nculprits, false);
+	json_stop_completeness(&w, s);
+	json_stop_events(&w, s, keep);
 	jsonw_obj_close(&w);
 	return w.overflow ? 0 : w.len;
 }

@@ -75,11 +75,17 @@ static void note_made(const char *rel)
 	nmade++;
 }
 
-/* mkdir -p of rel's parents and rel itself when dir; each new one noted. */
+/*
+ * mkdir -p of rel's parents and rel itself when dir; each new one noted.
+ * False when one of them is there as something else than a directory: a
+ * file, or a link the input made, which must never be followed out of the
+ * scratch root.
+ */
 static bool make_dirs(const char *rel, bool last_too)
 {
 	char path[PATH_MAX], sub[PATH_MAX];
 	size_t rl = strlen(fuzz_root()) + 1;
+	struct stat st;
 
 	if (snprintf(path, sizeof(path), "%s/%s", fuzz_root(), rel) >= (int)sizeof(path))
 		return false;
@@ -94,7 +100,7 @@ static bool make_dirs(const char *rel, bool last_too)
 		if (!mkdir(path, 0755)) {
 			snprintf(sub, sizeof(sub), "%s", path + rl);
 			note_made(sub);
-		} else if (errno != EEXIST) {
+		} else if (errno != EEXIST || lstat(path, &st) || !S_ISDIR(st.st_mode)) {
 			return false;
 		}
 		*s = c;
@@ -130,9 +136,9 @@ static void put_file(const char *rel, const char *p, size_t n)
 
 	if (!make_dirs(rel, false))
 		return;
-	/* the input may name a path twice, first as a directory: that one stays */
+	/* the input may name a path twice, first as a directory or a link: that one stays */
 	snprintf(path, sizeof(path), "%s/%s", fuzz_root(), rel);
-	if (!lstat(path, &st) && S_ISDIR(st.st_mode))
+	if (!lstat(path, &st) && !S_ISREG(st.st_mode))
 		return;
 	fuzz_put(rel, p, n);
 	note_made(rel);

@@ -54,6 +54,29 @@ const char *event_kind_name(unsigned int kind)
 	return kind < ST_EV_KIND_MAX ? names[kind] : NULL;
 }
 
+uint64_t event_cgroup_id(const struct st_event *e)
+{
+	switch (e->kind) {
+	case ST_EV_SIGNAL_GENERATE:
+		return e->u.signal.target.cgroup_id;
+	case ST_EV_SIGNAL_DELIVER:
+		return e->u.deliver.task.cgroup_id;
+	case ST_EV_PROCESS_EXIT:
+	case ST_EV_INIT_RELEASED:
+		return e->u.exit.task.cgroup_id;
+	case ST_EV_PROCESS_FORK:
+		return e->u.fork.parent.cgroup_id;
+	case ST_EV_PROCESS_EXEC:
+		return e->u.exec.task.cgroup_id;
+	case ST_EV_CGROUP_MKDIR:
+	case ST_EV_CGROUP_RMDIR:
+	case ST_EV_CGROUP_FREEZE:
+	case ST_EV_CGROUP_UNFREEZE:
+		return e->u.cgroup.id;
+	}
+	return 0; /* fs_call, oom_victim */
+}
+
 const char *fs_op_name(unsigned int op)
 {
 	switch (op) {

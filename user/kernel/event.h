@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <linux/types.h>
 #include "stoptrace_event.h"
 
@@ -23,6 +24,9 @@ int event_decode(const void *data, size_t len, struct st_event *out);
 
 /* "signal_generate", "process_exit", ...; NULL for an unknown kind. */
 const char *event_kind_name(unsigned int kind);
+
+/* The cgroup the event happened in, 0 when its record carries none. */
+uint64_t event_cgroup_id(const struct st_event *e);
 
 /* "umount", "unlink", "unlinkat", "rmdir"; NULL when unknown. */
 const char *fs_op_name(unsigned int op);

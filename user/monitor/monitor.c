@@ -45,29 +45,6 @@ int track_cgroup(struct monitor *m, uint64_t id, const char *path, const char *m
 	return tracking_kernel(m, id);
 }
 
-static uint64_t event_cgroup(const struct st_event *e)
-{
-	switch (e->kind) {
-	case ST_EV_SIGNAL_GENERATE:
-		return e->u.signal.target.cgroup_id;
-	case ST_EV_SIGNAL_DELIVER:
-		return e->u.deliver.task.cgroup_id;
-	case ST_EV_PROCESS_EXIT:
-	case ST_EV_INIT_RELEASED:
-		return e->u.exit.task.cgroup_id;
-	case ST_EV_PROCESS_FORK:
-		return e->u.fork.parent.cgroup_id;
-	case ST_EV_PROCESS_EXEC:
-		return e->u.exec.task.cgroup_id;
-	case ST_EV_CGROUP_MKDIR:
-	case ST_EV_CGROUP_RMDIR:
-	case ST_EV_CGROUP_FREEZE:
-	case ST_EV_CGROUP_UNFREEZE:
-		return e->u.cgroup.id;
-	}
-	return 0;
-}
-
 static void forget_oldest_gone(struct monitor *m)
 {
 	identity_table_del(m->ids, m->gone[m->gone_head].id);
@@ -199,7 +176,7 @@ void process_event(struct monitor *m, const void *data, size_t len)
 		timeline_event(m->tl, e, NULL, m->now);
 		return;
 	}
-	cgid = event_cgroup(e);
+	cgid = event_cgroup_id(e);
 	c = identity_table_get(m->ids, cgid);
 	if (!c && e->kind == ST_EV_CGROUP_MKDIR)
 		return; /* not a container */

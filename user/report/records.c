@@ -205,30 +205,6 @@ static void json_fs_event(struct jsonw *w, const struct st_fs_call *fs, const ch
 	record_task(w, "caller", &fs->caller);
 }
 
-/* The cgroup the event happened in, 0 when its record carries none. */
-static uint64_t event_cgroup_id(const struct st_event *e)
-{
-	switch (e->kind) {
-	case ST_EV_SIGNAL_GENERATE:
-		return e->u.signal.target.cgroup_id;
-	case ST_EV_SIGNAL_DELIVER:
-		return e->u.deliver.task.cgroup_id;
-	case ST_EV_PROCESS_EXIT:
-	case ST_EV_INIT_RELEASED:
-		return e->u.exit.task.cgroup_id;
-	case ST_EV_PROCESS_FORK:
-		return e->u.fork.parent.cgroup_id;
-	case ST_EV_PROCESS_EXEC:
-		return e->u.exec.task.cgroup_id;
-	case ST_EV_CGROUP_MKDIR:
-	case ST_EV_CGROUP_RMDIR:
-	case ST_EV_CGROUP_FREEZE:
-	case ST_EV_CGROUP_UNFREEZE:
-		return e->u.cgroup.id;
-	}
-	return 0; /* fs_call, oom_victim */
-}
-
 static void json_cgroup_event(struct jsonw *w, const struct st_cgroup *cg)
 {
 	jsonw_obj_key(w, "cgroup");

@@ -19,6 +19,7 @@
 #include "identity/identity.h"
 #include "identity/identity_int.h"
 #include "identity/runtimes.h"
+#include "lib/readfile.h"
 
 #define LXC_NAME_MAX   127
 #define SCAN_MAX_DEPTH 16
@@ -516,14 +517,9 @@ int identity_scan(const char *mount_dir, const char *state_root, identity_scan_f
 
 	if (!mount_dir || !fn)
 		return -EINVAL;
-	fd = open(mount_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	fd = open_stat(mount_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, &st);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
+		return fd;
 	s = calloc(1, sizeof(*s));
 	if (!s) {
 		close(fd);

@@ -88,14 +88,9 @@ int trust_read_pidfile(const char *root, const char *path, int *pid)
 	err = join(full, sizeof(full), root, path);
 	if (err)
 		return err;
-	fd = open(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	fd = open_stat(full, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY, &st);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
+		return fd;
 	if (!S_ISREG(st.st_mode) || owner_ok(&st)) {
 		close(fd);
 		return S_ISREG(st.st_mode) ? -EPERM : -EINVAL;

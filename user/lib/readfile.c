@@ -6,6 +6,21 @@
 #include <unistd.h>
 #include "lib/readfile.h"
 
+int open_stat(const char *path, int flags, struct stat *st)
+{
+	int fd, err;
+
+	fd = open(path, flags);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, st)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
 int read_file_max(const char *path, size_t max, char **out, size_t *len)
 {
 	size_t n = 0, cap = 4096;
@@ -14,14 +29,9 @@ int read_file_max(const char *path, size_t max, char **out, size_t *len)
 	ssize_t r;
 	int fd, err = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	fd = open_stat(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, &st);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
+		return fd;
 	if (!S_ISREG(st.st_mode)) {
 		close(fd);
 		return -EINVAL;

@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Reading whole files that tenants or the kernel control, with a size cap. */
+/* Opening and reading whole files that tenants or the kernel control, with a size cap. */
 #ifndef STOPTRACE_READFILE_H
 #define STOPTRACE_READFILE_H
 
 #include <stddef.h>
+#include <sys/stat.h>
+
+/*
+ * Open path with flags and fstat what was opened into *st: the descriptor,
+ * or -errno with nothing left open.
+ */
+int open_stat(const char *path, int flags, struct stat *st);
 
 /*
  * Read the regular file at path into a malloc'd, NUL-terminated buffer.

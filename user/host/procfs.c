@@ -7,7 +7,6 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,48 +28,6 @@ static int pid_path(char *buf, size_t cap, const char *root, int pid, const char
 	n = snprintf(buf, cap, "%s/proc/%d/%s", root ? root : "", pid, file);
 	if (n < 0 || (size_t)n >= cap)
 		return -ENAMETOOLONG;
-	return 0;
-}
-
-/*
- * Read up to cap - 1 bytes of a file and NUL-terminate them. *len gets the
- * byte count; *truncated whether the file held more.
- */
-static int read_small(const char *path, char *buf, size_t cap, size_t *len, bool *truncated)
-{
-	size_t n = 0;
-	char extra;
-	ssize_t r;
-	int fd;
-
-	if (cap == 0)
-		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (n + 1 < cap) {
-		r = read(fd, buf + n, cap - 1 - n);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			close(fd);
-			return (int)r;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	buf[n] = '\0';
-	if (truncated) {
-		do {
-			r = n + 1 < cap ? 0 : read(fd, &extra, 1);
-		} while (r < 0 && errno == EINTR);
-		*truncated = r > 0;
-	}
-	close(fd);
-	if (len)
-		*len = n;
 	return 0;
 }
 
@@ -271,7 +228,7 @@ int procfs_read_stat_start(const char *root, int pid, uint64_t *starttime_ticks)
 	err = pid_path(path, sizeof(path), root, pid, "stat");
 	if (err)
 		return err;
-	err = read_small(path, buf, sizeof(buf), &len, NULL);
+	err = read_file_buf(path, buf, sizeof(buf), &len, NULL);
 	if (err)
 		return err;
 	/* "pid (comm) state ppid ...": comm is raw bytes, ')' included */
@@ -350,7 +307,7 @@ int procfs_read_wchan(const char *root, int pid, char *buf, size_t cap)
 	err = pid_path(path, sizeof(path), root, pid, "wchan");
 	if (err)
 		return err;
-	err = read_small(path, buf, cap, &len, &truncated);
+	err = read_file_buf(path, buf, cap, &len, &truncated);
 	if (err)
 		return err;
 	while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
@@ -378,7 +335,7 @@ int procfs_read_stack(const char *root, int pid, char *buf, size_t cap)
 	err = pid_path(path, sizeof(path), root, pid, "stack");
 	if (err)
 		return err;
-	err = read_small(path, buf, cap, &len, &truncated);
+	err = read_file_buf(path, buf, cap, &len, &truncated);
 	if (err)
 		return err;
 	if (truncated || (len && buf[len - 1] != '\n')) {

@@ -80,3 +80,41 @@ int read_file_max(const char *path, size_t max, char **out, size_t *len)
 	*len = n;
 	return 0;
 }
+
+int read_file_buf(const char *path, char *buf, size_t cap, size_t *len, bool *truncated)
+{
+	size_t n = 0;
+	char extra;
+	ssize_t r;
+	int fd;
+
+	if (cap == 0)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (n + 1 < cap) {
+		r = read(fd, buf + n, cap - 1 - n);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			close(fd);
+			return (int)r;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	if (truncated) {
+		do {
+			r = n + 1 < cap ? 0 : read(fd, &extra, 1);
+		} while (r < 0 && errno == EINTR);
+		*truncated = r > 0;
+	}
+	close(fd);
+	if (len)
+		*len = n;
+	return 0;
+}

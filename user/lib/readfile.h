@@ -3,6 +3,7 @@
 #ifndef STOPTRACE_READFILE_H
 #define STOPTRACE_READFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 
@@ -19,5 +20,13 @@ int open_stat(const char *path, int flags, struct stat *st);
  * is -EFBIG. Returns 0 or -errno; on success *out is the caller's to free.
  */
 int read_file_max(const char *path, size_t max, char **out, size_t *len);
+
+/*
+ * Read up to cap - 1 bytes of the file at path into buf and NUL-terminate
+ * them: for the small files of /proc and cgroupfs. *len (when not NULL)
+ * gets the byte count; *truncated (when not NULL) whether the file held
+ * more. Returns 0 or -errno.
+ */
+int read_file_buf(const char *path, char *buf, size_t cap, size_t *len, bool *truncated);
 
 #endif /* STOPTRACE_READFILE_H */

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
+#include "lib/readfile.h"
 #include "host/cgroupfs.h"
 #include "host/mountinfo.h"
 #include "host/procfs.h"
@@ -13,31 +12,15 @@
 static int read_control(const char *dir, const char *file, char *buf, size_t cap)
 {
 	char path[PATH_MAX];
-	size_t n = 0;
-	ssize_t r;
-	int fd, len;
+	size_t n;
+	int len, err;
 
 	len = snprintf(path, sizeof(path), "%s/%s", dir, file);
 	if (len < 0 || (size_t)len >= sizeof(path))
 		return -ENAMETOOLONG;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	while (n + 1 < cap) {
-		r = read(fd, buf + n, cap - 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			r = -errno;
-			close(fd);
-			return (int)r;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-	}
-	close(fd);
-	buf[n] = '\0';
+	err = read_file_buf(path, buf, cap, &n, NULL);
+	if (err)
+		return err;
 	return n + 1 < cap ? 0 : -EFBIG;
 }
 

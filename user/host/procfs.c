@@ -31,6 +31,21 @@ static int pid_path(char *buf, size_t cap, const char *root, int pid, const char
 	return 0;
 }
 
+/* Read /proc/<pid>/<file> below root into buf (read_file_buf()). */
+static int read_pid_file(const char *root, int pid, const char *file, char *buf, size_t cap,
+			 size_t *len, bool *truncated)
+{
+	char path[PATH_MAX];
+	int err;
+
+	if (!buf || !cap)
+		return -EINVAL;
+	err = pid_path(path, sizeof(path), root, pid, file);
+	if (err)
+		return err;
+	return read_file_buf(path, buf, cap, len, truncated);
+}
+
 /* A decimal int, allowing trailing white space only. */
 static int parse_int(const char *s, int *out)
 {
@@ -218,17 +233,14 @@ cleanup:
 
 int procfs_read_stat_start(const char *root, int pid, uint64_t *starttime_ticks)
 {
-	char path[PATH_MAX], buf[4096];
+	char buf[4096];
 	unsigned long long v;
 	const char *p;
 	char *end;
 	size_t len;
 	int err;
 
-	err = pid_path(path, sizeof(path), root, pid, "stat");
-	if (err)
-		return err;
-	err = read_file_buf(path, buf, sizeof(buf), &len, NULL);
+	err = read_pid_file(root, pid, "stat", buf, sizeof(buf), &len, NULL);
 	if (err)
 		return err;
 	/* "pid (comm) state ppid ...": comm is raw bytes, ')' included */
@@ -297,17 +309,11 @@ int procfs_pidns(const char *root, int pid, uint64_t *inode)
 
 int procfs_read_wchan(const char *root, int pid, char *buf, size_t cap)
 {
-	char path[PATH_MAX];
 	bool truncated;
 	size_t len;
 	int err;
 
-	if (!buf || !cap)
-		return -EINVAL;
-	err = pid_path(path, sizeof(path), root, pid, "wchan");
-	if (err)
-		return err;
-	err = read_file_buf(path, buf, cap, &len, &truncated);
+	err = read_pid_file(root, pid, "wchan", buf, cap, &len, &truncated);
 	if (err)
 		return err;
 	while (len && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
@@ -324,18 +330,12 @@ int procfs_read_wchan(const char *root, int pid, char *buf, size_t cap)
 
 int procfs_read_stack(const char *root, int pid, char *buf, size_t cap)
 {
-	char path[PATH_MAX];
 	bool truncated;
 	size_t len;
 	char *nl;
 	int err;
 
-	if (!buf || !cap)
-		return -EINVAL;
-	err = pid_path(path, sizeof(path), root, pid, "stack");
-	if (err)
-		return err;
-	err = read_file_buf(path, buf, cap, &len, &truncated);
+	err = read_pid_file(root, pid, "stack", buf, cap, &len, &truncated);
 	if (err)
 		return err;
 	if (truncated || (len && buf[len - 1] != '\n')) {

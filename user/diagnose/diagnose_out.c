@@ -78,15 +78,9 @@ static void json_stop_signal(struct jsonw *w, const struct diag *d)
 static void json_process(struct jsonw *w, const struct diag *d, int i)
 {
 	const struct culprit *c = &d->ns_procs[i];
-	char state[2] = {c->state ? c->state : '?', '\0'};
 	char fix[MSG_LEN];
 
-	jsonw_obj_key(w, NULL);
-	jsonw_uint(w, "pid", c->pid);
-	jsonw_uint(w, "ns_pid", c->ns_pid);
-	jsonw_str(w, "comm", c->comm);
-	jsonw_str(w, "state", state);
-	jsonw_str(w, "wchan", c->wchan);
+	record_culprit_open(w, c);
 	if (c->in_container) {
 		jsonw_obj_key(w, "container");
 		jsonw_str(w, "id", c->container.id);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "host/culprits.h"
 #include "kernel/event.h"
 #include "lib/names.h"
 #include "report/records.h"
@@ -102,6 +103,18 @@ void record_ancestry(struct jsonw *w, const struct st_proc ancestry[ST_ANCESTRY]
 		jsonw_obj_close(w);
 	}
 	jsonw_arr_close(w);
+}
+
+void record_culprit_open(struct jsonw *w, const struct culprit *c)
+{
+	char state[2] = {c->state ? c->state : '?', '\0'};
+
+	jsonw_obj_key(w, NULL);
+	jsonw_uint(w, "pid", c->pid);
+	jsonw_uint(w, "ns_pid", c->ns_pid);
+	jsonw_str(w, "comm", c->comm);
+	jsonw_str(w, "state", state);
+	jsonw_str(w, "wchan", c->wchan);
 }
 
 static const char *disposition_name(unsigned int d)

@@ -14,6 +14,8 @@
 #include "lib/jsonw.h"
 #include "stoptrace_event.h"
 
+struct culprit;
+
 #define RECORD_MAX 8192 /* no line is longer: the contract with log pipelines */
 /*
  * A record that does not fit RECORD_MAX with everything left out that can
@@ -42,6 +44,12 @@ void record_container(struct jsonw *w, const struct container *c, uint64_t cgrou
 void record_task_open(struct jsonw *w, const char *key, const struct st_task *t);
 /* "ancestry": [{"pid","comm"}, ...], nearest first, up to the first empty slot. */
 void record_ancestry(struct jsonw *w, const struct st_proc ancestry[ST_ANCESTRY]);
+
+/*
+ * One process of a pid namespace in an array: {"pid","ns_pid","comm",
+ * "state","wchan"} left open for more fields.
+ */
+void record_culprit_open(struct jsonw *w, const struct culprit *c);
 
 /*
  * An `event` record for e, whose container is c (NULL when unknown). path is

@@ -44,14 +44,8 @@ static void json_culprits(struct jsonw *w, const struct culprit *cs, int n, bool
 	jsonw_arr_key(w, "culprits");
 	for (int i = 0; i < n; i++) {
 		const struct culprit *c = &cs[i];
-		char state[2] = {c->state ? c->state : '?', 0};
 
-		jsonw_obj_key(w, NULL);
-		jsonw_uint(w, "pid", c->pid);
-		jsonw_uint(w, "ns_pid", c->ns_pid);
-		jsonw_str(w, "comm", c->comm);
-		jsonw_str(w, "state", state);
-		jsonw_str(w, "wchan", c->wchan);
+		record_culprit_open(w, c);
 		if (stacks && c->stack[0])
 			jsonw_str(w, "stack", c->stack);
 		if (c->in_container)

@@ -90,6 +90,20 @@ struct comp {
 	size_t n;
 };
 
+/* The next component of the path at *p into c, slashes skipped; false at its end. */
+static bool next_comp(const char **p, struct comp *c)
+{
+	while (**p == '/')
+		(*p)++;
+	if (!**p)
+		return false;
+	c->p = *p;
+	while (**p && **p != '/')
+		(*p)++;
+	c->n = *p - c->p;
+	return true;
+}
+
 /* One component against one of a parent pattern's: "%h" in it is a hex id. */
 static bool comp_matches(const struct comp *c, const char *pat, size_t pn)
 {
@@ -175,21 +189,15 @@ static bool is_pod_parent(const struct comp *c, size_t n, char uid[POD_UID_MAX +
 static bool parent_matches(const struct comp *c, size_t n, const char *parent,
 			   char uid[POD_UID_MAX + 1])
 {
-	const char *p = parent, *s;
+	const char *p = parent;
+	struct comp pc;
 	size_t i = 0;
 
 	uid[0] = '\0';
 	if (!strcmp(parent, "@pod"))
 		return is_pod_parent(c, n, uid);
-	while (*p) {
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		s = p;
-		while (*p && *p != '/')
-			p++;
-		if (i == n || !comp_matches(&c[i], s, p - s))
+	while (next_comp(&p, &pc)) {
+		if (i == n || !comp_matches(&c[i], pc.p, pc.n))
 			return false;
 		i++;
 	}
@@ -414,8 +422,9 @@ bool identity_recognize(const char *root, const char *path, struct cgroup_match 
  */
 bool identity_cgroup_root_owned(const char *mount_dir, const char *path)
 {
-	const char *p = path, *s;
+	const char *p = path;
 	char name[NAME_MAX + 1];
+	struct comp c;
 	struct stat st;
 	int fd, next;
 	bool ok = true;
@@ -423,21 +432,14 @@ bool identity_cgroup_root_owned(const char *mount_dir, const char *path)
 	fd = open(mount_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	while (ok && *p) {
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		s = p;
-		while (*p && *p != '/')
-			p++;
-		if ((size_t)(p - s) > NAME_MAX || (p - s == 1 && *s == '.') ||
-		    (p - s == 2 && s[0] == '.' && s[1] == '.')) {
+	while (ok && next_comp(&p, &c)) {
+		if (c.n > NAME_MAX || (c.n == 1 && c.p[0] == '.') ||
+		    (c.n == 2 && c.p[0] == '.' && c.p[1] == '.')) {
 			ok = false;
 			break;
 		}
-		memcpy(name, s, p - s);
-		name[p - s] = '\0';
+		memcpy(name, c.p, c.n);
+		name[c.n] = '\0';
 		next = openat(fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		close(fd);
 		fd = next;

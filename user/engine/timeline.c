@@ -262,6 +262,15 @@ static void add_entry(struct stop_state *s, const struct tl_entry *en)
 	s->nlast++;
 }
 
+/* e on s's timeline. */
+static void add_event(struct stop_state *s, const struct st_event *e)
+{
+	struct tl_entry en;
+
+	make_entry(&en, e);
+	add_entry(s, &en);
+}
+
 static void add_pre(struct tl_cont *tc, const struct tl_entry *en)
 {
 	if (tc->npre == PRE_MAX) {
@@ -481,14 +490,12 @@ static void on_deliver(struct timeline *t, struct tl_cont *tc, const struct st_e
 {
 	const struct st_deliver *d = &e->u.deliver;
 	struct stop_state *s = tc->stop;
-	struct tl_entry en;
 
 	if (d->sig == SIGCHLD)
 		return;
 	if (!s)
 		return;
-	make_entry(&en, e);
-	add_entry(s, &en);
+	add_event(s, e);
 	if (!(d->task.flags & ST_TASK_NS_INIT) || d->sig != s->out.stop_signal)
 		return;
 	if (d->disposition == ST_DISP_HANDLER)
@@ -546,29 +553,25 @@ static void on_process_exit(struct timeline *t, struct tl_cont *tc, const struct
 static void lost_stop(struct timeline *t, struct tl_cont *tc, const struct st_event *e)
 {
 	struct stop_state *s;
-	struct tl_entry en;
 
 	if (!tc->lost_pending || tc->lost_ns + PRE_KEEP_NS < e->ts_ns)
 		return;
 	s = open_stop(t, tc, e->ts_ns);
 	if (!s)
 		return;
-	make_entry(&en, e);
-	add_entry(s, &en);
+	add_event(s, e);
 	tl_end_stop(t, tc, e->ts_ns, true);
 }
 
 static void on_released(struct timeline *t, struct tl_cont *tc, const struct st_event *e)
 {
 	struct stop_state *s = tc->stop;
-	struct tl_entry en;
 
 	if (!s) {
 		lost_stop(t, tc, e);
 		return;
 	}
-	make_entry(&en, e);
-	add_entry(s, &en);
+	add_event(s, e);
 	if (!s->released_ns)
 		s->released_ns = e->ts_ns;
 	if (!s->exit_ns) {
@@ -586,14 +589,12 @@ static void on_released(struct timeline *t, struct tl_cont *tc, const struct st_
 static void on_rmdir(struct timeline *t, struct tl_cont *tc, const struct st_event *e)
 {
 	struct stop_state *s = tc->stop;
-	struct tl_entry en;
 
 	if (!s) {
 		lost_stop(t, tc, e);
 		return;
 	}
-	make_entry(&en, e);
-	add_entry(s, &en);
+	add_event(s, e);
 	/*
 	 * The cgroup empties before the init's namespace is torn down (cgroup_exit
 	 * runs before exit_notify): wait a little for the release, so the teardown
@@ -654,12 +655,8 @@ static void on_oom(struct timeline *t, const struct st_event *e, uint64_t now)
 		if (tc->stop)
 			tc->stop->oom = true;
 	}
-	if (tc->stop) {
-		struct tl_entry en;
-
-		make_entry(&en, e);
-		add_entry(tc->stop, &en);
-	}
+	if (tc->stop)
+		add_event(tc->stop, e);
 	tl_alert_init(&a, TL_ALERT_OOM_KILLED, e->ts_ns);
 	a.one_shot = true;
 	a.pid = victim;
@@ -715,12 +712,8 @@ void timeline_event(struct timeline *t, const struct st_event *e, const struct c
 	case ST_EV_PROCESS_FORK:
 	case ST_EV_CGROUP_FREEZE:
 	case ST_EV_CGROUP_UNFREEZE:
-		if (tc->stop) {
-			struct tl_entry en;
-
-			make_entry(&en, e);
-			add_entry(tc->stop, &en);
-		}
+		if (tc->stop)
+			add_event(tc->stop, e);
 		break;
 	}
 }

@@ -315,6 +315,30 @@ static void json_kernel_drops(struct jsonw *w, const struct loader_counters *k)
 	jsonw_uint(w, "runtime_task_errors", k->runtime_task_errors);
 }
 
+/* "lost", "kernel_records", "events_read": what the kernel side wrote and what was read of it */
+static void json_events(struct jsonw *w, const struct monitor *m, const struct loader_counters *k)
+{
+	jsonw_uint(w, "lost", k->lost);
+	jsonw_uint(w, "kernel_records", k->emitted);
+	jsonw_uint(w, "events_read", m->events_in);
+}
+
+/* "alerts", "stop_timelines", "removal_timelines": the results so far */
+static void json_results(struct jsonw *w, const struct monitor *m)
+{
+	jsonw_uint(w, "alerts", m->alerts);
+	jsonw_uint(w, "stop_timelines", m->timelines);
+	jsonw_uint(w, "removal_timelines", m->removals);
+}
+
+/* "sinks", "removal_hooks" and the holder scans: how each part of the monitor fares */
+static void json_parts(struct monitor *m, struct jsonw *w)
+{
+	json_sinks(m, w);
+	json_rmhooks(m, w);
+	scan_report_json(w, m->sw);
+}
+
 /* Counters every few seconds: what a log pipeline graphs and alarms on. */
 void print_stats(struct monitor *m)
 {
@@ -328,16 +352,12 @@ void print_stats(struct monitor *m)
 		record_begin(&w, &m->rc, "monitor_stats", now_boot_ns());
 		/* handed to the main output so far, this one included */
 		jsonw_uint(&w, "records", m->out_queued + 1);
-		jsonw_uint(&w, "lost", k.lost);
-		jsonw_uint(&w, "kernel_records", k.emitted);
-		jsonw_uint(&w, "events_read", m->events_in);
+		json_events(&w, m, &k);
 		jsonw_uint(&w, "sink_errors", output_errors(m));
 		jsonw_uint(&w, "containers", identity_table_count(m->ids));
 		jsonw_uint(&w, "open_stops", timeline_open_stops(m->tl));
 		jsonw_uint(&w, "open_removals", storage_watch_open_removals(m->sw));
-		jsonw_uint(&w, "alerts", m->alerts);
-		jsonw_uint(&w, "stop_timelines", m->timelines);
-		jsonw_uint(&w, "removal_timelines", m->removals);
+		json_results(&w, m);
 		jsonw_uint(&w, "storage_paths", storage_watch_paths(m->sw));
 		tracking_json(m, &w);
 		json_kernel_drops(&w, &k);
@@ -347,9 +367,7 @@ void print_stats(struct monitor *m)
 			   m->latency_n ? m->latency_sum_ns / m->latency_n / 1000000 : 0);
 		jsonw_uint(&w, "count", m->latency_n);
 		jsonw_obj_close(&w);
-		json_sinks(m, &w);
-		json_rmhooks(m, &w);
-		scan_report_json(&w, m->sw);
+		json_parts(m, &w);
 		jsonw_obj_close(&w);
 		jlen = w.len;
 	}
@@ -380,20 +398,14 @@ static void print_stopped(struct monitor *m, const char *reason)
 		record_begin(&w, &m->rc, "monitor_stopped", now_boot_ns());
 		jsonw_str(&w, "reason", reason);
 		jsonw_uint(&w, "records", out.written + 1);
-		jsonw_uint(&w, "lost", k.lost);
-		jsonw_uint(&w, "kernel_records", k.emitted);
-		jsonw_uint(&w, "events_read", m->events_in);
+		json_events(&w, m, &k);
 		jsonw_uint(&w, "events_bad", m->events_bad);
 		jsonw_uint(&w, "unwritable", m->unwritable);
 		jsonw_uint(&w, "sink_errors", out.errors);
-		jsonw_uint(&w, "alerts", m->alerts);
-		jsonw_uint(&w, "stop_timelines", m->timelines);
-		jsonw_uint(&w, "removal_timelines", m->removals);
+		json_results(&w, m);
 		jsonw_uint(&w, "path_errors", k.path_errors);
 		json_kernel_drops(&w, &k);
-		json_sinks(m, &w);
-		json_rmhooks(m, &w);
-		scan_report_json(&w, m->sw);
+		json_parts(m, &w);
 		jsonw_obj_close(&w);
 		jlen = w.len;
 	}

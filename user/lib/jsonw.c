@@ -259,11 +259,36 @@ static void put_json_cp(struct sink *k, uint32_t cp)
 	sink_put(k, e, sizeof(e));
 }
 
+/* The two-byte escape of an ASCII byte in JSON or in text; NULL: it has none there. */
+static const char *short_escape(unsigned char c, bool text)
+{
+	switch (c) {
+	case '"':
+		return text ? NULL : "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\n':
+		return "\\n";
+	case '\t':
+		return "\\t";
+	case '\r':
+		return "\\r";
+	case '\b':
+		return text ? NULL : "\\b";
+	case '\f':
+		return text ? NULL : "\\f";
+	case 0x1b:
+		return text ? "\\e" : NULL;
+	}
+	return NULL;
+}
+
 size_t json_escape(char *out, size_t cap, const char *s, size_t n)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	struct sink k = {.out = out, .cap = cap};
 	size_t i = 0, len;
+	const char *esc;
 	uint32_t cp;
 
 	n = strnlen(s, n);
@@ -290,38 +315,17 @@ size_t json_escape(char *out, size_t cap, const char *s, size_t n)
 			}
 			continue;
 		}
-		switch (c) {
-		case '"':
-			sink_put(&k, "\\\"", 2);
-			break;
-		case '\\':
-			sink_put(&k, "\\\\", 2);
-			break;
-		case '\n':
-			sink_put(&k, "\\n", 2);
-			break;
-		case '\t':
-			sink_put(&k, "\\t", 2);
-			break;
-		case '\r':
-			sink_put(&k, "\\r", 2);
-			break;
-		case '\b':
-			sink_put(&k, "\\b", 2);
-			break;
-		case '\f':
-			sink_put(&k, "\\f", 2);
-			break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				put_u_escape(&k, c);
-			} else {
-				/* the run of plain characters from here, in one copy */
-				len = plain_run(p + i, n - i);
-				sink_put_chars(&k, s + i, len);
-				i += len;
-				continue;
-			}
+		esc = short_escape(c, false);
+		if (esc) {
+			sink_put(&k, esc, 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			put_u_escape(&k, c);
+		} else {
+			/* the run of plain characters from here, in one copy */
+			len = plain_run(p + i, n - i);
+			sink_put_chars(&k, s + i, len);
+			i += len;
+			continue;
 		}
 		i++;
 	}
@@ -333,6 +337,7 @@ size_t text_escape(char *out, size_t cap, const char *s, size_t n)
 	const unsigned char *p = (const unsigned char *)s;
 	struct sink k = {.out = out, .cap = cap};
 	size_t i = 0, len;
+	const char *esc;
 	uint32_t cp;
 
 	n = strnlen(s, n);
@@ -360,32 +365,17 @@ size_t text_escape(char *out, size_t cap, const char *s, size_t n)
 			}
 			continue;
 		}
-		switch (c) {
-		case '\\':
-			sink_put(&k, "\\\\", 2);
-			break;
-		case '\n':
-			sink_put(&k, "\\n", 2);
-			break;
-		case '\t':
-			sink_put(&k, "\\t", 2);
-			break;
-		case '\r':
-			sink_put(&k, "\\r", 2);
-			break;
-		case 0x1b:
-			sink_put(&k, "\\e", 2);
-			break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				put_hex_byte(&k, c);
-			} else {
-				/* '"' is plain in text: it is the only one the run leaves out */
-				len = c == '"' ? 1 : plain_run(p + i, n - i);
-				sink_put_chars(&k, s + i, len);
-				i += len;
-				continue;
-			}
+		esc = short_escape(c, true);
+		if (esc) {
+			sink_put(&k, esc, 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			put_hex_byte(&k, c);
+		} else {
+			/* '"' is plain in text: it is the only one the run leaves out */
+			len = c == '"' ? 1 : plain_run(p + i, n - i);
+			sink_put_chars(&k, s + i, len);
+			i += len;
+			continue;
 		}
 		i++;
 	}

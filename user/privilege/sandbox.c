@@ -17,8 +17,12 @@
 #endif
 #endif
 
-/* The monitor after the drop: what it, libbpf, glibc and its threads still call. */
-static const int monitor_calls[] = {
+/*
+ * What every process of stoptrace still calls once sandboxed: glibc and its
+ * threads (memory, signals, clocks, futexes, exit), its own ids, and reading,
+ * writing and opening files.
+ */
+static const int common_calls[] = {
 #ifdef __NR_read
 	__NR_read,
 #endif
@@ -166,6 +170,10 @@ static const int monitor_calls[] = {
 #ifdef __NR_open
 	__NR_open,
 #endif
+};
+
+/* The monitor after the drop: what it, libbpf and its threads call besides. */
+static const int monitor_calls[] = {
 #ifdef __NR_openat2
 	__NR_openat2,
 #endif
@@ -387,155 +395,8 @@ static const int monitor_calls[] = {
 #endif
 };
 
-/* The file helper: requests in, files written, answers out. */
+/* The file helper besides: requests in, files written, answers out. */
 static const int files_calls[] = {
-#ifdef __NR_read
-	__NR_read,
-#endif
-#ifdef __NR_write
-	__NR_write,
-#endif
-#ifdef __NR_readv
-	__NR_readv,
-#endif
-#ifdef __NR_writev
-	__NR_writev,
-#endif
-#ifdef __NR_pread64
-	__NR_pread64,
-#endif
-#ifdef __NR_pwrite64
-	__NR_pwrite64,
-#endif
-#ifdef __NR_close
-	__NR_close,
-#endif
-#ifdef __NR_close_range
-	__NR_close_range,
-#endif
-#ifdef __NR_fstat
-	__NR_fstat,
-#endif
-#ifdef __NR_newfstatat
-	__NR_newfstatat,
-#endif
-#ifdef __NR_fstatat64
-	__NR_fstatat64,
-#endif
-#ifdef __NR_lstat
-	__NR_lstat,
-#endif
-#ifdef __NR_stat
-	__NR_stat,
-#endif
-#ifdef __NR_statx
-	__NR_statx,
-#endif
-#ifdef __NR_lseek
-	__NR_lseek,
-#endif
-#ifdef __NR_mmap
-	__NR_mmap,
-#endif
-#ifdef __NR_munmap
-	__NR_munmap,
-#endif
-#ifdef __NR_mprotect
-	__NR_mprotect,
-#endif
-#ifdef __NR_mremap
-	__NR_mremap,
-#endif
-#ifdef __NR_madvise
-	__NR_madvise,
-#endif
-#ifdef __NR_brk
-	__NR_brk,
-#endif
-#ifdef __NR_rt_sigaction
-	__NR_rt_sigaction,
-#endif
-#ifdef __NR_rt_sigprocmask
-	__NR_rt_sigprocmask,
-#endif
-#ifdef __NR_rt_sigreturn
-	__NR_rt_sigreturn,
-#endif
-#ifdef __NR_sigaltstack
-	__NR_sigaltstack,
-#endif
-#ifdef __NR_fcntl
-	__NR_fcntl,
-#endif
-#ifdef __NR_getpid
-	__NR_getpid,
-#endif
-#ifdef __NR_gettid
-	__NR_gettid,
-#endif
-#ifdef __NR_getppid
-	__NR_getppid,
-#endif
-#ifdef __NR_getuid
-	__NR_getuid,
-#endif
-#ifdef __NR_geteuid
-	__NR_geteuid,
-#endif
-#ifdef __NR_getgid
-	__NR_getgid,
-#endif
-#ifdef __NR_getegid
-	__NR_getegid,
-#endif
-#ifdef __NR_getresuid
-	__NR_getresuid,
-#endif
-#ifdef __NR_getresgid
-	__NR_getresgid,
-#endif
-#ifdef __NR_clock_gettime
-	__NR_clock_gettime,
-#endif
-#ifdef __NR_clock_nanosleep
-	__NR_clock_nanosleep,
-#endif
-#ifdef __NR_nanosleep
-	__NR_nanosleep,
-#endif
-#ifdef __NR_gettimeofday
-	__NR_gettimeofday,
-#endif
-#ifdef __NR_time
-	__NR_time,
-#endif
-#ifdef __NR_futex
-	__NR_futex,
-#endif
-#ifdef __NR_exit
-	__NR_exit,
-#endif
-#ifdef __NR_exit_group
-	__NR_exit_group,
-#endif
-#ifdef __NR_restart_syscall
-	__NR_restart_syscall,
-#endif
-#ifdef __NR_getrandom
-	__NR_getrandom,
-#endif
-#ifdef __NR_sched_yield
-	__NR_sched_yield,
-#endif
-#ifdef __NR_tgkill
-	__NR_tgkill,
-#endif
-#ifdef __NR_openat
-	__NR_openat,
-#endif
-#ifdef __NR_open
-	__NR_open,
-#endif
 #ifdef __NR_recvfrom
 	__NR_recvfrom,
 #endif
@@ -639,23 +500,24 @@ static bool on_list(const int *list, size_t n, int nr)
 	return false;
 }
 
+size_t sandbox_lists(enum sandbox_profile p, struct sandbox_list lists[SANDBOX_LISTS])
+{
+	lists[0] = (struct sandbox_list){common_calls, NCALLS(common_calls)};
+	if (p == SANDBOX_FILES)
+		lists[1] = (struct sandbox_list){files_calls, NCALLS(files_calls)};
+	else
+		lists[1] = (struct sandbox_list){monitor_calls, NCALLS(monitor_calls)};
+	lists[2] = (struct sandbox_list){sanitizer_calls, NCALLS(sanitizer_calls)};
+	return SANDBOX_LISTS;
+}
+
 bool sandbox_allows(enum sandbox_profile p, int nr)
 {
-	if (nr >= 0 && on_list(sanitizer_calls, NCALLS(sanitizer_calls), nr))
-		return true;
-	if (p == SANDBOX_FILES)
-		return on_list(files_calls, NCALLS(files_calls), nr);
-	return on_list(monitor_calls, NCALLS(monitor_calls), nr);
-}
+	struct sandbox_list lists[SANDBOX_LISTS];
+	size_t n = sandbox_lists(p, lists);
 
-const int *sandbox_calls(enum sandbox_profile p, size_t *n)
-{
-	*n = p == SANDBOX_FILES ? NCALLS(files_calls) : NCALLS(monitor_calls);
-	return p == SANDBOX_FILES ? files_calls : monitor_calls;
-}
-
-const int *sandbox_sanitizer_calls(size_t *n)
-{
-	*n = NCALLS(sanitizer_calls);
-	return sanitizer_calls;
+	for (size_t i = 0; nr >= 0 && i < n; i++)
+		if (on_list(lists[i].calls, lists[i].n, nr))
+			return true;
+	return false;
 }

@@ -36,11 +36,19 @@ unsigned long sandbox_refused(void);
 /* Whether nr is on the profile's list (for the tests). */
 bool sandbox_allows(enum sandbox_profile p, int nr);
 
+#define SANDBOX_LISTS 3
+
+/* n system call numbers, a negative one standing for none. */
+struct sandbox_list {
+	const int *calls;
+	size_t n;
+};
+
 /*
- * The system calls of profile p, and those the sanitizer build also makes
- * (none in other builds): *n numbers each, a negative one standing for none.
+ * The lists that make profile p's system calls, in the order the filter
+ * tests them: those every process makes, p's own, and those the sanitizer
+ * build also makes (none in other builds). Fills lists, returns how many.
  */
-const int *sandbox_calls(enum sandbox_profile p, size_t *n);
-const int *sandbox_sanitizer_calls(size_t *n);
+size_t sandbox_lists(enum sandbox_profile p, struct sandbox_list lists[SANDBOX_LISTS]);
 
 #endif /* STOPTRACE_SANDBOX_H */

@@ -88,6 +88,18 @@ static void on_sigsys(int sig, siginfo_t *si, void *ctx)
 	errno = saved;
 }
 
+#ifdef SANDBOX_ARCH
+/* The entries of n lists, those standing for none included. */
+static size_t calls_in(const struct sandbox_list *lists, size_t n)
+{
+	size_t total = 0;
+
+	for (size_t l = 0; l < n; l++)
+		total += lists[l].n;
+	return total;
+}
+#endif
+
 int sandbox_apply(enum sandbox_profile p, char *why, size_t cap)
 {
 #ifndef SANDBOX_ARCH
@@ -95,9 +107,9 @@ int sandbox_apply(enum sandbox_profile p, char *why, size_t cap)
 	snprintf(why, cap, "no seccomp filter on this architecture (x86_64 and aarch64 only)");
 	return -EOPNOTSUPP;
 #else
-	size_t n, nsan;
-	const int *list = sandbox_calls(p, &n), *san = sandbox_sanitizer_calls(&nsan);
-	struct sock_filter f[4 + 2 * (n + nsan) + 1];
+	struct sandbox_list lists[SANDBOX_LISTS];
+	size_t nlists = sandbox_lists(p, lists);
+	struct sock_filter f[4 + 2 * calls_in(lists, nlists) + 1];
 	struct sigaction sa = {.sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO | SA_RESTART};
 	struct sock_fprog prog;
 	size_t k = 0;
@@ -109,15 +121,14 @@ int sandbox_apply(enum sandbox_profile p, char *why, size_t cap)
 	f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
 	f[k++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 					      offsetof(struct seccomp_data, nr));
-	for (int pass = 0; pass < 2; pass++) {
-		const int *l = pass ? san : list;
-		size_t ln = pass ? nsan : n;
+	for (size_t l = 0; l < nlists; l++) {
+		for (size_t i = 0; i < lists[l].n; i++) {
+			int nr = lists[l].calls[i];
 
-		for (size_t i = 0; i < ln; i++) {
-			if (l[i] < 0)
+			if (nr < 0)
 				continue;
 			f[k++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-							      (unsigned int)l[i], 0, 1);
+							      (unsigned int)nr, 0, 1);
 			f[k++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 		}
 	}

@@ -205,7 +205,6 @@ static int isulad_layer(const char *root, const char *id, char layer[HEX_ID_LEN 
 	return err;
 }
 
-/* docker's layerdb: the container's mount-id and, when it has one, its init layer. */
 /* ---- the list storage_paths() fills ---- */
 
 struct found {
@@ -341,6 +340,18 @@ static int layer_dir(const char *root, const struct container *c, char *path, si
 	return build(path, size, "%s/%s", *base, layer);
 }
 
+/* c's writable layer and its short link, when its runtime's metadata names the layer. */
+static void add_layer(struct found *f, const char *root, const struct container *c)
+{
+	char layer[PATH_MAX];
+	const char *base;
+
+	if (!layer_dir(root, c, layer, sizeof(layer), &base)) {
+		add(f, "%s", layer);
+		add_link(f, root, base, layer);
+	}
+}
+
 /* ---- Docker: overlay2 layers named by layerdb, containers/<id>, its task bundle ---- */
 
 /* docker's layerdb: the container's mount-id and, when it has one, its init layer. */
@@ -410,13 +421,7 @@ const struct rt_storage rt_storage_docker = {
 
 static void cs_paths(struct found *f, const char *root, const struct container *c)
 {
-	char layer[PATH_MAX];
-	const char *base;
-
-	if (!layer_dir(root, c, layer, sizeof(layer), &base)) {
-		add(f, "%s", layer);
-		add_link(f, root, base, layer);
-	}
+	add_layer(f, root, c);
 	add(f, CS_VAR "/overlay-containers/%s", c->id);
 	add(f, CS_RUN "/overlay-containers/%s", c->id);
 }
@@ -472,14 +477,10 @@ const struct rt_storage rt_storage_containerd = {
 
 static void isulad_paths(struct found *f, const char *root, const struct container *c)
 {
-	char layer[PATH_MAX], rel[PATH_MAX];
-	const char *base;
+	char rel[PATH_MAX];
 	int before;
 
-	if (!layer_dir(root, c, layer, sizeof(layer), &base)) {
-		add(f, "%s", layer);
-		add_link(f, root, base, layer);
-	}
+	add_layer(f, root, c);
 	if (!build(rel, sizeof(rel), ISULAD_VAR "/storage/overlay-containers/%s", c->id))
 		add_dir(f, root, rel);
 	/* engines/<runtime>/<id>: lcr by default, runc or another when configured */

@@ -60,12 +60,7 @@ static void json_init(struct jsonw *w, const struct diag *d)
 /* "stop_signal" and what PID 1 will do with it. */
 static void json_stop_signal(struct jsonw *w, const struct diag *d)
 {
-	const char *sig = signal_name(d->sig);
-
-	if (sig)
-		jsonw_str(w, "stop_signal", sig);
-	else
-		jsonw_int(w, "stop_signal", d->sig);
+	record_signal(w, "stop_signal", d->sig);
 	if (d->prediction) {
 		jsonw_str(w, "stop_signal_prediction", d->prediction);
 		jsonw_str(w, "stop_signal_reason", d->prediction_why);

@@ -130,31 +130,29 @@ static const char *disposition_name(unsigned int d)
 	return "unknown";
 }
 
-static void json_signal(struct jsonw *w, const char *key, int sig)
+void record_name_or_number(struct jsonw *w, const char *key, const char *name, int n)
 {
-	const char *name = signal_name(sig);
-
 	if (name)
 		jsonw_str(w, key, name);
 	else
-		jsonw_int(w, key, sig);
+		jsonw_int(w, key, n);
 }
 
-static void json_code(struct jsonw *w, int code)
+void record_signal(struct jsonw *w, const char *key, int sig)
 {
-	const char *name = si_code_name(code);
+	record_name_or_number(w, key, signal_name(sig), sig);
+}
 
-	if (name)
-		jsonw_str(w, "code", name);
-	else
-		jsonw_int(w, "code", code);
+void record_errno(struct jsonw *w, const char *key, int err)
+{
+	record_name_or_number(w, key, errno_name(err), err);
 }
 
 static void json_exit(struct jsonw *w, uint32_t code)
 {
 	jsonw_obj_key(w, "exit");
 	if (code & 0x7f) {
-		json_signal(w, "signal", code & 0x7f);
+		record_signal(w, "signal", code & 0x7f);
 		jsonw_bool(w, "core", code & 0x80);
 	} else {
 		jsonw_int(w, "code", (code >> 8) & 0xff);
@@ -164,15 +162,10 @@ static void json_exit(struct jsonw *w, uint32_t code)
 
 static void json_signal_event(struct jsonw *w, const struct st_signal *s)
 {
-	const char *result = signal_result_name(s->result);
-
-	json_signal(w, "signal", s->sig);
+	record_signal(w, "signal", s->sig);
 	jsonw_int(w, "signo", s->sig);
-	if (result)
-		jsonw_str(w, "result", result);
-	else
-		jsonw_int(w, "result", s->result);
-	json_code(w, s->code);
+	record_name_or_number(w, "result", signal_result_name(s->result), s->result);
+	record_name_or_number(w, "code", si_code_name(s->code), s->code);
 	jsonw_str(w, "disposition", disposition_name(s->disposition));
 	jsonw_bool(w, "blocked", s->sig_flags & (ST_SIGF_BLOCKED | ST_SIGF_REAL_BLOCKED));
 	if (s->sig_flags & ST_SIGF_REAL_BLOCKED)
@@ -205,14 +198,8 @@ static void json_fs_event(struct jsonw *w, const struct st_fs_call *fs, const ch
 		jsonw_int(w, "dirfd", fs->dfd);
 	jsonw_uint(w, "flags", fs->flags);
 	jsonw_int(w, "ret", fs->ret);
-	if (fs->ret < 0) {
-		const char *en = errno_name(-fs->ret);
-
-		if (en)
-			jsonw_str(w, "errno", en);
-		else
-			jsonw_int(w, "errno", -fs->ret);
-	}
+	if (fs->ret < 0)
+		record_errno(w, "errno", -fs->ret);
 	if (fs->dev)
 		jsonw_uint(w, "dev", fs->dev);
 	record_task(w, "caller", &fs->caller);
@@ -237,7 +224,7 @@ static void json_event_body(struct jsonw *w, const struct st_event *e, const cha
 		json_signal_event(w, &e->u.signal);
 		break;
 	case ST_EV_SIGNAL_DELIVER:
-		json_signal(w, "signal", e->u.deliver.sig);
+		record_signal(w, "signal", e->u.deliver.sig);
 		jsonw_int(w, "signo", e->u.deliver.sig);
 		record_task(w, "process", &e->u.deliver.task);
 		jsonw_str(w, "action", disposition_name(e->u.deliver.disposition));

@@ -45,6 +45,13 @@ void record_task_open(struct jsonw *w, const char *key, const struct st_task *t)
 /* "ancestry": [{"pid","comm"}, ...], nearest first, up to the first empty slot. */
 void record_ancestry(struct jsonw *w, const struct st_proc ancestry[ST_ANCESTRY]);
 
+/* key: a kernel number's name, or the number n when name is NULL. */
+void record_name_or_number(struct jsonw *w, const char *key, const char *name, int n);
+/* key: the name of signal sig ("SIGTERM"), or its number when it has none. */
+void record_signal(struct jsonw *w, const char *key, int sig);
+/* key: the name of errno err ("EBUSY"), or its number when it has none. */
+void record_errno(struct jsonw *w, const char *key, int err);
+
 /*
  * One process of a pid namespace in an array: {"pid","ns_pid","comm",
  * "state","wchan"} left open for more fields.

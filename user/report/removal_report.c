@@ -16,16 +16,6 @@
 #define RED	      "\033[1;31m"
 #define RESET	      "\033[0m"
 
-static void json_errno(struct jsonw *w, const char *key, int err)
-{
-	const char *name = errno_name(err);
-
-	if (name)
-		jsonw_str(w, key, name);
-	else
-		jsonw_int(w, key, err);
-}
-
 static int64_t rel_ms(uint64_t start, uint64_t t)
 {
 	return t >= start ? (int64_t)((t - start) / NSEC_PER_MSEC)
@@ -72,7 +62,7 @@ static void json_failure(struct jsonw *w, const struct rm_removal *rm, const str
 
 	jsonw_str(w, "syscall", op ? op : "unknown");
 	jsonw_str(w, "path", f->path);
-	json_errno(w, "errno", f->err);
+	record_errno(w, "errno", f->err);
 	jsonw_uint(w, "attempts", f->attempts);
 	jsonw_int(w, "first_ms", rel_ms(rm->start_ns, f->first_ns));
 	jsonw_int(w, "last_ms", rel_ms(rm->start_ns, f->last_ns));

@@ -17,16 +17,13 @@ void report_alert_id(const struct report_ctx *r, uint64_t id, char *buf, size_t 
 		 (unsigned long long)id);
 }
 
+/* key: the signal as record_signal() writes it, null for none. */
 static void json_sig(struct jsonw *w, const char *key, int sig)
 {
-	const char *name = signal_name(sig);
-
-	if (!sig)
-		jsonw_null(w, key);
-	else if (name)
-		jsonw_str(w, key, name);
+	if (sig)
+		record_signal(w, key, sig);
 	else
-		jsonw_int(w, key, sig);
+		jsonw_null(w, key);
 }
 
 static int64_t latency_ms(const struct report_ctx *r, uint64_t event_ts)
@@ -185,8 +182,6 @@ static void json_exit_status(struct jsonw *w, uint32_t exit_code)
 
 static void json_entry(struct jsonw *w, const struct tl_stop *s, const struct tl_entry *en)
 {
-	const char *res;
-
 	jsonw_obj_key(w, NULL);
 	jsonw_int(w, "t_ms",
 		  en->ts_ns >= s->start_ns ? (int64_t)((en->ts_ns - s->start_ns) / NSEC_PER_MSEC)
@@ -195,11 +190,7 @@ static void json_entry(struct jsonw *w, const struct tl_stop *s, const struct tl
 	switch (en->kind) {
 	case ST_EV_SIGNAL_GENERATE:
 		json_sig(w, "signal", en->sig);
-		res = signal_result_name(en->result);
-		if (res)
-			jsonw_str(w, "result", res);
-		else
-			jsonw_int(w, "result", en->result);
+		record_name_or_number(w, "result", signal_result_name(en->result), en->result);
 		if (en->flags & (ST_SIGF_BLOCKED | ST_SIGF_REAL_BLOCKED))
 			jsonw_bool(w, "blocked", true);
 		jsonw_obj_key(w, "sender");

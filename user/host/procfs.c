@@ -46,6 +46,14 @@ static int read_pid_file(const char *root, int pid, const char *file, char *buf,
 	return read_file_buf(path, buf, cap, len, truncated);
 }
 
+/* Whether s holds nothing but white space. */
+static bool only_space(const char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	return !*s;
+}
+
 /* A decimal int, allowing trailing white space only. */
 static int parse_int(const char *s, int *out)
 {
@@ -56,9 +64,7 @@ static int parse_int(const char *s, int *out)
 	v = strtol(s, &end, 10);
 	if (errno || end == s || v < INT_MIN || v > INT_MAX)
 		return -EINVAL;
-	while (isspace((unsigned char)*end))
-		end++;
-	if (*end)
+	if (!only_space(end))
 		return -EINVAL;
 	*out = (int)v;
 	return 0;
@@ -73,9 +79,7 @@ static int parse_hex64(const char *s, uint64_t *out)
 	v = strtoull(s, &end, 16);
 	if (errno || end == s)
 		return -EINVAL;
-	while (isspace((unsigned char)*end))
-		end++;
-	if (*end)
+	if (!only_space(end))
 		return -EINVAL;
 	*out = v;
 	return 0;

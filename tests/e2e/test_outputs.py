@@ -308,6 +308,20 @@ def test_outputs_syslog_restart():
         check(mon.running(), "monitor died while rsyslogd was down; stderr: %s" % mon.stderr())
 
         rs.start()
+        # what the queue still holds of the flood goes first (the sink reconnects within
+        # 5 s): wait until rsyslog has it all, so that the next stop meets a queue with
+        # room instead of racing the drain on a loaded machine
+        deadline = time.monotonic() + 30
+        last, since = -1, time.monotonic()
+        while True:
+            n = len(rs.messages())
+            if n != last:
+                last, since = n, time.monotonic()
+            elif n > before and time.monotonic() - since > 1.5:
+                break
+            check(time.monotonic() < deadline, "rsyslog got %d messages in 30 s after its "
+                  "restart, still growing or none" % n)
+            time.sleep(0.2)
         c = run_named(names[2], "sleep", "1000")
         stop_container(c)
         wait_timeline(mon, c)

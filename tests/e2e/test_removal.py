@@ -13,6 +13,9 @@ runtime gives up, exactly one rootfs_removal_failed alert.
 - transient EBUSY: the same loop, stopped after about 1.5 s; Docker's retry
   then succeeds: a removed timeline, and no alert.
 - a plain `docker rm -f`: a removed timeline with counted calls, no alert.
+- stops are not removals: `docker stop` then `docker rm`, `docker run --rm`,
+  `docker rm -f` of a running container each write exactly one removed
+  timeline, for the removal alone, and stoptrace_removals_total counts one.
 
 Whatever happens, each test undoes what it did, in order: chattr -i, stop the
 remount loop, unmount every mount it made, then docker rm -f: a container
@@ -29,6 +32,7 @@ import time
 
 import stlib
 from stlib import check, expect, fail, note, short
+from test_outputs import metric, read_metrics
 from test_timelines import (Background, DefaultMonitor, _check_container, _lines,
                             _mine, _no_raw_events, _remove, _setup, _start)
 
@@ -36,6 +40,7 @@ ALERT = "rootfs_removal_failed"
 ALERT_TIMEOUT = 20          # s after docker rm returns: the monitor may need Docker's state
 TIMELINE_TIMEOUT = 30       # s after docker rm returns
 QUIET = 15                  # s without an alert after a removal that succeeded
+STOP_QUIET = 8              # s after a stop: its removal_timeline, if any, and a metrics rewrite
 LOOP_LIMIT = 120            # s: the remount loop ends by itself after this, whatever happens
 PRELOAD = 150               # stacked mounts before docker rm (wins the race with its unmount)
 CAP = 250                   # the loop keeps at most this many (bounds the clean-up)
@@ -640,3 +645,136 @@ def test_rootfs_removal_ok():
             _no_raw_events(mon)
     finally:
         _final_remove(c)
+
+
+# ---------------------------------------------------------------- stops are not removals
+
+def _named(name, *cmd, docker_args=()):
+    """docker run -d under a name chosen before the monitor starts (--container)."""
+    c = stlib.Container(name)
+    stlib._containers.append(name)
+    stlib.docker("run", "-d", "--network", "none", "--name", name, *docker_args, stlib.IMAGE,
+                 *cmd)
+    c.refresh()
+    return c
+
+
+def _gone(c, timeout=30):
+    deadline = time.monotonic() + timeout
+    while _status(c) is not None:
+        check(time.monotonic() < deadline, "bench: %s still exists %d s after its removal "
+              "began" % (c.name, timeout))
+        time.sleep(0.2)
+
+
+class _Metered:
+    """The default monitor of one container, with a metrics file."""
+
+    def __init__(self, name):
+        self.dir = tempfile.mkdtemp(prefix="stoptrace-removals-")
+        self.path = os.path.join(self.dir, "stoptrace.prom")
+        self.mon = DefaultMonitor("--metrics-file", self.path, "--container", name,
+                                  "--stats-interval", "0")
+
+    def removals(self):
+        samples, _ = read_metrics(self.path)
+        return {o: metric(samples, "stoptrace_removals_total", outcome=o)
+                for o in ("removed", "failed")}
+
+    def cleanup(self):
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _one_removal(m, c, since, what):
+    """After the monitor stopped: c's only removal_timeline is removed, written
+    after since, and the final metrics file counts exactly it."""
+    tls = _lines(m.mon, c, "removal_timeline")
+    check(len(tls) == 1, "%d removal_timelines for %s, want exactly 1 (the removal; a stop is "
+          "none):\n%s" % (len(tls), what, "\n".join("    " + short(r, 600) for _, r in tls)))
+    idx, tl = tls[0]
+    check(idx >= since, "the removal_timeline of %s came before the removal began (line %d, "
+          "removal from line %d): %s" % (what, idx, since, short(tl, 800)))
+    _check_removal_timeline(tl, c, "removed")
+    check(tl["counts"]["unlink"] >= 1 and tl["counts"]["rmdir"] >= 1,
+          "removal_timeline of %s counts %r: a whole layer and containers/<id> go in a "
+          "removal" % (what, tl["counts"]))
+    _no_alert(m.mon, c)
+    got = m.removals()
+    check(got == {"removed": 1, "failed": 0}, "stoptrace_removals_total after %s is %r, want "
+          "removed 1, failed 0" % (what, got))
+    _no_raw_events(m.mon)
+    return tl
+
+
+def _scenario(act, what, docker_args=()):
+    """A container running sleep, act(m, c) on it (returns the monitor's mark
+    where the removal begins), then exactly one removal of it, counted once."""
+    _setup()
+    name = stlib.new_name()
+    m = _Metered(name)
+    c = None
+    try:
+        with m.mon as mon:
+            mon.start()
+            c = _named(name, "sleep", "1000", docker_args=docker_args)
+            mark = act(m, c)
+            _wait_removal(mon, c, "removed", since=mark)
+            time.sleep(STOP_QUIET)
+            mon.stop()
+            return _one_removal(m, c, mark, what)
+    finally:
+        m.cleanup()
+        if c:
+            _final_remove(c)
+
+
+def test_removal_stop_then_rm():
+    """docker stop unmounts the rootfs and removes merged/ and the fifos of
+    the run: no removal_timeline, none counted, the container still exists.
+    The later docker rm is the one removal."""
+    def act(m, c):
+        mon = m.mon
+        stlib.docker("stop", "-t", "1", c.name, timeout=60)
+        check(_status(c) == "exited", "bench: %s is %r after docker stop, want exited"
+              % (c.name, _status(c)))
+        mon.wait_for(_mine(c, "stop_timeline"), 30, "stop_timeline of %s" % c.name)
+        time.sleep(STOP_QUIET)
+        early = _removal_timelines(mon, c)
+        check(not early, "docker stop of %s wrote a removal_timeline; the container still "
+              "exists (exited): %s" % (c.name, short(early[0], 800) if early else ""))
+        check(len(_lines(mon, c, "stop_timeline")) == 1, "want one stop_timeline for %s"
+              % c.name)
+        check(m.removals() == {"removed": 0, "failed": 0}, "stoptrace_removals_total after "
+              "a docker stop is %r, want 0" % (m.removals(),))
+        mark = mon.mark()
+        stlib.docker("rm", c.name, timeout=60)
+        check(_status(c) is None, "bench: %s still exists after docker rm" % c.name)
+        return mark
+
+    _scenario(act, "docker stop then docker rm")
+
+
+def test_removal_run_rm():
+    """docker run --rm, stopped: dockerd's clean-up of the stop, then at once
+    its removal. One removal_timeline, one removal counted."""
+    def act(m, c):
+        mark = m.mon.mark()
+        stlib.docker("stop", "-t", "1", c.name, timeout=60)
+        _gone(c)
+        return mark
+
+    tl = _scenario(act, "a --rm container's stop", docker_args=("--rm",))
+    check(tl["counts"]["umount"] >= 1, "the removal of a --rm container at its exit counts "
+          "no unmount of its rootfs: %r" % (tl["counts"],))
+
+
+def test_removal_rm_force():
+    """docker rm -f of a running container: the kill's stop and the removal,
+    one removal_timeline, one removal counted."""
+    def act(m, c):
+        mark = m.mon.mark()
+        stlib.docker("rm", "-f", c.name, timeout=60)
+        check(_status(c) is None, "bench: %s still exists after docker rm -f" % c.name)
+        return mark
+
+    _scenario(act, "docker rm -f")

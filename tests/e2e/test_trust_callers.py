@@ -371,6 +371,9 @@ def test_runtime_comms_in_a_container():
         check(_call(att, "rmdir", fake + "/full", comm="runc") == -ENOTEMPTY,
               "rmdir of a full directory did not fail with ENOTEMPTY")
         check(_call(att, "rmdir", "/", comm="dockerd") == -EBUSY, "rmdir / did not give EBUSY")
+        # the layer's own path, in its view: were it taken for the host's, a removal
+        check(_call(att, "rmdir", os.path.dirname(fake), comm="dockerd") == -ENOTEMPTY,
+              "rmdir of its fake layer did not fail with ENOTEMPTY")
         _wait_fs_event(mon, att, "rmdir", ENOTEMPTY, since)
         _wait_fs_event(mon, att, "rmdir", EBUSY, since)
         _none(_attack_events(mon, "/tmp/st-ok-"), "a container's successful call was recorded")
@@ -399,6 +402,9 @@ def test_runtime_comms_under_unshare():
         check(ret == -EISDIR, "unlink of a directory under unshare -Urm: %d" % ret)
         ret = _host_call(userns, "rmdir", up + "/st-empty", comm="runc")
         check(ret == 0, "rmdir of an empty directory under unshare -Urm: %d" % ret)
+        # the layer itself: were the caller trusted, this would be a removal
+        ret = _host_call(userns, "rmdir", os.path.dirname(up), comm="dockerd")
+        check(ret == -ENOTEMPTY, "rmdir of the layer under unshare -Urm: %d" % ret)
         if shutil.which("setpriv"):
             nobody = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
                       "unshare", "-Urm"]

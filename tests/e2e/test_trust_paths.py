@@ -3,12 +3,15 @@
 
 - An EBUSY rmdir loop: a trusted caller (root on the host, in the host's
   mount namespace) fails rmdir on mount points under a real container's
-  layer thousands of times. The holder scans stay within the rate limits
+  layer thousands of times, then the layer itself, as a runtime's removal
+  ends (a removal is one that reaches the layer or the container's
+  directory; calls below them alone are a stop's). The holder scans stay within the rate limits
   (monitor_stopped says how many ran and were skipped), the monitor's CPU
   stays bounded, and a bystander's `docker stop` meanwhile is judged right
   and alerted on time.
 - Symlinked directories in a container's upper dir pointing at host canaries
-  (watched with fanotify, which names the process), failed removals through them and through "..",
+  (watched with fanotify, which names the process), failed removals through them and through ".."
+  (then of the layer itself, so that they are a removal),
   while a real `docker rm` fails with EPERM (chattr +i): the canaries are
   never opened, the ".." path is refused and counted, and the alert of the
   real failure is still right (immutable).
@@ -160,6 +163,17 @@ print(busy, other)
 """
 
 
+def _rmdir_layer(up):
+    """rmdir of the layer of upper dir up, as a runtime's RemoveAll ends when
+    something below could not be removed: ENOTEMPTY."""
+    layer = os.path.dirname(up)
+    try:
+        os.rmdir(layer)
+        fail("bench: rmdir(%s) succeeded" % layer)
+    except OSError as e:
+        check(e.errno == errno.ENOTEMPTY, "bench: rmdir(%s): %s, want ENOTEMPTY" % (layer, e))
+
+
 # ---------------------------------------------------------------- tests
 
 def test_ebusy_rmdir_loop():
@@ -192,6 +206,7 @@ def test_ebusy_rmdir_loop():
             out, err = loop.communicate(timeout=LOOP_S + 60)
             cpu, wall = _cpu_s(mon.proc.pid) - cpu0, time.monotonic() - t0
             check(loop.returncode == 0, "the rmdir loop failed: %s" % err.strip())
+            _rmdir_layer(up)
             busy, other = (int(x) for x in out.split())
             check(busy >= 1000 and other == 0, "bench: the loop's rmdirs failed with EBUSY "
                   "%d times and otherwise %d times, want >= 1000 and 0" % (busy, other))
@@ -270,7 +285,8 @@ def test_symlinked_upper_dir():
             dotdot = up + "/.." * 8 + secret
             attacks = [(os.unlink, up + "/link/secret", errno.EPERM),
                        (os.rmdir, up + "/link/mnt", errno.EBUSY),
-                       (os.unlink, dotdot, errno.EPERM)]
+                       (os.unlink, dotdot, errno.EPERM),
+                       (os.rmdir, os.path.dirname(up), errno.ENOTEMPTY)]
             for call, path, want in attacks:
                 try:
                     call(path)

@@ -114,13 +114,6 @@ static bool at_or_under(const char *path, const char *p)
 	return !strncmp(path, p, n) && (path[n] == '\0' || path[n] == '/');
 }
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && !strcmp(s + n - m, suffix);
-}
-
 const struct rm_failure *removal_root_cause(const struct rm_removal *rm)
 {
 	const struct rm_failure *best = NULL, *any = NULL;
@@ -203,7 +196,7 @@ static void ask_holders(struct removal *r, struct rm_failure *f)
 }
 
 static void note_failure(struct removal *r, struct rm_removal *rm, const struct st_fs_call *fs,
-			   uint64_t ts, const char *path)
+			 uint64_t ts, const char *path)
 {
 	int err = -fs->ret;
 	struct rm_failure *f;
@@ -276,13 +269,10 @@ static void note_success(struct rm_removal *rm, const struct st_fs_call *fs, con
 					   : at_or_under(f->path, path))
 			f->resolved = true;
 	}
-	/* stopping a container only unmounts and removes its merged/ mount point */
-	if (fs->op != ST_FS_UMOUNT && !ends_with(path, "/merged"))
-		rm->substantive = true;
 }
 
 void removal_event(struct removal *r, const struct st_fs_call *fs, uint64_t ts_ns, const char *path,
-		   const struct container *c, uint64_t now_ns)
+		   bool whole, const struct container *c, uint64_t now_ns)
 {
 	struct open_removal *o;
 
@@ -310,12 +300,13 @@ void removal_event(struct removal *r, const struct st_fs_call *fs, uint64_t ts_n
 	}
 	if (ts_ns > o->rm.last_ns)
 		o->rm.last_ns = ts_ns;
-	if (fs->ret < 0) {
+	/* the runtime removes, or fails to remove, the container itself */
+	if (whole && fs->op != ST_FS_UMOUNT)
+		o->rm.removing = true;
+	if (fs->ret < 0)
 		note_failure(r, &o->rm, fs, ts_ns, path);
-		o->rm.substantive = true;
-	} else {
+	else
 		note_success(&o->rm, fs, path);
-	}
 }
 
 static void alert_failed(struct removal *r, struct rm_removal *rm, uint64_t now)
@@ -387,7 +378,8 @@ static void end_removal(struct removal *r, struct open_removal **pp, uint64_t no
 	rm->failed = removal_root_cause(rm) != NULL;
 	if (rm->failed && r->facts.runtime_dead)
 		rm->runtime_dead = r->facts.runtime_dead(r->ctx, &rm->container);
-	if (rm->substantive) {
+	/* a stop's unmounts and removals alone are no removal: nothing is written */
+	if (rm->removing) {
 		/* the alert first: it is what an operator must see */
 		if (rm->failed)
 			alert_failed(r, rm, now);

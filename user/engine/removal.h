@@ -2,6 +2,15 @@
 /*
  * The removal engine: one removal timeline per removal of a container's
  * storage, and one rootfs_removal_failed alert when the runtime gives up.
+ *
+ * A removal is defined by the runtime's state, not by the number or kind of
+ * calls: the calls on a container's storage are one removal when one of
+ * them removes (or fails to remove) what only the removal of the container
+ * takes away, its own directory or its writable layer (the runtimes table's
+ * removed_dirs and layers). A stop unmounts the rootfs, removes merged/ and
+ * the fifos of the run: those calls alone write nothing. Go's RemoveAll,
+ * with which the runtimes remove, begins and ends with the top directory,
+ * so a removal that fails below it has a failed call on it too.
  * Pure like the stop timeline engine: unmount and removal calls (already
  * mapped to their container) and a clock go in, records come out; what it
  * needs from the system (what holds a busy path, a file's attributes, the
@@ -51,11 +60,11 @@ struct rm_failure {
 	bool immutable;
 	bool append_only;
 	int nholders;
-	struct holder *holders;	   /* EBUSY only; NULL otherwise */
-	uint64_t holders_ns;	   /* when they were last looked for */
-	uint32_t holders_cut;	   /* HOLDERS_CUT_* of the last look (holders_incomplete) */
-	bool holders_pending;	   /* a scan started, its answer not in yet */
-	uint32_t holders_caller;   /* the caller whose view it scans */
+	struct holder *holders;	 /* EBUSY only; NULL otherwise */
+	uint64_t holders_ns;	 /* when they were last looked for */
+	uint32_t holders_cut;	 /* HOLDERS_CUT_* of the last look (holders_incomplete) */
+	bool holders_pending;	 /* a scan started, its answer not in yet */
+	uint32_t holders_caller; /* the caller whose view it scans */
 };
 
 struct rm_removal {
@@ -71,7 +80,7 @@ struct rm_removal {
 	uint32_t caller_pid;
 	char caller_comm[ST_COMM_LEN];
 	bool runtime_dead; /* Docker marked the container dead */
-	bool substantive;  /* more than unmounting and removing merged/ */
+	bool removing;	   /* a call on what only a removal takes away: not a stop */
 	int nfailures;
 	uint32_t failures_dropped;
 	struct rm_failure failures[RM_MAX_FAILURES];
@@ -124,9 +133,13 @@ struct removal *removal_new(const struct rm_config *cfg, const struct rm_facts *
 			    const struct rm_listener *listener, void *ctx);
 void removal_free(struct removal *r);
 
-/* One unmount or removal call of container c's storage; path is absolute. */
+/*
+ * One unmount or removal call of container c's storage; path is absolute.
+ * whole: path is what only the container's removal takes away (its own
+ * directory or its writable layer, runtime_removed_path()).
+ */
 void removal_event(struct removal *r, const struct st_fs_call *fs, uint64_t ts_ns, const char *path,
-		   const struct container *c, uint64_t now_ns);
+		   bool whole, const struct container *c, uint64_t now_ns);
 /*
  * The scan started for path of container id is done: the engine asks the
  * holders fact now, if the failure still waits for it.

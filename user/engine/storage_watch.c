@@ -8,6 +8,7 @@
 #include "host/holder_worker.h"
 #include "recording/recording.h"
 #include "host/safepath.h"
+#include "identity/runtimes.h"
 #include "identity/storage.h"
 #include "engine/storage_watch.h"
 
@@ -182,13 +183,14 @@ void storage_watch_learn_id(struct storage_watch *w, const char *id)
 const struct container *storage_watch_call(struct storage_watch *w, const struct st_fs_call *fs,
 					   uint64_t ts_ns, const char *path, uint64_t now_ns)
 {
-	const char *id;
+	const char *id, *stored;
 	struct container *c;
+	bool whole;
 
 	/* "..", "." and empty components are refused, never resolved (counted) */
 	if (!safepath_accept(path))
 		return NULL;
-	id = storage_map_lookup(w->map, path, NULL);
+	id = storage_map_lookup(w->map, path, &stored);
 	if (!id)
 		return NULL;
 	c = identity_table_get(w->known, id_key(id));
@@ -199,7 +201,10 @@ const struct container *storage_watch_call(struct storage_watch *w, const struct
 		c->meta_tries++;
 		w->facts.ops->load_meta(w->facts.ctx, c);
 	}
-	removal_event(w->engine, fs, ts_ns, path, c, now_ns);
+	/* one of its storage paths itself, and one that only its removal takes away */
+	whole = !strcmp(stored, path) &&
+		runtime_removed_path(runtime_info(c->runtime), c->id, path);
+	removal_event(w->engine, fs, ts_ns, path, whole, c, now_ns);
 	return c;
 }
 

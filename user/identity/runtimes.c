@@ -41,6 +41,8 @@ static const struct runtime_info table[] = {
 		.removers = {"dockerd", "containerd", "runc"},
 		/* containers/<id>/config.v2.json: rewritten, marked dead, before a removal */
 		.watch = {{"containers", RT_WATCH_CONTAINERS, true}},
+		.removed_dirs = {"containers"},
+		.layers = "overlay2",
 		.storage_roots = {"var/lib/docker"},
 		.storage = &rt_storage_docker,
 		.no_layer = "no overlay2 mount-id for it in /var/lib/docker/image/overlay2/layerdb",
@@ -74,6 +76,8 @@ static const struct runtime_info table[] = {
 		.removers = {"podman", "conmon", "crun", "runc"},
 		.watch = {{"overlay-containers", RT_WATCH_CONTAINERS, false},
 			  {"libpod", RT_WATCH_DATABASE, false}}, /* its state database */
+		.removed_dirs = {"overlay-containers"},
+		.layers = "overlay",
 		.storage_roots = {"var/lib/containers/storage", "run/containers/storage"},
 		.storage = &rt_storage_cs,
 		.no_layer = "no layer for it in podman's containers.json",
@@ -103,6 +107,9 @@ static const struct runtime_info table[] = {
 		.sockets = {"run/containerd/containerd.sock",
 			    "run/docker/containerd/containerd.sock"},
 		.removers = {"containerd", "runc"}, /* containerd-shim* too */
+		/* the CRI plugin's; a task bundle goes when the task does, at a stop */
+		.removed_dirs = {"io.containerd.grpc.v1.cri/containers",
+				 "io.containerd.grpc.v1.cri/sandboxes"},
 		.storage_roots = {"var/lib/containerd", "run/containerd"},
 		.storage = &rt_storage_containerd,
 		.meta_files = {"run/containerd/runc/%s/state.json"},
@@ -125,6 +132,8 @@ static const struct runtime_info table[] = {
 		.sockets = {"run/crio/crio.sock"},
 		.removers = {"crio", "conmon", "crun", "runc"},
 		.watch = {{"overlay-containers", RT_WATCH_CONTAINERS, false}},
+		.removed_dirs = {"overlay-containers"},
+		.layers = "overlay",
 		.storage_roots = {"var/lib/containers/storage", "run/containers/storage"},
 		.storage = &rt_storage_cs,
 		.meta_files =
@@ -146,6 +155,8 @@ static const struct runtime_info table[] = {
 		.pid_files = {"run/isulad.pid"},
 		.sockets = {"run/isulad.sock"},
 		.removers = {"isulad"},
+		.removed_dirs = {"storage/overlay-containers", "engines/lcr"},
+		.layers = "storage/overlay",
 		.storage_roots = {"var/lib/isulad"},
 		.storage = &rt_storage_isulad,
 		.meta_files = {"var/lib/isulad/engines/lcr/%s/config.json"},
@@ -232,6 +243,29 @@ size_t runtimes_watches(const struct rt_watch **out, size_t max)
 		}
 	}
 	return n;
+}
+
+/* path ends with "/" + dir + "/" + name, name of n bytes. */
+static bool ends_with_entry(const char *path, const char *dir, const char *name, size_t n)
+{
+	size_t len = strlen(path), d = strlen(dir);
+
+	return len >= d + n + 2 && !strcmp(path + len - n, name) && path[len - n - 1] == '/' &&
+	       !strncmp(path + len - n - 1 - d, dir, d) && path[len - n - 2 - d] == '/';
+}
+
+bool runtime_removed_path(const struct runtime_info *rt, const char *id, const char *path)
+{
+	const char *base;
+
+	if (!rt || !id || !id[0] || !path)
+		return false;
+	for (size_t i = 0; i < RT_PATHS_MAX && rt->removed_dirs[i]; i++)
+		if (ends_with_entry(path, rt->removed_dirs[i], id, strlen(id)))
+			return true;
+	base = strrchr(path, '/');
+	return rt->layers && base && identity_is_hex_id(base + 1, strlen(base + 1)) &&
+	       ends_with_entry(path, rt->layers, base + 1, strlen(base + 1));
 }
 
 bool runtimes_daemon_mounts_apart(const char *comm)

@@ -17,7 +17,9 @@
  *  - removal: the comms of the processes that remove its containers (the
  *    kernel side's filter of successful removal calls), and the container
  *    directories under a storage root whose changes mean a removal may
- *    start (the removal hooks, user/kernel/rmhooks.c).
+ *    start (the removal hooks, user/kernel/rmhooks.c); what only the removal
+ *    of a container takes away (a stop leaves it): its own directories and
+ *    its writable layer, the runtime's state that defines a removal.
  *  - storage: its storage roots, and the reader that finds a container's
  *    storage directories in its metadata (storage.c).
  *  - metadata: its per-container files, where in them its configured stop
@@ -127,6 +129,15 @@ struct runtime_info {
 	 */
 	const char *removers[RT_PATHS_MAX];
 	struct rt_watch watch[RT_PATHS_MAX];
+	/*
+	 * What a stop leaves and only the removal of the container takes away,
+	 * as the end of a storage path: "<dir>/<id>" for each of removed_dirs
+	 * (its own directories), "<layers>/<64-hex layer id>" for its writable
+	 * layer. A removal call on one of these is its removal; the unmounts
+	 * and file removals of a stop (merged/, the runtime's fifos) are not.
+	 */
+	const char *removed_dirs[RT_PATHS_MAX];
+	const char *layers; /* NULL: its layers are not known (snapshots) */
 
 	/* storage */
 	const char *storage_roots[RT_PATHS_MAX];
@@ -178,6 +189,13 @@ size_t runtimes_removers(const char **out, size_t max);
  */
 #define RT_WATCHES_MAX 16
 size_t runtimes_watches(const struct rt_watch **out, size_t max);
+
+/*
+ * Whether path (absolute, one of container id's storage paths) is one that
+ * only the removal of that container of runtime rt takes away: its
+ * removed_dirs entry or its writable layer.
+ */
+bool runtime_removed_path(const struct runtime_info *rt, const char *id, const char *path);
 
 /* Whether comm is the daemon of a runtime whose daemon may mount apart (daemon_mntns). */
 bool runtimes_daemon_mounts_apart(const char *comm);

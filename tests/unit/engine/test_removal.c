@@ -21,6 +21,7 @@
 
 #include "host/holders.h"
 #include "engine/removal.h"
+#include "identity/runtimes.h"
 #include "host/scan_limit.h"
 
 #define MS  1000000ULL
@@ -44,6 +45,10 @@
 #define DIFF_B	LAYER_B "/diff"
 #define KEEP_A	DIFF_A "/keep"
 #define DATA_A	DIFF_A "/data"
+/* the containers' own directories, and the fifos of a run */
+#define DIR_A	"/var/lib/docker/containers/" ID_A
+#define DIR_B	"/var/lib/docker/containers/" ID_B
+#define FIFOS_A "/run/docker/containerd/" ID_A
 
 #define DOCKERD_PID  1234
 #define HOLDER_MNTNS 4026532777ULL
@@ -285,9 +290,11 @@ static void feed_pid(const struct container *c, uint32_t op, uint64_t flags, int
 		     const char *path, uint64_t ts, uint32_t pid)
 {
 	struct st_fs_call fs = fs_call(op, flags, ret, path, pid);
+	/* as the monitor tells it (storage_watch.c): the container's directory, its layer */
+	bool whole = c && runtime_removed_path(runtime_info(c->runtime), c->id, path);
 
 	rec.now = ts + LAT;
-	removal_event(rm, &fs, ts, path, c, rec.now);
+	removal_event(rm, &fs, ts, path, whole, c, rec.now);
 }
 
 static void feed(const struct ctr *k, uint32_t op, uint64_t flags, int ret, const char *path,
@@ -342,6 +349,50 @@ static void stop_calls(const struct ctr *k, const char *layer, uint64_t t)
 	feed(k, ST_FS_UNLINKAT, AT_REMOVEDIR, 0, merged, t + 1 * MS);
 }
 
+/*
+ * Every call dockerd made for a plain `docker stop` of A here, after its
+ * init exited: the task bundle's rootfs (not a mount point), merged/, the
+ * container's directory (not a mount point either), the fifos of the run.
+ */
+static void docker_stop_calls(uint64_t t)
+{
+	feed(&A, ST_FS_UMOUNT, 0, -EINVAL,
+	     "/run/docker/containerd/daemon/io.containerd.runtime.v2.task/moby/" ID_A "/rootfs", t);
+	stop_calls(&A, LAYER_A, t + 8 * MS);
+	feed(&A, ST_FS_UMOUNT, MNT_DETACH, -EINVAL, DIR_A, t + 10 * MS);
+	feed(&A, ST_FS_UNLINKAT, 0, 0, FIFOS_A "/init-stderr", t + 16 * MS);
+	feed(&A, ST_FS_UNLINKAT, 0, 0, FIFOS_A "/init-stdout", t + 16 * MS);
+	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, 0, FIFOS_A, t + 16 * MS);
+}
+
+/*
+ * `docker rm` of A once stopped: Go's RemoveAll of the layer (it tries the
+ * top directory first: ENOTEMPTY), the files of diff/, the layer, then the
+ * container's directory the same way. The last call is at t + 9 ms.
+ */
+static void docker_rm_calls(uint64_t t)
+{
+	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -ENOTEMPTY, LAYER_A, t);
+	feed(&A, ST_FS_UNLINKAT, 0, 0, DIFF_A "/etc/hostname", t + 1 * MS);
+	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, 0, DIFF_A "/etc", t + 2 * MS);
+	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, 0, DIFF_A, t + 3 * MS);
+	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, 0, LAYER_A, t + 4 * MS);
+	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -ENOTEMPTY, DIR_A, t + 5 * MS);
+	feed(&A, ST_FS_UNLINKAT, 0, 0, DIR_A "/config.v2.json", t + 6 * MS);
+	feed(&A, ST_FS_UNLINKAT, 0, 0, DIR_A "/hostconfig.json", t + 7 * MS);
+	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, 0, DIR_A "/checkpoints", t + 8 * MS);
+	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, 0, DIR_A, t + 9 * MS);
+}
+
+/*
+ * A removal that failed below the top directory ends, like Go's RemoveAll,
+ * with the top directory still not empty.
+ */
+static void remove_all_fails(const struct ctr *k, const char *layer, uint64_t t)
+{
+	feed(k, ST_FS_UNLINKAT, AT_REMOVEDIR, -ENOTEMPTY, layer, t);
+}
+
 /* ---- tests ---- */
 
 static void test_defaults(void **state)
@@ -376,6 +427,7 @@ static void test_interleaved(void **state)
 	feed(&B, ST_FS_UNLINKAT, 0, 0, DIFF_B "/var/lib/db/3", T0 + 7 * MS);
 	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, 0, DIFF_A, T0 + 8 * MS);
 	feed(&B, ST_FS_UNLINKAT, AT_REMOVEDIR, 0, DIFF_B "/var/lib/db", T0 + 9 * MS);
+	feed(&B, ST_FS_UNLINKAT, AT_REMOVEDIR, 0, LAYER_B, T0 + 9 * MS);
 	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, 0, LAYER_A, T0 + 10 * MS);
 	assert_int_equal(removal_open(rm), 2);
 
@@ -396,10 +448,10 @@ static void test_interleaved(void **state)
 	assert_string_equal(tb->r.container.id, ID_B);
 	assert_string_equal(tb->r.container.name, "db");
 	assert_false(tb->r.failed);
-	assert_true(tb->r.substantive);
+	assert_true(tb->r.removing);
 	assert_int_equal(tb->r.umount_ok, 1);
 	assert_int_equal(tb->r.unlink_ok, 3);
-	assert_int_equal(tb->r.rmdir_ok, 1);
+	assert_int_equal(tb->r.rmdir_ok, 2);
 	assert_int_equal(tb->r.failed_calls, 0);
 	assert_int_equal(tb->r.nfailures, 0);
 	assert_int_equal(tb->r.start_ns, T0 + 1 * MS);
@@ -445,6 +497,7 @@ static void test_counts_and_umount_einval(void **state)
 	feed(&A, ST_FS_UMOUNT, MNT_DETACH, -EINVAL, DIFF_A "/data", T0 + 6 * MS);
 	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, 0, DIFF_A "/data", T0 + 7 * MS);
 	feed(&A, ST_FS_RMDIR, 0, 0, DIFF_A, T0 + 8 * MS);
+	feed(&A, ST_FS_RMDIR, 0, 0, LAYER_A, T0 + 8 * MS);
 	/* handled late (another CPU): counted, but the last call is still T0+8ms */
 	feed(&A, ST_FS_UNLINKAT, 0, 0, DIFF_A "/d", T0 + 5 * MS);
 	assert_int_equal(removal_open(rm), 1);
@@ -459,7 +512,7 @@ static void test_counts_and_umount_einval(void **state)
 	assert_string_equal(r->container.id, ID_A);
 	assert_int_equal(r->umount_ok, 1);
 	assert_int_equal(r->unlink_ok, 4);
-	assert_int_equal(r->rmdir_ok, 2);
+	assert_int_equal(r->rmdir_ok, 3);
 	assert_int_equal(r->failed_calls, 0);
 	assert_int_equal(r->nfailures, 0);
 	assert_int_equal(r->failures_dropped, 0);
@@ -469,36 +522,119 @@ static void test_counts_and_umount_einval(void **state)
 }
 
 /*
- * Stopping a container unmounts its merged/ and removes that directory: no
- * removal of its storage, so nothing is written. The same plus one real
- * removal call is a removal, and is written.
+ * A stop is no removal: every call of a real `docker stop` (merged/, the
+ * fifos of the run) writes nothing, at the quiet window or at a flush. The
+ * later `docker rm` is one removal: one timeline, removed, with its calls
+ * alone; nothing alerted, the runtime's state never asked.
  */
 static void test_stop_writes_nothing(void **state)
 {
+	const struct rm_removal *r;
+
 	(void)state;
 	begin();
-	stop_calls(&A, LAYER_A, T0);
+	docker_stop_calls(T0);
 	/* rmdir(2) of merged/ instead of unlinkat, and a second unmount */
 	feed(&B, ST_FS_UMOUNT, 0, 0, LAYER_B "/merged", T0);
 	feed(&B, ST_FS_RMDIR, 0, 0, LAYER_B "/merged", T0 + 1 * MS);
 	feed(&B, ST_FS_UMOUNT, MNT_DETACH, -EINVAL, LAYER_B "/merged", T0 + 2 * MS);
 	assert_int_equal(removal_open(rm), 2);
-	tick(T0 + 1 * MS + 2 * SEC);
+	tick(T0 + 16 * MS + 2 * SEC);
 	assert_int_equal(removal_open(rm), 0);
 	assert_int_equal(rec.ntimelines, 0);
 	assert_int_equal(rec.nalerts, 0);
+	docker_stop_calls(T0 + 10 * SEC);
+	removal_flush(rm, T0 + 10 * SEC + 20 * MS);
+	assert_int_equal(rec.nlog, 0);
 
-	/* the removal later: merged/ again, then the layer */
-	stop_calls(&A, LAYER_A, T0 + 60 * SEC);
-	feed(&A, ST_FS_UNLINKAT, 0, 0, DIFF_A "/f", T0 + 60 * SEC + 2 * MS);
-	tick(T0 + 60 * SEC + 2 * MS + 2 * SEC);
+	/* the removal later */
+	docker_rm_calls(T0 + 60 * SEC);
+	tick(T0 + 60 * SEC + 9 * MS + 2 * SEC);
+	assert_int_equal(removal_open(rm), 0);
 	assert_int_equal(rec.ntimelines, 1);
 	assert_int_equal(rec.nalerts, 0);
-	assert_string_equal(rec.timelines[0].r.container.id, ID_A);
-	assert_int_equal(rec.timelines[0].r.umount_ok, 1);
-	assert_int_equal(rec.timelines[0].r.rmdir_ok, 1);
-	assert_int_equal(rec.timelines[0].r.unlink_ok, 1);
-	assert_int_equal(rec.timelines[0].r.start_ns, T0 + 60 * SEC);
+	assert_int_equal(rec.ndead_calls, 0);
+	r = &rec.timelines[0].r;
+	assert_string_equal(r->container.id, ID_A);
+	assert_false(r->failed);
+	assert_true(r->removing);
+	assert_int_equal(r->umount_ok, 0);
+	assert_int_equal(r->unlink_ok, 3);
+	assert_int_equal(r->rmdir_ok, 5);
+	assert_int_equal(r->failed_calls, 2);
+	assert_int_equal(r->nfailures, 2);
+	assert_true(r->failures[0].resolved);
+	assert_true(r->failures[1].resolved);
+	assert_int_equal(r->start_ns, T0 + 60 * SEC);
+	assert_int_equal(r->last_ns, T0 + 60 * SEC + 9 * MS);
+	/* the container is gone: nothing more comes of it */
+	tick(T0 + 120 * SEC);
+	removal_flush(rm, T0 + 120 * SEC);
+	assert_int_equal(rec.nlog, 1);
+}
+
+/*
+ * `docker rm -f` of a running container, and `docker run --rm`: the stop's
+ * calls, then at once the removal's. One removal, its timeline with the
+ * rootfs' unmount counted.
+ */
+static void test_rm_force_one_removal(void **state)
+{
+	const struct rm_removal *r;
+
+	(void)state;
+	begin();
+	docker_stop_calls(T0);
+	docker_rm_calls(T0 + 30 * MS);
+	tick(T0 + 39 * MS + 2 * SEC);
+	assert_int_equal(rec.ntimelines, 1);
+	assert_int_equal(rec.nalerts, 0);
+	r = &rec.timelines[0].r;
+	assert_false(r->failed);
+	assert_int_equal(r->start_ns, T0 + 8 * MS); /* an unmount of no mount point is no call */
+	assert_int_equal(r->umount_ok, 1);
+	assert_int_equal(r->unlink_ok, 5);
+	assert_int_equal(r->rmdir_ok, 7);
+	removal_flush(rm, T0 + 60 * SEC);
+	assert_int_equal(rec.nlog, 1);
+}
+
+/*
+ * What fails in a stop is no failed removal: merged/ busy (a mount of it in
+ * the caller's namespace) is the stop's, alerts nothing and writes nothing.
+ * A removal after it that fails still alerts, once, with its own failures.
+ */
+static void test_stop_failure_no_removal(void **state)
+{
+	const struct rm_removal *r;
+
+	(void)state;
+	begin();
+	feed(&A, ST_FS_UMOUNT, MNT_DETACH, 0, LAYER_A "/merged", T0);
+	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, LAYER_A "/merged", T0 + 1 * MS);
+	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, 0, FIFOS_A, T0 + 2 * MS);
+	tick(T0 + 2 * MS + 10 * SEC);
+	assert_int_equal(removal_open(rm), 0);
+	assert_int_equal(rec.nlog, 0);
+
+	/* docker rm, then: EPERM on diff/keep, and the layer stays */
+	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -ENOTEMPTY, LAYER_A, T0 + 60 * SEC);
+	feed(&A, ST_FS_UNLINKAT, 0, -EPERM, KEEP_A, T0 + 60 * SEC + 1 * MS);
+	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -ENOTEMPTY, DIFF_A, T0 + 60 * SEC + 2 * MS);
+	remove_all_fails(&A, LAYER_A, T0 + 60 * SEC + 3 * MS);
+	tick(T0 + 60 * SEC + 3 * MS + 2 * SEC);
+	assert_int_equal(rec.nalerts, 1);
+	assert_int_equal(rec.ntimelines, 1);
+	assert_int_equal(rec.log[0], REC_ALERT);
+	assert_int_equal(rec.alerts[0].cause.err, EPERM);
+	assert_string_equal(rec.alerts[0].cause.path, KEEP_A);
+	assert_true(rec.alerts[0].cause.immutable);
+	r = &rec.timelines[0].r;
+	assert_true(r->failed);
+	assert_true(r->runtime_dead);
+	assert_int_equal(r->nfailures, 3);
+	assert_int_equal(r->failed_calls, 4);
+	assert_int_equal(r->start_ns, T0 + 60 * SEC);
 }
 
 /* Go's RemoveAll after EPERM on diff/keep: its parents fail with ENOTEMPTY. */
@@ -577,7 +713,7 @@ static void test_eperm_immutable(void **state)
 	assert_string_equal(r->container.id, ID_A);
 	assert_true(r->failed);
 	assert_true(r->runtime_dead);
-	assert_true(r->substantive);
+	assert_true(r->removing);
 	assert_int_equal(r->umount_ok, 1);
 	assert_int_equal(r->rmdir_ok, 1);
 	assert_int_equal(r->unlink_ok, 1);
@@ -738,6 +874,7 @@ static void test_ebusy_holder_seen_later(void **state)
 		feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, DATA_A, t);
 	}
 	assert_int_equal(rec.nholders_calls, 3);
+	remove_all_fails(&A, LAYER_A, t);
 	tick(t + cfg.settle_ns);
 	assert_int_equal(rec.nalerts, 1);
 	ra = &rec.alerts[0];
@@ -768,6 +905,7 @@ static void test_ebusy_scans_rate_limited(void **state)
 	assert_int_equal(st.run, SCAN_PER_REMOVAL);
 	assert_int_equal(st.skipped_removal, 50 - SCAN_PER_REMOVAL);
 	assert_int_equal(st.skipped_container + st.skipped_global, 0);
+	remove_all_fails(&A, LAYER_A, t);
 	tick(t + cfg.settle_ns);
 	assert_int_equal(rec.nalerts, 1);
 	ra = &rec.alerts[0];
@@ -861,6 +999,7 @@ static void test_holders_async(void **state)
 	assert_int_equal(rec.nholders_calls, 1);
 	removal_holders_done(rm, ID_A, DATA_A, t); /* answered once */
 	assert_int_equal(rec.nholders_calls, 1);
+	remove_all_fails(&A, LAYER_A, t);
 	tick(t + cfg.settle_ns);
 	assert_int_equal(rec.nalerts, 1);
 	ra = &rec.alerts[0];
@@ -919,6 +1058,7 @@ static void test_holders_async_busy(void **state)
 	rm = removal_new(&cfg, &async_facts, &listener, &rec);
 	assert_non_null(rm);
 	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, DATA_A, T0);
+	remove_all_fails(&A, LAYER_A, T0);
 	removal_scan_stats(rm, &st);
 	assert_int_equal(st.run, 0);
 	assert_int_equal(st.skipped_global, 1);
@@ -1029,6 +1169,7 @@ static void test_ebusy_resolved_by_parent(void **state)
 	feed(&B, ST_FS_UNLINKAT, AT_REMOVEDIR, 0, DIFF_B "/data2", T0 + 1 * SEC);
 	feed(&B, ST_FS_UNLINKAT, 0, 0, DIFF_B "/dat", T0 + 1 * SEC + 1 * MS);
 	feed(&B, ST_FS_UNLINKAT, 0, 0, DIFF_B "/data/x", T0 + 1 * SEC + 2 * MS);
+	remove_all_fails(&B, LAYER_B, T0 + 1 * SEC + 2 * MS);
 
 	tick(T0 + 1 * SEC + 2 * MS + 2 * SEC);
 	assert_int_equal(rec.nalerts, 0);
@@ -1068,13 +1209,14 @@ static void test_repeated_failures(void **state)
 	feed(&A, ST_FS_UNLINK, 0, -EPERM, KEEP_A, T0 + 500 * MS);
 	feed(&A, ST_FS_UNLINKAT, 0, -EPERM, DIFF_A "/keep2", T0 + 600 * MS);
 	feed(&A, ST_FS_UNLINKAT, 0, -EPERM, KEEP_A, T0 + 700 * MS);
+	remove_all_fails(&A, LAYER_A, T0 + 700 * MS);
 	tick(T0 + 700 * MS + 2 * SEC);
 	assert_int_equal(rec.ntimelines, 1);
 	assert_int_equal(rec.nalerts, 1);
 
 	r = &rec.timelines[0].r;
-	assert_int_equal(r->failed_calls, 6);
-	assert_int_equal(r->nfailures, 4);
+	assert_int_equal(r->failed_calls, 7);
+	assert_int_equal(r->nfailures, 5);
 	assert_int_equal(r->failures[0].op, ST_FS_UNLINKAT);
 	assert_int_equal(r->failures[0].err, EPERM);
 	assert_string_equal(r->failures[0].path, KEEP_A);
@@ -1110,12 +1252,13 @@ static void test_failures_dropped(void **state)
 	}
 	/* a repeat of a kept failure is an attempt, not a drop */
 	feed(&A, ST_FS_UNLINKAT, 0, -EACCES, DIFF_A "/f1", T0 + 50 * MS);
+	remove_all_fails(&A, LAYER_A, T0 + 50 * MS); /* dropped too, but a removal */
 	tick(T0 + 50 * MS + 2 * SEC);
 	assert_int_equal(rec.ntimelines, 1);
 	r = &rec.timelines[0].r;
 	assert_int_equal(r->nfailures, RM_MAX_FAILURES);
-	assert_int_equal(r->failures_dropped, 3);
-	assert_int_equal(r->failed_calls, n + 1);
+	assert_int_equal(r->failures_dropped, 4);
+	assert_int_equal(r->failed_calls, n + 2);
 	assert_int_equal(r->failures[1].attempts, 2);
 	assert_string_equal(r->failures[RM_MAX_FAILURES - 1].path, DIFF_A "/f7");
 	assert_true(r->failed);
@@ -1191,7 +1334,9 @@ static void test_flush(void **state)
 	seq = 5;
 	begin();
 	feed(&A, ST_FS_UNLINKAT, AT_REMOVEDIR, -EBUSY, DATA_A, T0);
+	remove_all_fails(&A, LAYER_A, T0);
 	feed(&B, ST_FS_UNLINKAT, 0, 0, DIFF_B "/x", T0 + 1 * MS);
+	feed(&B, ST_FS_UNLINKAT, AT_REMOVEDIR, 0, DIR_B, T0 + 1 * MS);
 	stop_calls(&A, LAYER_A, T0 + 2 * MS); /* joins A's open removal */
 	assert_int_equal(removal_open(rm), 2);
 	tick(T0 + 1 * SEC);
@@ -1225,6 +1370,7 @@ static void test_flush(void **state)
 			assert_string_equal(r->container.id, ID_B);
 			assert_false(r->failed);
 			assert_int_equal(r->unlink_ok, 1);
+			assert_int_equal(r->rmdir_ok, 1);
 		}
 	}
 
@@ -1260,11 +1406,12 @@ static void test_no_container(void **state)
 
 	/* the same call for a known container is one */
 	feed(&A, ST_FS_UNLINKAT, 0, -EPERM, KEEP_A, T0 + 61 * SEC);
+	remove_all_fails(&A, LAYER_A, T0 + 61 * SEC);
 	assert_int_equal(removal_open(rm), 1);
 	removal_flush(rm, T0 + 62 * SEC);
 	assert_int_equal(rec.nalerts, 1);
 	assert_int_equal(rec.ntimelines, 1);
-	assert_int_equal(rec.timelines[0].r.nfailures, 1);
+	assert_int_equal(rec.timelines[0].r.nfailures, 2);
 }
 
 /* At most max_open removals at once: the next is refused and counted. */
@@ -1293,6 +1440,8 @@ int main(void)
 		T(test_interleaved),
 		T(test_counts_and_umount_einval),
 		T(test_stop_writes_nothing),
+		T(test_rm_force_one_removal),
+		T(test_stop_failure_no_removal),
 		T(test_eperm_immutable),
 		T(test_own_alert_seq),
 		T(test_ebusy_final_after_settle),

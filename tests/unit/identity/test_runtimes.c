@@ -122,6 +122,8 @@ static const char *row_problem(const struct runtime_info *r)
 		if (w->states && w->kind != RT_WATCH_CONTAINERS)
 			return "state files watched in something other than container directories";
 	}
+	if (!paths_clean(r->removed_dirs) || (r->layers && !clean_rel(r->layers)))
+		return "a removed directory or the layers not a clean relative path";
 	/* storage */
 	if (!r->storage_roots[0] || !paths_clean(r->storage_roots))
 		return "no storage root, or one not clean";
@@ -129,6 +131,10 @@ static const char *row_problem(const struct runtime_info *r)
 		return "storage known but no process whose removals are kept";
 	if (r->watch[0].sub && !r->storage)
 		return "container directories watched for a storage that is not known";
+	if (r->storage && !r->removed_dirs[0] && !r->layers)
+		return "storage known but nothing whose removal is the container's";
+	if ((r->removed_dirs[0] || r->layers) && !r->storage)
+		return "removed directories of a storage that is not known";
 	if (r->no_layer && !r->storage)
 		return "diagnose checks a storage that is not known";
 	/* metadata */
@@ -235,6 +241,13 @@ static void test_broken_rows_refused(void **state)
 	r = *docker;
 	r.known_dir = NULL;
 	assert_non_null(row_problem(&r));
+	r = *docker;
+	r.removed_dirs[0] = NULL;
+	r.layers = NULL;
+	assert_non_null(row_problem(&r)); /* no removal could ever be told from a stop */
+	r = *docker;
+	r.layers = "../overlay2";
+	assert_non_null(row_problem(&r));
 	r = *runtime_info(RUNTIME_PODMAN);
 	r.runtime = RUNTIME_ISULAD;
 	r.name = "isulad-2";
@@ -301,12 +314,56 @@ static void test_daemon_and_paths(void **state)
 	assert_int_equal(runtime_meta_path(docker, RT_CONFIG, "", "abc", path, 16), -ENAMETOOLONG);
 }
 
+#define ID  "a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1a1"
+#define LYR "9d1f6c2e0b7a4c3d8e5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f70819"
+
+/*
+ * What only a removal takes away: a container's own directory and its
+ * writable layer, not what a stop removes (merged/, the fifos of a run), not
+ * a look-alike, not another container's directory.
+ */
+static void test_removed_paths(void **state)
+{
+	const struct runtime_info *docker = runtime_info(RUNTIME_DOCKER);
+	const struct runtime_info *podman = runtime_info(RUNTIME_PODMAN);
+	const struct runtime_info *containerd = runtime_info(RUNTIME_CONTAINERD);
+
+	(void)state;
+	assert_true(runtime_removed_path(docker, ID, "/var/lib/docker/containers/" ID));
+	assert_true(runtime_removed_path(docker, ID, "/var/lib/docker/overlay2/" LYR));
+	/* a moved data root is the same runtime's */
+	assert_true(runtime_removed_path(docker, ID, "/data/docker/containers/" ID));
+	assert_false(runtime_removed_path(docker, ID, "/var/lib/docker/overlay2/" LYR "/merged"));
+	assert_false(runtime_removed_path(docker, ID, "/var/lib/docker/overlay2/" LYR "-init"));
+	assert_false(runtime_removed_path(docker, ID, "/var/lib/docker/overlay2/l/ABCDEF"));
+	assert_false(runtime_removed_path(docker, ID, "/run/docker/containerd/" ID));
+	assert_false(runtime_removed_path(
+		docker, ID,
+		"/run/docker/containerd/daemon/io.containerd.runtime.v2.task/moby/" ID));
+	assert_false(runtime_removed_path(docker, ID, "/var/lib/docker/containers/" ID "/hosts"));
+	assert_false(runtime_removed_path(docker, ID, "/var/lib/docker/xcontainers/" ID));
+	assert_false(runtime_removed_path(docker, ID, "/var/lib/docker/containers/" LYR));
+	assert_false(runtime_removed_path(docker, ID, "/var/lib/docker/overlay/" LYR));
+	assert_false(runtime_removed_path(docker, ID, "containers/" ID));
+	assert_false(runtime_removed_path(docker, "", "/var/lib/docker/containers/"));
+	assert_false(runtime_removed_path(NULL, ID, "/var/lib/docker/containers/" ID));
+	assert_true(runtime_removed_path(podman, ID,
+					 "/var/lib/containers/storage/overlay-containers/" ID));
+	assert_true(runtime_removed_path(podman, ID, "/var/lib/containers/storage/overlay/" LYR));
+	assert_false(runtime_removed_path(podman, ID, "/var/lib/docker/overlay2/" LYR));
+	assert_true(runtime_removed_path(
+		containerd, ID, "/var/lib/containerd/io.containerd.grpc.v1.cri/containers/" ID));
+	assert_false(runtime_removed_path(
+		containerd, ID, "/run/containerd/io.containerd.runtime.v2.task/k8s.io/" ID));
+	assert_false(runtime_removed_path(runtime_info(RUNTIME_LXC), ID, "/var/lib/lxc/" ID));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_row),	 cmocka_unit_test(test_broken_rows_refused),
 		cmocka_unit_test(test_removers),	 cmocka_unit_test(test_watches),
-		cmocka_unit_test(test_daemon_and_paths),
+		cmocka_unit_test(test_daemon_and_paths), cmocka_unit_test(test_removed_paths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

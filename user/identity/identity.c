@@ -224,6 +224,23 @@ static bool state_knows(const char *root, const char *dir, const char *id, size_
 	return !lstat(path, &st) && S_ISDIR(st.st_mode);
 }
 
+int identity_task_dir(const char *root, const struct runtime_info *rt, const char *ns,
+		      size_t ns_len, const char *id, size_t id_len, char *buf, size_t size)
+{
+	struct stat st;
+
+	if (!runtimes_is_containerd_id(ns, ns_len) || !runtimes_is_containerd_id(id, id_len))
+		return -ENOENT;
+	for (size_t i = 0; i < RT_PATHS_MAX && rt->task_dirs[i]; i++) {
+		if (meta_root_path(buf, size, root, "%s/%.*s/%.*s", rt->task_dirs[i], (int)ns_len,
+				   ns, (int)id_len, id))
+			continue;
+		if (!lstat(buf, &st) && S_ISDIR(st.st_mode))
+			return 0;
+	}
+	return -ENOENT;
+}
+
 /* Set m to runtime rt's container id (id_len bytes at id), found in the path. */
 static void set_match(struct cgroup_match *m, const struct runtime_info *rt, const char *id,
 		      size_t id_len, const char *uid)
@@ -310,16 +327,43 @@ static bool leaf_by_state(const struct comp *c, const char *root, struct cgroup_
 }
 
 /*
+ * Whether leaf c under the one component ns, /<ns>/<id>, is a container a
+ * runtime's task directory under root knows: <task_dir>/<ns>/<id>/.
+ */
+static bool leaf_by_task(const struct comp *parent, size_t n, const struct comp *c,
+			 const char *root, struct cgroup_match *m)
+{
+	const struct runtime_info *rts;
+	char path[PATH_MAX];
+	size_t nrt;
+
+	if (n != 1)
+		return false;
+	rts = runtimes_all(&nrt);
+	for (size_t r = 0; r < nrt; r++) {
+		if (!rts[r].task_dirs[0] ||
+		    identity_task_dir(root, &rts[r], parent[0].p, parent[0].n, c->p, c->n, path,
+				      sizeof(path)))
+			continue;
+		set_match(m, &rts[r], c->p, c->n, "");
+		m->by_state = true;
+		return true;
+	}
+	return false;
+}
+
+/*
  * Whether the leaf component c, below the n components at parent, is a
  * container: a runtime's shape under one of its cgroup parents, under the
  * parent the host's configuration sets, or (with a root) a leaf whose id
- * the runtime's own state knows.
+ * the runtime's own state knows, or a /<namespace>/<id> its task
+ * directories know.
  */
 static bool leaf_is_container(const struct comp *parent, size_t n, const struct comp *c,
 			      const char *root, struct cgroup_match *m)
 {
 	return leaf_by_shape(parent, n, c, m) || leaf_by_host_parent(parent, n, c, m) ||
-	       (root && leaf_by_state(c, root, m));
+	       (root && (leaf_by_state(c, root, m) || leaf_by_task(parent, n, c, root, m)));
 }
 
 /* "0::/docker/<id>" or "4:memory:/docker/<id>" from /proc/PID/cgroup: the path. */

@@ -76,7 +76,11 @@ bool identity_parse_cgroup(const char *path, struct cgroup_match *out);
  * host), also a container put under a parent of its own (`docker run
  * --cgroup-parent`): a leaf of the runtime's shape whose id its state knows
  * (root + var/lib/docker/containers/<id>/ is a directory; the id is checked
- * hex before the path is built). by_state is then set.
+ * hex before the path is built), and a plain containerd container (`ctr
+ * run`): /<namespace>/<id> whose task directory its containerd keeps (root +
+ * run/containerd/io.containerd.runtime.v2.task/<namespace>/<id>/, or the one
+ * under run/docker/containerd/daemon/; both checked containerd identifiers
+ * first). by_state is then set.
  */
 bool identity_recognize(const char *root, const char *path, struct cgroup_match *out);
 

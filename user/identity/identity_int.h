@@ -45,6 +45,8 @@ struct rt_meta {
 
 extern const struct rt_meta rt_meta_docker;	  /* meta_docker.c */
 extern const struct rt_meta rt_meta_podman;	  /* meta_podman.c */
+extern const struct rt_meta rt_meta_containerd;	  /* meta_containerd.c */
+extern const struct rt_meta rt_meta_lxc;	  /* meta_lxc.c */
 extern const struct rt_storage rt_storage_docker; /* storage.c */
 extern const struct rt_storage rt_storage_cs;	  /* containers/storage: podman, cri-o */
 extern const struct rt_storage rt_storage_containerd;
@@ -64,6 +66,31 @@ int meta_root_path(char *buf, size_t size, const char *root, const char *fmt, ..
  */
 int meta_open(const char *root, const struct runtime_info *rt, unsigned int file, const char *id,
 	      size_t max, char **buf, struct jsonr_val *doc);
+
+/*
+ * The task directory of container id in namespace ns (n bytes each, checked
+ * containerd identifiers) under root: the first of rt's task_dirs where
+ * <task_dir>/<ns>/<id> is a directory (not a symlink), into buf. Returns 0,
+ * -ENOENT or -ENAMETOOLONG.
+ */
+int identity_task_dir(const char *root, const struct runtime_info *rt, const char *ns,
+		      size_t ns_len, const char *id, size_t id_len, char *buf, size_t size);
+
+/*
+ * What an LXC config says of the signals that stop the container:
+ * lxc.signal.halt (lxc-stop's; SIGPWR when unset, and halt_set false: lxc-stop
+ * then sends SIGRTMIN+3 to an init that blocks it, as systemd does) and
+ * lxc.signal.stop (the kill after lxc-stop's timeout; SIGKILL when unset).
+ * Values that are not exactly a signal (1 to 64) are ignored; lxc.include is
+ * not followed (meta_lxc.c).
+ */
+struct lxc_signals {
+	int halt;
+	int stop;
+	bool halt_set;
+};
+
+void meta_lxc_parse(const char *text, size_t len, struct lxc_signals *out);
 
 /* The stop signal at rt's stop_signal keys of its config doc into *sig, when known. */
 void meta_stop_signal(const struct runtime_info *rt, const struct jsonr_val *doc, int *sig);

@@ -100,6 +100,9 @@ static const struct runtime_info table[] = {
 				 RT_ID_HEX}, /* crictl */
 				{"/system.slice", "nerdctl-", ".scope", RT_ID_HEX},
 			},
+		/* a standalone containerd's, and the one dockerd starts */
+		.task_dirs = {"run/containerd/io.containerd.runtime.v2.task",
+			      "run/docker/containerd/daemon/io.containerd.runtime.v2.task"},
 		.state_dirs = {"run/containerd", "var/lib/containerd", "run/docker/containerd"},
 		.daemon = "containerd",
 		.pid_files = {"run/containerd/containerd.pid",
@@ -113,6 +116,9 @@ static const struct runtime_info table[] = {
 		.storage_roots = {"var/lib/containerd", "run/containerd"},
 		.storage = &rt_storage_containerd,
 		.meta_files = {"run/containerd/runc/%s/state.json"},
+		/* in the task bundle's config.json, the OCI spec */
+		.stop_signal = {"annotations", "org.opencontainers.image.stopSignal"},
+		.meta = &rt_meta_containerd,
 		.kube_names = true,
 		.unpause = "ctr task resume",
 		.unpause_in_pod = "ctr -n k8s.io task resume",
@@ -171,11 +177,33 @@ static const struct runtime_info table[] = {
 			},
 		.state_dirs = {"var/lib/lxc", "run/lxc"},
 		.storage_roots = {"var/lib/lxc"},
-		.meta_files = {"var/lib/lxc/%s/config"},
+		.meta_files = {"var/lib/lxc/%s/config"}, /* lxc.signal.halt, lxc.signal.stop */
+		.meta = &rt_meta_lxc,
 	},
 };
 
 static char docker_parent[PARENT_MAX];
+
+#define CONTAINERD_ID_MAX 76
+
+bool runtimes_is_containerd_id(const char *s, size_t n)
+{
+	bool sep = true; /* no separator first */
+
+	if (n == 0 || n > CONTAINERD_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+			sep = false;
+		else if ((c == '.' || c == '_' || c == '-') && !sep)
+			sep = true;
+		else
+			return false;
+	}
+	return !sep;
+}
 
 const struct runtime_info *runtime_info(enum runtime rt)
 {

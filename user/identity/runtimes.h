@@ -10,7 +10,8 @@
  *    configuration may set instead; the state directory that knows a
  *    container put under a parent of its own. The cgroup parents are the
  *    defence against look-alike cgroups: a cgroup is a container only where
- *    its runtime puts containers (see identity.h).
+ *    its runtime puts containers (see identity.h); the task directories that
+ *    know a container of a shape that is no defence by itself.
  *  - its state directories, and its daemon: the comm, pid files and sockets
  *    by which user/kernel/trust.c verifies it before the kernel side trusts
  *    its removal calls, and whether it may mount in a namespace of its own.
@@ -52,6 +53,13 @@ enum rt_id_kind {
 	RT_ID_HEX = 0, /* 64 lowercase hex digits */
 	RT_ID_NAME,    /* an LXC container name: [A-Za-z0-9._-], 1 to 127 bytes */
 };
+
+/*
+ * Whether the n bytes at s are a containerd identifier (a namespace or a
+ * container id): [A-Za-z0-9] runs joined by single '.', '_' or '-', 1 to 76
+ * bytes.
+ */
+bool runtimes_is_containerd_id(const char *s, size_t n);
 
 struct rt_shape {
 	const char *parent;
@@ -104,6 +112,14 @@ struct runtime_info {
 	 */
 	const char *known_dir;
 	const char *known_leaf[RT_PATHS_MAX][2]; /* {prefix, suffix}, ended by NULL */
+	/*
+	 * Its task directories: "<task_dirs[i]>/<namespace>/<id>" is a
+	 * directory while it runs container id of that namespace (containerd's
+	 * task bundles, holding the OCI spec config.json). A cgroup
+	 * /<namespace>/<id> at the hierarchy's root (ctr run's default) is its
+	 * container only then: any two-level cgroup has that shape.
+	 */
+	const char *task_dirs[RT_PATHS_MAX];
 
 	/* state and daemon */
 	const char *state_dirs[RT_PATHS_MAX];

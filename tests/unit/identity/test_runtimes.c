@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "identity/identity_int.h"
 #include "identity/runtimes.h"
 #include "lib/array_size.h"
 #include <linux/types.h>
@@ -147,8 +148,14 @@ static const char *row_problem(const struct runtime_info *r)
 		return "meta_files[RT_CONFIG] is no container's own file";
 	if ((r->stop_signal[0] || r->stop_signal[1]) && (!r->stop_signal[0] || !r->meta))
 		return "a stop signal key no reader reads";
-	if (r->meta && !r->known_dir)
-		return "a metadata reader without the directory it reads (find, diagnose)";
+	if (r->meta && r->meta->each && !r->known_dir)
+		return "a metadata reader that lists containers (find, diagnose) without the "
+		       "directory it lists";
+	for (i = 0; i < RT_PATHS_MAX && r->task_dirs[i]; i++)
+		if (!clean_rel(r->task_dirs[i]))
+			return "a task directory not a clean relative path";
+	if (r->task_dirs[0] && !r->meta)
+		return "task directories no reader reads";
 	/* commands */
 	if ((r->unpause_in_pod || r->unpause_by_id) && !r->unpause)
 		return "an unpause variant without the command";
@@ -248,6 +255,16 @@ static void test_broken_rows_refused(void **state)
 	r = *docker;
 	r.layers = "../overlay2";
 	assert_non_null(row_problem(&r));
+	r = *runtime_info(RUNTIME_CONTAINERD);
+	assert_null(row_problem(&r));
+	r.task_dirs[0] = "/run/containerd/io.containerd.runtime.v2.task";
+	assert_non_null(row_problem(&r)); /* not relative */
+	r = *runtime_info(RUNTIME_CONTAINERD);
+	r.task_dirs[1] = "run/../etc";
+	assert_non_null(row_problem(&r));
+	r = *runtime_info(RUNTIME_CRIO);
+	r.task_dirs[0] = "run/crio/tasks";
+	assert_non_null(row_problem(&r)); /* nobody reads them */
 	r = *runtime_info(RUNTIME_PODMAN);
 	r.runtime = RUNTIME_ISULAD;
 	r.name = "isulad-2";

@@ -1,0 +1,268 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""Runtimes other than Docker, for real: plain containerd (ctr run) and LXC.
+
+Each test runs the monitor, makes a container with the runtime's own tools,
+stops it the way its users do, and asserts what the stop_timeline says of
+it: the container's id, name and runtime, its cgroup, the stop signal sent
+and the one its runtime is configured with.
+
+The containerd tests' monitor does not record: a replay does not recognise
+a plain containerd container (the recording holds the cgroup's path, not
+containerd's task directories that make it one). The LXC test's replay must
+write what the live monitor wrote.
+"""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+
+import stlib
+from stlib import check, expect, fail, get, note, short
+
+CTR_SOCK = "/run/docker/containerd/containerd.sock"
+CTR_NS = "default"
+CTR_IMAGE = "docker.io/" + stlib.IMAGE
+LXC_CONF = "lxc.net.0.type = empty\nlxc.apparmor.profile = unconfined\n"
+
+
+class LiveMonitor(stlib.Monitor):
+    """The monitor as an operator runs it (no --events); its stop() checks the replay."""
+
+    events = False
+
+
+class UnrecordedMonitor(LiveMonitor):
+    """The same, without a recording (see the module's docstring)."""
+
+    def __init__(self, *extra_args):
+        super().__init__(*extra_args)
+        self.recording = None
+
+
+def _run(argv, timeout=120, check_rc=True):
+    res = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                         timeout=timeout)
+    if check_rc and res.returncode != 0:
+        fail("%s failed (status %d): %s" % (" ".join(argv), res.returncode,
+                                             (res.stderr or res.stdout).strip()))
+    return res
+
+
+def _timeline_of(mon, cid, runtime, timeout=40):
+    pred = (lambda r: r.get("type") == "stop_timeline" and get(r, "container.id") == cid
+            and get(r, "container.runtime") == runtime)
+    mon.wait_for(pred, timeout, "stop_timeline for %s container %s" % (runtime, cid))
+    time.sleep(2.0)  # a duplicate would come now
+    mon.stop()
+    tls = mon.find(pred)
+    check(len(tls) == 1, "%d stop_timeline records for %s, want 1:\n%s"
+          % (len(tls), cid, "\n".join("    " + short(r, 800) for r in tls)))
+    return tls[0]
+
+
+def _signals_to(tl, pid):
+    return [ev.get("signal") for ev in tl.get("events") or []
+            if ev.get("event") == "signal_generate" and get(ev, "process.pid") == pid]
+
+
+# ---------------------------------------------------------------- containerd
+
+def _ctr(*args, timeout=120, check_rc=True):
+    return _run(["ctr", "-a", CTR_SOCK, "-n", CTR_NS, *args], timeout, check_rc)
+
+
+def _ctr_image():
+    """The test image, imported into containerd's default namespace once."""
+    if _ctr("image", "ls", "-q").stdout.split().count(CTR_IMAGE):
+        return
+    tmp = tempfile.mkdtemp(prefix="stoptrace-ctr-")
+    try:
+        tar = os.path.join(tmp, "img.tar")
+        stlib.docker("save", stlib.IMAGE, "-o", tar)
+        _ctr("image", "import", "--all-platforms", tar, timeout=300)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _ctr_remove(cid):
+    _ctr("task", "kill", "-s", "SIGKILL", cid, check_rc=False)
+    for _ in range(50):
+        if _ctr("task", "delete", cid, check_rc=False).returncode == 0 or not any(
+                line.split()[:1] == [cid] for line in _ctr("task", "ls").stdout.splitlines()):
+            break
+        time.sleep(0.1)
+    _ctr("container", "rm", cid, check_rc=False)
+
+
+def _ctr_pid(cid):
+    for line in _ctr("task", "ls").stdout.splitlines()[1:]:
+        f = line.split()
+        if len(f) >= 3 and f[0] == cid and f[2] == "RUNNING":
+            return int(f[1])
+    return 0
+
+
+def _ctr_start(cid):
+    _ctr("run", "-d", CTR_IMAGE, cid, "sleep", "1000")
+    deadline = time.monotonic() + 20
+    while not _ctr_pid(cid):
+        check(time.monotonic() < deadline, "ctr task %s not running after 20 s" % cid)
+        time.sleep(0.1)
+    return _ctr_pid(cid)
+
+
+def _ctr_stop(cid, pid):
+    """ctr task kill (SIGTERM, which sleep as PID 1 never sees), then SIGKILL."""
+    _ctr("task", "kill", cid)
+    time.sleep(2.0)
+    check(os.path.exists("/proc/%d" % pid), "PID 1 of %s (host pid %d) died of SIGTERM: "
+          "sleep as a namespace init should not" % (cid, pid))
+    _ctr("task", "kill", "-s", "SIGKILL", cid)
+
+
+def _check_ctr_timeline(tl, cid, pid):
+    what = "stop_timeline of ctr container %s" % cid
+    expect(tl, "container.id", cid, what)
+    expect(tl, "container.name", cid, what)
+    expect(tl, "container.runtime", "containerd", what)
+    expect(tl, "container.cgroup", "/%s/%s" % (CTR_NS, cid), what)
+    expect(tl, "stop_signal", "SIGTERM", what)
+    expect(tl, "configured_stop_signal", "SIGTERM", what)
+    expect(tl, "exit.signal", "SIGKILL", what)
+    expect(tl, "init.pid", pid, what)
+    expect(tl, "verdict", "stop_signal_ignored", what)
+    sigs = _signals_to(tl, pid)
+    check("SIGTERM" in sigs and "SIGKILL" in sigs and sigs.index("SIGTERM") <
+          sigs.index("SIGKILL"), "%s: want SIGTERM then SIGKILL to PID 1, got %r: %s"
+          % (what, sigs, short(tl, 1500)))
+
+
+def test_containerd_ctr_stop():
+    """ctr run before and after the monitor starts, ctr task kill, then SIGKILL: one
+    stop_timeline each, with the id, the id as name, runtime containerd."""
+    stlib.require_root()
+    stlib.require_docker()
+    check(shutil.which("ctr"), "ctr is not installed (Debian's containerd package)")
+    check(os.path.exists(CTR_SOCK), "%s missing: dockerd's containerd is not running"
+          % CTR_SOCK)
+    _ctr_image()
+    before, after = stlib.new_name(), stlib.new_name()
+    try:
+        pid_before = _ctr_start(before)
+        with UnrecordedMonitor() as mon:
+            mon.start()
+            pid_after = _ctr_start(after)
+            time.sleep(0.5)
+            _ctr_stop(after, pid_after)
+            tl_after = mon.wait_for(
+                lambda r: r.get("type") == "stop_timeline" and get(r, "container.id") == after,
+                40, "stop_timeline for ctr container %s" % after)
+            _ctr_stop(before, pid_before)
+            tl_before = _timeline_of(mon, before, "containerd")
+            _check_ctr_timeline(tl_after, after, pid_after)
+            _check_ctr_timeline(tl_before, before, pid_before)
+            n = len(mon.find(lambda r: r.get("type") == "stop_timeline"
+                             and get(r, "container.id") == after))
+            check(n == 1, "%d stop_timeline records for %s, want 1" % (n, after))
+    finally:
+        _ctr_remove(after)
+        _ctr_remove(before)
+
+
+def test_containerd_lookalike_cgroup():
+    """A /<namespace>/<id> cgroup containerd has no task for is no container."""
+    stlib.require_root()
+    root = stlib.cgroup2_root()
+    ns, cid = "st-ns-" + stlib.new_name()[3:], stlib.new_name()
+    path = os.path.join(root, ns, cid)
+    with UnrecordedMonitor("--events") as mon:
+        mon.start()
+        os.makedirs(path)
+        try:
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    with open(os.path.join(path, "cgroup.procs"), "w") as f:
+                        f.write("0")
+                    os.kill(os.getpid(), 19)  # SIGSTOP: then SIGTERM, SIGKILL below
+                finally:
+                    os._exit(0)
+            time.sleep(0.5)
+            os.kill(pid, 15)
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            time.sleep(1.0)
+        finally:
+            os.rmdir(path)
+            os.rmdir(os.path.join(root, ns))
+        time.sleep(1.0)
+        mon.stop()
+        mine = [r for r in mon.records if get(r, "container.id") == cid
+                or get(r, "container.cgroup", "").startswith("/" + ns)]
+        check(not mine, "records for the look-alike cgroup /%s/%s: %s"
+              % (ns, cid, short(mine[0], 800) if mine else ""))
+
+
+# ---------------------------------------------------------------- LXC
+
+def _lxc_destroy(name):
+    _run(["lxc-stop", "-n", name, "-k"], check_rc=False)
+    _run(["lxc-destroy", "-n", name, "-f"], check_rc=False)
+
+
+def _lxc_init_pid(name):
+    res = _run(["lxc-info", "-n", name, "-p", "-H"], check_rc=False)
+    try:
+        return int(res.stdout.strip())
+    except ValueError:
+        return 0
+
+
+def test_lxc_stop():
+    """lxc-create -t busybox, lxc-start, lxc-stop: one stop_timeline with the
+    name, runtime lxc, and the config's halt signal (SIGUSR1) as stop signal."""
+    stlib.require_root()
+    for tool in ("lxc-create", "lxc-start", "lxc-stop", "lxc-destroy"):
+        check(shutil.which(tool), "%s is not installed (Debian's lxc and lxc-templates)" % tool)
+    name = stlib.new_name()
+    tmp = tempfile.mkdtemp(prefix="stoptrace-lxc-")
+    try:
+        conf = os.path.join(tmp, "lxc.conf")
+        with open(conf, "w") as f:
+            f.write(LXC_CONF)
+        _run(["lxc-create", "-n", name, "-t", "busybox", "-f", conf], timeout=300)
+        with open("/var/lib/lxc/%s/config" % name) as f:
+            check("lxc.signal.halt = SIGUSR1" in f.read(), "busybox's template no longer "
+                  "sets lxc.signal.halt = SIGUSR1: the test's premise changed")
+        with LiveMonitor() as mon:
+            mon.start()
+            _run(["lxc-start", "-n", name])
+            _run(["lxc-wait", "-n", name, "-s", "RUNNING", "-t", "20"])
+            time.sleep(1.0)  # busybox's init sets up its handlers
+            pid = _lxc_init_pid(name)
+            check(pid > 0, "lxc-info gives no init pid for %s" % name)
+            t0 = time.monotonic()
+            _run(["lxc-stop", "-n", name, "-t", "10"], timeout=60)
+            took = time.monotonic() - t0
+            tl = _timeline_of(mon, name, "lxc")
+            what = "stop_timeline of LXC container %s" % name
+            expect(tl, "container.id", name, what)
+            expect(tl, "container.name", name, what)
+            expect(tl, "container.runtime", "lxc", what)
+            expect(tl, "container.cgroup", "/lxc.payload." + name, what)
+            expect(tl, "configured_stop_signal", "SIGUSR1", what)
+            expect(tl, "stop_signal", "SIGUSR1", what)
+            expect(tl, "init.pid", pid, what)
+            sigs = _signals_to(tl, pid)
+            check(sigs and sigs[0] == "SIGUSR1", "%s: the first signal to PID 1 is not "
+                  "lxc-stop's SIGUSR1: %r" % (what, sigs))
+            check(took < 9, "lxc-stop -t 10 took %.1f s: busybox's init should halt at "
+                  "once" % took)
+            check(not tl.get("partial"), "%s is partial, though the monitor saw the "
+                  "whole stop: %s" % (what, short(tl, 1500)))
+            note("LXC halt: verdict %r, reason %r" % (tl.get("verdict"), tl.get("reason")))
+    finally:
+        _lxc_destroy(name)
+        shutil.rmtree(tmp, ignore_errors=True)

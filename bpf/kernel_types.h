@@ -234,6 +234,7 @@ enum cgroup_subsys_id {
 	CGROUP_SUBSYS_COUNT = 14, /* the length of css_set.subsys on the running kernel */
 };
 
+#define SIGNAL_GROUP_EXIT 0x00000004 /* signal_struct.flags: group exit in progress */
 #define SIGNAL_UNKILLABLE 0x00000040 /* signal_struct.flags: init ignores fatal signals */
 
 /* include/linux/proc_ns.h: the inode of the initial user namespace, fixed since 3.8 */

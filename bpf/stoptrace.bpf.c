@@ -327,6 +327,8 @@ static __always_inline void fill_task(struct st_task *out, struct task_struct *t
 		out->flags |= ST_TASK_NS_INIT;
 	if (sflags & SIGNAL_UNKILLABLE)
 		out->flags |= ST_TASK_UNKILLABLE;
+	if (sflags & SIGNAL_GROUP_EXIT)
+		out->flags |= ST_TASK_GROUP_EXIT;
 	BPF_CORE_READ_STR_INTO(&out->comm, t, comm);
 }
 

@@ -78,6 +78,12 @@ enum st_disposition {
 #define ST_TASK_UNKILLABLE (1u << 1) /* SIGNAL_UNKILLABLE set on its signal struct */
 #define ST_TASK_GROUP_DEAD (1u << 2) /* exit: last thread of the group */
 #define ST_TASK_FROZEN_V2  (1u << 3) /* in a cgroup v2 frozen cgroup (when readable) */
+/*
+ * SIGNAL_GROUP_EXIT set on its signal struct: the thread group is already
+ * exiting (a fatal signal, exit_group), and prepare_signal drops every new
+ * signal to it with the result "ignored" (all but SIGKILL while it dumps core).
+ */
+#define ST_TASK_GROUP_EXIT (1u << 4)
 
 /* Flags on a signal (st_signal.sig_flags). */
 #define ST_SIGF_BLOCKED	     (1u << 0) /* in the target's blocked mask */

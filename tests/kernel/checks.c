@@ -4,11 +4,13 @@
  * reported, field by field, against what the workload did.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -300,6 +302,93 @@ static void check_lifecycle(struct ktest *t, const struct who *w, const struct w
 	      "the init's final release %s", e ? "reported" : "not reported");
 }
 
+static bool is_exiting_sigterm(const struct ktest *t, const struct st_event *e, const void *arg)
+{
+	(void)t;
+	return e->kind == ST_EV_SIGNAL_GENERATE && e->u.signal.sig == SIGTERM &&
+	       (pid_t)e->u.signal.target.tgid == *(const pid_t *)arg;
+}
+
+static void on_term_noop(int sig)
+{
+	(void)sig;
+}
+
+static void *idle_thread(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/*
+ * A process of the container, two threads and a SIGTERM handler, that calls
+ * exit_group and is held by ptrace at its exit (PTRACE_EVENT_EXIT):
+ * SIGNAL_GROUP_EXIT is set, and prepare_signal drops the SIGTERM sent to it
+ * then, handler or not, with the result "ignored". The record must say the
+ * group was exiting (ST_TASK_GROUP_EXIT).
+ */
+static void check_group_exit(struct ktest *t, const char *procs)
+{
+	struct sigaction sa = {.sa_handler = on_term_noop};
+	int ready[2], go[2], status = 0;
+	const struct st_event *e;
+	pthread_t th;
+	char c = 0, buf[32];
+	pid_t pid;
+	bool held = false;
+
+	if (pipe2(ready, O_CLOEXEC) || pipe2(go, O_CLOEXEC)) {
+		check(t, false, "signal_group_exit", "pipe: %s", strerror(errno));
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+		int fd = open(procs, O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0 || write(fd, buf, strlen(buf)) < 0 || sigaction(SIGTERM, &sa, NULL) ||
+		    pthread_create(&th, NULL, idle_thread, NULL) || write(ready[1], &c, 1) != 1 ||
+		    read(go[0], &c, 1) != 1)
+			_exit(30);
+		_exit(0); /* exit_group with the idle thread left: SIGNAL_GROUP_EXIT */
+	}
+	close(ready[1]);
+	close(go[0]);
+	if (pid > 0 && read(ready[0], &c, 1) == 1 &&
+	    !ptrace(PTRACE_SEIZE, pid, NULL, (void *)(long)PTRACE_O_TRACEEXIT) &&
+	    write(go[1], &c, 1) == 1 && waitpid(pid, &status, __WALL) == pid &&
+	    status >> 8 == (SIGTRAP | (PTRACE_EVENT_EXIT << 8)))
+		held = true;
+	if (held)
+		kill(pid, SIGTERM);
+	e = held ? wait_event(t, is_exiting_sigterm, &pid, WAIT_MS) : NULL;
+	check(t,
+	      e && e->u.signal.result == ST_SIG_IGNORED &&
+		      (e->u.signal.target.flags & ST_TASK_GROUP_EXIT) &&
+		      e->u.signal.disposition == ST_DISP_HANDLER,
+	      "signal_group_exit",
+	      "SIGTERM to a process held at its group exit %s: result %d (want ignored %d), "
+	      "exiting %s, disposition %u (want handler %u)",
+	      !held ? "not reached"
+	      : e   ? "reported"
+		    : "not reported",
+	      e ? e->u.signal.result : -1, ST_SIG_IGNORED,
+	      yes(e && (e->u.signal.target.flags & ST_TASK_GROUP_EXIT)),
+	      e ? e->u.signal.disposition : 0, ST_DISP_HANDLER);
+	if (pid > 0) {
+		if (held)
+			ptrace(PTRACE_DETACH, pid, NULL, NULL);
+		else
+			kill(pid, SIGKILL);
+		while (waitpid(pid, &status, __WALL) != pid && errno == EINTR)
+			;
+	}
+	close(ready[0]);
+	close(go[1]);
+}
+
 static int remove_cgroup(struct ktest *t)
 {
 	for (int i = 0; i < 50; i++) {
@@ -354,6 +443,7 @@ void run_checks(struct ktest *t, const struct workload_paths *p, const char *sel
 	check_fs(t, &w, ST_FS_UNLINKAT, ENOTEMPTY, r.unlinkat_errno, p->full);
 	check_fs(t, &w, ST_FS_UMOUNT, EBUSY, r.umount_errno, p->busy);
 	check_fs_trusted(t, p);
+	check_group_exit(t, procs);
 
 	err = remove_cgroup(t);
 	if (err)

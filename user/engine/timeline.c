@@ -28,6 +28,7 @@ void tl_config_defaults(struct tl_config *cfg)
 	cfg->teardown_timeout_ns = 3 * NSEC_PER_SEC;
 	cfg->settle_ns = 1 * NSEC_PER_SEC;
 	cfg->blocked_after_ns = 1 * NSEC_PER_SEC;
+	cfg->dropped_after_ns = 1 * NSEC_PER_SEC;
 	cfg->restart_window_ns = 60 * NSEC_PER_SEC;
 	cfg->alert_window_ns = 60 * NSEC_PER_SEC;
 	cfg->max_stop_ns = 600 * NSEC_PER_SEC;
@@ -203,6 +204,25 @@ static void entry_from_task(struct tl_entry *en, const struct st_event *e,
 	memcpy(en->comm, task->comm, ST_COMM_LEN);
 }
 
+/* The signals whose default action is to do nothing (the kernel's SIG_KERNEL_IGNORE_MASK). */
+static bool default_ignored(int sig)
+{
+	return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
+}
+
+/*
+ * A delivery the kernel drops (get_signal): the default action of a signal
+ * that does nothing by default, or of any signal but SIGKILL and SIGSTOP to a
+ * SIGNAL_UNKILLABLE namespace init. SIG_IGN is the program's own choice.
+ */
+static bool deliver_dropped(const struct st_deliver *d)
+{
+	if (d->disposition != ST_DISP_DEFAULT)
+		return false;
+	return default_ignored(d->sig) ||
+	       ((d->task.flags & ST_TASK_UNKILLABLE) && d->sig != SIGKILL && d->sig != SIGSTOP);
+}
+
 static void make_entry(struct tl_entry *en, const struct st_event *e)
 {
 	switch (e->kind) {
@@ -212,7 +232,8 @@ static void make_entry(struct tl_entry *en, const struct st_event *e)
 		en->result = e->u.signal.result;
 		en->disposition = e->u.signal.disposition;
 		en->flags = e->u.signal.sig_flags |
-			    (e->u.signal.target.flags & ST_TASK_NS_INIT ? 1u << 16 : 0);
+			    (e->u.signal.target.flags & ST_TASK_NS_INIT ? TL_ENTRY_NS_INIT : 0) |
+			    (e->u.signal.target.flags & ST_TASK_GROUP_EXIT ? TL_ENTRY_EXITING : 0);
 		en->other_pid = e->u.signal.sender.tgid;
 		memcpy(en->other_comm, e->u.signal.sender.comm, ST_COMM_LEN);
 		break;
@@ -220,6 +241,8 @@ static void make_entry(struct tl_entry *en, const struct st_event *e)
 		entry_from_task(en, e, &e->u.deliver.task);
 		en->sig = e->u.deliver.sig;
 		en->disposition = e->u.deliver.disposition;
+		if (deliver_dropped(&e->u.deliver))
+			en->flags |= TL_ENTRY_DROPPED;
 		break;
 	case ST_EV_PROCESS_EXIT:
 	case ST_EV_INIT_RELEASED:
@@ -366,6 +389,23 @@ static void remember_kill(struct timeline *t, struct tl_cont *tc, const struct s
 	t->kills_head = (t->kills_head + 1) % RECENT_KILLS;
 }
 
+/* A sending of the stop signal to PID 1, as a drop would tell it. */
+static void drop_from(struct tl_drop *d, const struct st_event *e, bool first)
+{
+	const struct st_signal *sig = &e->u.signal;
+
+	memset(d, 0, sizeof(*d));
+	d->ts_ns = e->ts_ns;
+	d->pid = sig->sender.tgid;
+	d->ns_pid = sig->sender.ns_tgid;
+	memcpy(d->comm, sig->sender.comm, ST_COMM_LEN);
+	d->self = sig->sender.tgid == sig->target.tgid;
+	d->inside = !d->self && ((sig->sig_flags & ST_SIGF_SENDER_IN_NS) ||
+				 sig->sender.cgroup_id == sig->target.cgroup_id);
+	d->first = first;
+	d->disposition = sig->disposition;
+}
+
 static void on_stop_signal(struct timeline *t, struct tl_cont *tc, const struct st_event *e,
 			   uint64_t now)
 {
@@ -374,6 +414,12 @@ static void on_stop_signal(struct timeline *t, struct tl_cont *tc, const struct 
 	struct tl_alert a;
 
 	s->stop_sig_seen = true;
+	if (sig->result == ST_SIG_IGNORED && (sig->target.flags & ST_TASK_GROUP_EXIT)) {
+		/* prepare_signal drops every signal to a group already exiting: no fault of PID 1
+		 */
+		s->first_exiting = true;
+		return;
+	}
 	if (sig->result == ST_SIG_IGNORED) {
 		s->ignored = true;
 		s->ignored_disposition = sig->disposition;
@@ -389,10 +435,51 @@ static void on_stop_signal(struct timeline *t, struct tl_cont *tc, const struct 
 	if ((sig->sig_flags & ST_SIGF_BLOCKED) && !(sig->sig_flags & ST_SIGF_REAL_BLOCKED)) {
 		s->blocked_pending = true;
 		s->blocked_since = e->ts_ns;
+		drop_from(&s->queued, e, true);
 		return;
 	}
 	if (sig->disposition == ST_DISP_HANDLER)
 		s->handler = true;
+}
+
+/* The stop signal to PID 1 once more: its fate, or where it waits for one. */
+static void on_stop_signal_again(struct stop_state *s, const struct st_event *e)
+{
+	const struct st_signal *sig = &e->u.signal;
+
+	if (s->ignored || (sig->target.flags & ST_TASK_GROUP_EXIT))
+		return; /* judged already; or PID 1 is exiting, and nothing reaches it */
+	switch (sig->result) {
+	case ST_SIG_IGNORED:
+		if (sig->disposition == ST_DISP_HANDLER)
+			return; /* not one of the drops a handler can meet */
+		drop_from(&s->drop, e, false);
+		s->dropped = true;
+		return;
+	case ST_SIG_ALREADY_PENDING:
+		return; /* merged with the one pending: that one's fate is this one's */
+	default:
+		break;
+	}
+	if ((sig->sig_flags & ST_SIGF_BLOCKED) && !(sig->sig_flags & ST_SIGF_REAL_BLOCKED)) {
+		drop_from(&s->queued, e, false);
+		return; /* its fate is decided when PID 1 takes it */
+	}
+	if (sig->disposition == ST_DISP_HANDLER || (sig->sig_flags & ST_SIGF_REAL_BLOCKED)) {
+		s->handler = true;
+		s->dropped = false;
+	}
+}
+
+/* An alert about PID 1 and its stop signal, a condition that began at since. */
+static void init_alert(struct tl_alert *a, const struct stop_state *s, enum tl_alert_kind kind,
+		       uint64_t event_ts, uint64_t since, uint64_t now)
+{
+	tl_alert_init(a, kind, event_ts);
+	a->sig = s->out.stop_signal;
+	a->pid = s->out.init_pid;
+	a->ns_pid = 1;
+	a->duration_ms = tl_ms_between(since, now > event_ts ? now : event_ts);
 }
 
 void tl_alert_blocked(struct timeline *t, struct tl_cont *tc, uint64_t event_ts, uint64_t now)
@@ -404,12 +491,27 @@ void tl_alert_blocked(struct timeline *t, struct tl_cont *tc, uint64_t event_ts,
 	if (s->blocked_alerted)
 		return;
 	s->blocked_alerted = true;
-	tl_alert_init(&a, TL_ALERT_STOP_SIGNAL_BLOCKED, event_ts);
-	a.sig = s->out.stop_signal;
-	a.pid = s->out.init_pid;
-	a.ns_pid = 1;
-	a.duration_ms = tl_ms_between(s->blocked_since, now > event_ts ? now : event_ts);
+	init_alert(&a, s, TL_ALERT_STOP_SIGNAL_BLOCKED, event_ts, s->blocked_since, now);
 	tl_describe_blocked(&a);
+	tl_stop_alert(t, tc, &a, now);
+}
+
+/*
+ * PID 1 still runs after its stop signal came back and was dropped (or the
+ * escalation came): stop_signal_ignored, once, unless the first sending was
+ * ignored and alerted already.
+ */
+void tl_alert_dropped(struct timeline *t, struct tl_cont *tc, uint64_t event_ts, uint64_t now)
+{
+	struct stop_state *s = tc->stop;
+	struct tl_alert a;
+
+	if (s->dropped_alerted || s->ignored)
+		return;
+	s->dropped_alerted = true;
+	init_alert(&a, s, TL_ALERT_STOP_SIGNAL_IGNORED, event_ts, s->drop.ts_ns, now);
+	memcpy(a.comm, s->init_comm, ST_COMM_LEN);
+	tl_describe_dropped(s, &a);
 	tl_stop_alert(t, tc, &a, now);
 }
 
@@ -426,6 +528,7 @@ static void set_first_signal(struct stop_state *s, const struct st_event *e, boo
 	s->out.sender.from_inside = !outside;
 	memcpy(s->out.sender.comm, sig->sender.comm, ST_COMM_LEN);
 	memcpy(s->out.sender.ancestry, sig->ancestry, sizeof(sig->ancestry));
+	memcpy(s->init_comm, sig->target.comm, ST_COMM_LEN);
 }
 
 static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_event *e,
@@ -466,6 +569,7 @@ static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_ev
 	add_entry(s, &en);
 	if (!is_init)
 		return;
+	memcpy(s->init_comm, sig->target.comm, ST_COMM_LEN);
 	if (!s->first_sig && s->exit_ns && outside && !kernel && starts_stop(sig->sig, 0) &&
 	    e->ts_ns <= s->exit_ns + SKEW_NS) {
 		/* the exit it caused was handled first: the signal started the stop */
@@ -478,11 +582,17 @@ static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_ev
 		on_stop_signal(t, tc, e, now);
 		return;
 	}
+	if (sig->sig == s->out.stop_signal && sig->sig != SIGKILL) {
+		on_stop_signal_again(s, e);
+		return;
+	}
 	if (sig->sig == SIGKILL && !s->sigkill_ns && s->first_sig != SIGKILL) {
 		s->sigkill_ns = e->ts_ns;
 		s->out.grace_ms = tl_ms_between(s->out.start_ns, e->ts_ns);
 		if (s->blocked_pending)
 			tl_alert_blocked(t, tc, e->ts_ns, now);
+		if (s->dropped && !s->exit_ns)
+			tl_alert_dropped(t, tc, e->ts_ns, now);
 	}
 }
 
@@ -496,10 +606,27 @@ static void on_deliver(struct timeline *t, struct tl_cont *tc, const struct st_e
 	if (!s)
 		return;
 	add_event(s, e);
-	if (!(d->task.flags & ST_TASK_NS_INIT) || d->sig != s->out.stop_signal)
+	if (!(d->task.flags & ST_TASK_NS_INIT))
 		return;
-	if (d->disposition == ST_DISP_HANDLER)
+	memcpy(s->init_comm, d->task.comm, ST_COMM_LEN);
+	if (d->sig != s->out.stop_signal || d->sig == SIGKILL)
+		return;
+	if (d->disposition == ST_DISP_HANDLER) {
 		s->handler = true;
+		s->dropped = false;
+		if (d->sa_flags & SA_RESETHAND)
+			s->resethand = true;
+	} else if ((deliver_dropped(d) || d->disposition == ST_DISP_IGNORE) && !s->ignored) {
+		/* queued while blocked (the first sending, or one raised in the handler) */
+		s->drop = s->queued;
+		if (!s->drop.ts_ns)
+			s->drop.first = !s->handler;
+		s->drop.ts_ns = e->ts_ns;
+		s->drop.at_delivery = true;
+		s->drop.disposition = d->disposition;
+		s->dropped = true;
+	}
+	memset(&s->queued, 0, sizeof(s->queued)); /* the one pending is taken */
 	if (s->blocked_pending && !s->sigkill_ns) {
 		/* it unblocked and took the signal: not blocked after all */
 		s->blocked_pending = false;
@@ -533,6 +660,7 @@ static void on_process_exit(struct timeline *t, struct tl_cont *tc, const struct
 	add_entry(s, &en);
 	if (s->exit_ns)
 		return;
+	memcpy(s->init_comm, x->task.comm, ST_COMM_LEN);
 	s->exit_ns = e->ts_ns;
 	s->out.exit_code = x->exit_code;
 	s->out.pidns = x->task.pidns;

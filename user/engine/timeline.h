@@ -66,6 +66,12 @@ struct tl_entry {
 	char other_comm[ST_COMM_LEN];
 };
 
+/* tl_entry.flags of a signal_generate beyond its ST_SIGF_* */
+#define TL_ENTRY_NS_INIT (1u << 16) /* the target is its pid namespace's init */
+#define TL_ENTRY_EXITING (1u << 17) /* the target was already exiting (ST_TASK_GROUP_EXIT) */
+/* tl_entry.flags of a signal_deliver beyond its ST_TASK_* */
+#define TL_ENTRY_DROPPED (1u << 16) /* the default action on a namespace init: dropped */
+
 #define TL_MAX_ENTRIES 64 /* kept per stop: the first half and the last half */
 
 /* A process and its parents, nearest first. */
@@ -149,6 +155,8 @@ struct tl_config {
 	uint64_t teardown_timeout_ns; /* ns_teardown_stuck after this (default 3 s) */
 	uint64_t settle_ns;	      /* after the init's release, wait for the cgroup (1 s) */
 	uint64_t blocked_after_ns;    /* a blocked stop signal still pending: alert (1 s) */
+	uint64_t dropped_after_ns;    /* PID 1 still runs after its stop signal came back and
+				       * was dropped (a re-raise, a resend): alert (1 s) */
 	uint64_t restart_window_ns;   /* a new init this soon after a stop: restarted (60 s) */
 	uint64_t alert_window_ns;     /* repeats of one kind per container held back (60 s) */
 	uint64_t max_stop_ns;	      /* give up on a stop with no end in sight (10 min) */

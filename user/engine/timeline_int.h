@@ -24,6 +24,25 @@
  */
 #define SKEW_NS (1 * NSEC_PER_MSEC)
 
+/*
+ * The stop signal, sent to PID 1 once more (re-raised by PID 1's handler,
+ * re-sent by another process) or queued while blocked, and dropped by the
+ * kernel: at its generation (sig_task_ignored: the default action on a
+ * SIGNAL_UNKILLABLE namespace init, or SIG_IGN) or at its delivery (get_signal:
+ * the same checks once it is unblocked).
+ */
+struct tl_drop {
+	uint64_t ts_ns;
+	uint32_t pid;	 /* its sender's host tgid */
+	uint32_t ns_pid; /* ... in its own namespace */
+	char comm[ST_COMM_LEN];
+	bool self;	      /* sent by PID 1 itself: its handler re-raised it */
+	bool inside;	      /* sent by another process of the container */
+	bool at_delivery;     /* queued while blocked, dropped when PID 1 took it */
+	bool first;	      /* the stop signal's first sending, never handled */
+	uint32_t disposition; /* ST_DISP_DEFAULT or ST_DISP_IGNORE */
+};
+
 struct stop_state {
 	struct tl_stop out;
 	int first_sig; /* the signal that started it, 0: the exit did */
@@ -31,9 +50,16 @@ struct stop_state {
 	bool stop_sig_seen; /* the stop signal's generate to the init was judged */
 	bool ignored;
 	int ignored_disposition;
-	bool handler;	      /* the stop signal went to a handler */
-	bool blocked_pending; /* queued blocked, not delivered yet */
-	bool blocked;	      /* finding: never acted on before escalation */
+	bool handler;	    /* the stop signal went to a handler */
+	bool resethand;	    /* ... installed with SA_RESETHAND: reset to the default at once */
+	bool first_exiting; /* the stop signal found PID 1 already exiting: dropped, no fault */
+	bool dropped;	    /* the stop signal's last sending was dropped by the kernel */
+	bool dropped_alerted;
+	struct tl_drop drop;   /* that drop, while dropped */
+	struct tl_drop queued; /* who last queued the stop signal to PID 1 while it was blocked */
+	char init_comm[ST_COMM_LEN]; /* PID 1's program, last seen */
+	bool blocked_pending;	     /* queued blocked, not delivered yet */
+	bool blocked;		     /* finding: never acted on before escalation */
 	uint64_t blocked_since;
 	bool blocked_alerted;
 	bool oom;
@@ -109,6 +135,7 @@ static inline int64_t tl_ms_between(uint64_t from, uint64_t to)
 void tl_alert_init(struct tl_alert *a, enum tl_alert_kind kind, uint64_t event_ts);
 void tl_stop_alert(struct timeline *t, struct tl_cont *tc, struct tl_alert *a, uint64_t now);
 void tl_alert_blocked(struct timeline *t, struct tl_cont *tc, uint64_t event_ts, uint64_t now);
+void tl_alert_dropped(struct timeline *t, struct tl_cont *tc, uint64_t event_ts, uint64_t now);
 void tl_end_stop(struct timeline *t, struct tl_cont *tc, uint64_t end_ns, bool partial);
 
 /* timeline_verdict.c */
@@ -120,6 +147,7 @@ void tl_judge(struct stop_state *s);
  */
 void tl_describe_verdict(struct stop_state *s);
 void tl_describe_ignored(struct tl_alert *a, uint32_t disposition);
+void tl_describe_dropped(const struct stop_state *s, struct tl_alert *a);
 void tl_describe_blocked(struct tl_alert *a);
 void tl_describe_still_running(const struct stop_state *s, struct tl_alert *a);
 void tl_describe_stuck(const struct stop_state *s, struct tl_alert *a);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * The stop timeline's timers: what time alone decides. A blocked stop signal
- * still pending, a stop still running, a pid namespace that does not tear
+ * still pending, PID 1 still running after its stop signal came back and was
+ * dropped, a stop still running, a pid namespace that does not tear
  * down; a stop's settle time and its limit; containers quiet long enough to
  * forget.
  */
@@ -101,6 +102,9 @@ static void tick_stop(struct timeline *t, struct tl_cont *tc, uint64_t now)
 	if (s->blocked_pending && !s->blocked_alerted && !s->exit_ns &&
 	    now >= s->blocked_since + t->cfg.blocked_after_ns)
 		tl_alert_blocked(t, tc, 0, now);
+	if (s->dropped && !s->dropped_alerted && !s->exit_ns &&
+	    now >= s->drop.ts_ns + t->cfg.dropped_after_ns)
+		tl_alert_dropped(t, tc, 0, now);
 	if (!s->exit_ns && !s->still_alerted && now >= s->out.start_ns + t->cfg.stop_alert_after_ns)
 		alert_still_running(t, tc, now);
 	if (s->exit_ns && !s->released_ns && now >= s->next_stuck_ns)

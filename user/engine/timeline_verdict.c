@@ -26,18 +26,25 @@ static uint32_t stop_findings(const struct stop_state *s)
 
 	if (s->stuck)
 		f |= 1u << TL_NS_TEARDOWN_STUCK;
-	if (s->ignored)
+	/*
+	 * Whoever sent the stop signal last: when the kernel dropped it (a handler
+	 * that re-raised it with the default action, a resend from inside) and
+	 * PID 1 then ran on until SIGKILL or the end, the stop signal was ignored,
+	 * not handled slowly.
+	 */
+	if (s->ignored || (s->dropped && (killed_after || !s->exit_ns)))
 		f |= 1u << TL_STOP_SIGNAL_IGNORED;
 	if (s->blocked)
 		f |= 1u << TL_STOP_SIGNAL_BLOCKED;
-	if (s->handler && killed_after)
+	if (s->handler && killed_after && !s->dropped)
 		f |= 1u << TL_GRACE_PERIOD_EXCEEDED;
 	if (s->oom)
 		f |= 1u << TL_OOM_KILLED;
 	if (s->first_sig == SIGKILL && !s->first_from_kernel)
 		f |= 1u << TL_KILLED_WITHOUT_GRACE;
-	if (s->first_sig && s->first_sig != SIGKILL && s->exit_ns && !killed_after && !s->ignored &&
-	    !s->blocked)
+	/* a PID 1 already exiting when the stop signal came is not blamed for a slow exit */
+	if (s->first_sig && s->first_sig != SIGKILL && s->exit_ns &&
+	    (!killed_after || s->first_exiting) && !s->ignored && !s->blocked)
 		f |= 1u << TL_GRACEFUL;
 	if (!s->first_sig && s->exit_ns && !s->oom)
 		f |= 1u << TL_EXITED;

@@ -60,6 +60,49 @@ __attribute__((format(printf, 2, 3))) static void say(struct reason *r, const ch
 	va_end(ap);
 }
 
+/*
+ * How the stop signal came back to PID 1 and the kernel dropped it
+ * (s->drop): who sent it last, and why the kernel drops it.
+ */
+static void say_drop(struct reason *r, const struct stop_state *s, const char *sig)
+{
+	const struct tl_drop *d = &s->drop;
+	const char *prog = s->init_comm[0] ? s->init_comm : "?";
+	const char *when = d->at_delivery ? " (it did so when the handler returned)" : "";
+
+	if (d->first) {
+		say(r,
+		    "%s to PID 1 (%s) was blocked, and the kernel dropped it when PID 1 unblocked "
+		    "it: PID 1 has no handler for it, and a namespace init ignores signals whose "
+		    "default action is to terminate. ",
+		    sig, prog);
+		return;
+	}
+	if (d->disposition == ST_DISP_IGNORE) {
+		say(r,
+		    "PID 1 (%s) handled %s, then set it to SIG_IGN; %s (pid %u) sent it again, "
+		    "and it was ignored. ",
+		    prog, sig, d->comm[0] ? d->comm : "?", d->pid);
+		return;
+	}
+	if (d->self)
+		say(r,
+		    "PID 1 (%s) handled %s, then its handler%s re-raised %s with the default "
+		    "action, which the kernel drops for a namespace init%s. ",
+		    prog, sig, s->resethand ? " (installed with SA_RESETHAND)" : "", sig, when);
+	else if (d->inside)
+		say(r,
+		    "PID 1 (%s) handled %s, then %s (pid %u in the container) sent %s to PID 1 "
+		    "again with the default action in place, which the kernel drops for a "
+		    "namespace init. ",
+		    prog, sig, d->comm[0] ? d->comm : "?", d->ns_pid, sig);
+	else
+		say(r,
+		    "PID 1 (%s) handled %s, then %s (pid %u) sent %s again with the default "
+		    "action in place, which the kernel drops for a namespace init. ",
+		    prog, sig, d->comm[0] ? d->comm : "?", d->pid, sig);
+}
+
 /* What went wrong, for the verdicts that find fault. */
 static void say_fault(struct reason *r, const struct stop_state *s, const char *sig)
 {
@@ -80,7 +123,10 @@ static void say_fault(struct reason *r, const struct stop_state *s, const char *
 			    "container sharing the namespace, or a task in uninterruptible sleep). ");
 		break;
 	case TL_STOP_SIGNAL_IGNORED:
-		if (s->ignored_disposition == ST_DISP_IGNORE)
+		if (!s->ignored) {
+			say_drop(r, s, sig);
+			say(r, "PID 1 kept running. ");
+		} else if (s->ignored_disposition == ST_DISP_IGNORE)
 			say(r, "%s to PID 1 was ignored: the process set it to SIG_IGN. ", sig);
 		else
 			say(r,
@@ -138,12 +184,21 @@ static void say_ending(struct reason *r, const struct stop_state *s, const char 
 	if (o->verdict == TL_KILLED_WITHOUT_GRACE) {
 		say_killed(r, o);
 	} else if (o->verdict == TL_GRACEFUL) {
+		if (s->first_exiting)
+			say(r,
+			    "PID 1 was already exiting when %s came (the kernel drops signals to a "
+			    "process that is exiting). ",
+			    sig);
 		say(r, "PID 1 exited %lld ms after %s",
 		    (long long)tl_ms_between(o->start_ns, s->exit_ns), sig);
 		if (term)
 			say(r, ", killed by %s. ", signal_text(term, tb, sizeof(tb)));
 		else
 			say(r, " with code %d. ", code);
+		if (s->dropped) {
+			say_drop(r, s, sig);
+			say(r, "PID 1 then exited by itself. ");
+		}
 	} else if (o->verdict != TL_EXITED) {
 		return;
 	} else if (!s->exit_ns) {
@@ -175,7 +230,13 @@ static void say_fix(struct reason *r, const struct stop_state *s, const char *si
 		       "find what the D-state task waits on.");
 		break;
 	case TL_STOP_SIGNAL_IGNORED:
-		if (s->ignored_disposition == ST_DISP_IGNORE)
+		if (!s->ignored && !s->drop.first && s->drop.disposition != ST_DISP_IGNORE)
+			say(r,
+			    "Fix: the handler must exit by itself once it has cleaned up (a signal "
+			    "with the default action cannot end a namespace init), or run the "
+			    "container with an init (docker run --init, tini).");
+		else if ((s->ignored ? (uint32_t)s->ignored_disposition : s->drop.disposition) ==
+			 ST_DISP_IGNORE)
 			say(r, "Fix: do not ignore %s in the application.", sig);
 		else
 			say(r,
@@ -239,6 +300,29 @@ void tl_describe_ignored(struct tl_alert *a, uint32_t disposition)
 	}
 }
 
+void tl_describe_dropped(const struct stop_state *s, struct tl_alert *a)
+{
+	struct reason r = {a->message, sizeof(a->message), 0};
+	char sb[24];
+	const char *sig = signal_text(a->sig ? a->sig : SIGTERM, sb, sizeof(sb));
+
+	say_drop(&r, s, sig);
+	say(&r,
+	    "PID 1 is still running %lld ms later; the stop will wait for the grace period, "
+	    "then SIGKILL",
+	    (long long)a->duration_ms);
+	if (s->drop.first || s->drop.disposition == ST_DISP_IGNORE)
+		snprintf(a->action, sizeof(a->action),
+			 "handle %s in PID 1 and exit, or run the container with an init (docker "
+			 "run --init, tini)",
+			 sig);
+	else
+		snprintf(a->action, sizeof(a->action),
+			 "make the handler exit by itself instead of sending %s again, or run the "
+			 "container with an init (docker run --init, tini)",
+			 sig);
+}
+
 void tl_describe_blocked(struct tl_alert *a)
 {
 	char sb[24];
@@ -258,9 +342,10 @@ void tl_describe_still_running(const struct stop_state *s, struct tl_alert *a)
 	snprintf(a->message, sizeof(a->message),
 		 "the stop started %lld ms ago and PID 1 is still running%s%s",
 		 (long long)a->duration_ms,
-		 s->ignored ? ": its stop signal was ignored, so only SIGKILL will end it "
-			      "(docker stop -t -1 never sends one)"
-			    : "",
+		 s->ignored || s->dropped
+			 ? ": its stop signal was ignored, so only SIGKILL will end it "
+			   "(docker stop -t -1 never sends one)"
+			 : "",
 		 s->blocked_pending ? ": its stop signal is blocked and still pending" : "");
 	snprintf(a->action, sizeof(a->action),
 		 "docker kill the container to end the stop now; then fix how PID 1 "

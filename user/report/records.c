@@ -172,6 +172,8 @@ static void json_signal_event(struct jsonw *w, const struct st_signal *s)
 		jsonw_bool(w, "waited_for", true);
 	record_task_open(w, "target", &s->target);
 	jsonw_bool(w, "unkillable", s->target.flags & ST_TASK_UNKILLABLE);
+	if (s->target.flags & ST_TASK_GROUP_EXIT)
+		jsonw_bool(w, "exiting", true);
 	jsonw_uint(w, "pidns", s->target.pidns);
 	jsonw_obj_close(w);
 	record_task_open(w, "sender", &s->sender);
@@ -228,6 +230,7 @@ static void json_event_body(struct jsonw *w, const struct st_event *e, const cha
 		jsonw_int(w, "signo", e->u.deliver.sig);
 		record_task(w, "process", &e->u.deliver.task);
 		jsonw_str(w, "action", disposition_name(e->u.deliver.disposition));
+		jsonw_uint(w, "sa_flags", e->u.deliver.sa_flags);
 		break;
 	case ST_EV_PROCESS_EXIT:
 	case ST_EV_INIT_RELEASED:

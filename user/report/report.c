@@ -193,6 +193,8 @@ static void json_entry(struct jsonw *w, const struct tl_stop *s, const struct tl
 		record_name_or_number(w, "result", signal_result_name(en->result), en->result);
 		if (en->flags & (ST_SIGF_BLOCKED | ST_SIGF_REAL_BLOCKED))
 			jsonw_bool(w, "blocked", true);
+		if (en->flags & TL_ENTRY_EXITING)
+			jsonw_bool(w, "exiting", true);
 		jsonw_obj_key(w, "sender");
 		jsonw_uint(w, "pid", en->other_pid);
 		jsonw_strn(w, "comm", en->other_comm, sizeof(en->other_comm));
@@ -204,6 +206,8 @@ static void json_entry(struct jsonw *w, const struct tl_stop *s, const struct tl
 			  en->disposition == ST_DISP_HANDLER  ? "handler"
 			  : en->disposition == ST_DISP_IGNORE ? "ignore"
 							      : "default");
+		if (en->flags & TL_ENTRY_DROPPED)
+			jsonw_bool(w, "dropped", true);
 		break;
 	case ST_EV_PROCESS_EXIT:
 	case ST_EV_INIT_RELEASED:
@@ -382,16 +386,18 @@ static void text_entry(const struct tl_stop *s, const struct tl_entry *en, char 
 	case ST_EV_SIGNAL_GENERATE:
 		text_task(b, sizeof(b), en->other_comm, en->other_pid, 0);
 		res = signal_result_name(en->result);
-		snprintf(buf, cap, "%+8lld ms  %s -> %s %s %s%s", (long long)t, b, a,
+		snprintf(buf, cap, "%+8lld ms  %s -> %s %s %s%s%s", (long long)t, b, a,
 			 signal_text(en->sig, sb, sizeof(sb)), res ? res : "?",
-			 en->flags & ST_SIGF_BLOCKED ? " (blocked)" : "");
+			 en->flags & ST_SIGF_BLOCKED ? " (blocked)" : "",
+			 en->flags & TL_ENTRY_EXITING ? " (exiting)" : "");
 		break;
 	case ST_EV_SIGNAL_DELIVER:
 		snprintf(buf, cap, "%+8lld ms  %s takes %s (%s)", (long long)t, a,
 			 signal_text(en->sig, sb, sizeof(sb)),
 			 en->disposition == ST_DISP_HANDLER  ? "handler"
 			 : en->disposition == ST_DISP_IGNORE ? "ignored"
-							     : "default action");
+			 : en->flags & TL_ENTRY_DROPPED ? "default action: dropped by the kernel"
+							: "default action");
 		break;
 	case ST_EV_PROCESS_EXIT:
 		if (en->sig & 0x7f)

@@ -1555,6 +1555,351 @@ static void test_bounds(void **state)
 	assert_int_equal(timeline_open_stops(tl), 0);
 }
 
+/* ---- the stop signal sent again and dropped by the kernel ---- */
+
+/*
+ * A signal from inside container k to its init: from the init itself
+ * (sender_pid == k->pid: a handler re-raising) or another of its processes.
+ */
+static struct st_event inside_sig(const struct ctr *k, uint64_t ts, int sig, int result,
+				  uint32_t disposition, uint32_t sig_flags, uint32_t sender_pid,
+				  const char *comm)
+{
+	struct st_event e = sig_gen(k, ts, k->pid, 1, true, sig, result, disposition,
+				    sig_flags | ST_SIGF_SENDER_IN_NS, sender_pid, k->cgid);
+
+	e.u.signal.sender.ns_tgid = sender_pid == k->pid ? 1 : 12;
+	e.u.signal.sender.ns_pid = e.u.signal.sender.ns_tgid;
+	snprintf(e.u.signal.sender.comm, sizeof(e.u.signal.sender.comm), "%s", comm);
+	e.u.signal.target.flags |= ST_TASK_UNKILLABLE;
+	return e;
+}
+
+/* signal_deliver to k's init, a namespace init (SIGNAL_UNKILLABLE), with sa_flags. */
+static struct st_event init_deliver(const struct ctr *k, uint64_t ts, int sig, uint32_t disposition,
+				    uint64_t sa_flags)
+{
+	struct st_event e = deliver_ev(k, ts, k->pid, sig, disposition);
+
+	e.u.deliver.task.flags |= ST_TASK_UNKILLABLE;
+	e.u.deliver.sa_flags = sa_flags;
+	return e;
+}
+
+/* The outside SIGTERM reaches PID 1's handler, installed with SA_RESETHAND. */
+static void handled_once(const struct ctr *k, uint64_t ts)
+{
+	feed(runc_sig(k, ts, SIGTERM, ST_SIG_DELIVERED, ST_DISP_HANDLER, 0), k);
+	feed(init_deliver(k, ts + 1 * MS, SIGTERM, ST_DISP_HANDLER, SA_RESETHAND | SA_RESTART), k);
+}
+
+static void kill_and_finish(const struct ctr *k, uint64_t ts)
+{
+	feed(runc_sig(k, ts, SIGKILL, ST_SIG_DELIVERED, ST_DISP_DEFAULT, 0), k);
+	feed(exit_ev(k, ts + 40 * US, k->pid, true, SIGKILL), k);
+	finish(k, ts + 1 * MS);
+}
+
+/*
+ * A C handler with SA_RESETHAND that raise()s SIGTERM: it is queued while
+ * the handler runs (blocked), then delivered with the default action when
+ * the handler returns, and get_signal drops it (SIGNAL_UNKILLABLE). PID 1
+ * runs on until SIGKILL: stop_signal_ignored, not grace_period_exceeded.
+ */
+static void test_reraise_dropped_at_delivery(void **state)
+{
+	const struct rec_alert *al;
+	const struct tl_stop *s;
+	int i;
+
+	(void)state;
+	begin();
+	handled_once(&A, T0);
+	feed(inside_sig(&A, T0 + 2 * MS, SIGTERM, ST_SIG_DELIVERED, ST_DISP_DEFAULT,
+			ST_SIGF_BLOCKED, A.pid, "app"),
+	     &A);
+	feed(init_deliver(&A, T0 + 3 * MS, SIGTERM, ST_DISP_DEFAULT, 0), &A);
+	tick(T0 + 500 * MS);
+	assert_int_equal(rec.nalerts, 0); /* it may still exit by itself */
+	tick(T0 + 1100 * MS);
+	assert_int_equal(count_alerts(TL_ALERT_STOP_SIGNAL_IGNORED), 1);
+	assert_int_equal(count_alerts(TL_ALERT_STOP_SIGNAL_BLOCKED), 0);
+	al = first_alert(TL_ALERT_STOP_SIGNAL_IGNORED);
+	assert_int_equal(al->a.sig, SIGTERM);
+	assert_int_equal(al->a.pid, A.pid);
+	assert_string_equal(al->a.comm, "app");
+	assert_non_null(strstr(al->a.message, "re-raised SIGTERM with the default action"));
+	assert_non_null(strstr(al->a.message, "still running"));
+	assert_non_null(strstr(al->a.action, "exit by itself"));
+	tick_range(T0 + 1300 * MS, T0 + 9900 * MS, 200 * MS);
+	assert_int_equal(rec.nalerts, 1);
+	kill_and_finish(&A, T0 + 10 * SEC);
+
+	assert_int_equal(rec.nstops, 1);
+	s = &rec.stops[0].s;
+	assert_int_equal(s->verdict, TL_STOP_SIGNAL_IGNORED);
+	assert_int_equal(s->findings, BIT(TL_STOP_SIGNAL_IGNORED));
+	assert_int_equal(s->stop_signal, SIGTERM);
+	assert_int_equal(s->grace_ms, 10000);
+	assert_int_equal(s->exit_code, SIGKILL);
+	assert_non_null(strstr(s->reason, "PID 1 (app) handled SIGTERM, then its handler "
+					  "(installed with SA_RESETHAND) re-raised SIGTERM with "
+					  "the default action"));
+	assert_non_null(strstr(s->reason, "when the handler returned"));
+	assert_non_null(strstr(s->reason, "drops for a namespace init"));
+	assert_non_null(strstr(s->reason, "exit by itself"));
+	assert_non_null(strstr(s->reason, "with an init"));
+	assert_null(strstr(s->reason, "no handler"));
+	assert_non_null(resolved_for(al->a.alert_id));
+	/* the timeline says which delivery the kernel dropped */
+	i = -1;
+	for (uint32_t j = 0; j < s->nentries; j++)
+		if (s->entries[j].kind == ST_EV_SIGNAL_DELIVER && s->entries[j].sig == SIGTERM &&
+		    s->entries[j].disposition == ST_DISP_DEFAULT)
+			i = (int)j;
+	assert_true(i >= 0);
+	assert_true(s->entries[i].flags & TL_ENTRY_DROPPED);
+	i = find_entry(s, ST_EV_SIGNAL_DELIVER, SIGTERM);
+	assert_int_equal(s->entries[i].disposition, ST_DISP_HANDLER);
+	assert_false(s->entries[i].flags & TL_ENTRY_DROPPED);
+}
+
+/*
+ * A shell trap or a Python handler: it resets SIGTERM to SIG_DFL and sends
+ * it to itself outside any signal handler; the kernel drops it at its
+ * generation (result ignored). SIGKILL comes before the alert's delay: the
+ * alert goes out with the SIGKILL.
+ */
+static void test_reraise_dropped_at_generate(void **state)
+{
+	const struct tl_stop *s;
+
+	(void)state;
+	begin();
+	handled_once(&A, T0);
+	feed(inside_sig(&A, T0 + 200 * MS, SIGTERM, ST_SIG_IGNORED, ST_DISP_DEFAULT, 0, A.pid,
+			"sh"),
+	     &A);
+	tick(T0 + 400 * MS);
+	assert_int_equal(rec.nalerts, 0);
+	feed(runc_sig(&A, T0 + 800 * MS, SIGKILL, ST_SIG_DELIVERED, ST_DISP_DEFAULT, 0), &A);
+	assert_int_equal(count_alerts(TL_ALERT_STOP_SIGNAL_IGNORED), 1);
+	feed(exit_ev(&A, T0 + 800 * MS + 40 * US, A.pid, true, SIGKILL), &A);
+	finish(&A, T0 + 801 * MS);
+	assert_int_equal(rec.nstops, 1);
+	s = &rec.stops[0].s;
+	assert_int_equal(s->verdict, TL_STOP_SIGNAL_IGNORED);
+	assert_int_equal(s->findings, BIT(TL_STOP_SIGNAL_IGNORED));
+	assert_int_equal(s->grace_ms, 800);
+	assert_non_null(strstr(s->reason, "re-raised SIGTERM with the default action"));
+	assert_null(strstr(s->reason, "when the handler returned"));
+	assert_non_null(strstr(s->reason, "SIGKILL followed after 800 ms"));
+}
+
+/*
+ * Go's runtime without signal.Notify: its handler raises SIGTERM once more
+ * to itself (delivered to the handler), resets it to SIG_DFL, raises it again
+ * (dropped), then exit(2). A stop that ends by itself is graceful, with its
+ * exit code, and no alert.
+ */
+static void test_reraise_then_exit_by_itself(void **state)
+{
+	const struct tl_stop *s;
+
+	(void)state;
+	begin();
+	feed(runc_sig(&A, T0, SIGTERM, ST_SIG_DELIVERED, ST_DISP_HANDLER, 0), &A);
+	feed(init_deliver(&A, T0 + 10 * US, SIGTERM, ST_DISP_HANDLER, SA_RESTART), &A);
+	feed(inside_sig(&A, T0 + 20 * US, SIGTERM, ST_SIG_DELIVERED, ST_DISP_HANDLER, 0, A.pid,
+			"app"),
+	     &A);
+	feed(init_deliver(&A, T0 + 30 * US, SIGTERM, ST_DISP_HANDLER, SA_RESTART), &A);
+	feed(inside_sig(&A, T0 + 40 * US, SIGTERM, ST_SIG_IGNORED, ST_DISP_DEFAULT, 0, A.pid,
+			"app"),
+	     &A);
+	feed(exit_ev(&A, T0 + 2 * MS, A.pid, true, 2 << 8), &A);
+	tick_range(T0 + 200 * MS, T0 + 1800 * MS, 200 * MS);
+	finish(&A, T0 + 3 * MS);
+	assert_int_equal(rec.nalerts, 0);
+	assert_int_equal(rec.nstops, 1);
+	s = &rec.stops[0].s;
+	assert_int_equal(s->verdict, TL_GRACEFUL);
+	assert_int_equal(s->findings, BIT(TL_GRACEFUL));
+	assert_int_equal(s->exit_code, 2 << 8);
+	assert_int_equal(s->grace_ms, -1);
+	assert_non_null(strstr(s->reason, "with code 2"));
+	assert_non_null(strstr(s->reason, "re-raised SIGTERM"));
+	assert_non_null(strstr(s->reason, "exited by itself"));
+	assert_null(strstr(s->reason, "Fix"));
+}
+
+/*
+ * Another process of the container sends SIGTERM to PID 1 once PID 1's
+ * handler has reset it to SIG_DFL (a trap running /bin/kill -TERM 1): dropped,
+ * since a namespace init takes no default-action signal from its own
+ * namespace; the reason names who sent it.
+ */
+static void test_resend_from_inside_dropped(void **state)
+{
+	const struct rec_alert *al;
+	const struct tl_stop *s;
+
+	(void)state;
+	begin();
+	handled_once(&A, T0);
+	feed(inside_sig(&A, T0 + 50 * MS, SIGTERM, ST_SIG_IGNORED, ST_DISP_DEFAULT, 0, 4300,
+			"kill"),
+	     &A);
+	tick_range(T0 + 200 * MS, T0 + 1200 * MS, 200 * MS);
+	assert_int_equal(count_alerts(TL_ALERT_STOP_SIGNAL_IGNORED), 1);
+	al = first_alert(TL_ALERT_STOP_SIGNAL_IGNORED);
+	assert_non_null(strstr(al->a.message, "kill (pid 12 in the container)"));
+	kill_and_finish(&A, T0 + 2 * SEC);
+	s = &rec.stops[0].s;
+	assert_int_equal(s->verdict, TL_STOP_SIGNAL_IGNORED);
+	assert_int_equal(s->findings, BIT(TL_STOP_SIGNAL_IGNORED));
+	assert_non_null(strstr(s->reason, "then kill (pid 12 in the container) sent SIGTERM to "
+					  "PID 1 again"));
+	assert_non_null(strstr(s->reason, "drops for a namespace init"));
+	assert_null(strstr(s->reason, "re-raised"));
+}
+
+/*
+ * The stop signal finds PID 1's thread group already exiting
+ * (SIGNAL_GROUP_EXIT): prepare_signal drops it, whatever PID 1 had set, with
+ * the result "ignored". PID 1 is not blamed: no alert, and its exit, slow or
+ * not, makes the stop graceful.
+ */
+static void test_signal_to_exiting_group(void **state)
+{
+	struct st_event e;
+	const struct tl_stop *s;
+
+	(void)state;
+	begin();
+	e = runc_sig(&A, T0, SIGTERM, ST_SIG_IGNORED, ST_DISP_HANDLER, 0);
+	e.u.signal.target.flags |= ST_TASK_GROUP_EXIT;
+	feed(e, &A);
+	assert_int_equal(timeline_open_stops(tl), 1);
+	assert_int_equal(rec.nalerts, 0);
+	tick_range(T0 + 200 * MS, T0 + 1800 * MS, 200 * MS);
+	e = runc_sig(&A, T0 + 2 * SEC, SIGKILL, ST_SIG_IGNORED, ST_DISP_DEFAULT, 0);
+	e.u.signal.target.flags |= ST_TASK_GROUP_EXIT;
+	feed(e, &A);
+	feed(exit_ev(&A, T0 + 2500 * MS, A.pid, true, 1 << 8), &A);
+	finish(&A, T0 + 2501 * MS);
+	assert_int_equal(rec.nalerts, 0);
+	assert_int_equal(rec.nstops, 1);
+	s = &rec.stops[0].s;
+	assert_int_equal(s->verdict, TL_GRACEFUL);
+	assert_int_equal(s->findings, BIT(TL_GRACEFUL));
+	assert_int_equal(s->exit_code, 1 << 8);
+	assert_non_null(strstr(s->reason, "already exiting"));
+	assert_true(s->entries[find_entry(s, ST_EV_SIGNAL_GENERATE, SIGTERM)].flags &
+		    TL_ENTRY_EXITING);
+}
+
+/* The same signal with the group not exiting is PID 1's fault: the neighbour. */
+static void test_resend_while_exiting_not_dropped(void **state)
+{
+	struct st_event e;
+	const struct tl_stop *s;
+
+	(void)state;
+	begin();
+	handled_once(&A, T0);
+	/* a resend that finds PID 1 exiting (exit_group with threads left) is no drop */
+	e = inside_sig(&A, T0 + 10 * MS, SIGTERM, ST_SIG_IGNORED, ST_DISP_DEFAULT, 0, 4300, "kill");
+	e.u.signal.target.flags |= ST_TASK_GROUP_EXIT;
+	feed(e, &A);
+	feed(exit_ev(&A, T0 + 300 * MS, A.pid, true, 0), &A);
+	finish(&A, T0 + 301 * MS);
+	s = &rec.stops[0].s;
+	assert_int_equal(s->verdict, TL_GRACEFUL);
+	assert_null(strstr(s->reason, "dropped"));
+	assert_null(strstr(s->reason, "drops"));
+	assert_int_equal(rec.nalerts, 0);
+}
+
+/*
+ * Neighbours. The handler takes SIGTERM again after a drop (it installed
+ * itself once more) and is too slow: grace_period_exceeded, as a handler that
+ * carries on is. A handler that re-raises nothing and exits after a while is
+ * graceful (test_graceful, test_grace_period_exceeded).
+ */
+static void test_handled_again_after_drop(void **state)
+{
+	const struct tl_stop *s;
+
+	(void)state;
+	begin();
+	handled_once(&A, T0);
+	feed(inside_sig(&A, T0 + 10 * MS, SIGTERM, ST_SIG_IGNORED, ST_DISP_DEFAULT, 0, 4300,
+			"kill"),
+	     &A);
+	feed(inside_sig(&A, T0 + 20 * MS, SIGTERM, ST_SIG_DELIVERED, ST_DISP_HANDLER, 0, 4300,
+			"kill"),
+	     &A);
+	feed(init_deliver(&A, T0 + 21 * MS, SIGTERM, ST_DISP_HANDLER, 0), &A);
+	tick_range(T0 + 200 * MS, T0 + 4800 * MS, 200 * MS);
+	assert_int_equal(rec.nalerts, 0);
+	kill_and_finish(&A, T0 + 5 * SEC);
+	s = &rec.stops[0].s;
+	assert_int_equal(s->verdict, TL_GRACE_PERIOD_EXCEEDED);
+	assert_int_equal(s->findings, BIT(TL_GRACE_PERIOD_EXCEEDED));
+}
+
+/*
+ * No handler, SIGTERM blocked when it came, then unblocked: get_signal drops
+ * it at its delivery with the default action. Not blocked after all, and
+ * ignored, as if it had been dropped at once.
+ */
+static void test_blocked_then_dropped_at_delivery(void **state)
+{
+	const struct tl_stop *s;
+
+	(void)state;
+	begin();
+	feed(runc_sig(&A, T0, SIGTERM, ST_SIG_DELIVERED, ST_DISP_DEFAULT, ST_SIGF_BLOCKED), &A);
+	feed(init_deliver(&A, T0 + 500 * MS, SIGTERM, ST_DISP_DEFAULT, 0), &A);
+	tick_range(T0 + 600 * MS, T0 + 1400 * MS, 200 * MS);
+	assert_int_equal(count_alerts(TL_ALERT_STOP_SIGNAL_BLOCKED), 0);
+	assert_int_equal(count_alerts(TL_ALERT_STOP_SIGNAL_IGNORED), 0);
+	tick(T0 + 1600 * MS);
+	assert_int_equal(count_alerts(TL_ALERT_STOP_SIGNAL_IGNORED), 1);
+	assert_non_null(strstr(rec.alerts[0].a.message, "was blocked"));
+	kill_and_finish(&A, T0 + 3 * SEC);
+	s = &rec.stops[0].s;
+	assert_int_equal(s->verdict, TL_STOP_SIGNAL_IGNORED);
+	assert_int_equal(s->findings, BIT(TL_STOP_SIGNAL_IGNORED));
+	assert_non_null(strstr(s->reason, "no handler"));
+	assert_non_null(strstr(s->reason, "unblocked"));
+	assert_non_null(strstr(s->reason, "Fix: run with an init"));
+}
+
+/* Still running when the monitor stops, after a dropped re-raise: ignored, partial. */
+static void test_reraise_dropped_still_running(void **state)
+{
+	const struct tl_stop *s;
+
+	(void)state;
+	begin();
+	handled_once(&A, T0);
+	feed(inside_sig(&A, T0 + 5 * MS, SIGTERM, ST_SIG_IGNORED, ST_DISP_DEFAULT, 0, A.pid,
+			"python3"),
+	     &A);
+	tick(T0 + 2 * SEC);
+	rec.now = T0 + 3 * SEC;
+	timeline_flush(tl, T0 + 3 * SEC);
+	assert_int_equal(rec.nstops, 1);
+	s = &rec.stops[0].s;
+	assert_true(s->partial);
+	assert_false(s->exited);
+	assert_int_equal(s->verdict, TL_STOP_SIGNAL_IGNORED);
+	assert_non_null(strstr(s->reason, "re-raised"));
+	assert_int_equal(count_alerts(TL_ALERT_STOP_SIGNAL_IGNORED), 1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1598,6 +1943,15 @@ int main(void)
 		T(test_lost_whole_stop),
 		T(test_lost_before_stop),
 		T(test_entries_overflow),
+		T(test_reraise_dropped_at_delivery),
+		T(test_reraise_dropped_at_generate),
+		T(test_reraise_then_exit_by_itself),
+		T(test_resend_from_inside_dropped),
+		T(test_signal_to_exiting_group),
+		T(test_resend_while_exiting_not_dropped),
+		T(test_handled_again_after_drop),
+		T(test_blocked_then_dropped_at_delivery),
+		T(test_reraise_dropped_still_running),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

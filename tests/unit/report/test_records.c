@@ -130,6 +130,7 @@ static void test_signal_json(void **state)
 		{"target.ns_pid", "1"},
 		{"target.ns_init", "true"},
 		{"target.unkillable", "true"},
+		{"target.exiting", "<missing>"},
 		{"target.pidns", "4026532180"},
 		{"hex:target.comm", hex(EVIL_COMM_DECODED, strlen(EVIL_COMM_DECODED))},
 		{"target.comm_hex", "\"225c0a1b5b33316dff7f0971227d\""},
@@ -142,6 +143,42 @@ static void test_signal_json(void **state)
 		{"sender.ancestry.2", "<missing>"},
 	};
 	assert_json(buf, ex, ARRAY_SIZE(ex), NULL);
+	free(buf);
+}
+
+/* A signal to a group already exiting says so; a delivery says its sa_flags. */
+static void test_signal_exiting_and_deliver_json(void **state)
+{
+	struct container c;
+	struct st_event e;
+	char *buf = malloc(RECORD_MAX);
+
+	(void)state;
+	assert_non_null(buf);
+	make_container(&c);
+	make_signal(&e);
+	e.u.signal.target.flags |= ST_TASK_GROUP_EXIT;
+	assert_true(record_event_json(&rc, &e, &c, NULL, true, buf, RECORD_MAX) > 0);
+	const struct expect ex[] = {
+		{"result", "\"ignored\""},
+		{"target.exiting", "true"},
+	};
+	assert_json(buf, ex, ARRAY_SIZE(ex), NULL);
+
+	memset(&e, 0, sizeof(e));
+	e.ts_ns = 12846915716ULL;
+	e.kind = ST_EV_SIGNAL_DELIVER;
+	e.u.deliver.task = (struct st_task){.pid = 7, .tgid = 7, .ns_pid = 1, .ns_tgid = 1};
+	e.u.deliver.sig = 15;
+	e.u.deliver.disposition = ST_DISP_HANDLER;
+	e.u.deliver.sa_flags = 0x84000000u; /* SA_RESETHAND | SA_RESTORER */
+	assert_true(record_event_json(&rc, &e, &c, NULL, true, buf, RECORD_MAX) > 0);
+	const struct expect ex2[] = {
+		{"event", "\"signal_deliver\""},
+		{"action", "\"handler\""},
+		{"sa_flags", "2214592512"},
+	};
+	assert_json(buf, ex2, ARRAY_SIZE(ex2), NULL);
 	free(buf);
 }
 
@@ -241,10 +278,8 @@ static void test_event_hostile_strings_cut(void **state)
 
 	snprintf(whole, sizeof(whole), "%d", n);
 	const struct expect ex[] = {
-		{"event", "\"fs_call\""},
-		{"container.name_cut", "255"},
-		{"container.cgroup_cut", "511"},
-		{"path_cut", whole},
+		{"event", "\"fs_call\""},	 {"container.name_cut", "255"},
+		{"container.cgroup_cut", "511"}, {"path_cut", whole},
 		{"errno", "\"EBUSY\""},
 	};
 	assert_json(buf, ex, ARRAY_SIZE(ex), NULL);
@@ -347,6 +382,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_signal_json),
+		cmocka_unit_test(test_signal_exiting_and_deliver_json),
 		cmocka_unit_test(test_fs_call_json_worst_path),
 		cmocka_unit_test(test_event_hostile_strings_cut),
 		cmocka_unit_test(test_signal_text),

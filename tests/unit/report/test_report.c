@@ -196,6 +196,13 @@ static void test_stop_json_short_complete(void **state)
 	s->lost = 2;
 	strcpy(s->sender.comm, "runc");
 	s->sender.ancestry[2].pid = 0; /* the ancestry ends here */
+	/* the stop signal found PID 1 exiting; a delivery the kernel dropped */
+	s->entries[0].flags |= TL_ENTRY_EXITING;
+	fill_entry(&s->entries[1], ST_EV_SIGNAL_DELIVER, START + MS, 16196, s->entries[0].comm,
+		   s->entries[0].comm);
+	s->entries[1].sig = 15;
+	s->entries[1].disposition = ST_DISP_DEFAULT;
+	s->entries[1].flags = TL_ENTRY_DROPPED;
 	len = report_stop_json(&rep_plain, s, buf, RECORD_MAX);
 	assert_int_equal(len, strlen(buf));
 
@@ -217,6 +224,12 @@ static void test_stop_json_short_complete(void **state)
 		{"lost", "2"},
 		{"note", "\"incomplete: 2 records lost\""},
 		{"len:events", "3"},
+		{"events.0.exiting", "true"},
+		{"events.1.event", "\"signal_deliver\""},
+		{"events.1.action", "\"default\""},
+		{"events.1.dropped", "true"},
+		{"events.2.exiting", "<missing>"},
+		{"events.2.dropped", "<missing>"},
 		{"events.2.t_ms", "2"},
 		{"events.2.result", "\"delivered\""},
 		{"events.2.blocked", "true"},
@@ -313,12 +326,9 @@ static void test_hostile_container_strings_cut(void **state)
 	assert_true(len > 0 && len < RECORD_MAX);
 	assert_int_equal(len, strlen(buf));
 	const struct expect ex[] = {
-		{"type", "\"stop_timeline\""},
-		{"verdict", "\"stop_signal_blocked\""},
-		{"container.cgroup_cut", "511"},
-		{"container.name_cut", "255"},
-		{"container.pod.name_cut", "255"},
-		{"container.id_hex", "\"" HEX32 HEX32 "\""},
+		{"type", "\"stop_timeline\""},	   {"verdict", "\"stop_signal_blocked\""},
+		{"container.cgroup_cut", "511"},   {"container.name_cut", "255"},
+		{"container.pod.name_cut", "255"}, {"container.id_hex", "\"" HEX32 HEX32 "\""},
 		{"exit.signal", "\"SIGKILL\""},
 	};
 	assert_json(buf, ex, ARRAY_SIZE(ex), NULL);

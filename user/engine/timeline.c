@@ -414,8 +414,11 @@ static void on_stop_signal(struct timeline *t, struct tl_cont *tc, const struct 
 	struct tl_alert a;
 
 	s->stop_sig_seen = true;
-	if (sig->result == ST_SIG_IGNORED && (sig->target.flags & ST_TASK_GROUP_EXIT)) {
-		/* prepare_signal drops every signal to a group already exiting: no fault of PID 1
+	if (sig->target.flags & ST_TASK_GROUP_EXIT) {
+		/*
+		 * A group already exiting acts on no signal: prepare_signal drops it
+		 * (6.1 and later), or lets it be queued and get_signal kills instead
+		 * of running a handler (5.10). No fault of PID 1.
 		 */
 		s->first_exiting = true;
 		return;

@@ -186,8 +186,8 @@ static void say_ending(struct reason *r, const struct stop_state *s, const char 
 	} else if (o->verdict == TL_GRACEFUL) {
 		if (s->first_exiting)
 			say(r,
-			    "PID 1 was already exiting when %s came (the kernel drops signals to a "
-			    "process that is exiting). ",
+			    "PID 1 was already exiting when %s came (a process that is exiting acts "
+			    "on no signal). ",
 			    sig);
 		say(r, "PID 1 exited %lld ms after %s",
 		    (long long)tl_ms_between(o->start_ns, s->exit_ns), sig);

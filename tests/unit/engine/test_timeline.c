@@ -1776,27 +1776,35 @@ static void test_signal_to_exiting_group(void **state)
 	const struct tl_stop *s;
 
 	(void)state;
-	begin();
-	e = runc_sig(&A, T0, SIGTERM, ST_SIG_IGNORED, ST_DISP_HANDLER, 0);
-	e.u.signal.target.flags |= ST_TASK_GROUP_EXIT;
-	feed(e, &A);
-	assert_int_equal(timeline_open_stops(tl), 1);
-	assert_int_equal(rec.nalerts, 0);
-	tick_range(T0 + 200 * MS, T0 + 1800 * MS, 200 * MS);
-	e = runc_sig(&A, T0 + 2 * SEC, SIGKILL, ST_SIG_IGNORED, ST_DISP_DEFAULT, 0);
-	e.u.signal.target.flags |= ST_TASK_GROUP_EXIT;
-	feed(e, &A);
-	feed(exit_ev(&A, T0 + 2500 * MS, A.pid, true, 1 << 8), &A);
-	finish(&A, T0 + 2501 * MS);
-	assert_int_equal(rec.nalerts, 0);
-	assert_int_equal(rec.nstops, 1);
-	s = &rec.stops[0].s;
-	assert_int_equal(s->verdict, TL_GRACEFUL);
-	assert_int_equal(s->findings, BIT(TL_GRACEFUL));
-	assert_int_equal(s->exit_code, 1 << 8);
-	assert_non_null(strstr(s->reason, "already exiting"));
-	assert_true(s->entries[find_entry(s, ST_EV_SIGNAL_GENERATE, SIGTERM)].flags &
-		    TL_ENTRY_EXITING);
+	/* dropped (6.1 and later), or queued where 5.10's prepare_signal lets it through */
+	for (int r = 0; r < 2; r++) {
+		begin();
+		e = runc_sig(&A, T0, SIGTERM, r ? ST_SIG_DELIVERED : ST_SIG_IGNORED,
+			     ST_DISP_HANDLER, 0);
+		e.u.signal.target.flags |= ST_TASK_GROUP_EXIT;
+		feed(e, &A);
+		assert_int_equal(timeline_open_stops(tl), 1);
+		assert_int_equal(rec.nalerts, 0);
+		tick_range(T0 + 200 * MS, T0 + 1800 * MS, 200 * MS);
+		e = runc_sig(&A, T0 + 2 * SEC, SIGKILL, ST_SIG_IGNORED, ST_DISP_DEFAULT, 0);
+		e.u.signal.target.flags |= ST_TASK_GROUP_EXIT;
+		feed(e, &A);
+		feed(exit_ev(&A, T0 + 2500 * MS, A.pid, true, 1 << 8), &A);
+		finish(&A, T0 + 2501 * MS);
+		assert_int_equal(rec.nalerts, 0);
+		assert_int_equal(rec.nstops, 1);
+		s = &rec.stops[0].s;
+		assert_int_equal(s->verdict, TL_GRACEFUL);
+		assert_int_equal(s->findings, BIT(TL_GRACEFUL));
+		assert_int_equal(s->exit_code, 1 << 8);
+		assert_non_null(strstr(s->reason, "already exiting"));
+		assert_true(s->entries[find_entry(s, ST_EV_SIGNAL_GENERATE, SIGTERM)].flags &
+			    TL_ENTRY_EXITING);
+		if (!r) {
+			teardown(NULL);
+			setup(NULL);
+		}
+	}
 }
 
 /* The same signal with the group not exiting is PID 1's fault: the neighbour. */

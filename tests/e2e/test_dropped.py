@@ -21,7 +21,7 @@ from stlib import check, expect, get, short
 from test_timelines import (DefaultMonitor, _alert_before, _events, _finish, _no_alerts,
                             _one_timeline, _resolved_after, _verdict, _wait_timeline)
 
-PY_IMAGE = "stoptrace-test/python:1"
+PY_IMAGE = "stoptrace-test/programs:1"
 SIGTERM_BIT = 1 << (15 - 1)
 HERE = os.path.dirname(os.path.abspath(__file__))
 RERAISE_C = os.path.join(HERE, "..", "helpers", "reraise.c")

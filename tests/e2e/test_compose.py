@@ -8,6 +8,8 @@ created), starts them, starts the monitor for their containers, and takes
 the project down. down stops every service (each with its own stop signal
 and grace period) and removes its container: one stop_timeline and one
 removal_timeline per service, each with the container's compose name.
+docker-compose stop, then docker-compose rm -f, split the two: the stop
+writes no removal, the rm no second stop.
 """
 
 import os
@@ -76,11 +78,14 @@ def _project_containers(project):
     return out
 
 
-def _check_service(mon, svc, c):
+def _mine(c, kind):
+    return lambda r: r.get("type") == kind and get(r, "container.id") == c.id
+
+
+def _check_stop(mon, svc, c):
     _lines, sig, verdict, exit_ = SERVICES[svc]
-    mine = lambda kind: (lambda r: r.get("type") == kind and get(r, "container.id") == c.id)
     what = "stop_timeline of compose service %s (%s)" % (svc, c.name)
-    tls = mon.find(mine("stop_timeline"))
+    tls = mon.find(_mine(c, "stop_timeline"))
     check(len(tls) == 1, "%d stop_timelines for %s, want 1:\n%s" % (len(tls), c.name, "\n".join(
         "    " + short(r, 800) for r in tls)))
     tl = tls[0]
@@ -100,13 +105,60 @@ def _check_service(mon, svc, c):
               "(stop_grace_period: 2s)" % (what, grace))
         check("SIG_IGN" in (tl.get("reason") or ""), "%s: the reason does not say PID 1 set "
               "SIGTERM to SIG_IGN: %r" % (what, tl.get("reason")))
-    rms = mon.find(mine("removal_timeline"))
-    check(len(rms) == 1, "%d removal_timelines for %s, want 1 (down removes it):\n%s"
-          % (len(rms), c.name, "\n".join("    " + short(r, 800) for r in rms)))
+    note("%s: %s, %s" % (c.name, tl.get("verdict"), tl.get("reason")))
+
+
+def _check_removal(mon, c, since, what):
+    rms = mon.find(_mine(c, "removal_timeline"))
+    check(len(rms) == 1, "%d removal_timelines for %s, want 1 (%s removes it):\n%s"
+          % (len(rms), c.name, what, "\n".join("    " + short(r, 800) for r in rms)))
+    check(mon.find(_mine(c, "removal_timeline"), since), "the removal_timeline of %s came "
+          "before %s" % (c.name, what))
     expect(rms[0], "container.name", c.name, "removal_timeline of " + c.name)
     expect(rms[0], "outcome", "removed", "removal_timeline of " + c.name)
     expect(rms[0], "caller.comm", "dockerd", "removal_timeline of " + c.name)
-    note("%s: %s, %s" % (c.name, tl.get("verdict"), tl.get("reason")))
+
+
+def _wait_all(mon, ctrs, kind, since=0):
+    for c in ctrs.values():
+        mon.wait_for(lambda r, c=c: _mine(c, kind)(r), TIMEOUT, "%s of %s" % (kind, c.name),
+                     since=since)
+
+
+class _Project:
+    """A compose project of SERVICES in a temporary directory, up; taken down at the end."""
+
+    def __init__(self):
+        stlib.require_root()
+        stlib.require_docker()
+        check(shutil.which("docker-compose"), "docker-compose is not installed (Debian's "
+              "docker-compose; tools/testbench up)")
+        self.name = "st-podcompose-" + secrets.token_hex(4)
+        self.dir = tempfile.mkdtemp(prefix="stoptrace-compose-")
+        with open(os.path.join(self.dir, "docker-compose.yml"), "w") as f:
+            f.write(_compose_file())
+
+    def __enter__(self):
+        self.run("up", "-d")
+        self.ctrs = _project_containers(self.name)
+        check(sorted(self.ctrs) == sorted(SERVICES), "bench: docker-compose up made %r, want "
+              "one container per service %r" % (sorted(self.ctrs), sorted(SERVICES)))
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run(["docker-compose", "-p", self.name, "down", "-t", "0"], cwd=self.dir,
+                       stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        return False
+
+    def run(self, *args):
+        return _compose(self.dir, self.name, *args)
+
+    def monitor(self):
+        args = []
+        for c in self.ctrs.values():
+            args += ["--container", c.name]
+        return ComposeMonitor(*args)
 
 
 def test_compose_down():
@@ -114,43 +166,43 @@ def test_compose_down():
     SIGTERM ignored with stop_grace_period 2s, a plain one): one stop_timeline
     per service with its compose name, stop signal and verdict, and one
     removal_timeline each."""
-    stlib.require_root()
-    stlib.require_docker()
-    check(shutil.which("docker-compose"), "docker-compose is not installed (Debian's "
-          "docker-compose; tools/testbench up)")
-    project = "st-podcompose-" + secrets.token_hex(4)
-    tmp = tempfile.mkdtemp(prefix="stoptrace-compose-")
-    up = False
-    try:
-        with open(os.path.join(tmp, "docker-compose.yml"), "w") as f:
-            f.write(_compose_file())
-        _compose(tmp, project, "up", "-d")
-        up = True
-        ctrs = _project_containers(project)
-        check(sorted(ctrs) == sorted(SERVICES), "bench: docker-compose up made %r, want one "
-              "container per service %r" % (sorted(ctrs), sorted(SERVICES)))
-        args = []
-        for c in ctrs.values():
-            args += ["--container", c.name]
-        with ComposeMonitor(*args) as mon:
-            mon.start()
-            time.sleep(1.0)  # the shells set their traps
-            t0 = time.monotonic()
-            _compose(tmp, project, "down", timeout=120)
-            took = time.monotonic() - t0
-            up = False
-            for c in ctrs.values():
-                mon.wait_for(lambda r, c=c: r.get("type") == "removal_timeline"
-                             and get(r, "container.id") == c.id, TIMEOUT,
-                             "removal_timeline of " + c.name)
-            time.sleep(QUIET)
-            mon.stop()
-            for svc, c in sorted(ctrs.items()):
-                _check_service(mon, svc, c)
-            check(took < 9, "docker-compose down took %.1f s: every service should be down "
-                  "within its 2 s grace or at once" % took)
-    finally:
-        if up:
-            subprocess.run(["docker-compose", "-p", project, "down", "-t", "0"], cwd=tmp,
-                           stdin=subprocess.DEVNULL, capture_output=True, timeout=120)
-        shutil.rmtree(tmp, ignore_errors=True)
+    with _Project() as p, p.monitor() as mon:
+        mon.start()
+        time.sleep(1.0)  # the shells set their traps
+        t0 = time.monotonic()
+        p.run("down")
+        took = time.monotonic() - t0
+        _wait_all(mon, p.ctrs, "removal_timeline")
+        time.sleep(QUIET)
+        mon.stop()
+        for svc, c in sorted(p.ctrs.items()):
+            _check_stop(mon, svc, c)
+            _check_removal(mon, c, 0, "docker-compose down")
+        check(took < 9, "docker-compose down took %.1f s: every service should be down "
+              "within its 2 s grace or at once" % took)
+
+
+def test_compose_stop_then_rm():
+    """docker-compose stop: one stop_timeline per service and no removal (the
+    containers still exist); docker-compose rm -f then: one removal_timeline
+    each, and no second stop."""
+    with _Project() as p, p.monitor() as mon:
+        mon.start()
+        time.sleep(1.0)  # the shells set their traps
+        p.run("stop")
+        _wait_all(mon, p.ctrs, "stop_timeline")
+        time.sleep(QUIET)
+        for c in p.ctrs.values():
+            check(stlib.inspect(c.id)["State"]["Status"] == "exited", "bench: %s is not "
+                  "exited after docker-compose stop" % c.name)
+            early = mon.find(_mine(c, "removal_timeline"))
+            check(not early, "docker-compose stop of %s wrote a removal_timeline; the "
+                  "container still exists: %s" % (c.name, short(early[0], 800) if early else ""))
+        mark = mon.mark()
+        p.run("rm", "-f")
+        _wait_all(mon, p.ctrs, "removal_timeline", since=mark)
+        time.sleep(QUIET)
+        mon.stop()
+        for svc, c in sorted(p.ctrs.items()):
+            _check_stop(mon, svc, c)
+            _check_removal(mon, c, mark, "docker-compose rm -f")

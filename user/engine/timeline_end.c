@@ -5,7 +5,7 @@
  * removal of its cgroup (or a settle time, a limit, the monitor's own end);
  * its record is written then, unless it lingers: the runtime cleans up after the exit (dockerd
  * unmounts the rootfs and removes the fifos and the bundle of the run, 10 to 20 ms after the
- * cgroup's removal here, up to 100 ms under load), and those unmount and
+ * cgroup's removal here, up to 130 ms under load), and those unmount and
  * removal calls are events of the stop, never a removal. For linger_ns
  * after the cgroup's removal the stop takes them, then it is written, with
  * the end it had. Its alerts are resolved at the end, not after the linger,

@@ -25,7 +25,8 @@
 #define SKEW_NS (1 * NSEC_PER_MSEC)
 /*
  * The runtime's clean-up after the cgroup's removal, by default: measured
- * here 10 to 20 ms after it (docker stop), up to 100 ms on a loaded host.
+ * here 10 to 20 ms after it (docker stop), up to 130 ms on a loaded host
+ * (6 busy loops and a writer on 2 cores): about 4 times that.
  */
 #define TL_LINGER_NS (500 * NSEC_PER_MSEC)
 

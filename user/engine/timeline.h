@@ -11,7 +11,8 @@
  * stop signal, or with its init's exit when nothing signalled it. It gathers
  * every event of that container until the container is gone (cgroup removed,
  * or the init released and a settle time passed), then one stop timeline
- * with one verdict is written.
+ * with one verdict is written: after a short linger past the cgroup's
+ * removal, for the runtime's unmounts and removals (timeline_fs_call).
  */
 #ifndef STOPTRACE_TIMELINE_H
 #define STOPTRACE_TIMELINE_H

@@ -3,15 +3,16 @@
  * How a stop ends: the init's release and the cgroup's removal, a new init
  * (restarted_after_stop), records lost, the monitor's end. Its end is the
  * removal of its cgroup (or a settle time, a limit, the monitor's own end);
- * its record is written then, unless it lingers: the runtime cleans up after the exit (dockerd
- * unmounts the rootfs and removes the fifos and the bundle of the run, 10 to 20 ms after the
- * cgroup's removal here, up to 130 ms under load), and those unmount and
- * removal calls are events of the stop, never a removal. For linger_ns
- * after the cgroup's removal the stop takes them, then it is written, with
- * the end it had. Its alerts are resolved at the end, not after the linger,
- * and the container's last stop ends there too, so that a restart is timed
- * from it. Anything else of the container (its cgroup made again, a new
- * init) ends the linger at once; so do the calls of its removal.
+ * its record is written then, unless it lingers. The runtime cleans up after
+ * the exit (dockerd unmounts the rootfs and removes the fifos and the bundle
+ * of the run, 10 to 20 ms after the cgroup's removal here, up to 130 ms
+ * under load), and those unmount and removal calls are events of the stop,
+ * never a removal. For linger_ns after the cgroup's removal the stop takes
+ * them, then it is written, with the end it had. Its alerts are resolved at
+ * the end, not after the linger, and the container's last stop ends there
+ * too, so that a restart is timed from it. Anything else of the container
+ * (its cgroup made again, a new init) ends the linger at once; so do the
+ * calls of its removal, and a call past the linger.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -155,18 +155,55 @@ static void say_fault(struct reason *r, const struct stop_state *s, const char *
 	}
 }
 
-/* A SIGKILL that came first: from whom, and whether a stop signal may have gone before. */
-static void say_killed(struct reason *r, const struct tl_stop *o)
+/*
+ * A stop the monitor may have seen only the end of (o->partial): how long
+ * the monitor had run when the stop's first event came, what it saw of it
+ * (the signals to PID 1, the exit), and what it could not have seen.
+ */
+static void say_partial(struct reason *r, const struct stop_state *s)
 {
+	const struct tl_stop *o = &s->out;
+	char seen[4][ST_COMM_LEN + 48], sb[24];
+	int n = 0;
+
+	for (uint32_t i = 0; i < o->nentries && n < 3; i++) {
+		const struct tl_entry *en = &o->entries[i];
+		bool again = false;
+
+		if (en->kind != ST_EV_SIGNAL_GENERATE || !(en->flags & TL_ENTRY_NS_INIT))
+			continue;
+		snprintf(seen[n], sizeof(seen[n]), "%s from %.*s",
+			 signal_text(en->sig, sb, sizeof(sb)), ST_COMM_LEN,
+			 en->other_comm[0] ? en->other_comm : "?");
+		for (int j = 0; j < n && !again; j++)
+			again = !strcmp(seen[j], seen[n]);
+		n += !again;
+	}
+	if (o->exited && (o->exit_code & 0x7f))
+		snprintf(seen[n++], sizeof(seen[0]), "the exit of PID 1, killed by %s",
+			 signal_text(o->exit_code & 0x7f, sb, sizeof(sb)));
+	else if (o->exited)
+		snprintf(seen[n++], sizeof(seen[0]), "the exit of PID 1 with code %d",
+			 (o->exit_code >> 8) & 0xff);
+	say(r, "The monitor started %llu ms before this stop's first event: it saw ",
+	    (unsigned long long)(s->monitor_ns / NSEC_PER_MSEC));
+	for (int i = 0; i < n; i++)
+		say(r, "%s%s", i == 0 ? "" : i == n - 1 ? " and " : ", ", seen[i]);
+	say(r,
+	    "%s; a stop signal sent before it started was not seen, so whether the "
+	    "application had a chance to shut down is not known. ",
+	    n ? "" : "nothing else");
+}
+
+/* A SIGKILL that came first: from whom, and whether a stop signal may have gone before. */
+static void say_killed(struct reason *r, const struct stop_state *s)
+{
+	const struct tl_stop *o = &s->out;
 	const char *from = o->sender.comm[0] ? o->sender.comm : "?";
 
-	if (o->partial)
+	if (o->partial && s->maybe_partial)
 		/* seen is not sent: a stop signal may predate the monitor */
-		say(r,
-		    "SIGKILL from %s (pid %u), just after the monitor started: a stop signal "
-		    "sent before that was not seen, so whether the application had a chance "
-		    "to shut down is not known. ",
-		    from, o->sender.pid);
+		say_partial(r, s);
 	else
 		say(r,
 		    "SIGKILL from %s (pid %u) with no stop signal before it (docker kill, "
@@ -182,7 +219,7 @@ static void say_ending(struct reason *r, const struct stop_state *s, const char 
 	char tb[24];
 
 	if (o->verdict == TL_KILLED_WITHOUT_GRACE) {
-		say_killed(r, o);
+		say_killed(r, s);
 	} else if (o->verdict == TL_GRACEFUL) {
 		if (s->first_exiting)
 			say(r,
@@ -203,16 +240,8 @@ static void say_ending(struct reason *r, const struct stop_state *s, const char 
 		return;
 	} else if (!s->exit_ns) {
 		say(r, "the stop ended without the exit of PID 1 being seen. ");
-	} else if (o->partial && term) {
-		say(r,
-		    "PID 1 was killed by %s just after the monitor started; a stop signal sent "
-		    "before that was not seen. ",
-		    signal_text(term, tb, sizeof(tb)));
-	} else if (o->partial) {
-		say(r,
-		    "PID 1 exited with code %d just after the monitor started; a stop signal "
-		    "sent before that was not seen. ",
-		    code);
+	} else if (o->partial && s->maybe_partial) {
+		say_partial(r, s);
 	} else if (term) {
 		say(r, "PID 1 was killed by %s without a stop from outside. ",
 		    signal_text(term, tb, sizeof(tb)));

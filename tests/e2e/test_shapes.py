@@ -1,0 +1,324 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+"""The shapes of PID 1 that decide a stop: real shells and init shims.
+
+A shell as PID 1 that runs the application as its child (a compound
+`sh -c`, a wrapper script; dash, bash, busybox sh) drops or defers the stop
+signal and passes nothing on; one whose trap sends it on is graceful. An init
+shim (tini, docker-init from `docker run --init`, dumb-init) forwards the
+stop signal, and the stop is judged by what the application did with it.
+Each test stops the real program with docker stop and asserts what an
+operator reads: the verdict, the reason's key words (PID 1's program, the
+shape, the application, the fix), the stop signal, and the forward on the
+timeline.
+"""
+
+import os
+import secrets
+import shutil
+import tempfile
+import time
+
+import stlib
+from stlib import check, expect, get, short
+from test_timelines import (DefaultMonitor, _alert_before, _events, _finish, _no_alerts,
+                            _one_timeline, _verdict, _wait_timeline)
+
+PROGRAMS = "stoptrace-test/programs:1"
+BUSYBOX = "stoptrace-test/busybox:1"
+SIGTERM_BIT = 1 << (15 - 1)
+
+PY_CARRY_ON = """
+import signal, time
+signal.signal(signal.SIGTERM, lambda *a: None)
+while True:
+    time.sleep(1)
+"""
+PY_EXIT = """
+import signal, sys, time
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+while True:
+    time.sleep(1)
+"""
+SCRIPTS = {
+    # a wrapper script: the application is the shell's child
+    "wrapper.sh": "#!/bin/bash\necho starting\nsleep 300\necho done\n",
+    # a trap the shell runs only once sleep returns
+    "deferred.sh": "#!/bin/sh\ntrap 'exit 0' TERM\nsleep 300\necho after\n",
+    # a trap that passes SIGTERM on and waits
+    "forward.sh": "#!/bin/bash\ntrap 'kill -TERM $child; wait $child' TERM\n"
+                  "sleep 300 & child=$!\nwait $child\n",
+}
+
+
+def _setup(image=PROGRAMS):
+    stlib.require_root()
+    stlib.require_docker()
+    if stlib.docker("image", "inspect", image, check=False).returncode != 0:
+        stlib.fail("test image %s is missing: run tools/testbench up" % image)
+
+
+def _run(*cmd, docker_args=(), image=PROGRAMS):
+    """docker run -d a container named st-shapes-<random>; removed after the test."""
+    c = stlib.Container("st-shapes-" + secrets.token_hex(5))
+    stlib._containers.append(c.name)
+    stlib.docker("run", "-d", "--network", "none", "--name", c.name, *docker_args, image, *cmd)
+    data = c.refresh()
+    check(data["State"]["Running"] and c.pid > 0, "container %s is not running: %s"
+          % (c.name, data["State"]))
+    return c
+
+
+def _scripts():
+    """The scripts in a directory to bind-mount read-only at /s."""
+    tmp = tempfile.mkdtemp(prefix="st-shapes.")
+    os.chmod(tmp, 0o755)
+    for name, text in SCRIPTS.items():
+        path = os.path.join(tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o755)
+    return tmp, ["-v", "%s:/s:ro" % tmp]
+
+
+def _read(path):
+    try:
+        with open(path) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def _caught(pid):
+    lines = [ln for ln in _read("/proc/%d/status" % pid).splitlines()
+             if ln.startswith("SigCgt:")]
+    return bool(lines) and bool(int(lines[0].split()[1], 16) & SIGTERM_BIT)
+
+
+def _wait_child(c, comm, caught=False, timeout=10):
+    """Wait until PID 1 has a child running comm (with a SIGTERM handler if caught)."""
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        kids = _read("/proc/%d/task/%d/children" % (c.pid, c.pid)).split()
+        seen = [(int(k), _read("/proc/%s/comm" % k).strip()) for k in kids]
+        for pid, name in seen:
+            if name == comm and (not caught or _caught(pid)):
+                return pid
+        time.sleep(0.05)
+    stlib.fail("PID 1 of %s (host pid %d) has no child %s%s after %d s: %r"
+               % (c.name, c.pid, comm, " with a SIGTERM handler" if caught else "", timeout,
+                  seen))
+
+
+def _stop(mon, c, grace):
+    stlib.docker("stop", "-t", str(grace), c.name, timeout=90)
+    _wait_timeline(mon, c)
+    _finish(mon)
+    return _one_timeline(mon, c)
+
+
+def _stopped(c, grace, child, caught=False):
+    """Start the monitor, wait for PID 1's child, docker stop: (monitor, index, timeline)."""
+    with DefaultMonitor() as mon:
+        mon.start()
+        _wait_child(c, child, caught)
+        idx, tl = _stop(mon, c, grace)
+    return mon, idx, tl
+
+
+def _started_first(grace, child, *cmd, docker_args=(), image=PROGRAMS, caught=False):
+    """The monitor starts before the container, so it sees PID 1 fork its child."""
+    with DefaultMonitor() as mon:
+        mon.start()
+        c = _run(*cmd, docker_args=docker_args, image=image)
+        _wait_child(c, child, caught)
+        idx, tl = _stop(mon, c, grace)
+    return mon, c, idx, tl
+
+
+def _has(text, *words):
+    for w in words:
+        check(isinstance(text, str) and w in text, "%r does not say %r" % (text, w))
+
+
+def _lacks(text, *words):
+    for w in words:
+        check(isinstance(text, str) and w not in text, "%r says %r" % (text, w))
+
+
+def _forward(tl, c, pid):
+    """PID 1's SIGTERM to its child pid, on the timeline: the forward."""
+    fwd = [ev for _, ev in _events(tl, "signal_generate", "SIGTERM", pid)
+           if get(ev, "sender.pid") == c.pid]
+    check(fwd, "no SIGTERM from PID 1 (%d) to %d on the timeline: %s"
+          % (c.pid, pid, short(tl, 2000)))
+    return fwd[0]
+
+
+def _shell_ignored(mon, c, idx, tl, shell, app):
+    """The stop signal dropped by a shell PID 1; the reason names it, its child and the fix."""
+    _verdict(tl, "stop_signal_ignored")
+    expect(tl, "stop_signal", "SIGTERM", "stop_timeline")
+    expect(tl, "exit.signal", "SIGKILL", "stop_timeline")
+    _has(tl["reason"], "SIGTERM to PID 1 (%s) was ignored" % shell, "PID 1 is a shell",
+         "does not pass signals on to its child", "%s (pid " % app, "never got SIGTERM",
+         "exec form of CMD", "`exec %s` in the script" % app)
+    ign = _events(tl, "signal_generate", "SIGTERM", c.pid)
+    check(ign and ign[0][1].get("result") == "ignored",
+          "the SIGTERM to PID 1 is not ignored: %s" % short(tl, 1500))
+    _, alert = _alert_before(mon, c, "stop_signal_ignored", idx, tl)
+    expect(alert, "process.comm", shell, "stop_signal_ignored alert")
+    _has(alert["message"], "PID 1 (%s)" % shell, "shell")
+    _has(alert["action"], "exec form of CMD")
+
+
+# ---------------------------------------------------------------- shells
+
+def test_shape_dash_compound():
+    """sh -c 'sleep 300; echo done' with dash (Debian's sh): sleep is its child."""
+    _setup()
+    mon, c, idx, tl = _started_first(2, "sleep", "sh", "-c", "sleep 300; echo done")
+    _shell_ignored(mon, c, idx, tl, "sh", "sleep")
+
+
+def test_shape_bash_compound():
+    """bash -c 'sleep 300; echo done'."""
+    _setup()
+    mon, c, idx, tl = _started_first(2, "sleep", "bash", "-c", "sleep 300; echo done")
+    _shell_ignored(mon, c, idx, tl, "bash", "sleep")
+
+
+def test_shape_busybox_compound_seen_late():
+    """busybox sh -c, the monitor started after the container: no fork seen, the
+    namespace teardown's kills name what the shell ran."""
+    _setup(BUSYBOX)
+    c = _run("sh", "-c", "sleep 300; echo done", image=BUSYBOX)
+    mon, idx, tl = _stopped(c, 2, "sleep")
+    _verdict(tl, "stop_signal_ignored")
+    expect(tl, "stop_signal", "SIGTERM", "stop_timeline")
+    _has(tl["reason"], "SIGTERM to PID 1 (sh) was ignored", "PID 1 is a shell",
+         "sleep (pid ", "never got SIGTERM", "exec form of CMD")
+
+
+def test_shape_bash_wrapper_script():
+    """A bash wrapper script as PID 1: the kernel names PID 1 after the script."""
+    _setup()
+    tmp, mount = _scripts()
+    try:
+        mon, c, idx, tl = _started_first(2, "sleep", "/s/wrapper.sh", docker_args=mount)
+        _shell_ignored(mon, c, idx, tl, "wrapper.sh", "sleep")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_shape_dash_trap_deferred():
+    """A dash script with trap 'exit 0' TERM waiting for sleep: the trap waits for
+    sleep to return, sleep never gets SIGTERM, SIGKILL after the grace."""
+    _setup()
+    tmp, mount = _scripts()
+    try:
+        mon, c, idx, tl = _started_first(2, "sleep", "/s/deferred.sh", docker_args=mount)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    _verdict(tl, "grace_period_exceeded")
+    expect(tl, "stop_signal", "SIGTERM", "stop_timeline")
+    expect(tl, "exit.signal", "SIGKILL", "stop_timeline")
+    _has(tl["reason"], "PID 1 (deferred.sh) is a shell with a trap for SIGTERM",
+         "only once the command it waits for returns", "sleep (pid ", "never got SIGTERM",
+         "`exec sleep`", "trap 'kill -TERM $pid")
+    handled = _events(tl, "signal_deliver", "SIGTERM", c.pid)
+    check(handled and handled[0][1].get("action") == "handler",
+          "the SIGTERM was not delivered to the shell's trap: %s" % short(tl, 1500))
+
+
+def test_shape_bash_trap_forwards():
+    """trap 'kill -TERM $child; wait $child' TERM: the shell passes it on, graceful."""
+    _setup()
+    tmp, mount = _scripts()
+    try:
+        mon, c, idx, tl = _started_first(10, "sleep", "/s/forward.sh", docker_args=mount)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    _verdict(tl, "graceful")
+    expect(tl, "stop_signal", "SIGTERM", "stop_timeline")
+    expect(tl, "exit.code", 143, "stop_timeline")
+    _has(tl["reason"], "PID 1 (forward.sh) passed SIGTERM to sleep (pid ",
+         "killed by SIGTERM", "with code 143")
+    _lacks(tl["reason"], "never got", "Fix")
+    _no_alerts(mon, c, "stop_signal_ignored", "stop_signal_blocked")
+
+
+# ---------------------------------------------------------------- init shims
+
+def _shim_graceful(mon, c, tl, shim, app):
+    _verdict(tl, "graceful")
+    expect(tl, "stop_signal", "SIGTERM", "stop_timeline")
+    _has(tl["reason"], "PID 1 (%s) is an init shim: it forwarded SIGTERM to %s (pid "
+         % (shim, app))
+    kids = [get(ev, "process.pid") for _, ev in _events(tl, "process_exit")
+            if get(ev, "process.comm") == app]
+    check(kids, "no exit of %s on the timeline: %s" % (app, short(tl, 1500)))
+    _forward(tl, c, kids[0])
+    _no_alerts(mon, c, "stop_signal_ignored", "stop_signal_blocked")
+
+
+def test_shape_tini_app_killed():
+    """tini -- sleep 300: tini forwards SIGTERM, sleep dies of it, tini exits 143."""
+    _setup()
+    mon, c, idx, tl = _started_first(10, "sleep", "tini", "--", "sleep", "300")
+    _shim_graceful(mon, c, tl, "tini", "sleep")
+    expect(tl, "exit.code", 143, "stop_timeline")
+    _has(tl["reason"], "which was killed by SIGTERM", "with code 143")
+
+
+def test_shape_docker_init_app_killed():
+    """docker run --init ... sleep 300: docker-init (tini) as PID 1."""
+    _setup()
+    mon, c, idx, tl = _started_first(10, "sleep", "sleep", "300", docker_args=["--init"])
+    _shim_graceful(mon, c, tl, "docker-init", "sleep")
+    _has(tl["reason"], "which was killed by SIGTERM", "with code 143")
+
+
+def test_shape_docker_init_app_exits():
+    """docker run --init python3 whose handler exits 0: graceful, the app's exit named."""
+    _setup()
+    mon, c, idx, tl = _started_first(10, "python3", "python3", "-c", PY_EXIT,
+                                     docker_args=["--init"], caught=True)
+    _shim_graceful(mon, c, tl, "docker-init", "python3")
+    _has(tl["reason"], "which exited with code 0")
+
+
+def test_shape_tini_app_ignores():
+    """tini -- sh -c 'trap "" TERM; sleep 300': the app ignores the forwarded SIGTERM:
+    stop_signal_ignored, naming the app, not tini."""
+    _setup()
+    mon, c, idx, tl = _started_first(2, "sh", "tini", "--", "sh", "-c",
+                                     'trap "" TERM; sleep 300')
+    _verdict(tl, "stop_signal_ignored")
+    expect(tl, "stop_signal", "SIGTERM", "stop_timeline")
+    expect(tl, "exit.signal", "SIGKILL", "stop_timeline")
+    _has(tl["reason"], "PID 1 (tini) is an init shim: it forwarded SIGTERM to sh (pid ",
+         "ignores it (SIG_IGN)", "Fix: handle SIGTERM in sh")
+    _lacks(tl["reason"], "run with an init")
+    _, alert = _alert_before(mon, c, "stop_signal_ignored", idx, tl)
+    expect(alert, "process.comm", "sh", "stop_signal_ignored alert")
+    _has(alert["message"], "PID 1 (tini) is an init shim")
+    fwd = [ev for _, ev in _events(tl, "signal_generate", "SIGTERM")
+           if get(ev, "sender.pid") == c.pid]
+    check(fwd and fwd[0].get("result") == "ignored",
+          "the forwarded SIGTERM is not ignored: %s" % short(tl, 1500))
+    _no_alerts(mon, c, "stop_signal_blocked")
+
+
+def test_shape_dumb_init_app_carries_on():
+    """dumb-init python3 whose handler carries on: grace_period_exceeded naming python3."""
+    _setup()
+    mon, c, idx, tl = _started_first(2, "python3", "dumb-init", "python3", "-c", PY_CARRY_ON,
+                                     caught=True)
+    _verdict(tl, "grace_period_exceeded")
+    expect(tl, "stop_signal", "SIGTERM", "stop_timeline")
+    expect(tl, "exit.signal", "SIGKILL", "stop_timeline")
+    _has(tl["reason"], "PID 1 (dumb-init) is an init shim: it forwarded SIGTERM to python3 (pid ",
+         "which handles it but was still running when SIGKILL came",
+         "make python3 shut down faster")
+    _no_alerts(mon, c, "stop_signal_blocked", "stop_signal_ignored")

@@ -322,3 +322,66 @@ def test_shape_dumb_init_app_carries_on():
          "which handles it but was still running when SIGKILL came",
          "make python3 shut down faster")
     _no_alerts(mon, c, "stop_signal_blocked", "stop_signal_ignored")
+
+
+# ---------------------------------------------------------------- diagnose, before a stop
+
+def _diagnosis(c, want_exit):
+    from test_diagnose import diagnose, expect_exit, record
+    res = diagnose(c.name, "--format", "json")
+    expect_exit(res, want_exit, "diagnose %s" % c.name)
+    return record(res)
+
+
+def _ignores(pid):
+    lines = [ln for ln in _read("/proc/%d/status" % pid).splitlines()
+             if ln.startswith("SigIgn:")]
+    return bool(lines) and bool(int(lines[0].split()[1], 16) & SIGTERM_BIT)
+
+
+def test_shape_diagnose_shell_with_child():
+    """diagnose predicts the shell shape: sh -c 'sleep 300; echo done' (dash)."""
+    _setup()
+    c = _run("sh", "-c", "sleep 300; echo done")
+    _wait_child(c, "sleep")
+    rec = _diagnosis(c, 3)
+    expect(rec, "stop_signal_prediction", "ignored", "diagnosis")
+    probs = [p for p in rec["problems"] if p["kind"] == "stop_signal_ignored"]
+    check(len(probs) == 1, "want one stop_signal_ignored problem: %s" % short(rec, 2000))
+    _has(probs[0]["message"], "PID 1 (sh) is a shell",
+         "does not pass signals on to its child sleep (pid ")
+    _has(probs[0]["action"], "exec form of CMD", "`exec sleep` in the script")
+
+
+def test_shape_diagnose_shim_child_ignores():
+    """diagnose of tini whose child set SIGTERM to SIG_IGN: the child is the problem."""
+    _setup()
+    c = _run("tini", "--", "sh", "-c", 'trap "" TERM; sleep 300')
+    kid = _wait_child(c, "sh")
+    deadline = time.monotonic() + 10
+    while not (_ignores(kid) and "sigtimedwait" in _read("/proc/%d/wchan" % c.pid)):
+        check(time.monotonic() < deadline, "tini's child %d does not ignore SIGTERM, or tini "
+              "is not in sigtimedwait" % kid)
+        time.sleep(0.05)
+    rec = _diagnosis(c, 3)
+    expect(rec, "stop_signal_prediction", "waited_for", "diagnosis")
+    probs = [p for p in rec["problems"] if p["kind"] == "stop_signal_ignored"]
+    check(len(probs) == 1, "want one stop_signal_ignored problem: %s" % short(rec, 2000))
+    _has(probs[0]["message"], "PID 1 (tini) is an init shim", "forward it to sh (pid ",
+         "ignores it (SIG_IGN)")
+    _has(probs[0]["action"], "handle SIGTERM in sh")
+
+
+def test_shape_diagnose_docker_init_ok():
+    """docker run --init ... sleep: docker-init forwards SIGTERM, sleep dies of it: ok."""
+    _setup()
+    c = _run("sleep", "300", docker_args=["--init"])
+    _wait_child(c, "sleep")
+    deadline = time.monotonic() + 10
+    while "sigtimedwait" not in _read("/proc/%d/wchan" % c.pid):
+        check(time.monotonic() < deadline, "docker-init is not in sigtimedwait")
+        time.sleep(0.05)
+    rec = _diagnosis(c, 0)
+    expect(rec, "problems", [], "diagnosis")
+    _has(rec["stop_signal_reason"], "PID 1 (docker-init) is an init shim",
+         "forward it to sleep (pid ", "it will die of it at once")

@@ -183,9 +183,6 @@ void tl_shapes_process(struct tl_cont *tc, const struct st_event *e);
 void tl_shapes_open(struct tl_cont *tc, struct stop_state *s);
 void tl_shapes_signal(struct timeline *t, struct tl_cont *tc, const struct st_event *e,
 		      uint64_t now);
-/* PID 1's program as the words name it: a shell, an init shim. */
-bool tl_is_shell(const char *comm);
-bool tl_is_shim(const char *comm);
 /* The process that got the forward still ran when SIGKILL came (or to the end). */
 bool tl_forward_target_kept(const struct stop_state *s);
 

@@ -2,8 +2,9 @@
 /*
  * Inside the stop timeline engine: its state, and what its files ask of each
  * other. timeline.c follows containers and their stops event by event,
- * timeline_timers.c does what time alone decides, timeline_verdict.c judges
- * a stop that ended, timeline_words.c says verdicts and alerts in words.
+ * timeline_timers.c does what time alone decides, timeline_shapes.c follows
+ * what PID 1 runs and forwards, timeline_verdict.c judges a stop that ended,
+ * timeline_words.c says verdicts and alerts in words.
  */
 #ifndef STOPTRACE_TIMELINE_INT_H
 #define STOPTRACE_TIMELINE_INT_H

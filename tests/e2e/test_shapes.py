@@ -200,6 +200,24 @@ def test_shape_busybox_compound_seen_late():
          "sleep (pid ", "never got SIGTERM", "exec form of CMD")
 
 
+def test_shape_hostile_child_comm():
+    """A child of the shell renames itself with an escape sequence and a quote: the reason
+    names it, and no output line holds the raw bytes."""
+    _setup()
+    hostile = 'x\x1b[2J"y'
+    with DefaultMonitor() as mon:
+        mon.start()
+        c = _run("sh", "-c", '( printf "x\\033[2J\\"y" > /proc/self/comm; '
+                 'while :; do sleep 1; done ); echo done')
+        _wait_child(c, hostile)
+        idx, tl = _stop(mon, c, 2)
+        with open(mon.output, "rb") as f:
+            raw = f.read()
+    _verdict(tl, "stop_signal_ignored")
+    _has(tl["reason"], "PID 1 (sh)", "PID 1 is a shell", "%s (pid " % hostile)
+    check(b"\x1b" not in raw, "a raw escape byte in the monitor's output")
+
+
 def test_shape_bash_wrapper_script():
     """A bash wrapper script as PID 1: the kernel names PID 1 after the script."""
     _setup()

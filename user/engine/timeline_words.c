@@ -566,6 +566,19 @@ void tl_describe_still_running(const struct stop_state *s, struct tl_alert *a)
 			   "(docker stop -t -1 never sends one)"
 			 : "",
 		 s->blocked_pending ? ": its stop signal is blocked and still pending" : "");
+	if (s->fwd.ts_ns && tl_forward_target_kept(s)) {
+		struct reason r = {a->message, sizeof(a->message), strlen(a->message)};
+
+		say(&r, "; ");
+		say_forward(&r, s);
+		say(&r, ", which is still running");
+		snprintf(
+			a->action, sizeof(a->action),
+			"docker kill the container to end the stop now; then fix how %s handles %s",
+			s->fwd.to.comm[0] ? s->fwd.to.comm : "the application",
+			signal_text(s->fwd.sig, sb, sizeof(sb)));
+		return;
+	}
 	snprintf(a->action, sizeof(a->action),
 		 "docker kill the container to end the stop now; then fix how PID 1 "
 		 "handles %s",

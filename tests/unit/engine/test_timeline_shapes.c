@@ -452,6 +452,23 @@ static void test_shim_app_handles_carries_on(void **state)
 	assert_null(alert_of(TL_ALERT_STOP_SIGNAL_BLOCKED));
 }
 
+/* docker stop -t -1: the still-running alert says the forward and names the app. */
+static void test_shim_still_running_names_app(void **state)
+{
+	const struct tl_alert *a;
+
+	(void)state;
+	shim_forwards("tini", "python3", ST_SIG_DELIVERED, ST_DISP_HANDLER);
+	tick_to(T0, T0 + 31 * SEC);
+	a = alert_of(TL_ALERT_STOP_STILL_RUNNING);
+	assert_non_null(a);
+	has(a->message,
+	    "PID 1 (tini) is still running; PID 1 (tini) is an init shim: it "
+	    "forwarded SIGTERM to python3 (pid 7 in the container), which is still running");
+	has(a->action, "fix how python3 handles SIGTERM");
+	assert_null(alert_of(TL_ALERT_STOP_SIGNAL_BLOCKED));
+}
+
 static void test_shim_app_blocks(void **state)
 {
 	/* tini in sigtimedwait: SIGTERM in real_blocked; the app blocks it */
@@ -534,6 +551,7 @@ int main(void)
 		T(test_shim_app_exits),
 		T(test_shim_app_ignores),
 		T(test_shim_app_handles_carries_on),
+		T(test_shim_still_running_names_app),
 		T(test_shim_app_blocks),
 		T(test_shim_group_forward),
 		T(test_shim_lingers),

@@ -619,9 +619,10 @@ void tl_describe_stuck(const struct stop_state *s, struct tl_alert *a)
 void tl_describe_restarted(struct tl_alert *a, uint32_t last_init_pid, const char *policy)
 {
 	snprintf(a->message, sizeof(a->message),
-		 "the container came back %lld ms after it stopped (PID 1 was pid %u, now %u): its "
-		 "restart policy is '%s'",
-		 (long long)a->duration_ms, last_init_pid, a->pid, policy);
+		 "the container came back %lld ms after it stopped (PID 1 was pid %u, now %u, "
+		 "running %s): its restart policy is '%s'",
+		 (long long)a->duration_ms, last_init_pid, a->pid, a->comm[0] ? a->comm : "?",
+		 policy);
 	snprintf(a->action, sizeof(a->action),
 		 "to keep it stopped, use docker stop (not kill) or docker update --restart=no "
 		 "first");

@@ -25,6 +25,7 @@ from test_timelines import (DefaultMonitor, _alert_before, _events, _finish, _no
 
 PROGRAMS = "stoptrace-test/programs:1"
 BUSYBOX = "stoptrace-test/busybox:1"
+CATATONIT = "/usr/bin/catatonit"
 SIGTERM_BIT = 1 << (15 - 1)
 
 PY_CARRY_ON = """
@@ -297,6 +298,23 @@ def test_shape_docker_init_app_killed():
     _has(tl["reason"], "which was killed by SIGTERM", "with code 143")
 
 
+def _catatonit():
+    """The host's static catatonit (Debian's package), to bind-mount read-only."""
+    if not os.access(CATATONIT, os.X_OK):
+        stlib.fail("%s is missing: run tools/testbench up (it installs catatonit)" % CATATONIT)
+    return ["-v", "%s:/catatonit:ro" % CATATONIT]
+
+
+def test_shape_catatonit_app_killed():
+    """catatonit (podman's --init) reads its blocked signals from a signalfd and
+    forwards SIGTERM: sleep dies of it, catatonit exits 143."""
+    _setup(BUSYBOX)
+    mon, c, idx, tl = _started_first(10, "sleep", "/catatonit", "--", "sleep", "300",
+                                     docker_args=_catatonit(), image=BUSYBOX)
+    _shim_graceful(mon, c, tl, "catatonit", "sleep")
+    _has(tl["reason"], "which was killed by SIGTERM", "with code 143")
+
+
 def test_shape_docker_init_app_exits():
     """docker run --init python3 whose handler exits 0: graceful, the app's exit named."""
     _setup()
@@ -403,3 +421,20 @@ def test_shape_diagnose_docker_init_ok():
     expect(rec, "problems", [], "diagnosis")
     _has(rec["stop_signal_reason"], "PID 1 (docker-init) is an init shim",
          "forward it to sleep (pid ", "it will die of it at once")
+
+
+def test_shape_diagnose_catatonit_ok():
+    """diagnose of catatonit, which blocks SIGTERM and reads it from a signalfd: not
+    blocked, forwarded to sleep, which dies of it: ok."""
+    _setup(BUSYBOX)
+    c = _run("/catatonit", "--", "sleep", "300", docker_args=_catatonit(), image=BUSYBOX)
+    _wait_child(c, "sleep")
+    deadline = time.monotonic() + 10
+    while "signalfd" not in _read("/proc/%d/wchan" % c.pid):
+        check(time.monotonic() < deadline, "catatonit does not wait in a signalfd read")
+        time.sleep(0.05)
+    rec = _diagnosis(c, 0)
+    expect(rec, "stop_signal_prediction", "waited_for", "diagnosis")
+    expect(rec, "problems", [], "diagnosis")
+    _has(rec["stop_signal_reason"], "PID 1 (catatonit) is an init shim", "(signalfd)",
+         "forward it to sleep (pid ")

@@ -30,7 +30,7 @@ enum stop_fate {
 static enum stop_fate stop_signal_fate(const struct diag *d)
 {
 	const struct proc_status *st = &d->init;
-	bool sigwait = strstr(d->init_wchan, "sigtimedwait") != NULL;
+	bool sigwait = strstr(d->init_wchan, "sigtimedwait") || strstr(d->init_wchan, "signalfd");
 	int disp = procfs_signal_disposition(st, d->sig);
 
 	if (d->sig == SIGKILL)
@@ -38,7 +38,8 @@ static enum stop_fate stop_signal_fate(const struct diag *d)
 	/*
 	 * tini and other signal-forwarding inits block every signal and
 	 * collect them with sigtimedwait(), which unblocks them while it
-	 * sleeps: a blocked or default signal then reaches it.
+	 * sleeps, or read them from a signalfd (catatonit): a blocked or
+	 * default signal then reaches it.
 	 */
 	if (procfs_signal_blocked(st, d->sig) || (sigwait && disp == PROC_SIG_DEFAULT))
 		return sigwait ? FATE_WAITED_FOR : FATE_BLOCKED;
@@ -49,6 +50,12 @@ static enum stop_fate stop_signal_fate(const struct diag *d)
 	if (d->ns_init)
 		return FATE_NS_INIT_DROPS;
 	return signal_fatal_by_default(d->sig) ? FATE_DEFAULT_FATAL : FATE_DEFAULT_HARMLESS;
+}
+
+/* How PID 1 waits for the signals it blocks, by its wchan. */
+static const char *wait_call(const struct diag *d)
+{
+	return strstr(d->init_wchan, "signalfd") ? "signalfd" : "sigtimedwait";
 }
 
 /* The prediction's name and its reason in words (name: the signal's). */
@@ -64,9 +71,8 @@ static void stop_signal_words(struct diag *d, enum stop_fate fate, const char *n
 		break;
 	case FATE_WAITED_FOR:
 		d->prediction = "waited_for";
-		snprintf(why, cap,
-			 "PID 1 blocks %s and waits for it (sigtimedwait): it will be handled",
-			 name);
+		snprintf(why, cap, "PID 1 blocks %s and waits for it (%s): it will be handled",
+			 name, wait_call(d));
 		break;
 	case FATE_BLOCKED:
 		d->prediction = "blocked";
@@ -268,9 +274,9 @@ static void shim_shape(struct diag *d, const struct pinfo **kids, int nkids, con
 			break;
 	}
 	snprintf(d->prediction_why, sizeof(d->prediction_why),
-		 "PID 1 (%s) is an init shim: it waits for %s (sigtimedwait) and will forward it "
-		 "to %s (pid %d in the container), %s",
-		 d->init.name, name, kid->comm, kid->ns_pid, child_fate_words(fate));
+		 "PID 1 (%s) is an init shim: it waits for %s (%s) and will forward it to %s (pid "
+		 "%d in the container), %s",
+		 d->init.name, name, wait_call(d), kid->comm, kid->ns_pid, child_fate_words(fate));
 	if (fate == FATE_HANDLED || fate == FATE_DEFAULT_FATAL)
 		return;
 	p = add_problem(d, fate == FATE_BLOCKED ? "stop_signal_blocked" : "stop_signal_ignored");

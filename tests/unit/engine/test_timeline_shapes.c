@@ -384,7 +384,7 @@ static void shim_killed(const char *app)
 
 static void test_shim_app_killed_graceful(void **state)
 {
-	static const char *const shims[] = {"tini", "docker-init", "dumb-init"};
+	static const char *const shims[] = {"tini", "docker-init", "dumb-init", "catatonit"};
 
 	for (size_t i = 0; i < sizeof(shims) / sizeof(shims[0]); i++) {
 		char words[64];

@@ -76,6 +76,7 @@ struct stop_state {
 	struct tl_stop out;
 	struct tl_proc child;  /* PID 1's child, the newest seen (timeline_shapes.c) */
 	bool child_forked;     /* ... seen forked by PID 1, not only killed with it */
+	bool child_exited;     /* a child of PID 1 exited after the stop signal, before SIGKILL */
 	struct tl_forward fwd; /* PID 1 passed the stop signal on (timeline_shapes.c) */
 	bool by_forward;       /* the verdict judged the forward's target (timeline_verdict.c) */
 	int first_sig;	       /* the signal that started it, 0: the exit did */

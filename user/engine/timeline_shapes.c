@@ -137,6 +137,8 @@ void tl_shapes_process(struct tl_cont *tc, const struct st_event *e)
 		}
 		if (s && !s->exit_ns)
 			stop_child(tc, s); /* named while it still ran */
+		if (s && s->stop_sig_seen && !s->sigkill_ns && child_find(tc, e->u.exit.task.tgid))
+			s->child_exited = true; /* a shell's trap could run then */
 		child_remove(tc, e->u.exit.task.tgid);
 		return;
 	default:

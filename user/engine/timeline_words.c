@@ -76,6 +76,15 @@ static bool shell_shape(const struct stop_state *s)
 	return !s->fwd.ts_ns && (tl_is_shell(s->init_comm) || s->child_forked);
 }
 
+/*
+ * A shell with a trap for the stop signal, still running at SIGKILL, and no
+ * child of it exited meanwhile: the trap waited for the command to return.
+ */
+static bool deferred_trap(const struct stop_state *s)
+{
+	return tl_is_shell(s->init_comm) && shell_shape(s) && s->child.pid && !s->child_exited;
+}
+
 /* "sleep (pid 7 in the container)", the process p, into buf. */
 static const char *proc_words(const struct tl_proc *p, char *buf, size_t cap)
 {
@@ -279,7 +288,7 @@ static void say_stop_fault(struct reason *r, const struct stop_state *s, const c
 		    sig, prog(s));
 		break;
 	default:
-		if (tl_is_shell(s->init_comm) && shell_shape(s) && s->child.pid) {
+		if (deferred_trap(s)) {
 			say_shell(r, s, sig, true);
 			say(r, "PID 1 was still running when SIGKILL came %lld ms later. ",
 			    (long long)o->grace_ms);
@@ -431,7 +440,7 @@ static void say_fix(struct reason *r, const struct stop_state *s, const char *si
 		say(r, "Fix: unblock %s (sigprocmask) or wait for it (sigwait).", sig);
 		break;
 	case TL_GRACE_PERIOD_EXCEEDED:
-		if (tl_is_shell(s->init_comm) && shell_shape(s) && s->child.pid)
+		if (deferred_trap(s))
 			say(r,
 			    "Fix: use the exec form of CMD or `exec %s` in the script, so that it "
 			    "gets %s itself; or start it in the background and have the trap pass "

@@ -337,6 +337,24 @@ static void test_shell_trap_deferred(void **state)
 	has(stops[0].reason, "trap 'kill -TERM $pid");
 }
 
+/* while :; do sleep 1; done with a trap that carries on: the trap ran, it is no deferral. */
+static void test_shell_trap_ran_carries_on(void **state)
+{
+	(void)state;
+	shell_runs_sleep("sh");
+	feed_sig(T0, RUNC, INIT, "sh", SIGTERM, ST_SIG_DELIVERED, ST_DISP_HANDLER, 0);
+	feed_exit(T0 + 500 * MS, APP, "sleep", 0);
+	feed_fork(T0 + 501 * MS, APP2);
+	feed_exec(T0 + 502 * MS, APP2, "sleep");
+	feed_sig(T0 + 2 * SEC, RUNC, INIT, "sh", SIGKILL, ST_SIG_DELIVERED, ST_DISP_DEFAULT, 0);
+	feed_exit(T0 + 2 * SEC, INIT, "sh", SIGKILL);
+	teardown_kill(T0 + 2 * SEC + MS, APP2, "sleep");
+	finish(T0 + 2 * SEC + 10 * MS);
+	assert_int_equal(stops[0].verdict, TL_GRACE_PERIOD_EXCEEDED);
+	has(stops[0].reason, "PID 1 (sh) handles SIGTERM and received it");
+	lacks(stops[0].reason, "runs its trap only once");
+}
+
 /* The trap passes SIGTERM on (kill -TERM $child; wait): graceful, the forward named. */
 static void test_shell_trap_forwards(void **state)
 {
@@ -546,6 +564,7 @@ int main(void)
 		T(test_shell_busybox_applet_renamed),
 		T(test_plain_init_named),
 		T(test_shell_trap_deferred),
+		T(test_shell_trap_ran_carries_on),
 		T(test_shell_trap_forwards),
 		T(test_shim_app_killed_graceful),
 		T(test_shim_app_exits),

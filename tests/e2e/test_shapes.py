@@ -95,15 +95,23 @@ def _caught(pid):
     return bool(lines) and bool(int(lines[0].split()[1], 16) & SIGTERM_BIT)
 
 
+def _children(pid):
+    kids = _read("/proc/%d/task/%d/children" % (pid, pid)).split()
+    return [(int(k), _read("/proc/%s/comm" % k).strip()) for k in kids]
+
+
 def _wait_child(c, comm, caught=False, timeout=10):
-    """Wait until PID 1 has a child running comm (with a SIGTERM handler if caught)."""
+    """Wait until PID 1 has a child running comm (with a SIGTERM handler if caught);
+    "sh>sleep": a child sh that runs sleep as its own child."""
+    comm, _, grandchild = comm.partition(">")
     deadline = time.monotonic() + timeout
     seen = []
     while time.monotonic() < deadline:
-        kids = _read("/proc/%d/task/%d/children" % (c.pid, c.pid)).split()
-        seen = [(int(k), _read("/proc/%s/comm" % k).strip()) for k in kids]
+        seen = _children(c.pid)
         for pid, name in seen:
-            if name == comm and (not caught or _caught(pid)):
+            if name != comm or (caught and not _caught(pid)):
+                continue
+            if not grandchild or grandchild in [n for _, n in _children(pid)]:
                 return pid
         time.sleep(0.05)
     stlib.fail("PID 1 of %s (host pid %d) has no child %s%s after %d s: %r"
@@ -344,6 +352,23 @@ def test_shape_tini_app_ignores():
     check(fwd and fwd[0].get("result") == "ignored",
           "the forwarded SIGTERM is not ignored: %s" % short(tl, 1500))
     _no_alerts(mon, c, "stop_signal_blocked")
+
+
+def test_shape_dumb_init_group():
+    """dumb-init sh -c 'sleep 300; echo done': dumb-init sends SIGTERM to its child's
+    process group, one signal_generate per process; its child sh is the one named."""
+    _setup()
+    mon, c, idx, tl = _started_first(10, "sh>sleep", "dumb-init", "sh", "-c",
+                                     "sleep 300; echo done")
+    _verdict(tl, "graceful")
+    expect(tl, "stop_signal", "SIGTERM", "stop_timeline")
+    expect(tl, "exit.code", 143, "stop_timeline")
+    _has(tl["reason"], "PID 1 (dumb-init) is an init shim: it forwarded SIGTERM to sh (pid ",
+         "and 1 other process of its group", "which was killed by SIGTERM")
+    targets = {get(ev, "process.comm") for _, ev in _events(tl, "signal_generate", "SIGTERM")
+               if get(ev, "sender.pid") == c.pid}
+    check(targets == {"sh", "sleep"}, "dumb-init's SIGTERM reached %r, want sh and sleep: %s"
+          % (targets, short(tl, 2000)))
 
 
 def test_shape_dumb_init_app_carries_on():

@@ -66,8 +66,9 @@ struct tl_forward {
 	uint32_t disposition; /* the target's, enum st_disposition */
 	uint32_t sig_flags;   /* ST_SIGF_* */
 	bool exiting;	      /* the target was already exiting (or the signal made it so) */
-	uint32_t ntargets;
-	uint64_t exit_ns; /* the target's exit, 0 while not seen */
+	uint32_t ntargets;    /* distinct processes it reached */
+	uint32_t last_pid;    /* the last one counted besides the first */
+	uint64_t exit_ns;     /* the target's exit, 0 while not seen */
 	uint32_t exit_code;
 	bool alerted;
 };

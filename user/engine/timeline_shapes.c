@@ -201,6 +201,31 @@ static void forward_from(struct tl_forward *f, const struct st_event *e)
 	f->ntargets = 1;
 }
 
+/*
+ * The same forward reaching another process of the group (dumb-init's
+ * kill(-pgid), one record per process): each counted once, and PID 1's own
+ * child, when one of them, is the process judged.
+ */
+static void forward_more(struct tl_cont *tc, struct stop_state *s, const struct st_event *e)
+{
+	const struct st_signal *sig = &e->u.signal;
+	struct tl_forward *f = &s->fwd, was = *f;
+	uint32_t pid = sig->target.tgid;
+
+	if (sig->sig != f->sig || e->ts_ns > f->ts_ns + SKEW_NS || pid == f->to.pid ||
+	    pid == f->last_pid)
+		return;
+	f->ntargets++;
+	f->last_pid = pid;
+	if (!child_find(tc, pid) || child_find(tc, f->to.pid))
+		return;
+	forward_from(f, e);
+	f->ts_ns = was.ts_ns;
+	f->ntargets = was.ntargets + 1;
+	f->last_pid = was.to.pid;
+	f->alerted = was.alerted;
+}
+
 void tl_shapes_signal(struct timeline *t, struct tl_cont *tc, const struct st_event *e,
 		      uint64_t now)
 {
@@ -215,8 +240,7 @@ void tl_shapes_signal(struct timeline *t, struct tl_cont *tc, const struct st_ev
 		return;
 	}
 	if (s->fwd.ts_ns) {
-		if (sig->sig == s->fwd.sig && e->ts_ns <= s->fwd.ts_ns + SKEW_NS)
-			s->fwd.ntargets++; /* one kill(-pgid) reaching each of the group */
+		forward_more(tc, s, e);
 		return;
 	}
 	forward_from(&s->fwd, e);

@@ -159,7 +159,8 @@ static void say_forward(struct reason *r, const struct stop_state *s)
 	    tl_is_shim(s->init_comm) ? "is an init shim: it forwarded" : "passed",
 	    signal_text(w->sig, sb, sizeof(sb)), proc_words(&w->to, cb, sizeof(cb)));
 	if (w->ntargets > 1)
-		say(r, " and %u other processes of its group", w->ntargets - 1);
+		say(r, " and %u other process%s of its group", w->ntargets - 1,
+		    w->ntargets > 2 ? "es" : "");
 }
 
 /* The forward's target is at fault: it ignored, blocked or outlasted the forwarded signal. */

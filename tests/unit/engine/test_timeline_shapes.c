@@ -504,19 +504,29 @@ static void test_shim_app_blocks(void **state)
 	has(stops[0].reason, "unblock SIGTERM in app");
 }
 
-/* dumb-init sends to the child's process group: one record per process of it. */
+/*
+ * dumb-init sends to the child's process group: one record per process of it,
+ * the newest first, and again to one already dying. Its child sh is the one named.
+ */
 static void test_shim_group_forward(void **state)
 {
 	(void)state;
-	shim_forwards("dumb-init", "sh", ST_SIG_DELIVERED, ST_DISP_DEFAULT);
-	feed_sig(T0 + MS / 2, INIT, APP2, "sleep", SIGTERM, ST_SIG_DELIVERED, ST_DISP_DEFAULT, 0);
-	feed_exit(T0 + MS, APP2, "sleep", SIGTERM);
-	feed_exit(T0 + MS, APP, "sh", SIGTERM);
+	init_comm = "dumb-init";
+	feed_fork(T0 - SEC, APP);
+	feed_exec(T0 - SEC + MS, APP, "sh");
+	feed_sig(T0, RUNC, INIT, "dumb-init", SIGTERM, ST_SIG_DELIVERED, ST_DISP_DEFAULT,
+		 ST_SIGF_BLOCKED);
+	feed_sig(T0 + 10000, INIT, APP2, "sleep", SIGTERM, ST_SIG_DELIVERED, ST_DISP_DEFAULT, 0);
+	feed_sig(T0 + 20000, INIT, APP, "sh", SIGTERM, ST_SIG_DELIVERED, ST_DISP_DEFAULT, 0);
+	feed_exit(T0 + 30000, APP, "sh", SIGTERM);
+	feed_exit(T0 + 40000, APP2, "sleep", SIGTERM);
+	feed_sig(T0 + 50000, INIT, APP2, "sleep", SIGTERM, ST_SIG_IGNORED, ST_DISP_DEFAULT, 0);
 	feed_exit(T0 + 2 * MS, INIT, "dumb-init", 143 << 8);
 	finish(T0 + 10 * MS);
 	assert_int_equal(stops[0].verdict, TL_GRACEFUL);
 	has(stops[0].reason, "forwarded SIGTERM to sh (pid 7 in the container) and 1 other "
-			     "processes of its group");
+			     "process of its group, which was killed by SIGTERM");
+	assert_int_equal(nalerts, 0);
 }
 
 /* The app went, the shim did not: PID 1 outlasted the grace, named as such. */

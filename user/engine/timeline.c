@@ -335,6 +335,7 @@ struct stop_state *tl_open_stop(struct timeline *t, struct tl_cont *tc, uint64_t
 	tc->stop = s;
 	tc->restart_alerted = false;
 	t->open++;
+	tl_shapes_open(tc, s);
 	return s;
 }
 
@@ -390,7 +391,7 @@ static void on_stop_signal(struct timeline *t, struct tl_cont *tc, const struct 
 		a.pid = sig->target.tgid;
 		a.ns_pid = sig->target.ns_tgid;
 		memcpy(a.comm, sig->target.comm, ST_COMM_LEN);
-		tl_describe_ignored(&a, sig->disposition);
+		tl_describe_ignored(s, &a, sig->disposition);
 		tl_stop_alert(t, tc, &a, now);
 		return;
 	}
@@ -441,6 +442,7 @@ static void init_alert(struct tl_alert *a, const struct stop_state *s, enum tl_a
 	a->sig = s->out.stop_signal;
 	a->pid = s->out.init_pid;
 	a->ns_pid = 1;
+	memcpy(a->comm, s->init_comm, ST_COMM_LEN);
 	a->duration_ms = tl_ms_between(since, now > event_ts ? now : event_ts);
 }
 
@@ -454,7 +456,7 @@ void tl_alert_blocked(struct timeline *t, struct tl_cont *tc, uint64_t event_ts,
 		return;
 	s->blocked_alerted = true;
 	init_alert(&a, s, TL_ALERT_STOP_SIGNAL_BLOCKED, event_ts, s->blocked_since, now);
-	tl_describe_blocked(&a);
+	tl_describe_blocked(s, &a);
 	tl_stop_alert(t, tc, &a, now);
 }
 
@@ -542,8 +544,10 @@ static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_ev
 			may_be_partial(t, tc, s);
 	}
 	tl_add_entry(s, &en);
-	if (!is_init)
+	if (!is_init) {
+		tl_shapes_signal(t, tc, e, now);
 		return;
+	}
 	memcpy(s->init_comm, sig->target.comm, ST_COMM_LEN);
 	if (!s->first_sig && s->exit_ns && outside && !kernel && starts_stop(sig->sig, 0) &&
 	    e->ts_ns <= s->exit_ns + SKEW_NS) {
@@ -699,6 +703,9 @@ void timeline_event(struct timeline *t, const struct st_event *e, const struct c
 		if (tc->stop)
 			return;
 	}
+	if (e->kind == ST_EV_PROCESS_FORK || e->kind == ST_EV_PROCESS_EXEC ||
+	    e->kind == ST_EV_PROCESS_EXIT)
+		tl_shapes_process(tc, e);
 	switch (e->kind) {
 	case ST_EV_SIGNAL_GENERATE:
 		on_signal(t, tc, e, now_ns);

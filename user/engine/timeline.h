@@ -49,6 +49,15 @@ enum tl_alert_kind {
 	TL_ALERT_KIND_MAX,
 };
 
+/*
+ * A process by its comm (a tenant's choice: words only, never trust): a
+ * shell, or a script (the kernel names one after its file, entrypoint.sh);
+ * an init shim that forwards signals to its child (tini, docker-init,
+ * dumb-init, catatonit).
+ */
+bool tl_is_shell(const char *comm);
+bool tl_is_shim(const char *comm);
+
 const char *tl_verdict_name(enum tl_verdict v);
 const char *tl_alert_kind_name(enum tl_alert_kind k);
 

@@ -589,7 +589,9 @@ static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_ev
 		on_stop_signal_again(s, e);
 		return;
 	}
-	if (sig->sig == SIGKILL && !s->sigkill_ns && s->first_sig != SIGKILL) {
+	/* not PID 1's own: a dying init's zap_pid_ns_processes, or its reboot_pid_ns */
+	if (sig->sig == SIGKILL && !s->sigkill_ns && s->first_sig != SIGKILL &&
+	    sig->sender.tgid != sig->target.tgid) {
 		s->sigkill_ns = e->ts_ns;
 		s->out.grace_ms = tl_ms_between(s->out.start_ns, e->ts_ns);
 		if (s->blocked_pending)

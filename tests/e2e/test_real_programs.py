@@ -66,6 +66,13 @@ def on_term(sig, frame):
 signal.signal(signal.SIGTERM, on_term)
 """ + PY_READY + "while True:\n    time.sleep(1)\n"
 PY_PLAIN = "import time\n" + PY_READY + "while True:\n    time.sleep(1)\n"
+PY_ALLOCATE = """import signal, time
+keep = []
+def on_term(sig, frame):
+    while True:
+        keep.append(bytearray(8 << 20))
+signal.signal(signal.SIGTERM, on_term)
+""" + PY_READY + "while True:\n    time.sleep(1)\n"
 # A client inside the container holding a request half sent: nginx's graceful shutdown waits.
 PY_HOLD = """import socket, time
 s = socket.create_connection(('127.0.0.1', %d))
@@ -389,6 +396,23 @@ def test_real_python_handler_carries_on():
           "SIGTERM was not delivered to python's handler: %s" % short(tl, 1500))
     _has(_logs(c), "carrying on")
     _no_alerts(mon, c, "stop_signal_ignored", "stop_signal_blocked")
+
+
+def test_real_python_handler_oom_killed():
+    """python3 whose SIGTERM handler allocates past the container's memory limit: the
+    OOM killer's SIGKILL, sent by PID 1 itself as the task that allocated, ends it
+    before the grace. oom_killed alone: neither a slow handler nor graceful."""
+    c = _python(PY_ALLOCATE, docker_args=("--memory", "64m", "--memory-swap", "64m"))
+    mon, _, tl = _stopped(c, 10)
+    _verdict(tl, "oom_killed")
+    expect(tl, "findings", ["oom_killed"], "stop_timeline")
+    expect(tl, "stop_signal", "SIGTERM", "stop_timeline")
+    expect(tl, "exit.signal", "SIGKILL", "stop_timeline")
+    check(tl.get("grace_ms") is None, "grace_ms is %r, want null: docker stop sent no SIGKILL"
+          % (tl.get("grace_ms"),))
+    _has(tl["reason"], "OOM killer")
+    oom = [r for r in mon.poll() if r.get("type") == "alert" and r.get("kind") == "oom_killed"]
+    check(len(oom) == 1, "%d oom_killed alerts, want 1" % len(oom))
 
 
 def test_real_python_no_handler_ignored():

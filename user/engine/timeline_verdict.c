@@ -42,9 +42,12 @@ static uint32_t stop_findings(const struct stop_state *s)
 		f |= 1u << TL_OOM_KILLED;
 	if (s->first_sig == SIGKILL && !s->first_from_kernel)
 		f |= 1u << TL_KILLED_WITHOUT_GRACE;
-	/* a PID 1 already exiting when the stop signal came is not blamed for a slow exit */
+	/*
+	 * A PID 1 already exiting when the stop signal came is not blamed for a
+	 * slow exit; one the OOM killer ended did not end by itself.
+	 */
 	if (s->first_sig && s->first_sig != SIGKILL && s->exit_ns &&
-	    (!killed_after || s->first_exiting) && !s->ignored && !s->blocked)
+	    (!killed_after || s->first_exiting) && !s->ignored && !s->blocked && !s->oom)
 		f |= 1u << TL_GRACEFUL;
 	if (!s->first_sig && s->exit_ns && !s->oom)
 		f |= 1u << TL_EXITED;

@@ -33,8 +33,9 @@ import time
 import stlib
 from stlib import check, expect, get, short
 from test_dropped import _has
-from test_timelines import (DefaultMonitor, _alert_before, _events, _finish, _no_alerts,
-                            _one_timeline, _resolved_after, _verdict, _wait_timeline)
+from test_timelines import (Background, DefaultMonitor, _alert_before, _events, _finish,
+                            _no_alerts, _one_timeline, _resolved_after, _verdict,
+                            _wait_timeline)
 
 PROGRAMS = "stoptrace-test/programs:1"
 GO = "stoptrace-test/go:1"
@@ -57,6 +58,13 @@ PY_READY = "print('ready', flush=True)\n"
 PY_EXIT = """import signal, sys, time
 def on_term(sig, frame):
     print('bye', flush=True)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, on_term)
+""" + PY_READY + "while True:\n    time.sleep(1)\n"
+PY_SLOW_EXIT = """import signal, sys, time
+def on_term(sig, frame):
+    print('cleaning up', flush=True)
+    time.sleep(2)
     sys.exit(0)
 signal.signal(signal.SIGTERM, on_term)
 """ + PY_READY + "while True:\n    time.sleep(1)\n"
@@ -151,12 +159,16 @@ def _wait_children(c, timeout=20):
     stlib.fail("PID 1 of %s forked no worker within %d s" % (c.name, timeout))
 
 
-def _stopped(c, grace):
+def _stopped(c, grace, during=None):
     """docker stop -t grace c, with a monitor following c alone (--container, as an
-    operator watching one service does): its records and c's timeline."""
+    operator watching one service does), and during(c) while docker stop waits: the
+    monitor's records and c's timeline."""
     with DefaultMonitor("--container", c.id) as mon:
         mon.start()
-        stlib.docker("stop", "-t", str(grace), c.name, timeout=90)
+        stop = Background(["docker", "stop", "-t", str(grace), c.name])
+        if during:
+            during(c)
+        stop.wait(90)
         _wait_timeline(mon, c)
         _finish(mon)
         idx, tl = _one_timeline(mon, c)
@@ -381,6 +393,25 @@ def test_real_python_handler_exits():
     mon, _, tl = _stopped(c, 10)
     _graceful(mon, c, tl, "SIGTERM", 0)
     _has(_logs(c), "bye")
+
+
+def _kill_9_pid1_inside(c):
+    _wait_log(c, "cleaning up")
+    res = stlib.docker("exec", c.name, "python3", "-c", "import os; os.kill(1, 9)",
+                       check=False)
+    check(res.returncode == 0, "kill -9 1 in %s failed: %s" % (c.name, res.stderr))
+
+
+def test_real_python_kill_9_inside_ignored():
+    """While python3's handler cleans up (2 s), someone runs kill -9 1 in the container:
+    from inside its namespace the kernel ignores it. The handler exits 0 by itself in
+    the grace: graceful, no SIGKILL, though one was sent."""
+    c = _python(PY_SLOW_EXIT)
+    mon, _, tl = _stopped(c, 10, during=_kill_9_pid1_inside)
+    _graceful(mon, c, tl, "SIGTERM", 0)
+    inside = [ev for _, ev in _events(tl, "signal_generate", "SIGKILL", c.pid)]
+    check(inside and all(ev.get("result") == "ignored" for ev in inside),
+          "the SIGKILL from inside is not on the timeline, ignored: %s" % short(tl, 1500))
 
 
 def test_real_python_handler_carries_on():

@@ -534,6 +534,18 @@ static void set_first_signal(struct stop_state *s, const struct st_event *e, boo
 	memcpy(s->init_comm, sig->target.comm, ST_COMM_LEN);
 }
 
+/*
+ * Whether a SIGKILL to PID 1 is the stop's escalation. Not one PID 1 sends
+ * itself: the kernel's, from a dying init's last thread (zap_pid_ns_processes),
+ * reboot(2) (reboot_pid_ns) or the OOM killer; nor one the kernel ignored as
+ * sent from inside the namespace (kill -9 1 there: sig_task_ignored).
+ */
+static bool escalation_kill(const struct st_signal *sig)
+{
+	return sig->sender.tgid != sig->target.tgid &&
+	       (sig->result != ST_SIG_IGNORED || (sig->target.flags & ST_TASK_GROUP_EXIT));
+}
+
 static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_event *e,
 		      uint64_t now)
 {
@@ -589,9 +601,8 @@ static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_ev
 		on_stop_signal_again(s, e);
 		return;
 	}
-	/* not PID 1's own: a dying init's zap_pid_ns_processes, or its reboot_pid_ns */
 	if (sig->sig == SIGKILL && !s->sigkill_ns && s->first_sig != SIGKILL &&
-	    sig->sender.tgid != sig->target.tgid) {
+	    escalation_kill(sig)) {
 		s->sigkill_ns = e->ts_ns;
 		s->out.grace_ms = tl_ms_between(s->out.start_ns, e->ts_ns);
 		if (s->blocked_pending)

@@ -550,6 +550,40 @@ static void test_handler_oom_killed(void **state)
 	says(s, "OOM killer");
 }
 
+/*
+ * While python3's handler takes 2 s to clean up, someone runs kill -9 1 in
+ * the container (docker exec): from inside the namespace the kernel ignores
+ * it (sig_task_ignored: no force). The handler then exits 0 by itself:
+ * graceful, not a handler still running at SIGKILL.
+ */
+static void test_kill_9_from_inside_ignored(void **state)
+{
+	struct st_event e;
+	const struct tl_stop *s;
+
+	(void)state;
+	runc_sends(T0, SIGTERM, ST_SIG_DELIVERED, ST_DISP_HANDLER, "python3");
+	delivered(T0 + 20 * US, INIT, INIT, "python3", SIGTERM, ST_DISP_HANDLER);
+	memset(&e, 0, sizeof(e));
+	e.ts_ns = T0 + 540 * MS;
+	e.kind = ST_EV_SIGNAL_GENERATE;
+	task(&e.u.signal.target, INIT, INIT, "python3");
+	task(&e.u.signal.sender, INIT + 6, INIT + 6, "python3");
+	e.u.signal.sig = SIGKILL;
+	e.u.signal.result = ST_SIG_IGNORED;
+	e.u.signal.disposition = ST_DISP_DEFAULT;
+	e.u.signal.sig_flags = ST_SIGF_SENDER_IN_NS | ST_SIGF_GROUP;
+	feed(&e);
+	exits(T0 + 2003 * MS, INIT, INIT, "python3", 0);
+	gone(T0 + 2020 * MS, "python3", 0);
+
+	s = only_stop(TL_GRACEFUL);
+	assert_int_equal(s->grace_ms, -1);
+	assert_int_equal(s->exit_code, 0);
+	says(s, "PID 1 exited 2003 ms after SIGTERM with code 0");
+	not_says(s, "SIGKILL");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -560,7 +594,7 @@ int main(void)
 		T(test_python_handler_carries_on), T(test_threaded_handler_killed),
 		T(test_python_sigint_exit_130),	   T(test_go_ignore),
 		T(test_threaded_exit_by_itself),   T(test_init_halts_by_reboot),
-		T(test_handler_oom_killed),
+		T(test_handler_oom_killed),	   T(test_kill_9_from_inside_ignored),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -441,7 +441,8 @@ static void on_stop_signal(struct timeline *t, struct tl_cont *tc, const struct 
 		drop_from(&s->queued, e, true);
 		return;
 	}
-	if (sig->disposition == ST_DISP_HANDLER)
+	/* a handler, or a wait that takes it (sigtimedwait: tini, dumb-init, busybox's init) */
+	if (sig->disposition == ST_DISP_HANDLER || (sig->sig_flags & ST_SIGF_REAL_BLOCKED))
 		s->handler = true;
 }
 
@@ -536,13 +537,17 @@ static void set_first_signal(struct stop_state *s, const struct st_event *e, boo
 
 /*
  * Whether a SIGKILL to PID 1 is the stop's escalation. Not one PID 1 sends
- * itself: the kernel's, from a dying init's last thread (zap_pid_ns_processes),
- * reboot(2) (reboot_pid_ns) or the OOM killer; nor one the kernel ignored as
- * sent from inside the namespace (kill -9 1 there: sig_task_ignored).
+ * itself, nor the kernel's from inside its namespace: a dying init's last
+ * thread (zap_pid_ns_processes), reboot(2) there (reboot_pid_ns), the OOM
+ * killer in an allocating task (oom_killed says that). Nor one the kernel
+ * ignored as sent from inside the namespace (kill -9 1 there).
  */
 static bool escalation_kill(const struct st_signal *sig)
 {
+	bool in_ns = sig->sig_flags & ST_SIGF_SENDER_IN_NS;
+
 	return sig->sender.tgid != sig->target.tgid &&
+	       !(in_ns && (sig->sig_flags & ST_SIGF_FROM_KERNEL)) &&
 	       (sig->result != ST_SIG_IGNORED || (sig->target.flags & ST_TASK_GROUP_EXIT));
 }
 

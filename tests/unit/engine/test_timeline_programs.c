@@ -105,8 +105,9 @@ static void feed(struct st_event *e)
 	timeline_event(tl, e, &ctr, rec.now);
 }
 
-/* runc's signal to PID 1: the stop signal or the escalation. */
-static void runc_sends(uint64_t ts, int sig, int result, uint32_t disposition, const char *comm)
+/* runc's signal to PID 1: the stop signal or the escalation; sig_flags beyond ST_SIGF_GROUP. */
+static void runc_sends_flags(uint64_t ts, int sig, int result, uint32_t disposition,
+			     const char *comm, uint32_t sig_flags)
 {
 	struct st_event e;
 
@@ -122,10 +123,24 @@ static void runc_sends(uint64_t ts, int sig, int result, uint32_t disposition, c
 	e.u.signal.sig = sig;
 	e.u.signal.result = result;
 	e.u.signal.disposition = disposition;
-	e.u.signal.sig_flags = ST_SIGF_GROUP;
+	e.u.signal.sig_flags = ST_SIGF_GROUP | sig_flags;
 	if (sig == SIGKILL)
 		e.u.signal.target.flags |= ST_TASK_GROUP_EXIT; /* set by this very SIGKILL */
 	feed(&e);
+}
+
+static void runc_sends(uint64_t ts, int sig, int result, uint32_t disposition, const char *comm)
+{
+	runc_sends_flags(ts, sig, result, disposition, comm, 0);
+}
+
+/* Ticks every 200 ms from from to to: what time alone decides. */
+static void ticks(uint64_t from, uint64_t to)
+{
+	for (uint64_t t = from; t <= to; t += 200 * MS) {
+		rec.now = t;
+		timeline_tick(tl, t);
+	}
 }
 
 /*
@@ -584,6 +599,86 @@ static void test_kill_9_from_inside_ignored(void **state)
 	not_says(s, "SIGKILL");
 }
 
+/* A signal to PID 1 from process pid of the container (pid's own threads: tgid pid). */
+static void inside_sends(uint64_t ts, uint32_t pid, int sig, int result, uint32_t sig_flags,
+			 uint32_t target_flags)
+{
+	struct st_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.ts_ns = ts;
+	e.kind = ST_EV_SIGNAL_GENERATE;
+	task(&e.u.signal.target, INIT, INIT, "init");
+	e.u.signal.target.flags |= target_flags;
+	task(&e.u.signal.sender, pid, pid, "init");
+	e.u.signal.sig = sig;
+	e.u.signal.code = (sig_flags & ST_SIGF_FROM_KERNEL) ? 0x80 : 0;
+	e.u.signal.result = result;
+	e.u.signal.disposition = ST_DISP_DEFAULT;
+	e.u.signal.sig_flags = ST_SIGF_SENDER_IN_NS | sig_flags;
+	feed(&e);
+}
+
+/*
+ * tini as PID 1 (docker run --init): it blocks every signal and takes them
+ * with sigtimedwait, so the stop signal finds it waiting (real_blocked), no
+ * handler; it sends SIGTERM on to its child, which handles it and carries on.
+ * PID 1 took the stop signal and was still running at SIGKILL: the grace was
+ * exceeded, not a PID 1 that "exited" with no stop.
+ */
+static void test_tini_sigtimedwait_killed(void **state)
+{
+	const struct tl_stop *s;
+
+	(void)state;
+	/* waiting in sigtimedwait: blocked, and in real_blocked */
+	runc_sends_flags(T0, SIGTERM, ST_SIG_DELIVERED, ST_DISP_DEFAULT, "tini",
+			 ST_SIGF_BLOCKED | ST_SIGF_REAL_BLOCKED);
+	assert_int_equal(rec.nstops, 0);
+	init_sends(T0 + 30 * US, INIT, INIT + 6, INIT + 6, SIGTERM, ST_SIG_DELIVERED,
+		   ST_DISP_HANDLER, false, "python3");
+	ticks(T0 + 200 * MS, T0 + 2800 * MS);
+	assert_int_equal(rec.nalerts, 0); /* taken: neither blocked nor ignored */
+	runc_sends(T0 + 3 * SEC, SIGKILL, ST_SIG_DELIVERED, ST_DISP_DEFAULT, "tini");
+	exits(T0 + 3 * SEC + 1 * MS, INIT, INIT, "tini", SIGKILL);
+	gone(T0 + 3 * SEC + 9 * MS, "tini", SIGKILL);
+
+	s = only_stop(TL_GRACE_PERIOD_EXCEEDED);
+	assert_int_equal(s->grace_ms, 3000);
+	not_says(s, "without a stop from outside");
+}
+
+/*
+ * LXC's halt of busybox's init (lxc.signal.halt SIGUSR1, taken with
+ * sigtimedwait): it ends its children, then a child it forked calls reboot(2),
+ * and reboot_pid_ns SIGKILLs the init from there (the kernel's, from inside
+ * the namespace). A clean halt, done by the container itself: graceful.
+ */
+static void test_busybox_init_halt_by_reboot(void **state)
+{
+	const struct tl_stop *s;
+
+	(void)state;
+	rec.stop_signal = SIGUSR1;
+	runc_sends_flags(T0, SIGUSR1, ST_SIG_DELIVERED, ST_DISP_DEFAULT, "init",
+			 ST_SIGF_BLOCKED | ST_SIGF_REAL_BLOCKED);
+	init_sends(T0 + 100 * US, INIT, INIT + 3, INIT + 3, SIGTERM, ST_SIG_DELIVERED,
+		   ST_DISP_DEFAULT, false, "init");
+	exits(T0 + 300 * US, INIT + 3, INIT + 3, "syslogd", SIGTERM);
+	inside_sends(T0 + 2001 * MS, INIT + 8, SIGKILL, ST_SIG_DELIVERED, ST_SIGF_FROM_KERNEL,
+		     ST_TASK_GROUP_EXIT);
+	exits(T0 + 2001 * MS + 50 * US, INIT + 8, INIT + 8, "init", 0);
+	delivered(T0 + 2001 * MS + 60 * US, INIT, INIT, "init", SIGKILL, ST_DISP_DEFAULT);
+	exits(T0 + 2001 * MS + 100 * US, INIT, INIT, "init", SIGKILL);
+	gone(T0 + 2003 * MS, "init", SIGKILL);
+
+	s = only_stop(TL_GRACEFUL);
+	assert_int_equal(s->stop_signal, SIGUSR1);
+	assert_int_equal(s->grace_ms, -1);
+	says(s, "PID 1 exited 2001 ms after SIGUSR1");
+	not_says(s, "SIGKILL followed");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -595,6 +690,7 @@ int main(void)
 		T(test_python_sigint_exit_130),	   T(test_go_ignore),
 		T(test_threaded_exit_by_itself),   T(test_init_halts_by_reboot),
 		T(test_handler_oom_killed),	   T(test_kill_9_from_inside_ignored),
+		T(test_tini_sigtimedwait_killed),  T(test_busybox_init_halt_by_reboot),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

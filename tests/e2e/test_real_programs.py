@@ -16,9 +16,11 @@ against its source and its timeline:
 - haproxy: standalone (-db) it handles SIGUSR1 (soft stop) but not SIGTERM:
   its hard stop is SIGTERM's default action, which a namespace init does not
   have. Its master (-W) handles SIGTERM and sends it on to its worker.
-- python3: with a handler, without one, and with SIGINT (KeyboardInterrupt,
-  then the interpreter kill()s itself with SIGINT and SIG_DFL, and returns
-  130 when that does nothing).
+- python3: with a handler (that exits, that carries on, that allocates past
+  the memory limit, during which someone runs kill -9 1 in the container),
+  without one, and with SIGINT (KeyboardInterrupt, then the interpreter
+  kill()s itself with SIGINT and SIG_DFL, and returns 130 when that does
+  nothing).
 - Go: without signal.Notify the runtime raises SIGTERM again with the default
   action, then calls exit(2); with Notify it is the program's; signal.Ignore
   sets SIG_IGN.

@@ -535,22 +535,6 @@ static void set_first_signal(struct stop_state *s, const struct st_event *e, boo
 	memcpy(s->init_comm, sig->target.comm, ST_COMM_LEN);
 }
 
-/*
- * Whether a SIGKILL to PID 1 is the stop's escalation. Not one PID 1 sends
- * itself, nor the kernel's from inside its namespace: a dying init's last
- * thread (zap_pid_ns_processes), reboot(2) there (reboot_pid_ns), the OOM
- * killer in an allocating task (oom_killed says that). Nor one the kernel
- * ignored as sent from inside the namespace (kill -9 1 there).
- */
-static bool escalation_kill(const struct st_signal *sig)
-{
-	bool in_ns = sig->sig_flags & ST_SIGF_SENDER_IN_NS;
-
-	return sig->sender.tgid != sig->target.tgid &&
-	       !(in_ns && (sig->sig_flags & ST_SIGF_FROM_KERNEL)) &&
-	       (sig->result != ST_SIG_IGNORED || (sig->target.flags & ST_TASK_GROUP_EXIT));
-}
-
 static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_event *e,
 		      uint64_t now)
 {
@@ -607,7 +591,7 @@ static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_ev
 		return;
 	}
 	if (sig->sig == SIGKILL && !s->sigkill_ns && s->first_sig != SIGKILL &&
-	    escalation_kill(sig)) {
+	    tl_escalation_kill(sig)) {
 		s->sigkill_ns = e->ts_ns;
 		s->out.grace_ms = tl_ms_between(s->out.start_ns, e->ts_ns);
 		if (s->blocked_pending)

@@ -18,6 +18,22 @@ static bool killed_after_stop_signal(const struct stop_state *s)
 				 (term == SIGKILL && s->exit_ns + SKEW_NS >= s->sigkill_ns));
 }
 
+/*
+ * Whether a SIGKILL to PID 1 is the stop's escalation. Not one PID 1 sends
+ * itself, nor the kernel's from inside its namespace: a dying init's last
+ * thread (zap_pid_ns_processes), reboot(2) there (reboot_pid_ns), the OOM
+ * killer in an allocating task (oom_killed says that). Nor one the kernel
+ * ignored as sent from inside the namespace (kill -9 1 there).
+ */
+bool tl_escalation_kill(const struct st_signal *sig)
+{
+	bool in_ns = sig->sig_flags & ST_SIGF_SENDER_IN_NS;
+
+	return sig->sender.tgid != sig->target.tgid &&
+	       !(in_ns && (sig->sig_flags & ST_SIGF_FROM_KERNEL)) &&
+	       (sig->result != ST_SIG_IGNORED || (sig->target.flags & ST_TASK_GROUP_EXIT));
+}
+
 /* Every finding that applies, a bit per enum tl_verdict; exited when none does. */
 static uint32_t stop_findings(const struct stop_state *s)
 {

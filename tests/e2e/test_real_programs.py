@@ -471,6 +471,23 @@ def test_real_python_sigint_keyboard_interrupt():
     _has(_logs(c), "KeyboardInterrupt")
 
 
+def test_real_tini_child_carries_on():
+    """tini as PID 1 takes SIGTERM with sigtimedwait and sends it on to python3, whose
+    handler carries on: SIGKILL after the grace. PID 1 took the stop signal and ran on:
+    grace_period_exceeded (not "exited without a stop")."""
+    _setup(PROGRAMS)
+    c = stlib.run_container("tini", "--", "python3", "-c", PY_CARRY_ON, image=PROGRAMS)
+    _wait_log(c, "ready")
+    mon, _, tl = _stopped(c, 3)
+    _killed_after_grace(tl, "grace_period_exceeded", "SIGTERM", 3)
+    check("without a stop" not in tl["reason"], "reason: %r" % tl["reason"])
+    sent = _pid1_sent(tl, c, "SIGTERM")
+    check(sent and get(sent[0], "process.comm") == "python3",
+          "tini did not send SIGTERM on to python3: %s" % short(tl, 1500))
+    _has(_logs(c), "carrying on")
+    _no_alerts(mon, c, "stop_signal_ignored", "stop_signal_blocked")
+
+
 # ---------------------------------------------------------------- go
 
 def test_real_go_reraise_exit():

@@ -31,6 +31,12 @@ REQUIRED = {
     "test_ns_teardown_stuck_paused_sharer": ("stop_timeline", "verdict", "ns_teardown_stuck"),
     "test_rootfs_removal_eperm": ("removal_timeline", "outcome", "failed"),
     "test_rootfs_removal_ebusy": ("removal_timeline", "outcome", "failed"),
+    # real programs (test_real_programs.py)
+    "test_real_nginx_sigquit_graceful": ("stop_timeline", "verdict", "graceful"),
+    "test_real_python_handler_carries_on": ("stop_timeline", "verdict", "grace_period_exceeded"),
+    "test_real_go_reraise_exit": ("stop_timeline", "verdict", "graceful"),
+    "test_real_haproxy_sigterm_hard_stop_ignored": ("stop_timeline", "verdict",
+                                                    "stop_signal_ignored"),
 }
 
 

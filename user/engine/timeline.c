@@ -401,7 +401,8 @@ static void on_stop_signal(struct timeline *t, struct tl_cont *tc, const struct 
 		drop_from(&s->queued, e, true);
 		return;
 	}
-	if (sig->disposition == ST_DISP_HANDLER)
+	/* a handler, or a wait that takes it (sigtimedwait: tini, dumb-init, busybox's init) */
+	if (sig->disposition == ST_DISP_HANDLER || (sig->sig_flags & ST_SIGF_REAL_BLOCKED))
 		s->handler = true;
 }
 
@@ -565,7 +566,8 @@ static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_ev
 		on_stop_signal_again(s, e);
 		return;
 	}
-	if (sig->sig == SIGKILL && !s->sigkill_ns && s->first_sig != SIGKILL) {
+	if (sig->sig == SIGKILL && !s->sigkill_ns && s->first_sig != SIGKILL &&
+	    tl_escalation_kill(sig)) {
 		s->sigkill_ns = e->ts_ns;
 		s->out.grace_ms = tl_ms_between(s->out.start_ns, e->ts_ns);
 		if (s->blocked_pending)

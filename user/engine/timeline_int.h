@@ -221,6 +221,8 @@ bool tl_forward_target_kept(const struct stop_state *s);
 
 /* timeline_verdict.c */
 void tl_judge(struct stop_state *s);
+/* Whether a SIGKILL to PID 1 is the stop's escalation (not the kernel's, not ignored). */
+bool tl_escalation_kill(const struct st_signal *sig);
 
 /*
  * timeline_words.c. The verdict's reason, with its fix, in s->out.reason;

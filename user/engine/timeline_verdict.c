@@ -43,6 +43,22 @@ static uint32_t forward_findings(const struct stop_state *s)
 	return 1u << TL_GRACE_PERIOD_EXCEEDED;
 }
 
+/*
+ * Whether a SIGKILL to PID 1 is the stop's escalation. Not one PID 1 sends
+ * itself, nor the kernel's from inside its namespace: a dying init's last
+ * thread (zap_pid_ns_processes), reboot(2) there (reboot_pid_ns), the OOM
+ * killer in an allocating task (oom_killed says that). Nor one the kernel
+ * ignored as sent from inside the namespace (kill -9 1 there).
+ */
+bool tl_escalation_kill(const struct st_signal *sig)
+{
+	bool in_ns = sig->sig_flags & ST_SIGF_SENDER_IN_NS;
+
+	return sig->sender.tgid != sig->target.tgid &&
+	       !(in_ns && (sig->sig_flags & ST_SIGF_FROM_KERNEL)) &&
+	       (sig->result != ST_SIG_IGNORED || (sig->target.flags & ST_TASK_GROUP_EXIT));
+}
+
 /* Every finding that applies, a bit per enum tl_verdict; exited when none does. */
 static uint32_t stop_findings(const struct stop_state *s)
 {
@@ -69,9 +85,12 @@ static uint32_t stop_findings(const struct stop_state *s)
 		f |= 1u << TL_OOM_KILLED;
 	if (s->first_sig == SIGKILL && !s->first_from_kernel)
 		f |= 1u << TL_KILLED_WITHOUT_GRACE;
-	/* a PID 1 already exiting when the stop signal came is not blamed for a slow exit */
+	/*
+	 * A PID 1 already exiting when the stop signal came is not blamed for a
+	 * slow exit; one the OOM killer ended did not end by itself.
+	 */
 	if (s->first_sig && s->first_sig != SIGKILL && s->exit_ns &&
-	    (!killed_after || s->first_exiting) && !s->ignored && !s->blocked)
+	    (!killed_after || s->first_exiting) && !s->ignored && !s->blocked && !s->oom)
 		f |= 1u << TL_GRACEFUL;
 	if (!s->first_sig && s->exit_ns && !s->oom)
 		f |= 1u << TL_EXITED;

@@ -220,49 +220,169 @@ def _lxc_init_pid(name):
         return 0
 
 
-def test_lxc_stop():
-    """lxc-create -t busybox, lxc-start, lxc-stop: one stop_timeline with the
-    name, runtime lxc, and the config's halt signal (SIGUSR1) as stop signal."""
-    stlib.require_root()
+def _lxc_name():
+    return "st-lxcctr-" + stlib.new_name()[3:]
+
+
+def _lxc_create(name, tmp, halt=None, init=None):
+    """lxc-create -t busybox, then its config's lxc.signal.halt replaced by halt (None: kept,
+    "": removed) and, with init, lxc.init.cmd set to that binary copied into its rootfs."""
     for tool in ("lxc-create", "lxc-start", "lxc-stop", "lxc-destroy"):
         check(shutil.which(tool), "%s is not installed (Debian's lxc and lxc-templates)" % tool)
-    name = stlib.new_name()
+    conf = os.path.join(tmp, "lxc.conf")
+    with open(conf, "w") as f:
+        f.write(LXC_CONF)
+    _run(["lxc-create", "-n", name, "-t", "busybox", "-f", conf], timeout=300)
+    path = "/var/lib/lxc/%s/config" % name
+    with open(path) as f:
+        text = f.read()
+    check("lxc.signal.halt = SIGUSR1" in text, "busybox's template no longer sets "
+          "lxc.signal.halt = SIGUSR1: the test's premise changed")
+    if halt is not None:
+        text = text.replace("lxc.signal.halt = SIGUSR1\n",
+                            "lxc.signal.halt = %s\n" % halt if halt else "")
+    if init:
+        shutil.copy(init, "/var/lib/lxc/%s/rootfs/bin/%s" % (name, os.path.basename(init)))
+        text += "lxc.init.cmd = /bin/%s\n" % os.path.basename(init)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def _lxc_start(name):
+    _run(["lxc-start", "-n", name])
+    _run(["lxc-wait", "-n", name, "-s", "RUNNING", "-t", "20"])
+    time.sleep(1.0)  # the init sets up its signals
+    pid = _lxc_init_pid(name)
+    check(pid > 0, "lxc-info gives no init pid for %s" % name)
+    return pid
+
+
+def _check_lxc_identity(tl, name, pid, halt):
+    what = "stop_timeline of LXC container %s" % name
+    expect(tl, "container.id", name, what)
+    expect(tl, "container.name", name, what)
+    expect(tl, "container.runtime", "lxc", what)
+    expect(tl, "container.cgroup", "/lxc.payload." + name, what)
+    expect(tl, "configured_stop_signal", halt, what)
+    expect(tl, "stop_signal", halt, what)
+    expect(tl, "sender.comm", "lxc-stop", what)
+    expect(tl, "init.pid", pid, what)
+    sigs = _signals_to(tl, pid)
+    check(sigs and sigs[0] == halt, "%s: the first signal to PID 1 is not lxc-stop's %s: %r"
+          % (what, halt, sigs))
+    check(not tl.get("partial"), "%s is partial, though the monitor saw the whole stop: %s"
+          % (what, short(tl, 1500)))
+    return what
+
+
+def _removal_of(mon, name, timeout=30):
+    pred = (lambda r: r.get("type") == "removal_timeline" and get(r, "container.id") == name)
+    rm = mon.wait_for(pred, timeout, "removal_timeline for LXC container %s" % name)
+    time.sleep(2.0)  # a second one would come now
+    return rm, pred
+
+
+def test_lxc_stop():
+    """lxc-create -t busybox, lxc-start, lxc-stop, lxc-destroy: one stop_timeline with the
+    name, runtime lxc, the config's halt signal (SIGUSR1) as stop signal, graceful (busybox's
+    init halts through reboot(2)); then one removal_timeline, for lxc-destroy only."""
+    stlib.require_root()
+    name = _lxc_name()
     tmp = tempfile.mkdtemp(prefix="stoptrace-lxc-")
     try:
-        conf = os.path.join(tmp, "lxc.conf")
-        with open(conf, "w") as f:
-            f.write(LXC_CONF)
-        _run(["lxc-create", "-n", name, "-t", "busybox", "-f", conf], timeout=300)
-        with open("/var/lib/lxc/%s/config" % name) as f:
-            check("lxc.signal.halt = SIGUSR1" in f.read(), "busybox's template no longer "
-                  "sets lxc.signal.halt = SIGUSR1: the test's premise changed")
+        _lxc_create(name, tmp)
         with LiveMonitor() as mon:
             mon.start()
-            _run(["lxc-start", "-n", name])
-            _run(["lxc-wait", "-n", name, "-s", "RUNNING", "-t", "20"])
-            time.sleep(1.0)  # busybox's init sets up its handlers
-            pid = _lxc_init_pid(name)
-            check(pid > 0, "lxc-info gives no init pid for %s" % name)
+            pid = _lxc_start(name)
             t0 = time.monotonic()
             _run(["lxc-stop", "-n", name, "-t", "10"], timeout=60)
             took = time.monotonic() - t0
-            tl = _timeline_of(mon, name, "lxc")
-            what = "stop_timeline of LXC container %s" % name
-            expect(tl, "container.id", name, what)
-            expect(tl, "container.name", name, what)
-            expect(tl, "container.runtime", "lxc", what)
-            expect(tl, "container.cgroup", "/lxc.payload." + name, what)
-            expect(tl, "configured_stop_signal", "SIGUSR1", what)
-            expect(tl, "stop_signal", "SIGUSR1", what)
-            expect(tl, "init.pid", pid, what)
-            sigs = _signals_to(tl, pid)
-            check(sigs and sigs[0] == "SIGUSR1", "%s: the first signal to PID 1 is not "
-                  "lxc-stop's SIGUSR1: %r" % (what, sigs))
+            pred = (lambda r: r.get("type") == "stop_timeline" and get(r, "container.id") == name)
+            tl = mon.wait_for(pred, 40, "stop_timeline for LXC container %s" % name)
+            time.sleep(2.0)
+            check(not mon.find(lambda r: r.get("type") == "removal_timeline"
+                               and get(r, "container.id") == name),
+                  "lxc-stop wrote a removal_timeline for %s, which still exists" % name)
+            _run(["lxc-destroy", "-n", name], timeout=60)
+            rm, rm_pred = _removal_of(mon, name)
+            mon.stop()
+            tls = mon.find(pred)
+            check(len(tls) == 1, "%d stop_timeline records for %s, want 1" % (len(tls), name))
+            what = _check_lxc_identity(tl, name, pid, "SIGUSR1")
             check(took < 9, "lxc-stop -t 10 took %.1f s: busybox's init should halt at "
                   "once" % took)
-            check(not tl.get("partial"), "%s is partial, though the monitor saw the "
-                  "whole stop: %s" % (what, short(tl, 1500)))
-            note("LXC halt: verdict %r, reason %r" % (tl.get("verdict"), tl.get("reason")))
+            # busybox's init halts through reboot(2): reboot_pid_ns SIGKILLs it, a clean halt
+            expect(tl, "verdict", "graceful", what)
+            reason = tl.get("reason") or ""
+            check("halted through reboot(2)" in reason and "killed by" not in reason,
+                  "%s: the reason does not say the init halted through reboot(2): %r"
+                  % (what, reason))
+            check(tl.get("grace_ms") is None, "%s: grace_ms %r, though no SIGKILL came "
+                  "from outside" % (what, tl.get("grace_ms")))
+            rms = mon.find(rm_pred)
+            check(len(rms) == 1, "%d removal_timeline records for %s, want 1:\n%s"
+                  % (len(rms), name, "\n".join("    " + short(r, 800) for r in rms)))
+            expect(rm, "container.runtime", "lxc", "removal_timeline of %s" % name)
+            expect(rm, "outcome", "removed", "removal_timeline of %s" % name)
+    finally:
+        _lxc_destroy(name)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_lxc_default_halt_timeout():
+    """No lxc.signal.halt and busybox's init, which does not block SIGRTMIN+3: lxc-stop sends
+    SIGPWR, which busybox's init takes as a halt (its sequence takes 2 s: SIGTERM to every
+    process, 1 s, SIGKILL, 1 s, reboot(2)); lxc-stop -t 1 ends first: the lxc-start monitor
+    kills it, grace_period_exceeded with that kill."""
+    stlib.require_root()
+    name = _lxc_name()
+    tmp = tempfile.mkdtemp(prefix="stoptrace-lxc-")
+    try:
+        _lxc_create(name, tmp, halt="")
+        with LiveMonitor() as mon:
+            mon.start()
+            pid = _lxc_start(name)
+            _run(["lxc-stop", "-n", name, "-t", "1"], timeout=60, check_rc=False)
+            tl = _timeline_of(mon, name, "lxc")
+            what = _check_lxc_identity(tl, name, pid, "SIGPWR")
+            expect(tl, "verdict", "grace_period_exceeded", what)
+            expect(tl, "exit.signal", "SIGKILL", what)
+            check(tl.get("grace_ms") is not None and 800 <= tl["grace_ms"] <= 1900,
+                  "%s: grace_ms %r, want about lxc-stop's 1 s" % (what, tl.get("grace_ms")))
+            check("reboot(2)" not in (tl.get("reason") or ""), "%s: a kill after the "
+                  "timeout is no halt through reboot(2): %r" % (what, tl.get("reason")))
+            kills = [ev for ev in tl.get("events") or [] if ev.get("event") == "signal_generate"
+                     and ev.get("signal") == "SIGKILL" and get(ev, "process.pid") == pid]
+            check(kills and get(kills[0], "sender.comm") == "lxc-start",
+                  "%s: the SIGKILL to PID 1 is not the lxc-start monitor's: %r" % (what, kills))
+    finally:
+        _lxc_destroy(name)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_lxc_default_halt_blocked():
+    """No lxc.signal.halt and an init that blocks SIGRTMIN+3 (haltwait, as systemd does):
+    lxc-stop sends it SIGRTMIN+3, the stop signal then; the init exits 0: graceful."""
+    stlib.require_root()
+    check(shutil.which("gcc"), "gcc is not installed (tools/testbench)")
+    name = _lxc_name()
+    tmp = tempfile.mkdtemp(prefix="stoptrace-lxc-")
+    try:
+        init = os.path.join(tmp, "haltwait")
+        _run(["gcc", "-static", "-O2", "-Wall", "-Werror", "-o", init,
+              os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "helpers",
+                           "haltwait.c")])
+        _lxc_create(name, tmp, halt="", init=init)
+        with LiveMonitor() as mon:
+            mon.start()
+            pid = _lxc_start(name)
+            _run(["lxc-stop", "-n", name, "-t", "10"], timeout=60)
+            tl = _timeline_of(mon, name, "lxc")
+            what = _check_lxc_identity(tl, name, pid, "SIGRTMIN+3")
+            expect(tl, "verdict", "graceful", what)
+            expect(tl, "exit.code", 0, what)
+            check(tl.get("duration_ms", 10000) < 5000, "%s: haltwait took %r ms to halt"
+                  % (what, tl.get("duration_ms")))
     finally:
         _lxc_destroy(name)
         shutil.rmtree(tmp, ignore_errors=True)

@@ -64,6 +64,9 @@ struct stop_state {
 	bool blocked_alerted;
 	bool oom;
 	uint64_t sigkill_ns;
+	uint64_t halt_kill_ns; /* reboot_pid_ns's SIGKILL to PID 1, held back (timeline_halt.c) */
+	uint32_t halt_pid;     /* ... its sender, whose exit with code 0 confirms it */
+	bool halted;	       /* confirmed: PID 1 halted through reboot(2) */
 	uint32_t sigkill_sender;
 	char sigkill_comm[ST_COMM_LEN];
 	uint64_t exit_ns;
@@ -137,6 +140,16 @@ void tl_stop_alert(struct timeline *t, struct tl_cont *tc, struct tl_alert *a, u
 void tl_alert_blocked(struct timeline *t, struct tl_cont *tc, uint64_t event_ts, uint64_t now);
 void tl_alert_dropped(struct timeline *t, struct tl_cont *tc, uint64_t event_ts, uint64_t now);
 void tl_end_stop(struct timeline *t, struct tl_cont *tc, uint64_t end_ns, bool partial);
+
+/*
+ * timeline_halt.c. Whether signal event e is reboot_pid_ns's SIGKILL to PID
+ * 1 (then held back, not an escalation); whether exit event e confirms it
+ * (1), refutes it (-1: an ordinary SIGKILL after all) or is unrelated (0);
+ * at the end, one neither confirmed nor refuted becomes an ordinary SIGKILL.
+ */
+bool tl_halt_kill(struct stop_state *s, const struct st_event *e);
+int tl_halt_exit(struct stop_state *s, const struct st_event *e);
+void tl_halt_settle(struct stop_state *s);
 
 /* timeline_verdict.c */
 void tl_judge(struct stop_state *s);

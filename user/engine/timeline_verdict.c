@@ -58,6 +58,7 @@ void tl_judge(struct stop_state *s)
 {
 	struct tl_stop *o = &s->out;
 
+	tl_halt_settle(s);
 	o->findings = stop_findings(s);
 	o->partial = o->partial || (s->maybe_partial && !s->oom);
 	o->verdict = (enum tl_verdict)__builtin_ctz(o->findings);

@@ -140,6 +140,8 @@ static void put_container(struct jsonw *w, const char *key, const struct contain
 	put_str(w, "name", c->name);
 	put_str(w, "cgroup", c->cgroup);
 	jsonw_int(w, "stop_signal", c->stop_signal);
+	if (c->stop_signal_if_blocked) /* only LXC's: absent from other recordings */
+		jsonw_int(w, "stop_signal_if_blocked", c->stop_signal_if_blocked);
 	put_str(w, "restart_policy", c->restart_policy);
 	put_str(w, "pod_namespace", c->pod_namespace);
 	put_str(w, "pod_name", c->pod_name);

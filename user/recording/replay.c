@@ -120,7 +120,7 @@ static bool get_bool(const struct jsonr_val *obj, const char *key)
 
 static int get_container(const struct jsonr_val *obj, const char *key, struct container *c)
 {
-	struct jsonr_val v;
+	struct jsonr_val v, alt;
 	int rt = 0, err = 0;
 	uint64_t tries = 0;
 
@@ -133,6 +133,8 @@ static int get_container(const struct jsonr_val *obj, const char *key, struct co
 	err |= get_str(&v, "name", c->name, sizeof(c->name));
 	err |= get_str(&v, "cgroup", c->cgroup, sizeof(c->cgroup));
 	err |= get_int(&v, "stop_signal", &c->stop_signal);
+	if (!jsonr_get(&v, "stop_signal_if_blocked", &alt))
+		err |= get_int(&v, "stop_signal_if_blocked", &c->stop_signal_if_blocked);
 	err |= get_str(&v, "restart_policy", c->restart_policy, sizeof(c->restart_policy));
 	err |= get_str(&v, "pod_namespace", c->pod_namespace, sizeof(c->pod_namespace));
 	err |= get_str(&v, "pod_name", c->pod_name, sizeof(c->pod_name));

@@ -6,10 +6,10 @@ stops it the way its users do, and asserts what the stop_timeline says of
 it: the container's id, name and runtime, its cgroup, the stop signal sent
 and the one its runtime is configured with.
 
-The containerd tests' monitor does not record: a replay does not recognise
-a plain containerd container (the recording holds the cgroup's path, not
-containerd's task directories that make it one). The LXC test's replay must
-write what the live monitor wrote.
+Every monitor records, and its replay must write what the live monitor
+wrote: a plain containerd container is one because containerd keeps a task
+directory for it, which the recording says (a "container" fact), since a
+replay has no host to look at.
 """
 
 import os
@@ -31,14 +31,6 @@ class LiveMonitor(stlib.Monitor):
     """The monitor as an operator runs it (no --events); its stop() checks the replay."""
 
     events = False
-
-
-class UnrecordedMonitor(LiveMonitor):
-    """The same, without a recording (see the module's docstring)."""
-
-    def __init__(self, *extra_args):
-        super().__init__(*extra_args)
-        self.recording = None
 
 
 def _run(argv, timeout=120, check_rc=True):
@@ -151,7 +143,7 @@ def test_containerd_ctr_stop():
     before, after = stlib.new_name(), stlib.new_name()
     try:
         pid_before = _ctr_start(before)
-        with UnrecordedMonitor() as mon:
+        with LiveMonitor() as mon:
             mon.start()
             pid_after = _ctr_start(after)
             time.sleep(0.5)
@@ -171,13 +163,84 @@ def test_containerd_ctr_stop():
         _ctr_remove(before)
 
 
+def _removals_of(mon, cid):
+    return mon.find(lambda r: r.get("type") == "removal_timeline"
+                    and get(r, "container.id") == cid)
+
+
+def _ctr_killed(mon, cid):
+    """ctr task kill -s SIGKILL, its stop_timeline, ctr task delete: a stop, no removal."""
+    _ctr("task", "kill", "-s", "SIGKILL", cid)
+    mon.wait_for(lambda r: r.get("type") == "stop_timeline" and get(r, "container.id") == cid,
+                 40, "stop_timeline for ctr container %s" % cid)
+    _ctr("task", "delete", cid)
+    time.sleep(3.0)  # the task bundle's removal, and a removal_timeline if one came
+    rms = _removals_of(mon, cid)
+    check(not rms, "a stop and ctr task delete wrote a removal_timeline for %s, which still "
+          "exists: %s" % (cid, short(rms[0], 800) if rms else ""))
+
+
+def _check_one_removal(mon, cid):
+    rm = mon.wait_for(lambda r: r.get("type") == "removal_timeline"
+                      and get(r, "container.id") == cid, 30,
+                      "removal_timeline for ctr container %s" % cid)
+    time.sleep(2.0)  # a second one would come now
+    rms = _removals_of(mon, cid)
+    check(len(rms) == 1, "%d removal_timeline records for %s, want 1:\n%s"
+          % (len(rms), cid, "\n".join("    " + short(r, 800) for r in rms)))
+    what = "removal_timeline of ctr container %s" % cid
+    expect(rm, "container.runtime", "containerd", what)
+    expect(rm, "container.name", cid, what)
+    expect(rm, "container.cgroup", "/%s/%s" % (CTR_NS, cid), what)
+    expect(rm, "outcome", "removed", what)
+    expect(rm, "caller.comm", "containerd", what)
+    return rm
+
+
+def test_containerd_ctr_removal():
+    """ctr container rm, ctr run --rm, and ctr container rm --keep-snapshot then ctr snapshot
+    rm: one removal_timeline each, when the container's snapshot goes, by containerd; a stop
+    and ctr task delete (its task bundle goes) write none."""
+    stlib.require_root()
+    stlib.require_docker()
+    check(shutil.which("ctr"), "ctr is not installed (Debian's containerd package)")
+    _ctr_image()
+    rm_c, run_rm, keep = _lxc_name(), _lxc_name(), _lxc_name()
+    try:
+        with LiveMonitor() as mon:
+            mon.start()
+            _ctr_start(rm_c)
+            _ctr_killed(mon, rm_c)
+            _ctr("container", "rm", rm_c)
+            _check_one_removal(mon, rm_c)
+
+            _ctr("run", "--rm", CTR_IMAGE, run_rm, "sh", "-c", "exit 3", check_rc=False)
+            mon.wait_for(lambda r: r.get("type") == "stop_timeline"
+                         and get(r, "container.id") == run_rm, 40,
+                         "stop_timeline for ctr run --rm %s" % run_rm)
+            _check_one_removal(mon, run_rm)
+
+            _ctr_start(keep)
+            _ctr_killed(mon, keep)
+            # containerd's garbage collector takes a snapshot no container holds within
+            # seconds: ctr snapshot rm, or the collector before it, removes it
+            _ctr("container", "rm", "--keep-snapshot", keep)
+            _ctr("snapshot", "rm", keep, check_rc=False)
+            _check_one_removal(mon, keep)
+            mon.stop()
+    finally:
+        for cid in (rm_c, run_rm, keep):
+            _ctr_remove(cid)
+            _ctr("snapshot", "rm", cid, check_rc=False)
+
+
 def test_containerd_lookalike_cgroup():
     """A /<namespace>/<id> cgroup containerd has no task for is no container."""
     stlib.require_root()
     root = stlib.cgroup2_root()
     ns, cid = "st-ns-" + stlib.new_name()[3:], stlib.new_name()
     path = os.path.join(root, ns, cid)
-    with UnrecordedMonitor("--events") as mon:
+    with stlib.Monitor() as mon:  # with --events: no record of it at all
         mon.start()
         os.makedirs(path)
         try:

@@ -26,8 +26,9 @@ bool tracking_recognize(struct monitor *m, const char *path, const char *mount_d
 {
 	struct cgroup_match cm;
 
-	/* a replay has no host to ask: the cgroup parents alone decide */
-	if (!identity_recognize(m->replaying ? NULL : m->live.root, path, &cm))
+	/* a replay has no host to ask: the path, or the recording's answer, decides */
+	if (m->facts.ops->recognize ? m->facts.ops->recognize(m->facts.ctx, path, &cm) != 1
+				    : !identity_recognize(NULL, path, &cm))
 		return false;
 	if (!m->replaying && mount_dir && mount_dir[0] &&
 	    !identity_cgroup_root_owned(mount_dir, cm.cgroup)) {

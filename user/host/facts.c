@@ -94,11 +94,16 @@ static int live_cgroup_exists(void *ctx, const char *path)
 	return 0;
 }
 
-static int live_recognize(void *ctx, const char *path, struct cgroup_match *cm)
+static int live_recognize(void *ctx, const char *path, const char *mount_dir,
+			  struct cgroup_match *cm)
 {
 	struct facts_live *l = ctx;
 
-	return identity_recognize(l->root, path, cm);
+	if (!identity_recognize(l->root, path, cm))
+		return 0;
+	if (mount_dir && mount_dir[0] && !identity_cgroup_root_owned(mount_dir, cm->cgroup))
+		return -EPERM;
+	return 1;
 }
 
 static const struct facts_ops live_ops = {

@@ -141,11 +141,11 @@ static int w_cgroup_exists(void *ctx, const char *path)
 	return w->inner.ops->cgroup_exists(w->inner.ctx, path);
 }
 
-static int w_recognize(void *ctx, const char *path, struct cgroup_match *cm)
+static int w_recognize(void *ctx, const char *path, const char *mount_dir, struct cgroup_match *cm)
 {
 	struct holder_worker *w = ctx;
 
-	return w->inner.ops->recognize ? w->inner.ops->recognize(w->inner.ctx, path, cm)
+	return w->inner.ops->recognize ? w->inner.ops->recognize(w->inner.ctx, path, mount_dir, cm)
 				       : identity_recognize(NULL, path, cm);
 }
 

@@ -550,11 +550,13 @@ static int rec_cgroup_exists(void *ctx, const char *path)
 }
 
 /* Only an answer the runtime's state gave is kept: the path tells a replay the others. */
-static int rec_recognize(void *ctx, const char *path, struct cgroup_match *cm)
+static int rec_recognize(void *ctx, const char *path, const char *mount_dir,
+			 struct cgroup_match *cm)
 {
 	struct recorder *r = ctx;
-	int ret = r->inner.ops->recognize ? r->inner.ops->recognize(r->inner.ctx, path, cm)
-					  : identity_recognize(NULL, path, cm);
+	int ret = r->inner.ops->recognize
+			  ? r->inner.ops->recognize(r->inner.ctx, path, mount_dir, cm)
+			  : identity_recognize(NULL, path, cm);
 	struct jsonw w;
 
 	if (ret != 1 || !cm->by_state)

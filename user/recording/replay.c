@@ -655,12 +655,13 @@ static int rp_cgroup_exists(void *ctx, const char *path)
  * answer, a "container" fact about this path, is the next line (it is
  * written only then, so any other line is left for the next read).
  */
-static int rp_recognize(void *ctx, const char *path, struct cgroup_match *cm)
+static int rp_recognize(void *ctx, const char *path, const char *mount_dir, struct cgroup_match *cm)
 {
 	struct replay *rp = ctx;
 	struct jsonr_val v;
 	int rt = 0, ret;
 
+	(void)mount_dir;
 	if (identity_recognize(NULL, path, cm))
 		return 1;
 	ret = read_line(rp);

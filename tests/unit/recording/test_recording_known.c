@@ -43,9 +43,11 @@ static int teardown(void **state)
 }
 
 /* The live system's answer: ctr's web and web2 by their task directories, nothing else. */
-static int fx_recognize(void *ctx, const char *path, struct cgroup_match *cm)
+static int fx_recognize(void *ctx, const char *path, const char *mount_dir, struct cgroup_match *cm)
 {
-	(void)ctx;
+	(void)ctx, (void)mount_dir;
+	if (!strcmp(path, "/delegated/docker/" HEX))
+		return -EPERM; /* a user's: not written, so not a container in the replay */
 	if (strcmp(path, "/default/web") && strcmp(path, "/default/web2"))
 		return identity_recognize(NULL, path, cm);
 	memset(cm, 0, sizeof(*cm));
@@ -68,14 +70,15 @@ static void record(void)
 	assert_int_equal(recorder_open(&r, file, &h), 0);
 	recorder_facts(r, &inner, &f);
 	recorder_tick(r, 10);
-	assert_int_equal(f.ops->recognize(f.ctx, "/default/web", &cm), 1);
+	assert_int_equal(f.ops->recognize(f.ctx, "/default/web", NULL, &cm), 1);
 	recorder_tick(r, 20);
 	/* the path decides these: nothing written */
-	assert_int_equal(f.ops->recognize(f.ctx, "/default/other", &cm), 0);
-	assert_int_equal(f.ops->recognize(f.ctx, "/docker/" HEX, &cm), 1);
+	assert_int_equal(f.ops->recognize(f.ctx, "/default/other", NULL, &cm), 0);
+	assert_int_equal(f.ops->recognize(f.ctx, "/docker/" HEX, NULL, &cm), 1);
 	assert_false(cm.by_state);
+	assert_int_equal(f.ops->recognize(f.ctx, "/delegated/docker/" HEX, NULL, &cm), -EPERM);
 	recorder_tick(r, 30);
-	assert_int_equal(f.ops->recognize(f.ctx, "/default/web2", &cm), 1);
+	assert_int_equal(f.ops->recognize(f.ctx, "/default/web2", NULL, &cm), 1);
 	assert_int_equal(recorder_close(r), 0);
 }
 
@@ -110,7 +113,7 @@ static void test_known_roundtrip(void **state)
 	record();
 	rp = open_replay(&f);
 	expect_tick(rp, 10);
-	assert_int_equal(f.ops->recognize(f.ctx, "/default/web", &cm), 1);
+	assert_int_equal(f.ops->recognize(f.ctx, "/default/web", NULL, &cm), 1);
 	assert_int_equal(cm.runtime, RUNTIME_CONTAINERD);
 	assert_string_equal(cm.id, "web");
 	assert_string_equal(cm.cgroup, "/default/web");
@@ -118,13 +121,14 @@ static void test_known_roundtrip(void **state)
 	assert_false(cm.below);
 	expect_tick(rp, 20);
 	/* no answer next: not a container, and the next line stays for the next read */
-	assert_int_equal(f.ops->recognize(f.ctx, "/default/other", &cm), 0);
-	assert_int_equal(f.ops->recognize(f.ctx, "/docker/" HEX, &cm), 1);
+	assert_int_equal(f.ops->recognize(f.ctx, "/default/other", NULL, &cm), 0);
+	assert_int_equal(f.ops->recognize(f.ctx, "/docker/" HEX, NULL, &cm), 1);
 	assert_int_equal(cm.runtime, RUNTIME_DOCKER);
+	assert_int_equal(f.ops->recognize(f.ctx, "/delegated/docker/" HEX, NULL, &cm), 0);
 	expect_tick(rp, 30);
 	/* an answer about another path is not this one's */
-	assert_int_equal(f.ops->recognize(f.ctx, "/default/web", &cm), 0);
-	assert_int_equal(f.ops->recognize(f.ctx, "/default/web2", &cm), 1);
+	assert_int_equal(f.ops->recognize(f.ctx, "/default/web", NULL, &cm), 0);
+	assert_int_equal(f.ops->recognize(f.ctx, "/default/web2", NULL, &cm), 1);
 	assert_string_equal(cm.id, "web2");
 	assert_int_equal(replay_next(rp, &in), 0);
 	assert_string_equal(replay_error(rp), "");
@@ -158,7 +162,7 @@ static void test_known_damaged(void **state)
 			RECORDING_FORMAT, ST_EVENT_ABI, bad[i]);
 		fclose(out);
 		rp = open_replay(&f);
-		assert_int_equal(f.ops->recognize(f.ctx, "/default/web", &cm), -EIO);
+		assert_int_equal(f.ops->recognize(f.ctx, "/default/web", NULL, &cm), -EIO);
 		assert_non_null(strstr(replay_error(rp), "a damaged container answer"));
 		replay_close(rp);
 	}

@@ -287,9 +287,20 @@ def _lxc_name():
     return "st-lxcctr-" + stlib.new_name()[3:]
 
 
-def _lxc_create(name, tmp, halt=None, init=None):
+def _helper(tmp, name):
+    """tests/helpers/<name>.c built static into tmp, for a container's rootfs."""
+    check(shutil.which("gcc"), "gcc is not installed (tools/testbench)")
+    out = os.path.join(tmp, name)
+    _run(["gcc", "-static", "-O2", "-Wall", "-Werror", "-o", out,
+          os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "helpers",
+                       name + ".c")])
+    return out
+
+
+def _lxc_create(name, tmp, halt=None, init=None, copy=()):
     """lxc-create -t busybox, then its config's lxc.signal.halt replaced by halt (None: kept,
-    "": removed) and, with init, lxc.init.cmd set to that binary copied into its rootfs."""
+    "": removed) and, with init, lxc.init.cmd set to that binary copied into its rootfs;
+    the binaries of copy go to its /bin too."""
     for tool in ("lxc-create", "lxc-start", "lxc-stop", "lxc-destroy"):
         check(shutil.which(tool), "%s is not installed (Debian's lxc and lxc-templates)" % tool)
     conf = os.path.join(tmp, "lxc.conf")
@@ -304,8 +315,9 @@ def _lxc_create(name, tmp, halt=None, init=None):
     if halt is not None:
         text = text.replace("lxc.signal.halt = SIGUSR1\n",
                             "lxc.signal.halt = %s\n" % halt if halt else "")
+    for binary in list(copy) + ([init] if init else []):
+        shutil.copy(binary, "/var/lib/lxc/%s/rootfs/bin/%s" % (name, os.path.basename(binary)))
     if init:
-        shutil.copy(init, "/var/lib/lxc/%s/rootfs/bin/%s" % (name, os.path.basename(init)))
         text += "lxc.init.cmd = /bin/%s\n" % os.path.basename(init)
     with open(path, "w") as f:
         f.write(text)
@@ -427,15 +439,10 @@ def test_lxc_default_halt_blocked():
     """No lxc.signal.halt and an init that blocks SIGRTMIN+3 (haltwait, as systemd does):
     lxc-stop sends it SIGRTMIN+3, the stop signal then; the init exits 0: graceful."""
     stlib.require_root()
-    check(shutil.which("gcc"), "gcc is not installed (tools/testbench)")
     name = _lxc_name()
     tmp = tempfile.mkdtemp(prefix="stoptrace-lxc-")
     try:
-        init = os.path.join(tmp, "haltwait")
-        _run(["gcc", "-static", "-O2", "-Wall", "-Werror", "-o", init,
-              os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "helpers",
-                           "haltwait.c")])
-        _lxc_create(name, tmp, halt="", init=init)
+        _lxc_create(name, tmp, halt="", init=_helper(tmp, "haltwait"))
         with LiveMonitor() as mon:
             mon.start()
             pid = _lxc_start(name)
@@ -446,6 +453,38 @@ def test_lxc_default_halt_blocked():
             expect(tl, "exit.code", 0, what)
             check(tl.get("duration_ms", 10000) < 5000, "%s: haltwait took %r ms to halt"
                   % (what, tl.get("duration_ms")))
+    finally:
+        _lxc_destroy(name)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_lxc_forged_destroy():
+    """A tenant of an LXC container makes /var/lib/lxc/<its name>/rootfs in its own rootfs
+    and removes it, and the directory above, as a process named lxc-destroy: the paths read
+    like its storage, but its calls come from inside a container: no removal_timeline, at
+    that time or with its stop."""
+    stlib.require_root()
+    check(shutil.which("lxc-attach"), "lxc-attach is not installed (Debian's lxc)")
+    name = _lxc_name()
+    tmp = tempfile.mkdtemp(prefix="stoptrace-lxc-")
+    try:
+        _lxc_create(name, tmp, copy=[_helper(tmp, "fscall")])
+        with LiveMonitor() as mon:
+            mon.start()
+            _lxc_start(name)
+            forged = "/var/lib/lxc/%s" % name
+            res = _run(["lxc-attach", "-n", name, "--", "/bin/sh", "-c",
+                        "mkdir -p %s/rootfs && /bin/fscall -c lxc-destroy rmdir %s/rootfs && "
+                        "/bin/fscall -c lxc-destroy rmdir %s" % (forged, forged, forged)])
+            check(res.stdout.count("-> 0") == 2, "the forged removals inside %s did not "
+                  "succeed: %r" % (name, res.stdout))
+            _run(["lxc-stop", "-n", name, "-t", "10"], timeout=60)
+            _timeline_of(mon, name, "lxc")
+            rms = mon.find(lambda r: r.get("type") == "removal_timeline"
+                           and get(r, "container.id") == name)
+            check(not rms, "a tenant's own rmdir of %s/rootfs, named lxc-destroy, wrote a "
+                  "removal_timeline: %s" % (forged, short(rms[0], 800) if rms else ""))
+            check(os.path.isdir(forged + "/rootfs"), "the host's %s/rootfs is gone" % forged)
     finally:
         _lxc_destroy(name)
         shutil.rmtree(tmp, ignore_errors=True)

@@ -300,9 +300,16 @@ void removal_event(struct removal *r, const struct st_fs_call *fs, uint64_t ts_n
 	}
 	if (ts_ns > o->rm.last_ns)
 		o->rm.last_ns = ts_ns;
-	/* the runtime removes, or fails to remove, the container itself */
-	if (whole && fs->op != ST_FS_UMOUNT)
+	/*
+	 * The runtime removes, or fails to remove, the container itself. Its
+	 * caller is the removal's: the stop's clean-up before it may be another
+	 * process's (podman's conmon removes its own files at the exit).
+	 */
+	if (whole && fs->op != ST_FS_UMOUNT && !o->rm.removing) {
 		o->rm.removing = true;
+		o->rm.caller_pid = fs->caller.tgid;
+		memcpy(o->rm.caller_comm, fs->caller.comm, ST_COMM_LEN);
+	}
 	if (fs->ret < 0)
 		note_failure(r, &o->rm, fs, ts_ns, path);
 	else

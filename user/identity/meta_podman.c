@@ -2,9 +2,12 @@
 /*
  * Podman's metadata, in its container store: the OCI spec of each container
  * (overlay-containers/<id>/userdata/config.json: the stop signal) and the
- * list of every container with its names (overlay-containers/containers.json),
- * the row's meta_files in that order. What they say belongs to the host's
- * tenants (a container's name is theirs).
+ * lists of every container with its names, the row's meta_files in that
+ * order. containers/storage keeps two lists: overlay-containers/containers.json,
+ * and volatile-containers.json (written without fsync) for the containers
+ * podman makes volatile (`podman run --rm`, from containers/storage 1.45 on),
+ * beside it or, with a transient store, under the run root. What they say
+ * belongs to the host's tenants (a container's name is theirs).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,17 +16,18 @@
 
 #include "identity/identity_int.h"
 #include "identity/runtimes.h"
+#include "lib/array_size.h"
 
-enum { CONFIG = RT_CONFIG, STORE };
+enum { CONFIG = RT_CONFIG, STORE, VOLATILE, VOLATILE_RUN };
+
+typedef int (*store_fn)(const char *id, const struct jsonr_val *names, void *ctx);
 
 /*
- * Call fn for each container in podman's store (containers.json: an array of
- * {"id", "names": [...], ...}) until fn returns non-zero. Entries without a
- * 64-hex id are skipped.
+ * Call fn for each container of one list (an array of {"id", "names": [...],
+ * ...}) until fn returns non-zero. Entries without a 64-hex id are skipped.
  */
-static int podman_store_each(const char *root, const struct runtime_info *rt,
-			     int (*fn)(const char *id, const struct jsonr_val *names, void *ctx),
-			     void *ctx)
+static int store_list_each(const char *root, const struct runtime_info *rt, unsigned int file,
+			   store_fn fn, void *ctx)
 {
 	char id[ID_LEN];
 	struct jsonr_val doc, elem, v, names;
@@ -31,7 +35,7 @@ static int podman_store_each(const char *root, const struct runtime_info *rt,
 	char *buf;
 	int err;
 
-	err = meta_open(root, rt, STORE, NULL, STORE_MAX, &buf, &doc);
+	err = meta_open(root, rt, file, NULL, STORE_MAX, &buf, &doc);
 	if (err)
 		return err;
 	jsonr_iter_init(&it, &doc);
@@ -47,6 +51,30 @@ static int podman_store_each(const char *root, const struct runtime_info *rt,
 	}
 	free(buf);
 	return err;
+}
+
+/*
+ * fn for each container in podman's store, every list in turn, until fn
+ * returns non-zero (returned). -ENOENT (or the first error) when no list
+ * could be read; a list that is not there is no error.
+ */
+static int podman_store_each(const char *root, const struct runtime_info *rt, store_fn fn,
+			     void *ctx)
+{
+	static const unsigned int lists[] = {STORE, VOLATILE, VOLATILE_RUN};
+	int err, first = -ENOENT;
+	bool read = false;
+
+	for (size_t i = 0; i < ARRAY_SIZE(lists); i++) {
+		err = store_list_each(root, rt, lists[i], fn, ctx);
+		if (err > 0)
+			return err;
+		if (!err)
+			read = true;
+		else if (err != -ENOENT && first == -ENOENT)
+			first = err;
+	}
+	return read ? 0 : first;
 }
 
 static void first_name(const struct jsonr_val *names, char *dst, size_t size)

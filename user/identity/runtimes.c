@@ -81,10 +81,16 @@ static const struct runtime_info table[] = {
 		.storage_roots = {"var/lib/containers/storage", "run/containers/storage"},
 		.storage = &rt_storage_cs,
 		.no_layer = "no layer for it in podman's containers.json",
-		/* the OCI spec (stop signal), then the store: every container's names */
+		/*
+		 * the OCI spec (stop signal), then the store's lists of every
+		 * container's names: the stable one, the volatile one (run --rm)
+		 * beside it, or under the run root with a transient store
+		 */
 		.meta_files =
 			{"var/lib/containers/storage/overlay-containers/%s/userdata/config.json",
-			 "var/lib/containers/storage/overlay-containers/containers.json"},
+			 "var/lib/containers/storage/overlay-containers/containers.json",
+			 "var/lib/containers/storage/overlay-containers/volatile-containers.json",
+			 "run/containers/storage/overlay-containers/volatile-containers.json"},
 		.stop_signal = {"annotations", "org.opencontainers.image.stopSignal"},
 		.meta = &rt_meta_podman,
 		.unpause = "podman unpause",

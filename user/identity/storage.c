@@ -147,19 +147,15 @@ static int read_token(const char *root, const char *rel, char *out, size_t size)
 	return err;
 }
 
-/* The "layer" of the entry whose "id" is id, in a containers/storage list. */
-static int cs_layer(const char *root, const char *id, char layer[HEX_ID_LEN + 1])
+/* The "layer" of the entry whose "id" is id in one containers/storage list at path. */
+static int cs_list_layer(const char *path, const char *id, char layer[HEX_ID_LEN + 1])
 {
 	struct jsonr_val doc, elem, v;
 	struct jsonr_iter it;
-	char path[PATH_MAX];
 	char *buf = NULL;
 	size_t len;
 	int err;
 
-	err = build(path, sizeof(path), "%s" CS_VAR "/overlay-containers/containers.json", root);
-	if (err)
-		return err;
 	err = read_file_max(path, STORE_MAX, &buf, &len);
 	if (err)
 		return err;
@@ -177,6 +173,29 @@ static int cs_layer(const char *root, const char *id, char layer[HEX_ID_LEN + 1]
 		}
 	}
 	free(buf);
+	return err;
+}
+
+/*
+ * The "layer" of container id in containers/storage's lists: containers.json,
+ * and volatile-containers.json (`podman run --rm`) beside it or, with a
+ * transient store, under the run root.
+ */
+static int cs_layer(const char *root, const char *id, char layer[HEX_ID_LEN + 1])
+{
+	static const char *const lists[] = {
+		CS_VAR "/overlay-containers/containers.json",
+		CS_VAR "/overlay-containers/volatile-containers.json",
+		CS_RUN "/overlay-containers/volatile-containers.json",
+	};
+	char path[PATH_MAX];
+	int err = -ENOENT;
+
+	for (size_t i = 0; i < ARRAY_SIZE(lists) && err == -ENOENT; i++) {
+		err = build(path, sizeof(path), "%s%s", root, lists[i]);
+		if (!err)
+			err = cs_list_layer(path, id, layer);
+	}
 	return err;
 }
 

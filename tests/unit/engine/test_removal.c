@@ -51,6 +51,7 @@
 #define FIFOS_A "/run/docker/containerd/" ID_A
 
 #define DOCKERD_PID  1234
+#define CONMON_PID   1301
 #define HOLDER_MNTNS 4026532777ULL
 #define HOLDER_PID   4242
 
@@ -597,6 +598,29 @@ static void test_rm_force_one_removal(void **state)
 	assert_int_equal(r->rmdir_ok, 7);
 	removal_flush(rm, T0 + 60 * SEC);
 	assert_int_equal(rec.nlog, 1);
+}
+
+/*
+ * `podman rm -f` and `podman run --rm`: conmon removes its own files of the
+ * run at the exit, then podman removes the container. One removal, from the
+ * first of those calls, whose caller is the one that removed the container.
+ */
+static void test_caller_is_remover(void **state)
+{
+	struct st_fs_call fs = fs_call(ST_FS_UNLINKAT, 0, 0, FIFOS_A "/ctl", CONMON_PID);
+	const struct rm_removal *r;
+
+	(void)state;
+	begin();
+	snprintf(fs.caller.comm, sizeof(fs.caller.comm), "conmon");
+	removal_event(rm, &fs, T0, FIFOS_A "/ctl", false, &A.c, T0 + LAT);
+	docker_rm_calls(T0 + 30 * MS);
+	tick(T0 + 39 * MS + 2 * SEC);
+	assert_int_equal(rec.ntimelines, 1);
+	r = &rec.timelines[0].r;
+	assert_int_equal(r->start_ns, T0);
+	assert_int_equal(r->caller_pid, DOCKERD_PID);
+	assert_string_equal(r->caller_comm, "dockerd");
 }
 
 /*
@@ -1441,6 +1465,7 @@ int main(void)
 		T(test_counts_and_umount_einval),
 		T(test_stop_writes_nothing),
 		T(test_rm_force_one_removal),
+		T(test_caller_is_remover),
 		T(test_stop_failure_no_removal),
 		T(test_eperm_immutable),
 		T(test_own_alert_seq),

@@ -16,6 +16,9 @@ runtime gives up, exactly one rootfs_removal_failed alert.
 - stops are not removals: `docker stop` then `docker rm`, `docker run --rm`,
   `docker rm -f` of a running container each write exactly one removed
   timeline, for the removal alone, and stoptrace_removals_total counts one.
+  The unmount of the rootfs and the removals of the run's files that dockerd
+  makes after a plain `docker stop` (after the cgroup is gone) are events of
+  the stop's timeline.
 
 Whatever happens, each test undoes what it did, in order: chattr -i, stop the
 remount loop, unmount every mount it made, then docker rm -f: a container
@@ -706,6 +709,35 @@ def _one_removal(m, c, since, what):
     return tl
 
 
+def _stop_cleanup_on_timeline(tl, c):
+    """The stop_timeline of a plain docker stop holds dockerd's clean-up after
+    the cgroup's removal: the rootfs (merged/) unmounted and removed, the fifos
+    of the run removed; fs_call events, each with its syscall, path and caller."""
+    events = tl.get("events") or []
+    rmdirs = [e["t_ms"] for e in events if e.get("event") == "cgroup_rmdir"]
+    calls = [e for e in events if e.get("event") == "fs_call"]
+    what = "stop_timeline of %s" % c.name
+    check(rmdirs, "%s has no cgroup_rmdir event: %s" % (what, short(tl, 1500)))
+    check(calls, "%s has no fs_call event: dockerd's unmount of the rootfs and removal of "
+          "the run's files after the exit are the stop's: %s" % (what, short(tl, 1500)))
+    for e in calls:
+        check(e.get("syscall") in ("umount", "unlink", "unlinkat", "rmdir")
+              and isinstance(e.get("path"), str) and e["path"].startswith("/")
+              and e.get("ret") == 0 and stlib.get(e, "process.comm") == "dockerd",
+              "%s: fs_call event %r, want a successful call of dockerd with its absolute "
+              "path" % (what, e))
+        check(not e["path"].endswith("/containers/" + c.id), "%s: a call on the container's "
+              "own directory in a stop: %r" % (what, e))
+    merged = [e for e in calls if e["syscall"] == "umount" and e["path"].endswith("/merged")]
+    check(merged, "%s: no unmount of the rootfs (overlay2 <layer>/merged): %r" % (what, calls))
+    check(merged[0]["t_ms"] >= rmdirs[0], "%s: dockerd unmounted the rootfs at %d ms, before "
+          "the cgroup's removal at %d ms: the clean-up that follows the exit is what the "
+          "linger is for" % (what, merged[0]["t_ms"], rmdirs[0]))
+    check(tl["duration_ms"] <= merged[0]["t_ms"], "%s: duration_ms %d, want the stop's end "
+          "at the cgroup's removal, not after the linger (unmount at %d ms)"
+          % (what, tl["duration_ms"], merged[0]["t_ms"]))
+
+
 def _scenario(act, what, docker_args=()):
     """A container running sleep, act(m, c) on it (returns the monitor's mark
     where the removal begins), then exactly one removal of it, counted once."""
@@ -737,7 +769,8 @@ def test_removal_stop_then_rm():
         stlib.docker("stop", "-t", "1", c.name, timeout=60)
         check(_status(c) == "exited", "bench: %s is %r after docker stop, want exited"
               % (c.name, _status(c)))
-        mon.wait_for(_mine(c, "stop_timeline"), 30, "stop_timeline of %s" % c.name)
+        tl = mon.wait_for(_mine(c, "stop_timeline"), 30, "stop_timeline of %s" % c.name)
+        _stop_cleanup_on_timeline(tl, c)
         time.sleep(STOP_QUIET)
         early = _removal_timelines(mon, c)
         check(not early, "docker stop of %s wrote a removal_timeline; the container still "

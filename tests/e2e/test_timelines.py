@@ -144,8 +144,9 @@ def _events(tl, name, signame=None, pid=None):
 
 
 def _event_pids(tl):
+    """The container's processes its events name (an fs_call's is the runtime's caller)."""
     return {get(ev, "process.pid") for ev in tl.get("events") or []
-            if get(ev, "process.pid") is not None}
+            if get(ev, "process.pid") is not None and ev.get("event") != "fs_call"}
 
 
 def _no_alerts(mon, c, *kinds):
@@ -590,6 +591,12 @@ def test_interleaved_stops():
                                             short(tl.get("events"), 1500)))
                 check(pids == {c.pid}, "%s's timeline names processes %r, want only its "
                       "PID 1 (%d)" % (c.name, sorted(pids), c.pid))
+                # the runtime's clean-up after each stop: its own files only
+                paths = [ev.get("path") or "" for ev in tl.get("events") or []
+                         if ev.get("event") == "fs_call"]
+                check(not [p for p in paths for o in cs if o is not c and o.id in p],
+                      "%s's timeline holds calls on other containers' files: %r"
+                      % (c.name, paths))
             _no_alerts(mon, graceful, "stop_signal_ignored", "stop_signal_blocked")
             _no_alerts(mon, killed, "stop_signal_ignored", "stop_signal_blocked")
             found = _lines(mon, ignored, "alert", "stop_signal_ignored")

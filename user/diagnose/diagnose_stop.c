@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * What the container's stop will do: what PID 1 will do with the stop
- * signal (S2), and which tasks of its pid namespace would keep the
- * namespace teardown waiting (S5).
+ * signal (S2), what becomes of it beyond PID 1 (a shell that passes it on
+ * to no child, an init shim that forwards it to one), and which tasks of
+ * its pid namespace would keep the namespace teardown waiting (S5).
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "diagnose/diagnose_int.h"
+#include "engine/timeline.h"
 #include "lib/names.h"
 
 /* ---- the stop signal ---- */
@@ -28,7 +30,7 @@ enum stop_fate {
 static enum stop_fate stop_signal_fate(const struct diag *d)
 {
 	const struct proc_status *st = &d->init;
-	bool sigwait = strstr(d->init_wchan, "sigtimedwait") != NULL;
+	bool sigwait = strstr(d->init_wchan, "sigtimedwait") || strstr(d->init_wchan, "signalfd");
 	int disp = procfs_signal_disposition(st, d->sig);
 
 	if (d->sig == SIGKILL)
@@ -36,7 +38,8 @@ static enum stop_fate stop_signal_fate(const struct diag *d)
 	/*
 	 * tini and other signal-forwarding inits block every signal and
 	 * collect them with sigtimedwait(), which unblocks them while it
-	 * sleeps: a blocked or default signal then reaches it.
+	 * sleeps, or read them from a signalfd (catatonit): a blocked or
+	 * default signal then reaches it.
 	 */
 	if (procfs_signal_blocked(st, d->sig) || (sigwait && disp == PROC_SIG_DEFAULT))
 		return sigwait ? FATE_WAITED_FOR : FATE_BLOCKED;
@@ -47,6 +50,12 @@ static enum stop_fate stop_signal_fate(const struct diag *d)
 	if (d->ns_init)
 		return FATE_NS_INIT_DROPS;
 	return signal_fatal_by_default(d->sig) ? FATE_DEFAULT_FATAL : FATE_DEFAULT_HARMLESS;
+}
+
+/* How PID 1 waits for the signals it blocks, by its wchan. */
+static const char *wait_call(const struct diag *d)
+{
+	return strstr(d->init_wchan, "signalfd") ? "signalfd" : "sigtimedwait";
 }
 
 /* The prediction's name and its reason in words (name: the signal's). */
@@ -62,9 +71,8 @@ static void stop_signal_words(struct diag *d, enum stop_fate fate, const char *n
 		break;
 	case FATE_WAITED_FOR:
 		d->prediction = "waited_for";
-		snprintf(why, cap,
-			 "PID 1 blocks %s and waits for it (sigtimedwait): it will be handled",
-			 name);
+		snprintf(why, cap, "PID 1 blocks %s and waits for it (%s): it will be handled",
+			 name, wait_call(d));
 		break;
 	case FATE_BLOCKED:
 		d->prediction = "blocked";
@@ -158,6 +166,149 @@ static void stop_signal_problem(struct diag *d, enum stop_fate fate, const char 
 		snprintf(p->message, sizeof(p->message), "%s", d->prediction_why);
 }
 
+/* ---- the shapes: PID 1 and its children ---- */
+
+#define SHAPE_CHILDREN 8 /* PID 1's children whose signal state is read, at most */
+
+/* PID 1's children in the container, in the scan's order: up to max into out. */
+static int init_children(const struct diag *d, const struct pinfo **out, int max)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < d->nprocs && n < max; i++)
+		if (d->procs[i].in_ctr && d->procs[i].ppid == d->init_pid &&
+		    d->procs[i].pid != d->init_pid)
+			out[n++] = &d->procs[i];
+	return n;
+}
+
+/* The problem of kind for the stop signal just added, to say again in the shape's words. */
+static struct problem *stop_problem(struct diag *d, const char *kind)
+{
+	for (int i = d->nproblems - 1; i >= 0; i--)
+		if (!strcmp(d->problems[i].kind, kind))
+			return &d->problems[i];
+	return add_problem(d, kind);
+}
+
+/*
+ * PID 1 drops the stop signal and runs a child: a shell (sh -c 'app; ...',
+ * a wrapper script) that passes no signal on. Its child never gets it.
+ */
+static void shell_shape(struct diag *d, const struct pinfo *kid, const char *name)
+{
+	const char *what = tl_is_shell(d->init.name) ? "a shell" : "a wrapper that runs a child";
+	struct problem *p;
+
+	snprintf(d->prediction_why, sizeof(d->prediction_why),
+		 "%s will be ignored: PID 1 (%s) is %s, with no handler for it (a namespace init "
+		 "ignores default-action signals), and it does not pass signals on to its child "
+		 "%s (pid %d in the container), which will never get it; docker stop will wait "
+		 "the full grace period, then SIGKILL",
+		 name, d->init.name, what, kid->comm, kid->ns_pid);
+	p = stop_problem(d, "stop_signal_ignored");
+	if (!p)
+		return;
+	snprintf(p->message, sizeof(p->message), "%s", d->prediction_why);
+	snprintf(p->action, sizeof(p->action),
+		 "use the exec form of CMD (CMD [\"%s\", ...]) or `exec %s` in the script, so that "
+		 "%s is PID 1 and gets %s itself; or run the container with --init",
+		 kid->comm, kid->comm, kid->comm, name);
+}
+
+/* What a child that is no namespace init will do with a signal that reaches it. */
+static enum stop_fate child_fate(const struct proc_status *st, int sig)
+{
+	int disp = procfs_signal_disposition(st, sig);
+
+	if (procfs_signal_blocked(st, sig))
+		return FATE_BLOCKED;
+	if (disp == PROC_SIG_IGNORED)
+		return FATE_SIG_IGN;
+	if (disp == PROC_SIG_HANDLER)
+		return FATE_HANDLED;
+	return signal_fatal_by_default(sig) ? FATE_DEFAULT_FATAL : FATE_DEFAULT_HARMLESS;
+}
+
+static const char *child_fate_words(enum stop_fate fate)
+{
+	switch (fate) {
+	case FATE_BLOCKED:
+		return "which blocks it: it will stay pending; docker stop will wait the full grace "
+		       "period, then SIGKILL";
+	case FATE_SIG_IGN:
+		return "which ignores it (SIG_IGN); docker stop will wait the full grace period, "
+		       "then SIGKILL";
+	case FATE_HANDLED:
+		return "which has a handler: it will be handled";
+	case FATE_DEFAULT_FATAL:
+		return "which has no handler: it will die of it at once, without cleanup";
+	default:
+		return "which has no handler, and its default action does nothing; docker stop "
+		       "will wait the full grace period, then SIGKILL";
+	}
+}
+
+/*
+ * An init shim waits for the stop signal and forwards it to its child: the
+ * stop then turns on what that child does with it. The first child that
+ * would not end is the problem; else the first child is named.
+ */
+static void shim_shape(struct diag *d, const struct pinfo **kids, int nkids, const char *name)
+{
+	enum stop_fate fate = FATE_HANDLED, f;
+	const struct pinfo *kid = kids[0];
+	struct proc_status st;
+	struct problem *p;
+
+	for (int i = 0; i < nkids; i++) {
+		if (procfs_read_status(d->root, kids[i]->pid, &st))
+			continue; /* gone since the scan */
+		f = child_fate(&st, d->sig);
+		if (i == 0 || f == FATE_BLOCKED || f == FATE_SIG_IGN ||
+		    f == FATE_DEFAULT_HARMLESS) {
+			kid = kids[i];
+			fate = f;
+		}
+		if (f == FATE_BLOCKED || f == FATE_SIG_IGN || f == FATE_DEFAULT_HARMLESS)
+			break;
+	}
+	snprintf(d->prediction_why, sizeof(d->prediction_why),
+		 "PID 1 (%s) is an init shim: it waits for %s (%s) and will forward it to %s (pid "
+		 "%d in the container), %s",
+		 d->init.name, name, wait_call(d), kid->comm, kid->ns_pid, child_fate_words(fate));
+	if (fate == FATE_HANDLED || fate == FATE_DEFAULT_FATAL)
+		return;
+	p = add_problem(d, fate == FATE_BLOCKED ? "stop_signal_blocked" : "stop_signal_ignored");
+	if (!p)
+		return;
+	snprintf(p->message, sizeof(p->message), "%s", d->prediction_why);
+	if (fate == FATE_BLOCKED)
+		snprintf(p->action, sizeof(p->action),
+			 "unblock %s in %s (sigprocmask), or wait for it with sigwaitinfo", name,
+			 kid->comm);
+	else
+		snprintf(
+			p->action, sizeof(p->action),
+			"handle %s in %s and exit (a shell's trap '' TERM ignores it), or give the "
+			"image a STOPSIGNAL it handles",
+			name, kid->comm);
+}
+
+/* Beyond PID 1: a shell that passes nothing on, a shim that forwards to its child. */
+static void stop_signal_shape(struct diag *d, enum stop_fate fate, const char *name)
+{
+	const struct pinfo *kids[SHAPE_CHILDREN];
+	int nkids = init_children(d, kids, SHAPE_CHILDREN);
+
+	if (!nkids)
+		return;
+	if (fate == FATE_NS_INIT_DROPS)
+		shell_shape(d, kids[0], name);
+	else if (fate == FATE_WAITED_FOR && tl_is_shim(d->init.name))
+		shim_shape(d, kids, nkids, name);
+}
+
 void diag_predict_stop_signal(struct diag *d)
 {
 	const char *name = signal_name(d->sig) ? signal_name(d->sig) : "the stop signal";
@@ -165,6 +316,7 @@ void diag_predict_stop_signal(struct diag *d)
 
 	stop_signal_words(d, fate, name);
 	stop_signal_problem(d, fate, name);
+	stop_signal_shape(d, fate, name);
 }
 
 /* ---- the pid namespace ---- */

@@ -96,6 +96,14 @@ size_t removal_open(const struct removal *r)
 	return r->open;
 }
 
+bool removal_removing(const struct removal *r, const char *id)
+{
+	for (const struct open_removal *o = r->list; o; o = o->next)
+		if (!strcmp(o->rm.container.id, id))
+			return o->rm.removing;
+	return false;
+}
+
 uint64_t removal_full(const struct removal *r)
 {
 	return r ? r->full : 0;

@@ -148,6 +148,8 @@ void removal_holders_done(struct removal *r, const char *id, const char *path, u
 void removal_tick(struct removal *r, uint64_t now_ns);
 void removal_flush(struct removal *r, uint64_t now_ns);
 size_t removal_open(const struct removal *r);
+/* Whether the removal of container id is under way (a call on what only its removal takes away). */
+bool removal_removing(const struct removal *r, const char *id);
 /* Removals refused because max_open were open already. */
 uint64_t removal_full(const struct removal *r);
 /* How many holder scans ran and were skipped by the rate limits. */

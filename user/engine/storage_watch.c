@@ -208,6 +208,11 @@ const struct container *storage_watch_call(struct storage_watch *w, const struct
 	return c;
 }
 
+bool storage_watch_removing(const struct storage_watch *w, const char *id)
+{
+	return removal_removing(w->engine, id);
+}
+
 void storage_watch_set_async(struct storage_watch *w, struct holder_worker *worker)
 {
 	w->async = true;

@@ -47,6 +47,11 @@ void storage_watch_learn_id(struct storage_watch *w, const char *id);
  */
 const struct container *storage_watch_call(struct storage_watch *w, const struct st_fs_call *fs,
 					   uint64_t ts_ns, const char *path, uint64_t now_ns);
+/*
+ * Whether the removal of container id has begun: its calls are the removal's
+ * then, not its stop's (the stop engine's timeline_fs_call).
+ */
+bool storage_watch_removing(const struct storage_watch *w, const char *id);
 
 /*
  * Holder scans answer later: on worker (live), or, worker NULL, in the

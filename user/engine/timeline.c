@@ -14,9 +14,10 @@
 #define PARTIAL_NS (10 * NSEC_PER_SEC) /* a stop this soon after start may be missing its head */
 /*
  * Bounds. A container the engine follows costs about 2.3 KiB, an open stop
- * about 6 KiB: 16384 containers (the identity table's 65536 cgroups are two
- * or more per container on hybrid hosts) and 4096 stops at once (a whole
- * node drained at once stays far below) bound them to 38 and 24 MiB.
+ * about 26 KiB, and 4 KiB more once its runtime's calls come (their paths):
+ * 16384 containers (the identity table's 65536 cgroups are two or more per
+ * container on hybrid hosts) and 4096 stops at once (a whole node drained at
+ * once stays far below) bound them to 38 and 118 MiB.
  */
 #define TL_CONTAINERS_MAX 16384
 #define TL_OPEN_MAX	  4096
@@ -32,6 +33,7 @@ void tl_config_defaults(struct tl_config *cfg)
 	cfg->restart_window_ns = 60 * NSEC_PER_SEC;
 	cfg->alert_window_ns = 60 * NSEC_PER_SEC;
 	cfg->max_stop_ns = 600 * NSEC_PER_SEC;
+	cfg->linger_ns = TL_LINGER_NS;
 	cfg->max_containers = TL_CONTAINERS_MAX;
 	cfg->max_open = TL_OPEN_MAX;
 }
@@ -44,6 +46,7 @@ struct timeline *timeline_new(const struct tl_config *cfg, const struct tl_facts
 	if (!t)
 		return NULL;
 	t->cfg = *cfg;
+	t->seeing_ns = cfg->start_ns;
 	if (!t->cfg.alert_seq)
 		t->cfg.alert_seq = &t->next_alert_id;
 	if (facts)
@@ -63,8 +66,10 @@ void timeline_free(struct timeline *t)
 		while (c) {
 			struct tl_cont *next = c->next;
 
-			if (c->stop)
+			if (c->stop) {
 				free(c->stop->culprits);
+				free(c->stop->paths);
+			}
 			free(c->stop);
 			free(c);
 			c = next;
@@ -155,7 +160,7 @@ static bool starts_stop(int sig, int configured)
  * the window: then it is only counted, and reported with the next one sent.
  * Returns whether it was sent.
  */
-static bool send_alert(struct timeline *t, struct tl_cont *tc, struct tl_alert *a, uint64_t now)
+bool tl_send_alert(struct timeline *t, struct tl_cont *tc, struct tl_alert *a, uint64_t now)
 {
 	uint64_t last = tc->last_alert_ns[a->kind];
 
@@ -180,14 +185,14 @@ void tl_stop_alert(struct timeline *t, struct tl_cont *tc, struct tl_alert *a, u
 
 	a->one_shot = false;
 	tl_note_lost(a, s->out.lost);
-	if (!send_alert(t, tc, a, now))
+	if (!tl_send_alert(t, tc, a, now))
 		return;
 	if (s->npending < PENDING_MAX)
 		s->pending[s->npending++] = *a;
 }
 
-static void resolve_kind(struct timeline *t, struct stop_state *s, enum tl_alert_kind kind,
-			 uint64_t now)
+void tl_resolve_kind(struct timeline *t, struct stop_state *s, enum tl_alert_kind kind,
+		     uint64_t now)
 {
 	for (int i = 0; i < s->npending; i++) {
 		if (s->pending[i].kind != kind)
@@ -284,7 +289,7 @@ static void make_entry(struct tl_entry *en, const struct st_event *e)
 	}
 }
 
-static void add_entry(struct stop_state *s, const struct tl_entry *en)
+void tl_add_entry(struct stop_state *s, const struct tl_entry *en)
 {
 	if (s->nfirst < ENTRY_HALF) {
 		s->first[s->nfirst++] = *en;
@@ -301,12 +306,12 @@ static void add_entry(struct stop_state *s, const struct tl_entry *en)
 }
 
 /* e on s's timeline. */
-static void add_event(struct stop_state *s, const struct st_event *e)
+void tl_add_event(struct stop_state *s, const struct st_event *e)
 {
 	struct tl_entry en;
 
 	make_entry(&en, e);
-	add_entry(s, &en);
+	tl_add_entry(s, &en);
 }
 
 static void add_pre(struct tl_cont *tc, const struct tl_entry *en)
@@ -318,7 +323,7 @@ static void add_pre(struct tl_cont *tc, const struct tl_entry *en)
 	tc->pre[tc->npre++] = *en;
 }
 
-static struct stop_state *open_stop(struct timeline *t, struct tl_cont *tc, uint64_t start)
+struct stop_state *tl_open_stop(struct timeline *t, struct tl_cont *tc, uint64_t start)
 {
 	struct stop_state *s;
 
@@ -336,7 +341,7 @@ static struct stop_state *open_stop(struct timeline *t, struct tl_cont *tc, uint
 	s->out.init_pid = tc->init_pid;
 	for (uint32_t i = 0; i < tc->npre; i++)
 		if (tc->pre[i].ts_ns + PRE_KEEP_NS >= start)
-			add_entry(s, &tc->pre[i]);
+			tl_add_entry(s, &tc->pre[i]);
 	tc->npre = 0;
 	/* what was lost just before may have been this stop's first events */
 	if (tc->lost_pending && tc->lost_ns + PRE_KEEP_NS >= start)
@@ -345,53 +350,8 @@ static struct stop_state *open_stop(struct timeline *t, struct tl_cont *tc, uint
 	tc->stop = s;
 	tc->restart_alerted = false;
 	t->open++;
+	tl_shapes_open(tc, s);
 	return s;
-}
-
-static int cmp_entries(const void *a, const void *b)
-{
-	const struct tl_entry *x = a, *y = b;
-
-	return x->ts_ns < y->ts_ns ? -1 : x->ts_ns > y->ts_ns;
-}
-
-/* Assemble, judge and write a stop, resolve its alerts, and close it. */
-void tl_end_stop(struct timeline *t, struct tl_cont *tc, uint64_t end_ns, bool partial)
-{
-	struct stop_state *s = tc->stop;
-	struct tl_stop *o = &s->out;
-	uint32_t n = 0;
-
-	for (uint32_t i = 0; i < s->nfirst; i++)
-		o->entries[n++] = s->first[i];
-	for (uint32_t i = 0; i < s->nlast; i++)
-		o->entries[n++] = s->last[(s->last_head + i) % ENTRY_HALF];
-	o->nentries = n;
-	/* records from different CPUs can arrive a little out of order */
-	qsort(o->entries, n, sizeof(o->entries[0]), cmp_entries);
-	o->container = tc->c;
-	o->end_ns = end_ns;
-	o->exited = s->exit_ns != 0;
-	o->culprits = s->culprits;
-	o->nculprits = s->nculprits;
-	if (s->exit_ns && s->released_ns)
-		o->teardown_ms = tl_ms_between(s->exit_ns, s->released_ns);
-	if (partial)
-		o->partial = true;
-	tl_judge(s);
-	t->listener.stop_timeline(t->ctx, o);
-	while (s->npending) {
-		struct tl_alert *a = &s->pending[--s->npending];
-
-		a->ts_ns = end_ns;
-		t->listener.alert_resolved(t->ctx, a);
-	}
-	tc->last_end_ns = end_ns;
-	tc->last_init_pid = o->init_pid;
-	tc->stop = NULL;
-	free(s->culprits);
-	free(s);
-	t->open--;
 }
 
 static void remember_kill(struct timeline *t, struct tl_cont *tc, const struct st_event *e)
@@ -446,7 +406,7 @@ static void on_stop_signal(struct timeline *t, struct tl_cont *tc, const struct 
 		a.pid = sig->target.tgid;
 		a.ns_pid = sig->target.ns_tgid;
 		memcpy(a.comm, sig->target.comm, ST_COMM_LEN);
-		tl_describe_ignored(&a, sig->disposition);
+		tl_describe_ignored(s, &a, sig->disposition);
 		tl_stop_alert(t, tc, &a, now);
 		return;
 	}
@@ -498,6 +458,7 @@ static void init_alert(struct tl_alert *a, const struct stop_state *s, enum tl_a
 	a->sig = s->out.stop_signal;
 	a->pid = s->out.init_pid;
 	a->ns_pid = 1;
+	memcpy(a->comm, s->init_comm, ST_COMM_LEN);
 	a->duration_ms = tl_ms_between(since, now > event_ts ? now : event_ts);
 }
 
@@ -511,7 +472,7 @@ void tl_alert_blocked(struct timeline *t, struct tl_cont *tc, uint64_t event_ts,
 		return;
 	s->blocked_alerted = true;
 	init_alert(&a, s, TL_ALERT_STOP_SIGNAL_BLOCKED, event_ts, s->blocked_since, now);
-	tl_describe_blocked(&a);
+	tl_describe_blocked(s, &a);
 	tl_stop_alert(t, tc, &a, now);
 }
 
@@ -563,6 +524,19 @@ static void set_first_signal(struct stop_state *s, const struct st_event *e, boo
 	memcpy(s->init_comm, sig->target.comm, ST_COMM_LEN);
 }
 
+/*
+ * A stop opened by a SIGKILL or by PID 1's exit, of a container that was
+ * running before the monitor: its stop signal may have come before the
+ * monitor saw anything, when the monitor had run for less than the window.
+ */
+static void may_be_partial(struct timeline *t, const struct tl_cont *tc, struct stop_state *s)
+{
+	uint64_t start = s->out.start_ns;
+
+	s->monitor_ns = start > t->seeing_ns ? start - t->seeing_ns : 0;
+	s->maybe_partial = !tc->seen_start && s->monitor_ns < PARTIAL_NS;
+}
+
 static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_event *e,
 		      uint64_t now)
 {
@@ -590,18 +564,20 @@ static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_ev
 				add_pre(tc, &en);
 			return;
 		}
-		s = open_stop(t, tc, e->ts_ns);
+		s = tl_open_stop(t, tc, e->ts_ns);
 		if (!s)
 			return;
 		set_first_signal(s, e, outside);
 		s->out.configured_stop_signal = configured;
 		/* a stop signal is a stop's head; a SIGKILL may follow one sent before the start */
-		s->maybe_partial = !tc->seen_start && sig->sig == SIGKILL &&
-				   e->ts_ns < t->cfg.start_ns + PARTIAL_NS;
+		if (sig->sig == SIGKILL)
+			may_be_partial(t, tc, s);
 	}
-	add_entry(s, &en);
-	if (!is_init)
+	tl_add_entry(s, &en);
+	if (!is_init) {
+		tl_shapes_signal(t, tc, e, now);
 		return;
+	}
 	memcpy(s->init_comm, sig->target.comm, ST_COMM_LEN);
 	if (!s->first_sig && s->exit_ns && outside && !kernel && starts_stop(sig->sig, 0) &&
 	    e->ts_ns <= s->exit_ns + SKEW_NS) {
@@ -632,7 +608,7 @@ static void on_deliver(struct timeline *t, struct tl_cont *tc, const struct st_e
 		return;
 	if (!s)
 		return;
-	add_event(s, e);
+	tl_add_event(s, e);
 	if (!(d->task.flags & ST_TASK_NS_INIT))
 		return;
 	memcpy(s->init_comm, d->task.comm, ST_COMM_LEN);
@@ -658,7 +634,7 @@ static void on_deliver(struct timeline *t, struct tl_cont *tc, const struct st_e
 		/* it unblocked and took the signal: not blocked after all */
 		s->blocked_pending = false;
 		s->blocked = false;
-		resolve_kind(t, s, TL_ALERT_STOP_SIGNAL_BLOCKED, e->ts_ns);
+		tl_resolve_kind(t, s, TL_ALERT_STOP_SIGNAL_BLOCKED, e->ts_ns);
 	}
 }
 
@@ -672,20 +648,20 @@ static void on_process_exit(struct timeline *t, struct tl_cont *tc, const struct
 	make_entry(&en, e);
 	if (!(x->task.flags & ST_TASK_NS_INIT)) {
 		if (s)
-			add_entry(s, &en);
+			tl_add_entry(s, &en);
 		if (s && tl_halt_exit(s, e) < 0)
 			on_escalation(t, tc, s->halt_kill_ns, now);
 		return;
 	}
 	tc->init_pid = x->task.tgid;
 	if (!s) {
-		s = open_stop(t, tc, e->ts_ns);
+		s = tl_open_stop(t, tc, e->ts_ns);
 		if (!s)
 			return;
 		s->out.init_pid = x->task.tgid;
-		s->maybe_partial = !tc->seen_start && e->ts_ns < t->cfg.start_ns + PARTIAL_NS;
+		may_be_partial(t, tc, s);
 	}
-	add_entry(s, &en);
+	tl_add_entry(s, &en);
 	if (s->exit_ns)
 		return;
 	memcpy(s->init_comm, x->task.comm, ST_COMM_LEN);
@@ -698,97 +674,7 @@ static void on_process_exit(struct timeline *t, struct tl_cont *tc, const struct
 		s->blocked_pending = false; /* it died of something else first */
 	s->next_stuck_ns = e->ts_ns + t->cfg.teardown_timeout_ns;
 	s->stuck_interval_ns = t->cfg.teardown_timeout_ns;
-	resolve_kind(t, s, TL_ALERT_STOP_STILL_RUNNING, e->ts_ns);
-}
-
-/*
- * The end of a container (its init released, its cgroup removed) with no
- * stop open: when records were lost just before, its stop went by in them,
- * and a partial timeline says all there is to say; otherwise nothing.
- */
-static void lost_stop(struct timeline *t, struct tl_cont *tc, const struct st_event *e)
-{
-	struct stop_state *s;
-
-	if (!tc->lost_pending || tc->lost_ns + PRE_KEEP_NS < e->ts_ns)
-		return;
-	s = open_stop(t, tc, e->ts_ns);
-	if (!s)
-		return;
-	add_event(s, e);
-	tl_end_stop(t, tc, e->ts_ns, true);
-}
-
-static void on_released(struct timeline *t, struct tl_cont *tc, const struct st_event *e)
-{
-	struct stop_state *s = tc->stop;
-
-	if (!s) {
-		lost_stop(t, tc, e);
-		return;
-	}
-	add_event(s, e);
-	if (!s->released_ns)
-		s->released_ns = e->ts_ns;
-	if (!s->exit_ns) {
-		s->exit_ns = e->ts_ns;
-		s->out.exit_code = e->u.exit.exit_code;
-	}
-	for (int i = 0; i < s->npending; i++)
-		if (s->pending[i].kind == TL_ALERT_NS_TEARDOWN_STUCK)
-			s->pending[i].duration_ms = tl_ms_between(s->exit_ns, s->released_ns);
-	resolve_kind(t, s, TL_ALERT_NS_TEARDOWN_STUCK, e->ts_ns);
-	if (s->rmdir_ns)
-		tl_end_stop(t, tc, e->ts_ns, false);
-}
-
-static void on_rmdir(struct timeline *t, struct tl_cont *tc, const struct st_event *e)
-{
-	struct stop_state *s = tc->stop;
-
-	if (!s) {
-		lost_stop(t, tc, e);
-		return;
-	}
-	add_event(s, e);
-	/*
-	 * The cgroup empties before the init's namespace is torn down (cgroup_exit
-	 * runs before exit_notify): wait a little for the release, so the teardown
-	 * time is known.
-	 */
-	if (s->exit_ns && !s->released_ns) {
-		if (!s->rmdir_ns)
-			s->rmdir_ns = e->ts_ns;
-		return;
-	}
-	tl_end_stop(t, tc, e->ts_ns, false);
-}
-
-static void maybe_restarted(struct timeline *t, struct tl_cont *tc, const struct st_event *e,
-			    uint64_t now)
-{
-	const char *policy = NULL;
-	struct tl_alert a;
-
-	if (tc->stop && tc->stop->exit_ns)
-		tl_end_stop(t, tc, e->ts_ns, false);
-	if (tc->stop || !tc->last_end_ns || tc->restart_alerted)
-		return;
-	if (e->ts_ns > tc->last_end_ns + t->cfg.restart_window_ns)
-		return;
-	if (t->facts.restart_policy)
-		policy = t->facts.restart_policy(t->ctx, &tc->c);
-	if (!policy || !policy[0] || !strcmp(policy, "no"))
-		return;
-	tc->restart_alerted = true;
-	tl_alert_init(&a, TL_ALERT_RESTARTED_AFTER_STOP, e->ts_ns);
-	a.one_shot = true;
-	a.duration_ms = tl_ms_between(tc->last_end_ns, e->ts_ns);
-	a.pid = e->u.exec.task.tgid;
-	a.ns_pid = 1;
-	memcpy(a.comm, e->u.exec.task.comm, ST_COMM_LEN);
-	tl_describe_restarted(&a, tc->last_init_pid, policy);
-	send_alert(t, tc, &a, now);
+	tl_resolve_kind(t, s, TL_ALERT_STOP_STILL_RUNNING, e->ts_ns);
 }
 
 static void on_oom(struct timeline *t, const struct st_event *e, uint64_t now)
@@ -812,13 +698,13 @@ static void on_oom(struct timeline *t, const struct st_event *e, uint64_t now)
 			tc->stop->oom = true;
 	}
 	if (tc->stop)
-		add_event(tc->stop, e);
+		tl_add_event(tc->stop, e);
 	tl_alert_init(&a, TL_ALERT_OOM_KILLED, e->ts_ns);
 	a.one_shot = true;
 	a.pid = victim;
 	a.sig = SIGKILL;
 	tl_describe_oom(&a, victim == tc->init_pid);
-	send_alert(t, tc, &a, now);
+	tl_send_alert(t, tc, &a, now);
 }
 
 void timeline_event(struct timeline *t, const struct st_event *e, const struct container *c,
@@ -826,6 +712,8 @@ void timeline_event(struct timeline *t, const struct st_event *e, const struct c
 {
 	struct tl_cont *tc;
 
+	if (!t->first_event_ns || e->ts_ns < t->first_event_ns)
+		t->first_event_ns = e->ts_ns;
 	if (e->kind == ST_EV_OOM_VICTIM) {
 		on_oom(t, e, now_ns);
 		return;
@@ -835,6 +723,14 @@ void timeline_event(struct timeline *t, const struct st_event *e, const struct c
 	tc = cont_get(t, c, now_ns);
 	if (!tc)
 		return;
+	if (tc->stop && tc->stop->linger_until) {
+		tl_linger_event(t, tc, e);
+		if (tc->stop)
+			return;
+	}
+	if (e->kind == ST_EV_PROCESS_FORK || e->kind == ST_EV_PROCESS_EXEC ||
+	    e->kind == ST_EV_PROCESS_EXIT)
+		tl_shapes_process(tc, e);
 	switch (e->kind) {
 	case ST_EV_SIGNAL_GENERATE:
 		on_signal(t, tc, e, now_ns);
@@ -846,10 +742,10 @@ void timeline_event(struct timeline *t, const struct st_event *e, const struct c
 		on_process_exit(t, tc, e, now_ns);
 		break;
 	case ST_EV_INIT_RELEASED:
-		on_released(t, tc, e);
+		tl_on_released(t, tc, e);
 		break;
 	case ST_EV_CGROUP_RMDIR:
-		on_rmdir(t, tc, e);
+		tl_on_rmdir(t, tc, e);
 		break;
 	case ST_EV_CGROUP_MKDIR:
 		tc->seen_start = true;
@@ -862,37 +758,20 @@ void timeline_event(struct timeline *t, const struct st_event *e, const struct c
 			tc->init_pid = e->u.exec.task.tgid;
 			tc->seen_start = true;
 			if (!tc->stop || tc->stop->exit_ns)
-				maybe_restarted(t, tc, e, now_ns);
+				tl_maybe_restarted(t, tc, e, now_ns);
 		}
 		/* fall through */
 	case ST_EV_PROCESS_FORK:
 	case ST_EV_CGROUP_FREEZE:
 	case ST_EV_CGROUP_UNFREEZE:
 		if (tc->stop)
-			add_event(tc->stop, e);
+			tl_add_event(tc->stop, e);
 		break;
 	}
 }
 
-void timeline_lost(struct timeline *t, uint64_t now_ns, uint64_t count)
+void timeline_seeing_since(struct timeline *t, uint64_t ts_ns)
 {
-	for (int i = 0; i < HASH_BUCKETS; i++)
-		for (struct tl_cont *tc = t->buckets[i]; tc; tc = tc->next) {
-			if (tc->stop) {
-				tc->stop->out.lost += count;
-				continue;
-			}
-			if (tc->lost_ns + PRE_KEEP_NS < now_ns)
-				tc->lost_pending = 0;
-			tc->lost_pending += count;
-			tc->lost_ns = now_ns;
-		}
-}
-
-void timeline_flush(struct timeline *t, uint64_t now_ns)
-{
-	for (int i = 0; i < HASH_BUCKETS; i++)
-		for (struct tl_cont *tc = t->buckets[i]; tc; tc = tc->next)
-			if (tc->stop)
-				tl_end_stop(t, tc, now_ns, true);
+	/* an event seen proves the programs attached by then */
+	t->seeing_ns = t->first_event_ns && t->first_event_ns < ts_ns ? t->first_event_ns : ts_ns;
 }

@@ -11,7 +11,8 @@
  * stop signal, or with its init's exit when nothing signalled it. It gathers
  * every event of that container until the container is gone (cgroup removed,
  * or the init released and a settle time passed), then one stop timeline
- * with one verdict is written.
+ * with one verdict is written: after a short linger past the cgroup's
+ * removal, for the runtime's unmounts and removals (timeline_fs_call).
  */
 #ifndef STOPTRACE_TIMELINE_H
 #define STOPTRACE_TIMELINE_H
@@ -48,6 +49,15 @@ enum tl_alert_kind {
 	TL_ALERT_KIND_MAX,
 };
 
+/*
+ * A process by its comm (a tenant's choice: words only, never trust): a
+ * shell, or a script (the kernel names one after its file, entrypoint.sh);
+ * an init shim that forwards signals to its child (tini, docker-init,
+ * dumb-init, catatonit).
+ */
+bool tl_is_shell(const char *comm);
+bool tl_is_shim(const char *comm);
+
 const char *tl_verdict_name(enum tl_verdict v);
 const char *tl_alert_kind_name(enum tl_alert_kind k);
 
@@ -61,7 +71,7 @@ struct tl_entry {
 	uint32_t flags;	      /* ST_SIGF_* for signals, ST_TASK_* for the task */
 	uint32_t pid;	      /* the task concerned: host tgid */
 	uint32_t ns_pid;      /* its pid in its namespace */
-	uint32_t other_pid;   /* signal sender; fork child */
+	uint32_t other_pid;   /* signal sender; fork child; fs_call: its path's index + 1, 0 none */
 	char comm[ST_COMM_LEN];
 	char other_comm[ST_COMM_LEN];
 };
@@ -73,6 +83,13 @@ struct tl_entry {
 #define TL_ENTRY_DROPPED (1u << 16) /* the default action on a namespace init: dropped */
 
 #define TL_MAX_ENTRIES 64 /* kept per stop: the first half and the last half */
+/*
+ * The paths of a stop's unmount and removal calls (fs_call entries: sig is
+ * the enum st_fs_op, result the call's return, flags its flags), kept once
+ * each, the first TL_MAX_PATHS of them.
+ */
+#define TL_MAX_PATHS 16
+#define TL_PATH_LEN  256
 
 /* A process and its parents, nearest first. */
 struct tl_sender {
@@ -107,6 +124,8 @@ struct tl_stop {
 	uint32_t nentries;
 	uint32_t dropped; /* entries left out of the middle */
 	struct tl_entry entries[TL_MAX_ENTRIES];
+	const char (*paths)[TL_PATH_LEN]; /* of fs_call entries: valid during the listener call */
+	uint32_t npaths;
 };
 
 struct tl_alert {
@@ -160,6 +179,9 @@ struct tl_config {
 	uint64_t restart_window_ns;   /* a new init this soon after a stop: restarted (60 s) */
 	uint64_t alert_window_ns;     /* repeats of one kind per container held back (60 s) */
 	uint64_t max_stop_ns;	      /* give up on a stop with no end in sight (10 min) */
+	uint64_t linger_ns;	      /* after the cgroup's removal, the runtime's unmounts and
+				       * file removals still go on the stop's timeline (500 ms;
+				       * 0: it is written at the removal) */
 	uint64_t *alert_seq;	      /* alert ids, shared with other engines (NULL: its own) */
 	uint64_t start_ns;	      /* when the monitor started (boot clock) */
 	size_t max_containers;	      /* containers followed at once (16384) */
@@ -181,6 +203,20 @@ void timeline_free(struct timeline *t);
  */
 void timeline_event(struct timeline *t, const struct st_event *e, const struct container *c,
 		    uint64_t now_ns);
+/*
+ * An unmount or removal call of container c's storage by its runtime (path
+ * absolute): an event of c's stop while it is open or lingers after its
+ * cgroup's removal. removing: the container's removal has begun (the
+ * removal engine's); its calls are the removal's, and end the linger.
+ */
+void timeline_fs_call(struct timeline *t, const struct st_fs_call *fs, uint64_t ts_ns,
+		      const char *path, const struct container *c, bool removing, uint64_t now_ns);
+/*
+ * The monitor sees events since ts_ns (its programs attached): how long it
+ * had really run when a stop began, which decides whether it may have
+ * missed the stop's beginning. Until it is called, cfg.start_ns.
+ */
+void timeline_seeing_since(struct timeline *t, uint64_t ts_ns);
 /* Run timers: call at least every few hundred milliseconds. */
 void timeline_tick(struct timeline *t, uint64_t now_ns);
 /*

@@ -2,8 +2,9 @@
 /*
  * Inside the stop timeline engine: its state, and what its files ask of each
  * other. timeline.c follows containers and their stops event by event,
- * timeline_timers.c does what time alone decides, timeline_verdict.c judges
- * a stop that ended, timeline_words.c says verdicts and alerts in words.
+ * timeline_timers.c does what time alone decides, timeline_shapes.c follows
+ * what PID 1 runs and forwards, timeline_verdict.c judges a stop that ended,
+ * timeline_words.c says verdicts and alerts in words.
  */
 #ifndef STOPTRACE_TIMELINE_INT_H
 #define STOPTRACE_TIMELINE_INT_H
@@ -23,6 +24,12 @@
  * caused by a SIGKILL may carry a timestamp just before the SIGKILL's.
  */
 #define SKEW_NS (1 * NSEC_PER_MSEC)
+/*
+ * The runtime's clean-up after the cgroup's removal, by default: measured
+ * here 10 to 20 ms after it (docker stop), up to 130 ms on a loaded host
+ * (6 busy loops and a writer on 2 cores): about 4 times that.
+ */
+#define TL_LINGER_NS (500 * NSEC_PER_MSEC)
 
 /*
  * The stop signal, sent to PID 1 once more (re-raised by PID 1's handler,
@@ -43,9 +50,43 @@ struct tl_drop {
 	uint32_t disposition; /* ST_DISP_DEFAULT or ST_DISP_IGNORE */
 };
 
+/* A process of the container the shapes name: a child of PID 1, a forward's target. */
+struct tl_proc {
+	uint32_t pid;	 /* host tgid */
+	uint32_t ns_pid; /* in the container */
+	char comm[ST_COMM_LEN];
+};
+
+#define TL_CHILDREN 4 /* PID 1's children followed per container, the newest */
+
+/*
+ * PID 1 passing a signal on to another process of the container once its
+ * stop signal came (an init shim's forward, a shell trap's kill): the first
+ * such sending, how many processes it reached, and what became of the first.
+ */
+struct tl_forward {
+	uint64_t ts_ns; /* 0: none seen */
+	struct tl_proc to;
+	int sig;
+	int result;	      /* enum st_signal_result */
+	uint32_t disposition; /* the target's, enum st_disposition */
+	uint32_t sig_flags;   /* ST_SIGF_* */
+	bool exiting;	      /* the target was already exiting (or the signal made it so) */
+	uint32_t ntargets;    /* distinct processes it reached */
+	uint32_t last_pid;    /* the last one counted besides the first */
+	uint64_t exit_ns;     /* the target's exit, 0 while not seen */
+	uint32_t exit_code;
+	bool alerted;
+};
+
 struct stop_state {
 	struct tl_stop out;
-	int first_sig; /* the signal that started it, 0: the exit did */
+	struct tl_proc child;  /* PID 1's child, the newest seen (timeline_shapes.c) */
+	bool child_forked;     /* ... seen forked by PID 1, not only killed with it */
+	bool child_exited;     /* a child of PID 1 exited after the stop signal, before SIGKILL */
+	struct tl_forward fwd; /* PID 1 passed the stop signal on (timeline_shapes.c) */
+	bool by_forward;       /* the verdict judged the forward's target (timeline_verdict.c) */
+	int first_sig;	       /* the signal that started it, 0: the exit did */
 	bool first_from_kernel;
 	bool stop_sig_seen; /* the stop signal's generate to the init was judged */
 	bool ignored;
@@ -75,8 +116,12 @@ struct stop_state {
 	bool still_alerted;
 	struct culprit *culprits; /* found while teardown hung */
 	int nculprits;
-	bool maybe_partial; /* opened by a kill or an exit just after the monitor started */
-	bool stuck;	    /* finding: teardown outlasted the timeout */
+	bool maybe_partial;    /* opened by a kill or an exit just after the monitor started */
+	uint64_t monitor_ns;   /* how long the monitor had seen events when the stop opened */
+	uint64_t linger_until; /* the cgroup is gone: written then (0: not lingering) */
+	uint32_t npaths;
+	char (*paths)[TL_PATH_LEN]; /* of its fs_call entries, allocated at the first */
+	bool stuck;		    /* finding: teardown outlasted the timeout */
 	uint64_t next_stuck_ns;
 	uint64_t stuck_interval_ns;
 	struct tl_alert pending[PENDING_MAX]; /* sent, to be resolved at the end */
@@ -103,6 +148,9 @@ struct tl_cont {
 	uint64_t lost_ns;      /* when the last of them were */
 	uint32_t npre;
 	struct tl_entry pre[PRE_MAX];
+	uint32_t children_of; /* the init whose children these are */
+	uint32_t nchildren;
+	struct tl_proc children[TL_CHILDREN]; /* oldest first */
 	uint64_t last_alert_ns[TL_ALERT_KIND_MAX];
 	uint32_t held[TL_ALERT_KIND_MAX];
 };
@@ -119,6 +167,8 @@ struct timeline {
 	struct tl_listener listener;
 	void *ctx;
 	uint64_t next_alert_id;
+	uint64_t seeing_ns;	 /* events seen since (timeline_seeing_since, cfg.start_ns) */
+	uint64_t first_event_ns; /* the first event's time, 0 before it */
 	size_t open;
 	size_t nconts; /* containers followed */
 	uint64_t full; /* containers or stops refused at a bound */
@@ -136,10 +186,41 @@ static inline int64_t tl_ms_between(uint64_t from, uint64_t to)
 
 /* timeline.c */
 void tl_alert_init(struct tl_alert *a, enum tl_alert_kind kind, uint64_t event_ts);
+/* Send an alert unless one of its kind was sent for tc within the window; whether it was. */
+bool tl_send_alert(struct timeline *t, struct tl_cont *tc, struct tl_alert *a, uint64_t now);
+void tl_resolve_kind(struct timeline *t, struct stop_state *s, enum tl_alert_kind kind,
+		     uint64_t now);
+struct stop_state *tl_open_stop(struct timeline *t, struct tl_cont *tc, uint64_t start);
+void tl_add_event(struct stop_state *s, const struct st_event *e);
 void tl_stop_alert(struct timeline *t, struct tl_cont *tc, struct tl_alert *a, uint64_t now);
 void tl_alert_blocked(struct timeline *t, struct tl_cont *tc, uint64_t event_ts, uint64_t now);
 void tl_alert_dropped(struct timeline *t, struct tl_cont *tc, uint64_t event_ts, uint64_t now);
+void tl_add_entry(struct stop_state *s, const struct tl_entry *en);
+
+/* timeline_end.c: how a stop ends, and its linger after the cgroup's removal */
 void tl_end_stop(struct timeline *t, struct tl_cont *tc, uint64_t end_ns, bool partial);
+/* The cgroup is gone at end_ns: the stop ends there, and lingers for the runtime's clean-up. */
+void tl_close_stop(struct timeline *t, struct tl_cont *tc, uint64_t end_ns);
+/* An event of the container while its stop lingers: the stop is written first. */
+void tl_linger_event(struct timeline *t, struct tl_cont *tc, const struct st_event *e);
+void tl_on_released(struct timeline *t, struct tl_cont *tc, const struct st_event *e);
+void tl_on_rmdir(struct timeline *t, struct tl_cont *tc, const struct st_event *e);
+/* A new init: a stop waiting for its end is over; restarted_after_stop when it applies. */
+void tl_maybe_restarted(struct timeline *t, struct tl_cont *tc, const struct st_event *e,
+			uint64_t now);
+
+/*
+ * timeline_shapes.c: what PID 1 runs and passes its stop signal on to. Forks,
+ * execs and exits of the container (tl_shapes_process), a stop's opening
+ * (tl_shapes_open), and every signal of an open stop to a process that is not
+ * PID 1 (tl_shapes_signal).
+ */
+void tl_shapes_process(struct tl_cont *tc, const struct st_event *e);
+void tl_shapes_open(struct tl_cont *tc, struct stop_state *s);
+void tl_shapes_signal(struct timeline *t, struct tl_cont *tc, const struct st_event *e,
+		      uint64_t now);
+/* The process that got the forward still ran when SIGKILL came (or to the end). */
+bool tl_forward_target_kept(const struct stop_state *s);
 
 /*
  * timeline_halt.c. Whether signal event e is reboot_pid_ns's SIGKILL to PID
@@ -159,9 +240,10 @@ void tl_judge(struct stop_state *s);
  * an alert's message and action, from what the alert and the stop hold.
  */
 void tl_describe_verdict(struct stop_state *s);
-void tl_describe_ignored(struct tl_alert *a, uint32_t disposition);
+void tl_describe_ignored(const struct stop_state *s, struct tl_alert *a, uint32_t disposition);
+void tl_describe_forward_ignored(const struct stop_state *s, struct tl_alert *a);
 void tl_describe_dropped(const struct stop_state *s, struct tl_alert *a);
-void tl_describe_blocked(struct tl_alert *a);
+void tl_describe_blocked(const struct stop_state *s, struct tl_alert *a);
 void tl_describe_still_running(const struct stop_state *s, struct tl_alert *a);
 void tl_describe_stuck(const struct stop_state *s, struct tl_alert *a);
 void tl_describe_restarted(struct tl_alert *a, uint32_t last_init_pid, const char *policy);

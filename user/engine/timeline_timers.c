@@ -3,8 +3,8 @@
  * The stop timeline's timers: what time alone decides. A blocked stop signal
  * still pending, PID 1 still running after its stop signal came back and was
  * dropped, a stop still running, a pid namespace that does not tear
- * down; a stop's settle time and its limit; containers quiet long enough to
- * forget.
+ * down; a stop's settle time, its linger and its limit; containers quiet
+ * long enough to forget.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +99,12 @@ static void tick_stop(struct timeline *t, struct tl_cont *tc, uint64_t now)
 {
 	struct stop_state *s = tc->stop;
 
+	if (s->linger_until) {
+		/* over, its alerts resolved: only its record waits for the runtime's clean-up */
+		if (now >= s->linger_until)
+			tl_end_stop(t, tc, now, false);
+		return;
+	}
 	if (s->blocked_pending && !s->blocked_alerted && !s->exit_ns &&
 	    now >= s->blocked_since + t->cfg.blocked_after_ns)
 		tl_alert_blocked(t, tc, 0, now);

@@ -18,12 +18,39 @@ static bool killed_after_stop_signal(const struct stop_state *s)
 				 (term == SIGKILL && s->exit_ns + SKEW_NS >= s->sigkill_ns));
 }
 
+/*
+ * PID 1 passed the stop signal on and was still running when SIGKILL came:
+ * the process that got it is judged, not PID 1 (an init shim has nothing
+ * else to do but wait for it). It ignored it, blocked it, or handled it and
+ * carried on; or it went, and PID 1 still did not.
+ */
+static bool judged_by_forward(const struct stop_state *s)
+{
+	return s->fwd.ts_ns && killed_after_stop_signal(s) && !s->ignored && !s->dropped &&
+	       !s->first_exiting;
+}
+
+static uint32_t forward_findings(const struct stop_state *s)
+{
+	const struct tl_forward *w = &s->fwd;
+
+	if (!tl_forward_target_kept(s))
+		return 1u << TL_GRACE_PERIOD_EXCEEDED;
+	if (w->result == ST_SIG_IGNORED && !w->exiting)
+		return 1u << TL_STOP_SIGNAL_IGNORED;
+	if ((w->sig_flags & ST_SIGF_BLOCKED) && !(w->sig_flags & ST_SIGF_REAL_BLOCKED))
+		return 1u << TL_STOP_SIGNAL_BLOCKED;
+	return 1u << TL_GRACE_PERIOD_EXCEEDED;
+}
+
 /* Every finding that applies, a bit per enum tl_verdict; exited when none does. */
 static uint32_t stop_findings(const struct stop_state *s)
 {
 	bool killed_after = killed_after_stop_signal(s);
 	uint32_t f = 0;
 
+	if (judged_by_forward(s))
+		f |= forward_findings(s);
 	if (s->stuck)
 		f |= 1u << TL_NS_TEARDOWN_STUCK;
 	/*
@@ -60,6 +87,7 @@ void tl_judge(struct stop_state *s)
 
 	tl_halt_settle(s);
 	o->findings = stop_findings(s);
+	s->by_forward = judged_by_forward(s);
 	o->partial = o->partial || (s->maybe_partial && !s->oom);
 	o->verdict = (enum tl_verdict)__builtin_ctz(o->findings);
 	tl_describe_verdict(s);

@@ -60,6 +60,159 @@ __attribute__((format(printf, 2, 3))) static void say(struct reason *r, const ch
 	va_end(ap);
 }
 
+/* PID 1's program, as the kernel names it (its comm). */
+static const char *prog(const struct stop_state *s)
+{
+	return s->init_comm[0] ? s->init_comm : "?";
+}
+
+/*
+ * PID 1 runs its application as a child and passes no signal on: a shell or
+ * a script by its name, or any PID 1 without a handler seen running a child
+ * (a wrapper named otherwise). Not when it forwarded.
+ */
+static bool shell_shape(const struct stop_state *s)
+{
+	return !s->fwd.ts_ns && (tl_is_shell(s->init_comm) || s->child_forked);
+}
+
+/*
+ * A shell with a trap for the stop signal, still running at SIGKILL, and no
+ * child of it exited meanwhile: the trap waited for the command to return.
+ */
+static bool deferred_trap(const struct stop_state *s)
+{
+	return tl_is_shell(s->init_comm) && shell_shape(s) && s->child.pid && !s->child_exited;
+}
+
+/* "sleep (pid 7 in the container)", the process p, into buf. */
+static const char *proc_words(const struct tl_proc *p, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s (pid %u in the container)", p->comm[0] ? p->comm : "?", p->ns_pid);
+	return buf;
+}
+
+/*
+ * A shell as PID 1 that dropped its stop signal (no handler) or deferred it
+ * (a trap, run only once the command it waits for returns): it passes no
+ * signal on to the application it runs.
+ */
+static void say_shell(struct reason *r, const struct stop_state *s, const char *sig, bool trap)
+{
+	char cb[64];
+	bool child = s->child.pid != 0;
+
+	const char *what = tl_is_shell(s->init_comm) ? "a shell" : "a wrapper that runs a child";
+
+	if (trap)
+		say(r,
+		    "PID 1 (%s) is a shell with a trap for %s, but a shell runs its trap only "
+		    "once the command it waits for returns, and does not pass signals on to its "
+		    "child",
+		    prog(s), sig);
+	else
+		say(r,
+		    "%s to PID 1 (%s) was ignored by the kernel: PID 1 is %s, with no handler "
+		    "for it (a namespace init ignores signals whose default action is to "
+		    "terminate), and it does not pass signals on to its child",
+		    sig, prog(s), what);
+	if (child)
+		say(r, ": %s never got %s. ", proc_words(&s->child, cb, sizeof(cb)), sig);
+	else
+		say(r, ". ");
+}
+
+/* The shell's fix: the application as PID 1, or a trap that passes the signal on. */
+static void say_shell_fix(struct reason *r, const struct stop_state *s, const char *sig)
+{
+	const char *app = s->child.comm[0] ? s->child.comm : "the application";
+
+	say(r,
+	    "Fix: use the exec form of CMD (CMD [\"%s\", ...]) or `exec %s` in the script, so "
+	    "that %s is PID 1 and gets %s itself; or run with an init (docker run --init).",
+	    app, app, app, sig);
+}
+
+/* How the process PID 1 forwarded to ended, if it did: ", which was killed by SIGTERM". */
+static void say_forward_end(struct reason *r, const struct stop_state *s)
+{
+	const struct tl_forward *w = &s->fwd;
+	int code = (w->exit_code >> 8) & 0xff, term = w->exit_code & 0x7f;
+	char tb[24];
+
+	if (!w->exit_ns)
+		return;
+	if (term)
+		say(r, ", which was killed by %s", signal_text(term, tb, sizeof(tb)));
+	else
+		say(r, ", which exited with code %d", code);
+	say(r, " %lld ms later", (long long)tl_ms_between(w->ts_ns, w->exit_ns));
+}
+
+/* PID 1 passed its stop signal on: to whom, "PID 1 (tini) is an init shim: it forwarded". */
+static void say_forward(struct reason *r, const struct stop_state *s)
+{
+	const struct tl_forward *w = &s->fwd;
+	char sb[24], cb[64];
+
+	say(r, "PID 1 (%s) %s %s to %s", prog(s),
+	    tl_is_shim(s->init_comm) ? "is an init shim: it forwarded" : "passed",
+	    signal_text(w->sig, sb, sizeof(sb)), proc_words(&w->to, cb, sizeof(cb)));
+	if (w->ntargets > 1)
+		say(r, " and %u other process%s of its group", w->ntargets - 1,
+		    w->ntargets > 2 ? "es" : "");
+}
+
+/* The forward's target is at fault: it ignored, blocked or outlasted the forwarded signal. */
+static void say_forward_fault(struct reason *r, const struct stop_state *s)
+{
+	const struct tl_forward *w = &s->fwd;
+	const struct tl_stop *o = &s->out;
+
+	say_forward(r, s);
+	if (!tl_forward_target_kept(s)) {
+		say_forward_end(r, s);
+		say(r,
+		    ", but PID 1 was still running when SIGKILL came %lld ms after the stop "
+		    "signal. ",
+		    (long long)o->grace_ms);
+	} else if (o->verdict == TL_STOP_SIGNAL_IGNORED) {
+		say(r, ", which %s, and kept running. ",
+		    w->disposition == ST_DISP_IGNORE
+			    ? "ignores it (SIG_IGN)"
+			    : "has no handler for it, and its default action is to do nothing");
+	} else if (o->verdict == TL_STOP_SIGNAL_BLOCKED) {
+		say(r, ", which blocks it: it stayed pending. ");
+	} else {
+		say(r,
+		    ", which %s but was still running when SIGKILL came %lld ms after the stop "
+		    "signal. ",
+		    w->disposition == ST_DISP_HANDLER ? "handles it" : "got it",
+		    (long long)o->grace_ms);
+	}
+}
+
+/* The fix when the forward's target is at fault: in that program, not in PID 1. */
+static void say_forward_fix(struct reason *r, const struct stop_state *s)
+{
+	const char *app = s->fwd.to.comm[0] ? s->fwd.to.comm : "the application";
+	char sb[24];
+	const char *sig = signal_text(s->fwd.sig, sb, sizeof(sb));
+
+	if (!tl_forward_target_kept(s))
+		say(r, "Fix: PID 1 (%s) must exit once %s has; or raise the grace period.", prog(s),
+		    app);
+	else if (s->out.verdict == TL_STOP_SIGNAL_IGNORED)
+		say(r, "Fix: handle %s in %s and exit, instead of ignoring it.", sig, app);
+	else if (s->out.verdict == TL_STOP_SIGNAL_BLOCKED)
+		say(r, "Fix: unblock %s in %s (sigprocmask) or wait for it (sigwait).", sig, app);
+	else
+		say(r,
+		    "Fix: make %s shut down faster on %s, or raise the grace period (docker stop "
+		    "-t, stop_grace_period, terminationGracePeriodSeconds).",
+		    app, sig);
+}
+
 /*
  * How the stop signal came back to PID 1 and the kernel dropped it
  * (s->drop): who sent it last, and why the kernel drops it.
@@ -103,6 +256,53 @@ static void say_drop(struct reason *r, const struct stop_state *s, const char *s
 		    prog, sig, d->comm[0] ? d->comm : "?", d->pid, sig);
 }
 
+/* The faults of the stop signal: ignored, blocked, or outlasted by PID 1 or its child. */
+static void say_stop_fault(struct reason *r, const struct stop_state *s, const char *sig)
+{
+	const struct tl_stop *o = &s->out;
+
+	if (s->by_forward) {
+		say_forward_fault(r, s);
+		return;
+	}
+	switch (o->verdict) {
+	case TL_STOP_SIGNAL_IGNORED:
+		if (!s->ignored) {
+			say_drop(r, s, sig);
+			say(r, "PID 1 kept running. ");
+		} else if (s->ignored_disposition == ST_DISP_IGNORE)
+			say(r, "%s to PID 1 (%s) was ignored: the process set it to SIG_IGN. ", sig,
+			    prog(s));
+		else if (shell_shape(s))
+			say_shell(r, s, sig, false);
+		else
+			say(r,
+			    "%s to PID 1 (%s) was ignored by the kernel: PID 1 of a pid namespace "
+			    "has no handler for it, and a namespace init ignores signals whose "
+			    "default action is to terminate. ",
+			    sig, prog(s));
+		break;
+	case TL_STOP_SIGNAL_BLOCKED:
+		say(r,
+		    "%s to PID 1 (%s) stayed pending: the process blocks it and did not unblock "
+		    "it before the escalation. ",
+		    sig, prog(s));
+		break;
+	default:
+		if (deferred_trap(s)) {
+			say_shell(r, s, sig, true);
+			say(r, "PID 1 was still running when SIGKILL came %lld ms later. ",
+			    (long long)o->grace_ms);
+			break;
+		}
+		say(r,
+		    "PID 1 (%s) handles %s and received it, but was still running when SIGKILL "
+		    "came %lld ms later. ",
+		    prog(s), sig, (long long)o->grace_ms);
+		break;
+	}
+}
+
 /* What went wrong, for the verdicts that find fault. */
 static void say_fault(struct reason *r, const struct stop_state *s, const char *sig)
 {
@@ -112,61 +312,79 @@ static void say_fault(struct reason *r, const struct stop_state *s, const char *
 	case TL_NS_TEARDOWN_STUCK:
 		if (o->teardown_ms >= 0)
 			say(r,
-			    "PID 1 exited, but its pid namespace took %lld ms to tear down: "
+			    "PID 1 (%s) exited, but its pid namespace took %lld ms to tear down: "
 			    "processes left in it could not die (a paused container sharing the "
 			    "namespace, or a task in uninterruptible sleep). ",
-			    (long long)o->teardown_ms);
+			    prog(s), (long long)o->teardown_ms);
 		else
 			say(r,
-			    "PID 1 exited, but its pid namespace was not seen torn down before "
+			    "PID 1 (%s) exited, but its pid namespace was not seen torn down before "
 			    "the timeline ended: processes left in it could not die (a paused "
-			    "container sharing the namespace, or a task in uninterruptible sleep). ");
+			    "container sharing the namespace, or a task in uninterruptible sleep). ",
+			    prog(s));
 		break;
 	case TL_STOP_SIGNAL_IGNORED:
-		if (!s->ignored) {
-			say_drop(r, s, sig);
-			say(r, "PID 1 kept running. ");
-		} else if (s->ignored_disposition == ST_DISP_IGNORE)
-			say(r, "%s to PID 1 was ignored: the process set it to SIG_IGN. ", sig);
-		else
-			say(r,
-			    "%s to PID 1 was ignored by the kernel: PID 1 of a pid namespace has "
-			    "no handler for it, and a namespace init ignores signals whose default "
-			    "action is to terminate. ",
-			    sig);
-		break;
 	case TL_STOP_SIGNAL_BLOCKED:
-		say(r,
-		    "%s to PID 1 stayed pending: the process blocks it and did not unblock it "
-		    "before the escalation. ",
-		    sig);
-		break;
 	case TL_GRACE_PERIOD_EXCEEDED:
-		say(r,
-		    "PID 1 handles %s and received it, but was still running when SIGKILL came "
-		    "%lld ms later. ",
-		    sig, (long long)o->grace_ms);
+		say_stop_fault(r, s, sig);
 		break;
 	case TL_OOM_KILLED:
-		say(r, "PID 1 was killed by the kernel's OOM killer. ");
+		say(r, "PID 1 (%s) was killed by the kernel's OOM killer. ", prog(s));
 		break;
 	default:
 		break;
 	}
 }
 
-/* A SIGKILL that came first: from whom, and whether a stop signal may have gone before. */
-static void say_killed(struct reason *r, const struct tl_stop *o)
+/*
+ * A stop the monitor may have seen only the end of (o->partial): how long
+ * the monitor had run when the stop's first event came, what it saw of it
+ * (the signals to PID 1, the exit), and what it could not have seen.
+ */
+static void say_partial(struct reason *r, const struct stop_state *s)
 {
+	const struct tl_stop *o = &s->out;
+	char seen[4][ST_COMM_LEN + 48], sb[24];
+	int n = 0;
+
+	for (uint32_t i = 0; i < o->nentries && n < 3; i++) {
+		const struct tl_entry *en = &o->entries[i];
+		bool again = false;
+
+		if (en->kind != ST_EV_SIGNAL_GENERATE || !(en->flags & TL_ENTRY_NS_INIT))
+			continue;
+		snprintf(seen[n], sizeof(seen[n]), "%s from %.*s",
+			 signal_text(en->sig, sb, sizeof(sb)), ST_COMM_LEN,
+			 en->other_comm[0] ? en->other_comm : "?");
+		for (int j = 0; j < n && !again; j++)
+			again = !strcmp(seen[j], seen[n]);
+		n += !again;
+	}
+	if (o->exited && (o->exit_code & 0x7f))
+		snprintf(seen[n++], sizeof(seen[0]), "the exit of PID 1, killed by %s",
+			 signal_text(o->exit_code & 0x7f, sb, sizeof(sb)));
+	else if (o->exited)
+		snprintf(seen[n++], sizeof(seen[0]), "the exit of PID 1 with code %d",
+			 (o->exit_code >> 8) & 0xff);
+	say(r, "The monitor started %llu ms before this stop's first event: it saw ",
+	    (unsigned long long)(s->monitor_ns / NSEC_PER_MSEC));
+	for (int i = 0; i < n; i++)
+		say(r, "%s%s", i == 0 ? "" : i == n - 1 ? " and " : ", ", seen[i]);
+	say(r,
+	    "%s; a stop signal sent before it started was not seen, so whether the "
+	    "application had a chance to shut down is not known. ",
+	    n ? "" : "nothing else");
+}
+
+/* A SIGKILL that came first: from whom, and whether a stop signal may have gone before. */
+static void say_killed(struct reason *r, const struct stop_state *s)
+{
+	const struct tl_stop *o = &s->out;
 	const char *from = o->sender.comm[0] ? o->sender.comm : "?";
 
-	if (o->partial)
+	if (o->partial && s->maybe_partial)
 		/* seen is not sent: a stop signal may predate the monitor */
-		say(r,
-		    "SIGKILL from %s (pid %u), just after the monitor started: a stop signal "
-		    "sent before that was not seen, so whether the application had a chance "
-		    "to shut down is not known. ",
-		    from, o->sender.pid);
+		say_partial(r, s);
 	else
 		say(r,
 		    "SIGKILL from %s (pid %u) with no stop signal before it (docker kill, "
@@ -182,7 +400,7 @@ static void say_ending(struct reason *r, const struct stop_state *s, const char 
 	char tb[24];
 
 	if (o->verdict == TL_KILLED_WITHOUT_GRACE) {
-		say_killed(r, o);
+		say_killed(r, s);
 	} else if (o->verdict == TL_GRACEFUL && s->halted) {
 		say(r,
 		    "PID 1 halted through reboot(2) %lld ms after %s: in a pid namespace the "
@@ -195,7 +413,12 @@ static void say_ending(struct reason *r, const struct stop_state *s, const char 
 			    "PID 1 was already exiting when %s came (a process that is exiting acts "
 			    "on no signal). ",
 			    sig);
-		say(r, "PID 1 exited %lld ms after %s",
+		if (s->fwd.ts_ns) {
+			say_forward(r, s);
+			say_forward_end(r, s);
+			say(r, ". ");
+		}
+		say(r, "PID 1 (%s) exited %lld ms after %s", prog(s),
 		    (long long)tl_ms_between(o->start_ns, s->exit_ns), sig);
 		if (term)
 			say(r, ", killed by %s. ", signal_text(term, tb, sizeof(tb)));
@@ -209,16 +432,8 @@ static void say_ending(struct reason *r, const struct stop_state *s, const char 
 		return;
 	} else if (!s->exit_ns) {
 		say(r, "the stop ended without the exit of PID 1 being seen. ");
-	} else if (o->partial && term) {
-		say(r,
-		    "PID 1 was killed by %s just after the monitor started; a stop signal sent "
-		    "before that was not seen. ",
-		    signal_text(term, tb, sizeof(tb)));
-	} else if (o->partial) {
-		say(r,
-		    "PID 1 exited with code %d just after the monitor started; a stop signal "
-		    "sent before that was not seen. ",
-		    code);
+	} else if (o->partial && s->maybe_partial) {
+		say_partial(r, s);
 	} else if (term) {
 		say(r, "PID 1 was killed by %s without a stop from outside. ",
 		    signal_text(term, tb, sizeof(tb)));
@@ -230,13 +445,20 @@ static void say_ending(struct reason *r, const struct stop_state *s, const char 
 /* What to do about it, for the verdicts that find fault. */
 static void say_fix(struct reason *r, const struct stop_state *s, const char *sig)
 {
+	if (s->by_forward && s->out.verdict >= TL_STOP_SIGNAL_IGNORED &&
+	    s->out.verdict <= TL_GRACE_PERIOD_EXCEEDED) {
+		say_forward_fix(r, s);
+		return;
+	}
 	switch (s->out.verdict) {
 	case TL_NS_TEARDOWN_STUCK:
 		say(r, "Fix: unpause the container sharing the pid namespace (docker unpause), or "
 		       "find what the D-state task waits on.");
 		break;
 	case TL_STOP_SIGNAL_IGNORED:
-		if (!s->ignored && !s->drop.first && s->drop.disposition != ST_DISP_IGNORE)
+		if (s->ignored && s->ignored_disposition != ST_DISP_IGNORE && shell_shape(s))
+			say_shell_fix(r, s, sig);
+		else if (!s->ignored && !s->drop.first && s->drop.disposition != ST_DISP_IGNORE)
 			say(r,
 			    "Fix: the handler must exit by itself once it has cleaned up (a signal "
 			    "with the default action cannot end a namespace init), or run the "
@@ -254,8 +476,15 @@ static void say_fix(struct reason *r, const struct stop_state *s, const char *si
 		say(r, "Fix: unblock %s (sigprocmask) or wait for it (sigwait).", sig);
 		break;
 	case TL_GRACE_PERIOD_EXCEEDED:
-		say(r, "Fix: shut down faster, or raise the grace period (docker stop -t, "
-		       "stop_grace_period, terminationGracePeriodSeconds).");
+		if (deferred_trap(s))
+			say(r,
+			    "Fix: use the exec form of CMD or `exec %s` in the script, so that it "
+			    "gets %s itself; or start it in the background and have the trap pass "
+			    "%s on (trap 'kill -TERM $pid; wait $pid' TERM; %s & pid=$!; wait $pid).",
+			    s->child.comm, sig, sig, s->child.comm);
+		else
+			say(r, "Fix: shut down faster, or raise the grace period (docker stop -t, "
+			       "stop_grace_period, terminationGracePeriodSeconds).");
 		break;
 	case TL_OOM_KILLED:
 		say(r, "Fix: raise the memory limit or reduce the application's memory use.");
@@ -281,24 +510,34 @@ void tl_describe_verdict(struct stop_state *s)
 		o->reason[--r.n] = '\0';
 }
 
-void tl_describe_ignored(struct tl_alert *a, uint32_t disposition)
+void tl_describe_ignored(const struct stop_state *s, struct tl_alert *a, uint32_t disposition)
 {
+	struct reason r = {a->message, sizeof(a->message), 0};
 	char sb[24];
+	const char *sig = signal_text(a->sig, sb, sizeof(sb));
 
-	if (disposition == ST_DISP_IGNORE) {
+	if (disposition != ST_DISP_IGNORE && shell_shape(s)) {
+		say_shell(&r, s, sig, false);
+		say(&r, "The stop will wait for the grace period, then SIGKILL");
+		snprintf(a->action, sizeof(a->action),
+			 "use the exec form of CMD, or exec the application in the script, so that "
+			 "it is PID 1 and gets %s itself; or run the container with an init "
+			 "(docker run --init)",
+			 sig);
+	} else if (disposition == ST_DISP_IGNORE) {
 		snprintf(a->message, sizeof(a->message),
-			 "%s to PID 1 was ignored: the process set it to SIG_IGN; the stop "
+			 "%s to PID 1 (%s) was ignored: the process set it to SIG_IGN; the stop "
 			 "will wait for the grace period, then SIGKILL",
-			 signal_text(a->sig, sb, sizeof(sb)));
+			 sig, a->comm[0] ? a->comm : "?");
 		snprintf(a->action, sizeof(a->action),
 			 "handle %s in the application instead of ignoring it",
 			 signal_text(a->sig, sb, sizeof(sb)));
 	} else {
 		snprintf(a->message, sizeof(a->message),
-			 "%s to PID 1 was ignored by the kernel: PID 1 of a pid namespace has "
+			 "%s to PID 1 (%s) was ignored by the kernel: PID 1 of a pid namespace has "
 			 "no handler for it; the stop will wait for the grace period, then "
 			 "SIGKILL",
-			 signal_text(a->sig, sb, sizeof(sb)));
+			 sig, a->comm[0] ? a->comm : "?");
 		snprintf(a->action, sizeof(a->action),
 			 "run the container with an init (docker run --init, tini) or handle "
 			 "%s in PID 1",
@@ -329,13 +568,30 @@ void tl_describe_dropped(const struct stop_state *s, struct tl_alert *a)
 			 sig);
 }
 
-void tl_describe_blocked(struct tl_alert *a)
+/* The forward's target ignored it: said at once, naming it and PID 1. */
+void tl_describe_forward_ignored(const struct stop_state *s, struct tl_alert *a)
+{
+	struct reason r = {a->message, sizeof(a->message), 0};
+	char sb[24];
+	const char *sig = signal_text(a->sig, sb, sizeof(sb));
+
+	say_forward(&r, s);
+	say(&r, ", which %s; the stop will wait for the grace period, then SIGKILL",
+	    s->fwd.disposition == ST_DISP_IGNORE
+		    ? "ignores it (SIG_IGN)"
+		    : "has no handler for it, and its default action is to do nothing");
+	snprintf(a->action, sizeof(a->action), "handle %s in %s and exit, instead of ignoring it",
+		 sig, a->comm[0] ? a->comm : "the application");
+}
+
+void tl_describe_blocked(const struct stop_state *s, struct tl_alert *a)
 {
 	char sb[24];
 
 	snprintf(a->message, sizeof(a->message),
-		 "%s to PID 1 is pending: the process blocks it and has not taken it for %lld ms",
-		 signal_text(a->sig, sb, sizeof(sb)), (long long)a->duration_ms);
+		 "%s to PID 1 (%s) is pending: the process blocks it and has not taken it for "
+		 "%lld ms",
+		 signal_text(a->sig, sb, sizeof(sb)), prog(s), (long long)a->duration_ms);
 	snprintf(a->action, sizeof(a->action),
 		 "unblock %s in PID 1 (sigprocmask) or wait for it with sigwait",
 		 signal_text(a->sig, sb, sizeof(sb)));
@@ -345,14 +601,29 @@ void tl_describe_still_running(const struct stop_state *s, struct tl_alert *a)
 {
 	char sb[24];
 
+	/* the alert names PID 1's program, as the others do */
+	memcpy(a->comm, s->init_comm, ST_COMM_LEN);
 	snprintf(a->message, sizeof(a->message),
-		 "the stop started %lld ms ago and PID 1 is still running%s%s",
-		 (long long)a->duration_ms,
+		 "the stop started %lld ms ago and PID 1 (%s) is still running%s%s",
+		 (long long)a->duration_ms, prog(s),
 		 s->ignored || s->dropped
 			 ? ": its stop signal was ignored, so only SIGKILL will end it "
 			   "(docker stop -t -1 never sends one)"
 			 : "",
 		 s->blocked_pending ? ": its stop signal is blocked and still pending" : "");
+	if (s->fwd.ts_ns && tl_forward_target_kept(s)) {
+		struct reason r = {a->message, sizeof(a->message), strlen(a->message)};
+
+		say(&r, "; ");
+		say_forward(&r, s);
+		say(&r, ", which is still running");
+		snprintf(
+			a->action, sizeof(a->action),
+			"docker kill the container to end the stop now; then fix how %s handles %s",
+			s->fwd.to.comm[0] ? s->fwd.to.comm : "the application",
+			signal_text(s->fwd.sig, sb, sizeof(sb)));
+		return;
+	}
 	snprintf(a->action, sizeof(a->action),
 		 "docker kill the container to end the stop now; then fix how PID 1 "
 		 "handles %s",
@@ -393,9 +664,10 @@ void tl_describe_stuck(const struct stop_state *s, struct tl_alert *a)
 void tl_describe_restarted(struct tl_alert *a, uint32_t last_init_pid, const char *policy)
 {
 	snprintf(a->message, sizeof(a->message),
-		 "the container came back %lld ms after it stopped (PID 1 was pid %u, now %u): its "
-		 "restart policy is '%s'",
-		 (long long)a->duration_ms, last_init_pid, a->pid, policy);
+		 "the container came back %lld ms after it stopped (PID 1 was pid %u, now %u, "
+		 "running %s): its restart policy is '%s'",
+		 (long long)a->duration_ms, last_init_pid, a->pid, a->comm[0] ? a->comm : "?",
+		 policy);
 	snprintf(a->action, sizeof(a->action),
 		 "to keep it stopped, use docker stop (not kill) or docker update --restart=no "
 		 "first");

@@ -138,7 +138,7 @@ static void handle_fs_call(struct monitor *m, const struct st_event *e)
 		return;
 	}
 	/* removal calls of trusted callers concern containers when they touch runtime storage */
-	c = storage_watch_call(m->sw, &e->u.fs, e->ts_ns, path, m->now);
+	c = monitor_fs_call(m, e, path);
 	if (!c && !in_storage(m, path))
 		return;
 

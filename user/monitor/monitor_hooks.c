@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * The live monitor's side of the removal hooks (user/kernel/rmhooks.h): the watch
- * on the runtimes' state, and attaching or detaching the hooks as the policy
- * says after each step.
+ * on the runtimes' state, attaching or detaching the hooks as the policy
+ * says after each step, and where their calls go.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -56,6 +56,22 @@ void monitor_apply_rmhooks(struct monitor *m)
 		return;
 	}
 	rh_attached(&m->rh, want, m->now);
+}
+
+/*
+ * Each call goes to the removal engine first (it decides whether the
+ * container's removal has begun), then to the stop engine: the calls of a
+ * stop, before its cgroup's removal and in its linger after, are its events.
+ */
+const struct container *monitor_fs_call(struct monitor *m, const struct st_event *e,
+					const char *path)
+{
+	const struct container *c = storage_watch_call(m->sw, &e->u.fs, e->ts_ns, path, m->now);
+
+	if (c)
+		timeline_fs_call(m->tl, &e->u.fs, e->ts_ns, path, c,
+				 storage_watch_removing(m->sw, c->id), m->now);
+	return c;
 }
 
 /* Docker wrote container id's state: learn its storage if it is new (created, never run). */

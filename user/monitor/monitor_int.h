@@ -157,6 +157,12 @@ void monitor_runtime_state(void *ctx);
 bool monitor_rmhooks_later(struct monitor *m);
 /* After the drop of capabilities: watch the runtimes' state, start the policy. */
 void monitor_start_rmhooks(struct monitor *m, const char *const *defaults, size_t ndefaults);
+/*
+ * A trusted runtime's unmount or removal call at path, to the engines: the
+ * removal engine, and the container's stop. Returns its container or NULL.
+ */
+const struct container *monitor_fs_call(struct monitor *m, const struct st_event *e,
+					const char *path);
 
 /* monitor_tracking.c */
 /* Whether path names a container cgroup the monitor tracks: c and whether it is a sub-cgroup. */

@@ -364,6 +364,7 @@ static void learn_containers(struct monitor *m)
 		identity_scan(m->v1_dir, m->live.root, scan_cb, m);
 	m->now = now_boot_ns();
 	recorder_step(m->rec, "learn_all", m->now);
+	timeline_seeing_since(m->tl, m->now);
 	storage_watch_learn_all(m->sw);
 	m->now = now_boot_ns();
 	monitor_start_rmhooks(m, m->default_roots, m->ndefault_roots);
@@ -598,6 +599,7 @@ static void step_replayed(struct monitor *m, const struct replay_input *in)
 		track_cgroup(m, in->n, in->path, NULL);
 		break;
 	case REPLAY_LEARN_ALL:
+		timeline_seeing_since(m->tl, m->now); /* attached by then, as live */
 		storage_watch_learn_all(m->sw);
 		break;
 	case REPLAY_LEARN:

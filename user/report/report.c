@@ -180,6 +180,29 @@ static void json_exit_status(struct jsonw *w, uint32_t exit_code)
 	jsonw_obj_close(w);
 }
 
+/* The path of a stop's fs_call entry, or NULL when it was not kept. */
+static const char *entry_path(const struct tl_stop *s, const struct tl_entry *en)
+{
+	return en->other_pid && s->paths && en->other_pid <= s->npaths ? s->paths[en->other_pid - 1]
+								       : NULL;
+}
+
+/* A runtime's unmount or removal call, as the fs_call event says it. */
+static void json_fs_entry(struct jsonw *w, const struct tl_stop *s, const struct tl_entry *en)
+{
+	const char *op = fs_op_name((unsigned int)en->sig), *path = entry_path(s, en);
+
+	jsonw_str(w, "syscall", op ? op : "unknown");
+	if (path)
+		jsonw_strn(w, "path", path, TL_PATH_LEN);
+	else
+		jsonw_null(w, "path");
+	jsonw_uint(w, "flags", en->flags);
+	jsonw_int(w, "ret", en->result);
+	if (en->result < 0)
+		record_errno(w, "errno", -en->result);
+}
+
 static void json_entry(struct jsonw *w, const struct tl_stop *s, const struct tl_entry *en)
 {
 	jsonw_obj_key(w, NULL);
@@ -218,6 +241,9 @@ static void json_entry(struct jsonw *w, const struct tl_stop *s, const struct tl
 		break;
 	case ST_EV_OOM_VICTIM:
 		jsonw_uint(w, "victim", en->other_pid);
+		break;
+	case ST_EV_FS_CALL:
+		json_fs_entry(w, s, en);
 		break;
 	}
 	if (en->pid) {
@@ -373,6 +399,22 @@ static void text_task(char *buf, size_t cap, const char *comm, uint32_t pid, uin
 		snprintf(buf, cap, "%s[%u]", c, pid);
 }
 
+/* "+12 ms  dockerd[5082] umount /var/lib/docker/overlay2/<layer>/merged -> ok" */
+static void text_fs_entry(const struct tl_stop *s, const struct tl_entry *en, int64_t t,
+			  const char *who, char *buf, size_t cap)
+{
+	const char *op = fs_op_name((unsigned int)en->sig), *path = entry_path(s, en);
+	const char *en_name = en->result < 0 ? errno_name(-en->result) : NULL;
+	char p[4 * TL_PATH_LEN + 1];
+
+	text_escape(p, sizeof(p), path ? path : "?", path ? strnlen(path, TL_PATH_LEN) : 1);
+	/* a text line holds 512 bytes: the path's first 320 at most */
+	snprintf(buf, cap, "%+8lld ms  %s %s %.320s -> %s", (long long)t, who, op ? op : "?", p,
+		 !en->result ? "ok"
+		 : en_name   ? en_name
+			     : "error");
+}
+
 static void text_entry(const struct tl_stop *s, const struct tl_entry *en, char *buf, size_t cap)
 {
 	char a[128], b[128], sb[24];
@@ -413,6 +455,9 @@ static void text_entry(const struct tl_stop *s, const struct tl_entry *en, char 
 		break;
 	case ST_EV_CGROUP_RMDIR:
 		snprintf(buf, cap, "%+8lld ms  cgroup removed", (long long)t);
+		break;
+	case ST_EV_FS_CALL:
+		text_fs_entry(s, en, t, a, buf, cap);
 		break;
 	default:
 		snprintf(buf, cap, "%+8lld ms  %s %s", (long long)t, entry_event_name(en), a);

@@ -199,14 +199,58 @@ static void test_tini_waits_for_sigterm(void **state)
 	py_check(r,
 		 "d['container']['name'] == 'tini' and d['stop_signal_prediction'] == 'waited_for'"
 		 " and d['init']['wchan'] == 'do_sigtimedwait.isra.0'"
-		 " and d['stop_signal_reason'] == 'PID 1 blocks SIGTERM and waits for it"
-		 " (sigtimedwait): it will be handled'"
+		 " and d['stop_signal_reason'] == 'PID 1 (tini) is an init shim: it waits for"
+		 " SIGTERM (sigtimedwait) and will forward it to app (pid 7 in the container),"
+		 " which has a handler: it will be handled'"
 		 " and len(d['processes']) == 2 and d['problems'] == [] and d['verdict'] == 'ok'");
 	run_done(r);
 
 	run_diagnose(r, "--root", ROOT, "--format", "text", "tini", NULL);
 	assert_int_equal(r->rc, 0);
 	assert_non_null(strstr(r->out, "ok: nothing wrong found"));
+	run_done(r);
+}
+
+/* sh -c 'sleep 300; echo done': the shell drops SIGTERM, its child never gets it. */
+static void test_shell_with_child(void **state)
+{
+	struct run *r = *state;
+
+	run_diagnose(r, "--root", ROOT, "--format", "json", "wrapper", NULL);
+	assert_int_equal(r->rc, 3);
+	py_check(r, "d['stop_signal_prediction'] == 'ignored'"
+		    " and [p['kind'] for p in d['problems']] == ['stop_signal_ignored']"
+		    " and 'PID 1 (sh) is a shell' in d['problems'][0]['message']"
+		    " and 'does not pass signals on to its child sleep (pid 7 in the container)'"
+		    "  in d['problems'][0]['message']"
+		    " and d['problems'][0]['message'] == d['stop_signal_reason']"
+		    " and d['problems'][0]['action'].startswith('use the exec form of CMD"
+		    " (CMD [\"sleep\", ...]) or `exec sleep` in the script')");
+	run_done(r);
+}
+
+/* tini forwards SIGTERM to a child that ignores it: the child is the problem. */
+static void test_shim_child_ignores(void **state)
+{
+	struct run *r = *state;
+
+	run_diagnose(r, "--root", ROOT, "--format", "json", "zshim", NULL);
+	assert_int_equal(r->rc, 3);
+	assert_null(strchr(r->out, '\x1b')); /* the child's hostile comm is escaped */
+	py_check(r, "d['stop_signal_prediction'] == 'waited_for'"
+		    " and [p['kind'] for p in d['problems']] == ['stop_signal_ignored']"
+		    " and d['problems'][0]['message'] == 'PID 1 (tini) is an init shim: it waits"
+		    " for SIGTERM (sigtimedwait) and will forward it to a\"pp\x1b[2J (pid 7 in the"
+		    " container), which ignores it (SIG_IGN); docker stop will wait the full grace"
+		    " period, then SIGKILL'"
+		    " and d['problems'][0]['action'].startswith('handle SIGTERM in a\"pp\x1b[2J and"
+		    " exit')");
+	run_done(r);
+
+	run_diagnose(r, "--root", ROOT, "--format", "text", "zshim", NULL);
+	assert_int_equal(r->rc, 3);
+	assert_null(strchr(r->out, '\x1b'));
+	assert_non_null(strstr(r->out, "will forward it to a\"pp\\e[2J (pid 7"));
 	run_done(r);
 }
 
@@ -421,6 +465,8 @@ int main(void)
 		cmocka_unit_test(test_parent_json),
 		cmocka_unit_test(test_parent_text),
 		cmocka_unit_test(test_tini_waits_for_sigterm),
+		cmocka_unit_test(test_shell_with_child),
+		cmocka_unit_test(test_shim_child_ignores),
 		cmocka_unit_test(test_handler_with_d_state_task),
 		cmocka_unit_test(test_stop_signal_sig_ign),
 		cmocka_unit_test(test_stop_signal_blocked),

@@ -624,6 +624,29 @@ static void test_caller_is_remover(void **state)
 }
 
 /*
+ * Whether a container's removal is under way, for its stop's timeline: not
+ * for the calls of a stop, from the first call on its layer or directory
+ * on, and no more once the removal is over.
+ */
+static void test_removing(void **state)
+{
+	(void)state;
+	begin();
+	assert_false(removal_removing(rm, ID_A));
+	docker_stop_calls(T0);
+	assert_false(removal_removing(rm, ID_A));
+	feed(&A, ST_FS_UNLINKAT, 0, 0, "/var/lib/docker/overlay2/l/OAGCPP74KEEY3Y3OVYWCPN",
+	     T0 + 30 * MS);
+	assert_false(removal_removing(rm, ID_A));
+	docker_rm_calls(T0 + 31 * MS);
+	assert_true(removal_removing(rm, ID_A));
+	assert_false(removal_removing(rm, ID_B));
+	tick(T0 + 40 * MS + 2 * SEC);
+	assert_int_equal(rec.ntimelines, 1);
+	assert_false(removal_removing(rm, ID_A));
+}
+
+/*
  * What fails in a stop is no failed removal: merged/ busy (a mount of it in
  * the caller's namespace) is the stop's, alerts nothing and writes nothing.
  * A removal after it that fails still alerts, once, with its own failures.
@@ -1466,6 +1489,7 @@ int main(void)
 		T(test_stop_writes_nothing),
 		T(test_rm_force_one_removal),
 		T(test_caller_is_remover),
+		T(test_removing),
 		T(test_stop_failure_no_removal),
 		T(test_eperm_immutable),
 		T(test_own_alert_seq),

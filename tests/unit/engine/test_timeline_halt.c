@@ -140,6 +140,7 @@ static int setup(void **state)
 	ct.stop_signal = SIGUSR1; /* busybox's template */
 	tl_config_defaults(&cfg);
 	cfg.start_ns = START - 60000 * MSEC;
+	cfg.linger_ns = 0; /* written at the cgroup's removal */
 	tl = timeline_new(&cfg, NULL, &listener, NULL);
 	assert_non_null(tl);
 	return 0;

@@ -6,10 +6,10 @@ stops it the way its users do, and asserts what the stop_timeline says of
 it: the container's id, name and runtime, its cgroup, the stop signal sent
 and the one its runtime is configured with.
 
-The containerd tests' monitor does not record: a replay does not recognise
-a plain containerd container (the recording holds the cgroup's path, not
-containerd's task directories that make it one). The LXC test's replay must
-write what the live monitor wrote.
+Every monitor records, and its replay must write what the live monitor
+wrote: a plain containerd container is one because containerd keeps a task
+directory for it, which the recording says (a "container" fact), since a
+replay has no host to look at.
 """
 
 import os
@@ -31,14 +31,6 @@ class LiveMonitor(stlib.Monitor):
     """The monitor as an operator runs it (no --events); its stop() checks the replay."""
 
     events = False
-
-
-class UnrecordedMonitor(LiveMonitor):
-    """The same, without a recording (see the module's docstring)."""
-
-    def __init__(self, *extra_args):
-        super().__init__(*extra_args)
-        self.recording = None
 
 
 def _run(argv, timeout=120, check_rc=True):
@@ -151,7 +143,7 @@ def test_containerd_ctr_stop():
     before, after = stlib.new_name(), stlib.new_name()
     try:
         pid_before = _ctr_start(before)
-        with UnrecordedMonitor() as mon:
+        with LiveMonitor() as mon:
             mon.start()
             pid_after = _ctr_start(after)
             time.sleep(0.5)
@@ -171,13 +163,84 @@ def test_containerd_ctr_stop():
         _ctr_remove(before)
 
 
+def _removals_of(mon, cid):
+    return mon.find(lambda r: r.get("type") == "removal_timeline"
+                    and get(r, "container.id") == cid)
+
+
+def _ctr_killed(mon, cid):
+    """ctr task kill -s SIGKILL, its stop_timeline, ctr task delete: a stop, no removal."""
+    _ctr("task", "kill", "-s", "SIGKILL", cid)
+    mon.wait_for(lambda r: r.get("type") == "stop_timeline" and get(r, "container.id") == cid,
+                 40, "stop_timeline for ctr container %s" % cid)
+    _ctr("task", "delete", cid)
+    time.sleep(3.0)  # the task bundle's removal, and a removal_timeline if one came
+    rms = _removals_of(mon, cid)
+    check(not rms, "a stop and ctr task delete wrote a removal_timeline for %s, which still "
+          "exists: %s" % (cid, short(rms[0], 800) if rms else ""))
+
+
+def _check_one_removal(mon, cid):
+    rm = mon.wait_for(lambda r: r.get("type") == "removal_timeline"
+                      and get(r, "container.id") == cid, 30,
+                      "removal_timeline for ctr container %s" % cid)
+    time.sleep(2.0)  # a second one would come now
+    rms = _removals_of(mon, cid)
+    check(len(rms) == 1, "%d removal_timeline records for %s, want 1:\n%s"
+          % (len(rms), cid, "\n".join("    " + short(r, 800) for r in rms)))
+    what = "removal_timeline of ctr container %s" % cid
+    expect(rm, "container.runtime", "containerd", what)
+    expect(rm, "container.name", cid, what)
+    expect(rm, "container.cgroup", "/%s/%s" % (CTR_NS, cid), what)
+    expect(rm, "outcome", "removed", what)
+    expect(rm, "caller.comm", "containerd", what)
+    return rm
+
+
+def test_containerd_ctr_removal():
+    """ctr container rm, ctr run --rm, and ctr container rm --keep-snapshot then ctr snapshot
+    rm: one removal_timeline each, when the container's snapshot goes, by containerd; a stop
+    and ctr task delete (its task bundle goes) write none."""
+    stlib.require_root()
+    stlib.require_docker()
+    check(shutil.which("ctr"), "ctr is not installed (Debian's containerd package)")
+    _ctr_image()
+    rm_c, run_rm, keep = _lxc_name(), _lxc_name(), _lxc_name()
+    try:
+        with LiveMonitor() as mon:
+            mon.start()
+            _ctr_start(rm_c)
+            _ctr_killed(mon, rm_c)
+            _ctr("container", "rm", rm_c)
+            _check_one_removal(mon, rm_c)
+
+            _ctr("run", "--rm", CTR_IMAGE, run_rm, "sh", "-c", "exit 3", check_rc=False)
+            mon.wait_for(lambda r: r.get("type") == "stop_timeline"
+                         and get(r, "container.id") == run_rm, 40,
+                         "stop_timeline for ctr run --rm %s" % run_rm)
+            _check_one_removal(mon, run_rm)
+
+            _ctr_start(keep)
+            _ctr_killed(mon, keep)
+            # containerd's garbage collector takes a snapshot no container holds within
+            # seconds: ctr snapshot rm, or the collector before it, removes it
+            _ctr("container", "rm", "--keep-snapshot", keep)
+            _ctr("snapshot", "rm", keep, check_rc=False)
+            _check_one_removal(mon, keep)
+            mon.stop()
+    finally:
+        for cid in (rm_c, run_rm, keep):
+            _ctr_remove(cid)
+            _ctr("snapshot", "rm", cid, check_rc=False)
+
+
 def test_containerd_lookalike_cgroup():
     """A /<namespace>/<id> cgroup containerd has no task for is no container."""
     stlib.require_root()
     root = stlib.cgroup2_root()
     ns, cid = "st-ns-" + stlib.new_name()[3:], stlib.new_name()
     path = os.path.join(root, ns, cid)
-    with UnrecordedMonitor("--events") as mon:
+    with stlib.Monitor() as mon:  # with --events: no record of it at all
         mon.start()
         os.makedirs(path)
         try:
@@ -220,49 +283,208 @@ def _lxc_init_pid(name):
         return 0
 
 
-def test_lxc_stop():
-    """lxc-create -t busybox, lxc-start, lxc-stop: one stop_timeline with the
-    name, runtime lxc, and the config's halt signal (SIGUSR1) as stop signal."""
-    stlib.require_root()
+def _lxc_name():
+    return "st-lxcctr-" + stlib.new_name()[3:]
+
+
+def _helper(tmp, name):
+    """tests/helpers/<name>.c built static into tmp, for a container's rootfs."""
+    check(shutil.which("gcc"), "gcc is not installed (tools/testbench)")
+    out = os.path.join(tmp, name)
+    _run(["gcc", "-static", "-O2", "-Wall", "-Werror", "-o", out,
+          os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "helpers",
+                       name + ".c")])
+    return out
+
+
+def _lxc_create(name, tmp, halt=None, init=None, copy=()):
+    """lxc-create -t busybox, then its config's lxc.signal.halt replaced by halt (None: kept,
+    "": removed) and, with init, lxc.init.cmd set to that binary copied into its rootfs;
+    the binaries of copy go to its /bin too."""
     for tool in ("lxc-create", "lxc-start", "lxc-stop", "lxc-destroy"):
         check(shutil.which(tool), "%s is not installed (Debian's lxc and lxc-templates)" % tool)
-    name = stlib.new_name()
+    conf = os.path.join(tmp, "lxc.conf")
+    with open(conf, "w") as f:
+        f.write(LXC_CONF)
+    _run(["lxc-create", "-n", name, "-t", "busybox", "-f", conf], timeout=300)
+    path = "/var/lib/lxc/%s/config" % name
+    with open(path) as f:
+        text = f.read()
+    check("lxc.signal.halt = SIGUSR1" in text, "busybox's template no longer sets "
+          "lxc.signal.halt = SIGUSR1: the test's premise changed")
+    if halt is not None:
+        text = text.replace("lxc.signal.halt = SIGUSR1\n",
+                            "lxc.signal.halt = %s\n" % halt if halt else "")
+    for binary in list(copy) + ([init] if init else []):
+        shutil.copy(binary, "/var/lib/lxc/%s/rootfs/bin/%s" % (name, os.path.basename(binary)))
+    if init:
+        text += "lxc.init.cmd = /bin/%s\n" % os.path.basename(init)
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def _lxc_start(name):
+    _run(["lxc-start", "-n", name])
+    _run(["lxc-wait", "-n", name, "-s", "RUNNING", "-t", "20"])
+    time.sleep(1.0)  # the init sets up its signals
+    pid = _lxc_init_pid(name)
+    check(pid > 0, "lxc-info gives no init pid for %s" % name)
+    return pid
+
+
+def _check_lxc_identity(tl, name, pid, halt):
+    what = "stop_timeline of LXC container %s" % name
+    expect(tl, "container.id", name, what)
+    expect(tl, "container.name", name, what)
+    expect(tl, "container.runtime", "lxc", what)
+    expect(tl, "container.cgroup", "/lxc.payload." + name, what)
+    expect(tl, "configured_stop_signal", halt, what)
+    expect(tl, "stop_signal", halt, what)
+    expect(tl, "sender.comm", "lxc-stop", what)
+    expect(tl, "init.pid", pid, what)
+    sigs = _signals_to(tl, pid)
+    check(sigs and sigs[0] == halt, "%s: the first signal to PID 1 is not lxc-stop's %s: %r"
+          % (what, halt, sigs))
+    check(not tl.get("partial"), "%s is partial, though the monitor saw the whole stop: %s"
+          % (what, short(tl, 1500)))
+    return what
+
+
+def _removal_of(mon, name, timeout=30):
+    pred = (lambda r: r.get("type") == "removal_timeline" and get(r, "container.id") == name)
+    rm = mon.wait_for(pred, timeout, "removal_timeline for LXC container %s" % name)
+    time.sleep(2.0)  # a second one would come now
+    return rm, pred
+
+
+def test_lxc_stop():
+    """lxc-create -t busybox, lxc-start, lxc-stop, lxc-destroy: one stop_timeline with the
+    name, runtime lxc, the config's halt signal (SIGUSR1) as stop signal, graceful (busybox's
+    init halts through reboot(2)); then one removal_timeline, for lxc-destroy only."""
+    stlib.require_root()
+    name = _lxc_name()
     tmp = tempfile.mkdtemp(prefix="stoptrace-lxc-")
     try:
-        conf = os.path.join(tmp, "lxc.conf")
-        with open(conf, "w") as f:
-            f.write(LXC_CONF)
-        _run(["lxc-create", "-n", name, "-t", "busybox", "-f", conf], timeout=300)
-        with open("/var/lib/lxc/%s/config" % name) as f:
-            check("lxc.signal.halt = SIGUSR1" in f.read(), "busybox's template no longer "
-                  "sets lxc.signal.halt = SIGUSR1: the test's premise changed")
+        _lxc_create(name, tmp)
         with LiveMonitor() as mon:
             mon.start()
-            _run(["lxc-start", "-n", name])
-            _run(["lxc-wait", "-n", name, "-s", "RUNNING", "-t", "20"])
-            time.sleep(1.0)  # busybox's init sets up its handlers
-            pid = _lxc_init_pid(name)
-            check(pid > 0, "lxc-info gives no init pid for %s" % name)
+            pid = _lxc_start(name)
             t0 = time.monotonic()
             _run(["lxc-stop", "-n", name, "-t", "10"], timeout=60)
             took = time.monotonic() - t0
-            tl = _timeline_of(mon, name, "lxc")
-            what = "stop_timeline of LXC container %s" % name
-            expect(tl, "container.id", name, what)
-            expect(tl, "container.name", name, what)
-            expect(tl, "container.runtime", "lxc", what)
-            expect(tl, "container.cgroup", "/lxc.payload." + name, what)
-            expect(tl, "configured_stop_signal", "SIGUSR1", what)
-            expect(tl, "stop_signal", "SIGUSR1", what)
-            expect(tl, "init.pid", pid, what)
-            sigs = _signals_to(tl, pid)
-            check(sigs and sigs[0] == "SIGUSR1", "%s: the first signal to PID 1 is not "
-                  "lxc-stop's SIGUSR1: %r" % (what, sigs))
+            pred = (lambda r: r.get("type") == "stop_timeline" and get(r, "container.id") == name)
+            tl = mon.wait_for(pred, 40, "stop_timeline for LXC container %s" % name)
+            time.sleep(2.0)
+            check(not mon.find(lambda r: r.get("type") == "removal_timeline"
+                               and get(r, "container.id") == name),
+                  "lxc-stop wrote a removal_timeline for %s, which still exists" % name)
+            _run(["lxc-destroy", "-n", name], timeout=60)
+            rm, rm_pred = _removal_of(mon, name)
+            mon.stop()
+            tls = mon.find(pred)
+            check(len(tls) == 1, "%d stop_timeline records for %s, want 1" % (len(tls), name))
+            what = _check_lxc_identity(tl, name, pid, "SIGUSR1")
             check(took < 9, "lxc-stop -t 10 took %.1f s: busybox's init should halt at "
                   "once" % took)
-            check(not tl.get("partial"), "%s is partial, though the monitor saw the "
-                  "whole stop: %s" % (what, short(tl, 1500)))
-            note("LXC halt: verdict %r, reason %r" % (tl.get("verdict"), tl.get("reason")))
+            # busybox's init halts through reboot(2): reboot_pid_ns SIGKILLs it, a clean halt
+            expect(tl, "verdict", "graceful", what)
+            reason = tl.get("reason") or ""
+            check("halted through reboot(2)" in reason and "killed by" not in reason,
+                  "%s: the reason does not say the init halted through reboot(2): %r"
+                  % (what, reason))
+            check(tl.get("grace_ms") is None, "%s: grace_ms %r, though no SIGKILL came "
+                  "from outside" % (what, tl.get("grace_ms")))
+            rms = mon.find(rm_pred)
+            check(len(rms) == 1, "%d removal_timeline records for %s, want 1:\n%s"
+                  % (len(rms), name, "\n".join("    " + short(r, 800) for r in rms)))
+            expect(rm, "container.runtime", "lxc", "removal_timeline of %s" % name)
+            expect(rm, "outcome", "removed", "removal_timeline of %s" % name)
+    finally:
+        _lxc_destroy(name)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_lxc_default_halt_timeout():
+    """No lxc.signal.halt and busybox's init, which does not block SIGRTMIN+3: lxc-stop sends
+    SIGPWR, which busybox's init takes as a halt (its sequence takes 2 s: SIGTERM to every
+    process, 1 s, SIGKILL, 1 s, reboot(2)); lxc-stop -t 1 ends first: the lxc-start monitor
+    kills it, grace_period_exceeded with that kill."""
+    stlib.require_root()
+    name = _lxc_name()
+    tmp = tempfile.mkdtemp(prefix="stoptrace-lxc-")
+    try:
+        _lxc_create(name, tmp, halt="")
+        with LiveMonitor() as mon:
+            mon.start()
+            pid = _lxc_start(name)
+            _run(["lxc-stop", "-n", name, "-t", "1"], timeout=60, check_rc=False)
+            tl = _timeline_of(mon, name, "lxc")
+            what = _check_lxc_identity(tl, name, pid, "SIGPWR")
+            expect(tl, "verdict", "grace_period_exceeded", what)
+            expect(tl, "exit.signal", "SIGKILL", what)
+            check(tl.get("grace_ms") is not None and 800 <= tl["grace_ms"] <= 1900,
+                  "%s: grace_ms %r, want about lxc-stop's 1 s" % (what, tl.get("grace_ms")))
+            check("reboot(2)" not in (tl.get("reason") or ""), "%s: a kill after the "
+                  "timeout is no halt through reboot(2): %r" % (what, tl.get("reason")))
+            kills = [ev for ev in tl.get("events") or [] if ev.get("event") == "signal_generate"
+                     and ev.get("signal") == "SIGKILL" and get(ev, "process.pid") == pid]
+            check(kills and get(kills[0], "sender.comm") == "lxc-start",
+                  "%s: the SIGKILL to PID 1 is not the lxc-start monitor's: %r" % (what, kills))
+    finally:
+        _lxc_destroy(name)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_lxc_default_halt_blocked():
+    """No lxc.signal.halt and an init that blocks SIGRTMIN+3 (haltwait, as systemd does):
+    lxc-stop sends it SIGRTMIN+3, the stop signal then; the init exits 0: graceful."""
+    stlib.require_root()
+    name = _lxc_name()
+    tmp = tempfile.mkdtemp(prefix="stoptrace-lxc-")
+    try:
+        _lxc_create(name, tmp, halt="", init=_helper(tmp, "haltwait"))
+        with LiveMonitor() as mon:
+            mon.start()
+            pid = _lxc_start(name)
+            _run(["lxc-stop", "-n", name, "-t", "10"], timeout=60)
+            tl = _timeline_of(mon, name, "lxc")
+            what = _check_lxc_identity(tl, name, pid, "SIGRTMIN+3")
+            expect(tl, "verdict", "graceful", what)
+            expect(tl, "exit.code", 0, what)
+            check(tl.get("duration_ms", 10000) < 5000, "%s: haltwait took %r ms to halt"
+                  % (what, tl.get("duration_ms")))
+    finally:
+        _lxc_destroy(name)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_lxc_forged_destroy():
+    """A tenant of an LXC container makes /var/lib/lxc/<its name>/rootfs in its own rootfs
+    and removes it, and the directory above, as a process named lxc-destroy: the paths read
+    like its storage, but its calls come from inside a container: no removal_timeline, at
+    that time or with its stop."""
+    stlib.require_root()
+    check(shutil.which("lxc-attach"), "lxc-attach is not installed (Debian's lxc)")
+    name = _lxc_name()
+    tmp = tempfile.mkdtemp(prefix="stoptrace-lxc-")
+    try:
+        _lxc_create(name, tmp, copy=[_helper(tmp, "fscall")])
+        with LiveMonitor() as mon:
+            mon.start()
+            _lxc_start(name)
+            forged = "/var/lib/lxc/%s" % name
+            res = _run(["lxc-attach", "-n", name, "--", "/bin/sh", "-c",
+                        "mkdir -p %s/rootfs && /bin/fscall -c lxc-destroy rmdir %s/rootfs && "
+                        "/bin/fscall -c lxc-destroy rmdir %s" % (forged, forged, forged)])
+            check(res.stdout.count("-> 0") == 2, "the forged removals inside %s did not "
+                  "succeed: %r" % (name, res.stdout))
+            _run(["lxc-stop", "-n", name, "-t", "10"], timeout=60)
+            _timeline_of(mon, name, "lxc")
+            rms = mon.find(lambda r: r.get("type") == "removal_timeline"
+                           and get(r, "container.id") == name)
+            check(not rms, "a tenant's own rmdir of %s/rootfs, named lxc-destroy, wrote a "
+                  "removal_timeline: %s" % (forged, short(rms[0], 800) if rms else ""))
+            check(os.path.isdir(forged + "/rootfs"), "the host's %s/rootfs is gone" % forged)
     finally:
         _lxc_destroy(name)
         shutil.rmtree(tmp, ignore_errors=True)

@@ -133,6 +133,21 @@ static int configured_stop_signal(struct timeline *t, const struct tl_cont *tc)
 	return sig > 0 ? sig : SIGTERM;
 }
 
+/*
+ * The stop signal for sig to the init: the one its runtime sends instead to
+ * an init that blocks it (LXC's SIGRTMIN+3, see struct container) when sig
+ * is that one and blocked; else the configured one.
+ */
+static int stop_signal_for(struct timeline *t, const struct tl_cont *tc,
+			   const struct st_signal *sig)
+{
+	int alt = tc->c.stop_signal_if_blocked;
+
+	if (alt && sig->sig == alt && (sig->sig_flags & ST_SIGF_BLOCKED))
+		return alt;
+	return configured_stop_signal(t, tc);
+}
+
 /* A signal to the init that starts a stop: its stop signal, or TERM, INT, QUIT, KILL. */
 static bool starts_stop(int sig, int configured)
 {
@@ -480,6 +495,19 @@ void tl_alert_dropped(struct timeline *t, struct tl_cont *tc, uint64_t event_ts,
 	tl_stop_alert(t, tc, &a, now);
 }
 
+/* The SIGKILL that ended the grace, at ts: the alerts it decides. */
+static void on_escalation(struct timeline *t, struct tl_cont *tc, uint64_t ts, uint64_t now)
+{
+	struct stop_state *s = tc->stop;
+
+	s->sigkill_ns = ts;
+	s->out.grace_ms = tl_ms_between(s->out.start_ns, ts);
+	if (s->blocked_pending)
+		tl_alert_blocked(t, tc, ts, now);
+	if (s->dropped && !s->exit_ns)
+		tl_alert_dropped(t, tc, ts, now);
+}
+
 static void set_first_signal(struct stop_state *s, const struct st_event *e, bool outside)
 {
 	const struct st_signal *sig = &e->u.signal;
@@ -528,7 +556,7 @@ static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_ev
 		return; /* children exiting: not part of a stop's story */
 	make_entry(&en, e);
 	if (!s) {
-		int configured = configured_stop_signal(t, tc);
+		int configured = stop_signal_for(t, tc, sig);
 
 		if (!is_init || !outside || kernel || !starts_stop(sig->sig, configured)) {
 			/* signals from outside go on the next stop's timeline */
@@ -540,6 +568,7 @@ static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_ev
 		if (!s)
 			return;
 		set_first_signal(s, e, outside);
+		s->out.configured_stop_signal = configured;
 		/* a stop signal is a stop's head; a SIGKILL may follow one sent before the start */
 		if (sig->sig == SIGKILL)
 			may_be_partial(t, tc, s);
@@ -566,14 +595,12 @@ static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_ev
 		on_stop_signal_again(s, e);
 		return;
 	}
-	if (sig->sig == SIGKILL && !s->sigkill_ns && s->first_sig != SIGKILL &&
-	    tl_escalation_kill(sig)) {
-		s->sigkill_ns = e->ts_ns;
-		s->out.grace_ms = tl_ms_between(s->out.start_ns, e->ts_ns);
-		if (s->blocked_pending)
-			tl_alert_blocked(t, tc, e->ts_ns, now);
-		if (s->dropped && !s->exit_ns)
-			tl_alert_dropped(t, tc, e->ts_ns, now);
+	if (sig->sig == SIGKILL && !s->sigkill_ns && s->first_sig != SIGKILL) {
+		/* a halt through reboot(2) is one of the kernel's SIGKILLs that are no escalation
+		 */
+		tl_halt_kill(s, e);
+		if (tl_escalation_kill(sig))
+			on_escalation(t, tc, e->ts_ns, now);
 	}
 }
 
@@ -616,18 +643,18 @@ static void on_deliver(struct timeline *t, struct tl_cont *tc, const struct st_e
 	}
 }
 
-static void on_process_exit(struct timeline *t, struct tl_cont *tc, const struct st_event *e,
-			    uint64_t now)
+static void on_process_exit(struct timeline *t, struct tl_cont *tc, const struct st_event *e)
 {
 	const struct st_exit *x = &e->u.exit;
 	struct stop_state *s = tc->stop;
 	struct tl_entry en;
 
-	(void)now;
 	make_entry(&en, e);
 	if (!(x->task.flags & ST_TASK_NS_INIT)) {
 		if (s)
 			tl_add_entry(s, &en);
+		if (s)
+			tl_halt_exit(s, e);
 		return;
 	}
 	tc->init_pid = x->task.tgid;
@@ -716,7 +743,7 @@ void timeline_event(struct timeline *t, const struct st_event *e, const struct c
 		on_deliver(t, tc, e);
 		break;
 	case ST_EV_PROCESS_EXIT:
-		on_process_exit(t, tc, e, now_ns);
+		on_process_exit(t, tc, e);
 		break;
 	case ST_EV_INIT_RELEASED:
 		tl_on_released(t, tc, e);

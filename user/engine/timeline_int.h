@@ -105,6 +105,9 @@ struct stop_state {
 	bool blocked_alerted;
 	bool oom;
 	uint64_t sigkill_ns;
+	uint64_t halt_kill_ns; /* reboot_pid_ns's SIGKILL to PID 1, held back (timeline_halt.c) */
+	uint32_t halt_pid;     /* ... its sender, whose exit with code 0 confirms it */
+	bool halted;	       /* confirmed: PID 1 halted through reboot(2) */
 	uint32_t sigkill_sender;
 	char sigkill_comm[ST_COMM_LEN];
 	uint64_t exit_ns;
@@ -218,6 +221,15 @@ void tl_shapes_signal(struct timeline *t, struct tl_cont *tc, const struct st_ev
 		      uint64_t now);
 /* The process that got the forward still ran when SIGKILL came (or to the end). */
 bool tl_forward_target_kept(const struct stop_state *s);
+
+/*
+ * timeline_halt.c. Whether signal event e may be reboot_pid_ns's SIGKILL to
+ * PID 1 (noted); whether exit event e confirms it as a halt (1), refutes it
+ * (-1: some other SIGKILL of the kernel's, still no escalation) or is
+ * unrelated (0).
+ */
+bool tl_halt_kill(struct stop_state *s, const struct st_event *e);
+int tl_halt_exit(struct stop_state *s, const struct st_event *e);
 
 /* timeline_verdict.c */
 void tl_judge(struct stop_state *s);

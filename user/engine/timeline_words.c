@@ -401,6 +401,12 @@ static void say_ending(struct reason *r, const struct stop_state *s, const char 
 
 	if (o->verdict == TL_KILLED_WITHOUT_GRACE) {
 		say_killed(r, s);
+	} else if (o->verdict == TL_GRACEFUL && s->halted) {
+		say(r,
+		    "PID 1 (%s) halted through reboot(2) %lld ms after %s: in a pid namespace "
+		    "the kernel ends a halting init with SIGKILL (reboot_pid_ns), a clean halt, "
+		    "not a kill. ",
+		    prog(s), (long long)tl_ms_between(o->start_ns, s->exit_ns), sig);
 	} else if (o->verdict == TL_GRACEFUL) {
 		if (s->first_exiting)
 			say(r,

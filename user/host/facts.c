@@ -94,6 +94,18 @@ static int live_cgroup_exists(void *ctx, const char *path)
 	return 0;
 }
 
+static int live_recognize(void *ctx, const char *path, const char *mount_dir,
+			  struct cgroup_match *cm)
+{
+	struct facts_live *l = ctx;
+
+	if (!identity_recognize(l->root, path, cm))
+		return 0;
+	if (mount_dir && mount_dir[0] && !identity_cgroup_root_owned(mount_dir, cm->cgroup))
+		return -EPERM;
+	return 1;
+}
+
 static const struct facts_ops live_ops = {
 	.load_meta = live_load_meta,
 	.storage_paths = live_storage_paths,
@@ -103,6 +115,7 @@ static const struct facts_ops live_ops = {
 	.cgroup_exists = live_cgroup_exists,
 	.culprits = live_culprits,
 	.docker_ids = live_docker_ids,
+	.recognize = live_recognize,
 };
 
 void facts_live_init(struct facts *f, struct facts_live *live, const char *root)

@@ -42,6 +42,17 @@ struct facts_ops {
 	 * still there in any watched hierarchy: 1, 0, or -errno.
 	 */
 	int (*cgroup_exists)(void *ctx, const char *path);
+	/*
+	 * identity_recognize() under the facts' root: 1 and *cm when path is a
+	 * container's cgroup, 0 when not, -EPERM when it is refused because a
+	 * non-root user could have made it (its cgroup under mount_dir, the
+	 * hierarchy's mount, when not NULL, is not root's). A recording keeps the
+	 * answers 1 that only the runtime's state gave (cm->by_state:
+	 * containerd's task directories, Docker's known containers), which a
+	 * replay cannot tell from the path; NULL: the path alone decides.
+	 */
+	int (*recognize)(void *ctx, const char *path, const char *mount_dir,
+			 struct cgroup_match *cm);
 };
 
 struct facts {

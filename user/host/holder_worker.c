@@ -141,6 +141,14 @@ static int w_cgroup_exists(void *ctx, const char *path)
 	return w->inner.ops->cgroup_exists(w->inner.ctx, path);
 }
 
+static int w_recognize(void *ctx, const char *path, const char *mount_dir, struct cgroup_match *cm)
+{
+	struct holder_worker *w = ctx;
+
+	return w->inner.ops->recognize ? w->inner.ops->recognize(w->inner.ctx, path, mount_dir, cm)
+				       : identity_recognize(NULL, path, cm);
+}
+
 static const struct facts_ops worker_ops = {
 	.load_meta = w_load_meta,
 	.storage_paths = w_storage_paths,
@@ -150,6 +158,7 @@ static const struct facts_ops worker_ops = {
 	.culprits = w_culprits,
 	.docker_ids = w_docker_ids,
 	.cgroup_exists = w_cgroup_exists,
+	.recognize = w_recognize,
 };
 
 struct holder_worker *holder_worker_new(const struct facts *inner, struct facts *out)

@@ -43,6 +43,12 @@ struct container {
 	char name[NAME_LEN];	      /* "" when unknown; no leading slash */
 	char cgroup[CGROUP_PATH_LEN]; /* path inside its hierarchy, e.g. /docker/<id> */
 	int stop_signal;	      /* configured stop signal, 0 when unknown */
+	/*
+	 * The stop signal instead when PID 1 blocks it, 0 for none: LXC with no
+	 * lxc.signal.halt, whose lxc-stop sends SIGRTMIN+3 to an init that
+	 * blocks it (systemd) and SIGPWR (stop_signal) to any other.
+	 */
+	int stop_signal_if_blocked;
 	char restart_policy[32];      /* "no", "always", "on-failure", ...; "" when unknown */
 	char pod_namespace[NAME_LEN]; /* Kubernetes only, else "" */
 	char pod_name[NAME_LEN];

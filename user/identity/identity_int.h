@@ -51,6 +51,16 @@ extern const struct rt_storage rt_storage_docker; /* storage.c */
 extern const struct rt_storage rt_storage_cs;	  /* containers/storage: podman, cri-o */
 extern const struct rt_storage rt_storage_containerd;
 extern const struct rt_storage rt_storage_isulad;
+extern const struct rt_storage rt_storage_lxc;
+
+/*
+ * The containerd snapshot (<...>/io.containerd.snapshotter.v1.overlayfs/
+ * snapshots/<n>) whose fs/ is the upperdir of the overlay mounted at mnt, as
+ * root + /proc/self/mountinfo says, into out (storage_snapshot.c). 0,
+ * -ENOENT when there is no such mount, -EINVAL when its upperdir is not of
+ * that shape.
+ */
+int storage_snapshot_dir(const char *root, const char *mnt, char *out, size_t size);
 
 /* The kubelet's log links: c's name and pod (meta_kube.c). 0, or -errno. */
 int meta_kube_load(const char *root, struct container *c);

@@ -5,9 +5,13 @@
  * (the row's meta_files[RT_CONFIG], written by lxc-create on the host),
  * says the signals that stop it: lxc.signal.halt, which lxc-stop sends, and
  * lxc.signal.stop, which the lxc-start monitor kills with after lxc-stop's
- * timeout. The file is the host's, but whoever made the container may have
- * set its values: each line and each value is bounded, and a value that is
- * not exactly a signal leaves the default.
+ * timeout. With no lxc.signal.halt, lxc-stop reads the init's blocked
+ * signals (SigBlk of /proc/<pid>/status) when it stops it, and sends
+ * SIGRTMIN+3 to an init that blocks it (systemd's halt), SIGPWR to any
+ * other: the container then has both, and the signal event says which one
+ * applies (whether the signal was blocked). The file is the host's, but whoever made the container
+ * may have set its values: each line and each value is bounded, and a value that is not exactly a
+ * signal leaves the default.
  */
 #include <errno.h>
 #include <limits.h>
@@ -140,7 +144,9 @@ static int lxc_load(const char *root, const struct runtime_info *rt, struct cont
 	meta_lxc_parse(buf, len, &sigs);
 	free(buf);
 	snprintf(c->name, sizeof(c->name), "%s", c->id);
+	/* LXC's do_lxcapi_shutdown: the configured halt signal, else SIGRTMIN+3 if blocked */
 	c->stop_signal = sigs.halt;
+	c->stop_signal_if_blocked = sigs.halt_set ? 0 : signal_from_name("SIGRTMIN+3");
 	return 0;
 }
 

@@ -116,9 +116,17 @@ static const struct runtime_info table[] = {
 		.sockets = {"run/containerd/containerd.sock",
 			    "run/docker/containerd/containerd.sock"},
 		.removers = {"containerd", "runc"}, /* containerd-shim* too */
-		/* the CRI plugin's; a task bundle goes when the task does, at a stop */
+		/*
+		 * the CRI plugin's; a task bundle goes when the task does, at a stop
+		 * (ctr task delete, the end of a ctr run); the snapshot, the writable
+		 * layer, goes with ctr container rm (its snapshot cleanup) or ctr
+		 * snapshot rm: under the root of a standalone containerd, or of the one
+		 * dockerd starts (var/lib/docker/containerd/daemon, in Docker's root)
+		 */
 		.removed_dirs = {"io.containerd.grpc.v1.cri/containers",
 				 "io.containerd.grpc.v1.cri/sandboxes"},
+		.layers = "io.containerd.snapshotter.v1.overlayfs/snapshots",
+		.layers_numbered = true,
 		.storage_roots = {"var/lib/containerd", "run/containerd"},
 		.storage = &rt_storage_containerd,
 		.meta_files = {"run/containerd/runc/%s/state.json"},
@@ -182,7 +190,11 @@ static const struct runtime_info table[] = {
 				{"", "lxc.payload.", "", RT_ID_NAME}, /* at the hierarchy's root */
 			},
 		.state_dirs = {"var/lib/lxc", "run/lxc"},
+		/* lxc-destroy, as root on the host: its rootfs, then its directory */
+		.removers = {"lxc-destroy"},
+		.removed_dirs = {"lxc/%s/rootfs", "lxc"},
 		.storage_roots = {"var/lib/lxc"},
+		.storage = &rt_storage_lxc,
 		.meta_files = {"var/lib/lxc/%s/config"}, /* lxc.signal.halt, lxc.signal.stop */
 		.meta = &rt_meta_lxc,
 	},
@@ -288,6 +300,30 @@ static bool ends_with_entry(const char *path, const char *dir, const char *name,
 	       !strncmp(path + len - n - 1 - d, dir, d) && path[len - n - 2 - d] == '/';
 }
 
+/* path ends with "/" + pattern, its "%s" replaced by id. */
+static bool ends_with_pattern(const char *path, const char *pattern, const char *id)
+{
+	const char *at = strstr(pattern, "%s");
+	char want[PATH_MAX];
+	size_t len = strlen(path), n;
+
+	if (snprintf(want, sizeof(want), "/%.*s%s%s", (int)(at - pattern), pattern, id, at + 2) >=
+	    (int)sizeof(want))
+		return false;
+	n = strlen(want);
+	return len >= n && !strcmp(path + len - n, want);
+}
+
+/* A layer's name: 64 hex digits, or a snapshot's number (layers_numbered). */
+static bool layer_name(const struct runtime_info *rt, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (rt->layers_numbered)
+		return n && n <= 19 && strspn(s, "0123456789") == n;
+	return identity_is_hex_id(s, n);
+}
+
 bool runtime_removed_path(const struct runtime_info *rt, const char *id, const char *path)
 {
 	const char *base;
@@ -295,10 +331,12 @@ bool runtime_removed_path(const struct runtime_info *rt, const char *id, const c
 	if (!rt || !id || !id[0] || !path)
 		return false;
 	for (size_t i = 0; i < RT_PATHS_MAX && rt->removed_dirs[i]; i++)
-		if (ends_with_entry(path, rt->removed_dirs[i], id, strlen(id)))
+		if (strstr(rt->removed_dirs[i], "%s")
+			    ? ends_with_pattern(path, rt->removed_dirs[i], id)
+			    : ends_with_entry(path, rt->removed_dirs[i], id, strlen(id)))
 			return true;
 	base = strrchr(path, '/');
-	return rt->layers && base && identity_is_hex_id(base + 1, strlen(base + 1)) &&
+	return rt->layers && base && layer_name(rt, base + 1) &&
 	       ends_with_entry(path, rt->layers, base + 1, strlen(base + 1));
 }
 

@@ -148,12 +148,16 @@ struct runtime_info {
 	/*
 	 * What a stop leaves and only the removal of the container takes away,
 	 * as the end of a storage path: "<dir>/<id>" for each of removed_dirs
-	 * (its own directories), "<layers>/<64-hex layer id>" for its writable
-	 * layer. A removal call on one of these is its removal; the unmounts
-	 * and file removals of a stop (merged/, the runtime's fifos) are not.
+	 * (its own directories; an entry with "%s" is the whole end, "%s" the
+	 * id: "lxc/%s/rootfs"), "<layers>/<64-hex layer id>" for its writable
+	 * layer ("<layers>/<number>" with layers_numbered: containerd's
+	 * snapshots). A removal call on one of these is its removal; the
+	 * unmounts and file removals of a stop (merged/, the runtime's fifos)
+	 * are not.
 	 */
 	const char *removed_dirs[RT_PATHS_MAX];
-	const char *layers; /* NULL: its layers are not known (snapshots) */
+	const char *layers; /* NULL: its layers are not known */
+	bool layers_numbered;
 
 	/* storage */
 	const char *storage_roots[RT_PATHS_MAX];

@@ -36,6 +36,7 @@
 #define CS_VAR	   "/var/lib/containers/storage"
 #define CS_RUN	   "/run/containers/storage"
 #define ISULAD_VAR "/var/lib/isulad"
+#define LXC_VAR	   "/var/lib/lxc"
 #define TASK_V2	   "io.containerd.runtime.v2.task"
 #define CRI	   "io.containerd.grpc.v1.cri"
 
@@ -458,7 +459,33 @@ const struct rt_storage rt_storage_cs = {
 	.dir = cs_dir,
 };
 
-/* ---- containerd: task bundles per namespace, the CRI plugin's directories ---- */
+/* ---- containerd: its snapshot, task bundles per namespace, the CRI plugin's directories ---- */
+
+/*
+ * The snapshot under c's rootfs mount in a task directory of the row (ctr's
+ * /<ns>/<id> cgroup gives the namespace; else Kubernetes' k8s.io).
+ */
+static void add_snapshot(struct found *f, const char *root, const struct container *c)
+{
+	const struct runtime_info *rt = runtime_info(c->runtime);
+	const char *ns = "k8s.io", *slash;
+	char mnt[PATH_MAX], snap[STORAGE_PATH_LEN];
+	int ns_len = 6;
+
+	slash = c->cgroup[0] == '/' ? strchr(c->cgroup + 1, '/') : NULL;
+	if (slash && !strcmp(slash + 1, c->id) &&
+	    runtimes_is_containerd_id(c->cgroup + 1, slash - c->cgroup - 1)) {
+		ns = c->cgroup + 1;
+		ns_len = (int)(slash - ns);
+	}
+	for (int i = 0; rt && i < RT_PATHS_MAX && rt->task_dirs[i]; i++)
+		if (!build(mnt, sizeof(mnt), "/%s/%.*s/%s/rootfs", rt->task_dirs[i], ns_len, ns,
+			   c->id) &&
+		    !storage_snapshot_dir(root, mnt, snap, sizeof(snap))) {
+			add(f, "%s", snap);
+			return;
+		}
+}
 
 static void containerd_paths(struct found *f, const char *root, const struct container *c)
 {
@@ -471,6 +498,7 @@ static void containerd_paths(struct found *f, const char *root, const struct con
 	};
 	char rel[PATH_MAX];
 
+	add_snapshot(f, root, c);
 	add_per_namespace(f, root, "/run/containerd/" TASK_V2, c->id);
 	add_per_namespace(f, root, "/var/lib/containerd/" TASK_V2, c->id);
 	add_per_namespace(f, root, "/run/containerd/io.containerd.runtime.v1.linux", c->id);
@@ -524,7 +552,48 @@ const struct rt_storage rt_storage_isulad = {
 	.dir = isulad_dir,
 };
 
+/* ---- LXC: its container directory var/lib/lxc/<name>, and the rootfs in it ---- */
+
+static void lxc_paths(struct found *f, const char *root, const struct container *c)
+{
+	(void)root;
+	add(f, LXC_VAR "/%s/rootfs", c->id);
+	add(f, LXC_VAR "/%s", c->id);
+}
+
+static int lxc_dir(const char *root, const struct container *c, char *path, size_t size)
+{
+	(void)root;
+	return build(path, size, LXC_VAR "/%s", c->id);
+}
+
+const struct rt_storage rt_storage_lxc = {
+	.paths = lxc_paths,
+	.dir = lxc_dir,
+};
+
 /* ---- what storage.h offers ---- */
+
+/*
+ * c's id may be part of a path: 64 hex digits, or a containerd identifier
+ * (ctr's ids), or an LXC name, as its runtime names containers.
+ */
+static bool storage_id_ok(const struct container *c)
+{
+	size_t n = strlen(c->id);
+
+	switch (c->runtime) {
+	case RUNTIME_CONTAINERD:
+		return runtimes_is_containerd_id(c->id, n);
+	case RUNTIME_LXC:
+		return n &&
+		       strspn(c->id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				     "0123456789._-") == n &&
+		       strcmp(c->id, ".") && strcmp(c->id, "..");
+	default:
+		return is_hex_id(c->id);
+	}
+}
 
 int storage_paths(const char *root, const struct container *c, char paths[][STORAGE_PATH_LEN],
 		  int max)
@@ -537,7 +606,7 @@ int storage_paths(const char *root, const struct container *c, char paths[][STOR
 	s = storage_of(c->runtime);
 	if (!s)
 		return -EOPNOTSUPP;
-	if (!is_hex_id(c->id))
+	if (!storage_id_ok(c))
 		return -EINVAL;
 	s->paths(&f, root, c);
 	return f.n;
@@ -567,7 +636,7 @@ int storage_container_dir(const char *root, const struct container *c, char *pat
 	s = storage_of(c->runtime);
 	if (!s)
 		return -EOPNOTSUPP;
-	if (!is_hex_id(c->id))
+	if (!storage_id_ok(c))
 		return -EINVAL;
 	return s->dir(root, c, path, size);
 }

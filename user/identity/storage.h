@@ -33,17 +33,21 @@
  *   podman, cri-o: /var/lib/containers/storage/overlay/<layer> (the
  *     "layer" of its entry in overlay-containers/containers.json) and its
  *     overlay/l/<link>, overlay-containers/<id> under /var/lib and /run;
- *   containerd (and Kubernetes on it): the task bundle
- *     <run|var-lib>/containerd/io.containerd.runtime.v2.task/<ns>/<id> of
- *     every namespace that has one, and the CRI plugin's per-container
+ *   containerd (and Kubernetes on it): its snapshot, the overlayfs
+ *     snapshotter's snapshots/<n> whose fs/ the overlay mounted at its task
+ *     directory's rootfs has as upperdir (root + /proc/self/mountinfo), the
+ *     task bundle <run|var-lib>/containerd/io.containerd.runtime.v2.task/<ns>/<id>
+ *     of every namespace that has one, and the CRI plugin's per-container
  *     directories when present;
+ *   LXC: /var/lib/lxc/<name>/rootfs and /var/lib/lxc/<name>;
  *   iSulad: /var/lib/isulad/engines/lcr/<id>, and the rootfs store entry
  *     storage/overlay-containers/<id> with the layer its container.json
  *     names (storage/overlay/<layer>) when present.
  * The writable layer, when known, comes first. Directories whose metadata
  * is missing or hostile are left out. Returns how many were stored (at most
- * max; 0 is possible), -EINVAL when c's id is not a 64-hex id, or
- * -EOPNOTSUPP for runtimes without known storage (LXC).
+ * max; 0 is possible), -EINVAL when c's id is not one its runtime gives (64
+ * hex; a containerd identifier; an LXC name), or -EOPNOTSUPP for runtimes
+ * without known storage.
  */
 int storage_paths(const char *root, const struct container *c, char paths[][STORAGE_PATH_LEN],
 		  int max);
@@ -62,9 +66,9 @@ int storage_layer(const char *root, const struct container *c, char *path, size_
  * The runtime's own directory for the container (config, logs, userdata or
  * bundle): /var/lib/docker/containers/<id>,
  * /var/lib/containers/storage/overlay-containers/<id>,
- * /var/lib/isulad/engines/lcr/<id>, or containerd's first task bundle
- * found. Returns 0, -ENOENT (containerd: no bundle), -EINVAL,
- * -ENAMETOOLONG, or -EOPNOTSUPP (LXC).
+ * /var/lib/isulad/engines/lcr/<id>, containerd's first task bundle found,
+ * /var/lib/lxc/<name>. Returns 0, -ENOENT (containerd: no bundle), -EINVAL,
+ * -ENAMETOOLONG, or -EOPNOTSUPP (no known storage).
  */
 int storage_container_dir(const char *root, const struct container *c, char *path, size_t size);
 

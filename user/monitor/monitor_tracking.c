@@ -25,15 +25,15 @@ bool tracking_recognize(struct monitor *m, const char *path, const char *mount_d
 			struct container *c, bool *sub)
 {
 	struct cgroup_match cm;
+	int ret;
 
-	/* a replay has no host to ask: the cgroup parents alone decide */
-	if (!identity_recognize(m->replaying ? NULL : m->live.root, path, &cm))
-		return false;
-	if (!m->replaying && mount_dir && mount_dir[0] &&
-	    !identity_cgroup_root_owned(mount_dir, cm.cgroup)) {
+	/* a replay has no host to ask: the path, or the recording's answer, decides */
+	ret = m->facts.ops->recognize ? m->facts.ops->recognize(m->facts.ctx, path, mount_dir, &cm)
+				      : identity_recognize(NULL, path, &cm);
+	if (ret == -EPERM)
 		m->cgroups_delegated++;
+	if (ret != 1)
 		return false;
-	}
 	identity_container_of_match(&cm, c);
 	*sub = cm.below;
 	return true;

@@ -140,6 +140,8 @@ static void put_container(struct jsonw *w, const char *key, const struct contain
 	put_str(w, "name", c->name);
 	put_str(w, "cgroup", c->cgroup);
 	jsonw_int(w, "stop_signal", c->stop_signal);
+	if (c->stop_signal_if_blocked) /* only LXC's: absent from other recordings */
+		jsonw_int(w, "stop_signal_if_blocked", c->stop_signal_if_blocked);
 	put_str(w, "restart_policy", c->restart_policy);
 	put_str(w, "pod_namespace", c->pod_namespace);
 	put_str(w, "pod_name", c->pod_name);
@@ -547,6 +549,29 @@ static int rec_cgroup_exists(void *ctx, const char *path)
 	return ret;
 }
 
+/* Only an answer the runtime's state gave is kept: the path tells a replay the others. */
+static int rec_recognize(void *ctx, const char *path, const char *mount_dir,
+			 struct cgroup_match *cm)
+{
+	struct recorder *r = ctx;
+	int ret = r->inner.ops->recognize
+			  ? r->inner.ops->recognize(r->inner.ctx, path, mount_dir, cm)
+			  : identity_recognize(NULL, path, cm);
+	struct jsonw w;
+
+	if (ret != 1 || !cm->by_state)
+		return ret;
+	fact_begin(r, &w, "container", ret);
+	put_str(&w, "path", path);
+	jsonw_int(&w, "runtime", cm->runtime);
+	put_str(&w, "id", cm->id);
+	put_str(&w, "pod_uid", cm->pod_uid);
+	put_str(&w, "cgroup", cm->cgroup);
+	jsonw_bool(&w, "below", cm->below);
+	line_end(r, &w);
+	return ret;
+}
+
 static const struct facts_ops recording_ops = {
 	.load_meta = rec_load_meta,
 	.storage_paths = rec_storage_paths,
@@ -556,6 +581,7 @@ static const struct facts_ops recording_ops = {
 	.culprits = rec_culprits,
 	.docker_ids = rec_docker_ids,
 	.cgroup_exists = rec_cgroup_exists,
+	.recognize = rec_recognize,
 };
 
 void recorder_facts(struct recorder *r, const struct facts *inner, struct facts *out)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <zlib.h>
 #include "lib/jsonr.h"
+#include "identity/runtimes.h"
 #include "recording/recording.h"
 #include "recording/recording_int.h"
 #include <linux/types.h>
@@ -27,6 +28,7 @@ struct replay {
 	unsigned char *data;
 	char path[4096];
 	char path2[4096];
+	bool held; /* the line in line is read but not taken yet (peek_fact) */
 };
 
 /* ---- strings and numbers ---- */
@@ -120,7 +122,7 @@ static bool get_bool(const struct jsonr_val *obj, const char *key)
 
 static int get_container(const struct jsonr_val *obj, const char *key, struct container *c)
 {
-	struct jsonr_val v;
+	struct jsonr_val v, alt;
 	int rt = 0, err = 0;
 	uint64_t tries = 0;
 
@@ -133,6 +135,8 @@ static int get_container(const struct jsonr_val *obj, const char *key, struct co
 	err |= get_str(&v, "name", c->name, sizeof(c->name));
 	err |= get_str(&v, "cgroup", c->cgroup, sizeof(c->cgroup));
 	err |= get_int(&v, "stop_signal", &c->stop_signal);
+	if (!jsonr_get(&v, "stop_signal_if_blocked", &alt))
+		err |= get_int(&v, "stop_signal_if_blocked", &c->stop_signal_if_blocked);
 	err |= get_str(&v, "restart_policy", c->restart_policy, sizeof(c->restart_policy));
 	err |= get_str(&v, "pod_namespace", c->pod_namespace, sizeof(c->pod_namespace));
 	err |= get_str(&v, "pod_name", c->pod_name, sizeof(c->pod_name));
@@ -202,6 +206,10 @@ static int read_line(struct replay *rp)
 
 	if (rp->err[0])
 		return -EIO;
+	if (rp->held) {
+		rp->held = false;
+		return 1;
+	}
 	if (!gzgets(rp->gz, rp->line, (int)rp->line_cap)) {
 		int e;
 
@@ -642,6 +650,42 @@ static int rp_cgroup_exists(void *ctx, const char *path)
 	return ret;
 }
 
+/*
+ * The path decides, or the runtime's state did in the live run: then its
+ * answer, a "container" fact about this path, is the next line (it is
+ * written only then, so any other line is left for the next read).
+ */
+static int rp_recognize(void *ctx, const char *path, const char *mount_dir, struct cgroup_match *cm)
+{
+	struct replay *rp = ctx;
+	struct jsonr_val v;
+	int rt = 0, ret;
+
+	(void)mount_dir;
+	if (identity_recognize(NULL, path, cm))
+		return 1;
+	ret = read_line(rp);
+	if (ret != 1)
+		return ret < 0 ? ret : 0;
+	if (!is_kind(rp, "fact") || jsonr_get(&rp->root, "f", &v) ||
+	    !jsonr_string_eq(&v, "container") || jsonr_get(&rp->root, "path", &v) ||
+	    !jsonr_string_eq(&v, path)) {
+		rp->held = true;
+		return 0;
+	}
+	memset(cm, 0, sizeof(*cm));
+	if (get_int(&rp->root, "ret", &ret) || get_int(&rp->root, "runtime", &rt) ||
+	    get_str(&rp->root, "id", cm->id, sizeof(cm->id)) ||
+	    get_str(&rp->root, "pod_uid", cm->pod_uid, sizeof(cm->pod_uid)) ||
+	    get_str(&rp->root, "cgroup", cm->cgroup, sizeof(cm->cgroup)) || ret != 1 ||
+	    !runtime_info((enum runtime)rt) || !cm->id[0])
+		return damaged(rp, "a damaged container answer");
+	cm->runtime = (enum runtime)rt;
+	cm->below = get_bool(&rp->root, "below");
+	cm->by_state = true;
+	return 1;
+}
+
 static const struct facts_ops replay_ops = {
 	.load_meta = rp_load_meta,
 	.storage_paths = rp_storage_paths,
@@ -651,6 +695,7 @@ static const struct facts_ops replay_ops = {
 	.culprits = rp_culprits,
 	.docker_ids = rp_docker_ids,
 	.cgroup_exists = rp_cgroup_exists,
+	.recognize = rp_recognize,
 };
 
 void replay_facts(struct replay *rp, struct facts *out)

@@ -676,7 +676,7 @@ static void test_busybox_init_halt_by_reboot(void **state)
 	s = only_stop(TL_GRACEFUL);
 	assert_int_equal(s->stop_signal, SIGUSR1);
 	assert_int_equal(s->grace_ms, -1);
-	says(s, "PID 1 (init) exited 2001 ms after SIGUSR1");
+	says(s, "PID 1 (init) halted through reboot(2) 2001 ms after SIGUSR1");
 	not_says(s, "SIGKILL followed");
 }
 

@@ -246,15 +246,31 @@ static void test_lxc_parse_hostile(void **state)
 	free(big);
 }
 
+/* The stop signal LXC sends instead to an init that blocks it, for cgroup's container. */
+static int lxc_meta_alt(const char *cgroup)
+{
+	struct cgroup_match m;
+	struct container c;
+
+	assert_true(identity_recognize(ROOT, cgroup, &m));
+	identity_container_of_match(&m, &c);
+	assert_int_equal(identity_load_meta(ROOT, &c), 0);
+	return c.stop_signal_if_blocked;
+}
+
 static void test_lxc_meta(void **state)
 {
 	struct container c;
 
 	(void)state;
-	/* busybox's template: lxc.signal.halt = SIGUSR1 */
+	/* busybox's template: lxc.signal.halt = SIGUSR1, whatever the init blocks */
 	check_meta("/lxc.payload.bb", RUNTIME_LXC, 0, "bb", SIGUSR1);
-	/* no halt signal configured: SIGPWR */
+	assert_int_equal(lxc_meta_alt("/lxc.payload.bb"), 0);
+	/* no halt signal configured: SIGPWR, or SIGRTMIN+3 to an init that blocks it */
 	check_meta("/lxc.payload.plain", RUNTIME_LXC, 0, "plain", SIGPWR);
+	assert_int_equal(lxc_meta_alt("/lxc.payload.plain"), SIGRTMIN + 3);
+	/* a configured halt signal wins, even SIGPWR itself */
+	assert_int_equal(lxc_meta_alt("/lxc.payload.hostile"), 0);
 	/* hostile values leave the last good one */
 	check_meta("/lxc.payload.hostile", RUNTIME_LXC, 0, "hostile", SIGTERM);
 	/* no config: not a container LXC knows, so no name */

@@ -278,8 +278,9 @@ static void test_broken_rows_refused(void **state)
 /* The kernel side's filter of successful calls: the comms it has always kept. */
 static void test_removers(void **state)
 {
-	static const char *const want[] = {"dockerd", "containerd", "runc", "podman",
-					   "conmon",  "crun",	    "crio", "isulad"};
+	static const char *const want[] = {"dockerd", "containerd", "runc",
+					   "podman",  "conmon",	    "crun",
+					   "crio",    "isulad",	    "lxc-destroy"};
 	const char *got[64];
 	size_t n = runtimes_removers(got, 64);
 
@@ -372,15 +373,59 @@ static void test_removed_paths(void **state)
 		containerd, ID, "/var/lib/containerd/io.containerd.grpc.v1.cri/containers/" ID));
 	assert_false(runtime_removed_path(
 		containerd, ID, "/run/containerd/io.containerd.runtime.v2.task/k8s.io/" ID));
-	assert_false(runtime_removed_path(runtime_info(RUNTIME_LXC), ID, "/var/lib/lxc/" ID));
+}
+
+#define SNAPS "/var/lib/docker/containerd/daemon/io.containerd.snapshotter.v1.overlayfs/snapshots/"
+
+/*
+ * A plain containerd container's removal is its snapshot going (ctr container
+ * rm), not its task bundle (ctr task delete, the end of ctr run); an LXC
+ * container's, its rootfs or its directory under var/lib/lxc (lxc-destroy).
+ */
+static void test_removed_paths_ctr_lxc(void **state)
+{
+	const struct runtime_info *containerd = runtime_info(RUNTIME_CONTAINERD);
+	const struct runtime_info *lxc = runtime_info(RUNTIME_LXC);
+
+	(void)state;
+	assert_true(runtime_removed_path(containerd, "web", SNAPS "13"));
+	assert_true(
+		runtime_removed_path(containerd, "web",
+				     "/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/"
+				     "snapshots/7"));
+	assert_false(runtime_removed_path(containerd, "web", SNAPS "13/fs"));
+	assert_false(runtime_removed_path(containerd, "web", SNAPS "13a"));
+	assert_false(runtime_removed_path(containerd, "web", SNAPS));
+	assert_false(runtime_removed_path(containerd, "web", SNAPS "12345678901234567890"));
+	assert_false(runtime_removed_path(containerd, "web", SNAPS LYR));
+	assert_false(
+		runtime_removed_path(containerd, "web",
+				     "/run/docker/containerd/daemon/io.containerd.runtime.v2.task/"
+				     "default/web"));
+	/* numbered layers are containerd's only: Docker's are 64 hex */
+	assert_false(runtime_removed_path(runtime_info(RUNTIME_DOCKER), ID,
+					  "/var/lib/docker/overlay2/13"));
+
+	assert_true(runtime_removed_path(lxc, "bb", "/var/lib/lxc/bb/rootfs"));
+	assert_true(runtime_removed_path(lxc, "bb", "/var/lib/lxc/bb"));
+	assert_false(runtime_removed_path(lxc, "bb", "/var/lib/lxc/bb/config"));
+	assert_false(runtime_removed_path(lxc, "bb", "/var/lib/lxc/bb/rootfs/etc"));
+	assert_false(runtime_removed_path(lxc, "bb", "/var/lib/lxc/xbb/rootfs"));
+	assert_false(runtime_removed_path(lxc, "bb", "/var/lib/lxc/cc"));
+	assert_false(runtime_removed_path(lxc, "bb", "/var/lib/xlxc/bb"));
+	assert_false(runtime_removed_path(lxc, "b", "/var/lib/lxc/bb/rootfs"));
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_row),	 cmocka_unit_test(test_broken_rows_refused),
-		cmocka_unit_test(test_removers),	 cmocka_unit_test(test_watches),
-		cmocka_unit_test(test_daemon_and_paths), cmocka_unit_test(test_removed_paths),
+		cmocka_unit_test(test_every_row),
+		cmocka_unit_test(test_broken_rows_refused),
+		cmocka_unit_test(test_removers),
+		cmocka_unit_test(test_watches),
+		cmocka_unit_test(test_daemon_and_paths),
+		cmocka_unit_test(test_removed_paths),
+		cmocka_unit_test(test_removed_paths_ctr_lxc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

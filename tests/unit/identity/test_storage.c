@@ -130,6 +130,75 @@ static void test_containerd(void **state)
 	expect_paths(ROOT, RUNTIME_CONTAINERD, K2, (const char *const[]){NULL});
 }
 
+#define SNAP "/var/lib/docker/containerd/daemon/io.containerd.snapshotter.v1.overlayfs/snapshots/"
+
+/* storage_paths() of ctr container id (cgroup /default/<id>): its snapshot, or none. */
+static void expect_ctr_snapshot(const char *id, const char *want)
+{
+	char paths[STORAGE_PATHS_MAX][STORAGE_PATH_LEN];
+	struct container c = ctr(RUNTIME_CONTAINERD, id);
+	int n;
+
+	snprintf(c.cgroup, sizeof(c.cgroup), "/default/%s", id);
+	n = storage_paths(ROOT, &c, paths, STORAGE_PATHS_MAX);
+	assert_int_equal(n, want ? 1 : 0);
+	if (want)
+		assert_string_equal(paths[0], want);
+}
+
+/*
+ * ctr's containers (ids that are containerd identifiers, not hex): the
+ * snapshot under the overlay mounted at the rootfs of their task directory
+ * (here the containerd dockerd starts), and only of exactly that shape.
+ */
+static void test_containerd_snapshot(void **state)
+{
+	(void)state;
+	expect_ctr_snapshot("web", SNAP "13");
+	expect_ctr_snapshot("climb", NULL); /* upperdir with ".." */
+	expect_ctr_snapshot("word", NULL);  /* not a number */
+	expect_ctr_snapshot("tmp", NULL);   /* not an overlay */
+	expect_ctr_snapshot("esc", NULL);   /* an escape in the upperdir */
+	expect_ctr_snapshot("webx", NULL);  /* mounted below the rootfs, not at it */
+	expect_ctr_snapshot("other", NULL); /* not containerd's overlayfs snapshotter */
+	expect_ctr_snapshot("noupper", NULL);
+	expect_ctr_snapshot("absent", NULL);
+}
+
+/* An id that is no containerd identifier is never part of a path. */
+static void test_containerd_bad_id(void **state)
+{
+	char paths[1][STORAGE_PATH_LEN];
+	struct container c = ctr(RUNTIME_CONTAINERD, "../web");
+
+	(void)state;
+	snprintf(c.cgroup, sizeof(c.cgroup), "/default/../web");
+	assert_int_equal(storage_paths(ROOT, &c, paths, 1), -EINVAL);
+}
+
+/* LXC: var/lib/lxc/<name>/rootfs and its directory; a name that would climb is refused. */
+static void test_lxc(void **state)
+{
+	char path[STORAGE_PATH_LEN];
+	struct container c;
+
+	(void)state;
+	expect_paths(ROOT, RUNTIME_LXC, "bb",
+		     (const char *const[]){"/var/lib/lxc/bb/rootfs", "/var/lib/lxc/bb", NULL});
+	c = ctr(RUNTIME_LXC, "bb");
+	assert_int_equal(storage_container_dir(ROOT, &c, path, sizeof(path)), 0);
+	assert_string_equal(path, "/var/lib/lxc/bb");
+	assert_int_equal(storage_layer(ROOT, &c, path, sizeof(path)), -EOPNOTSUPP);
+	for (size_t i = 0; i < 3; i++) {
+		static const char *const bad[] = {"..", ".", "a/../../etc"};
+		char paths[2][STORAGE_PATH_LEN];
+
+		c = ctr(RUNTIME_LXC, bad[i]);
+		assert_int_equal(storage_paths(ROOT, &c, paths, 2), -EINVAL);
+		assert_int_equal(storage_container_dir(ROOT, &c, path, sizeof(path)), -EINVAL);
+	}
+}
+
 static void test_isulad(void **state)
 {
 	(void)state;
@@ -186,13 +255,13 @@ static void test_layer_and_dir(void **state)
 	c = ctr(RUNTIME_CONTAINERD, K2);
 	assert_int_equal(storage_container_dir(ROOT, &c, path, sizeof(path)), -ENOENT);
 
-	/* ids that are not 64 hex never reach a path; LXC has no known storage */
+	/* ids that are not 64 hex never reach a path; no runtime, no known storage */
 	c = ctr(RUNTIME_DOCKER, "../../../etc");
 	assert_int_equal(storage_paths(ROOT, &c, paths, 1), -EINVAL);
 	assert_int_equal(storage_layer(ROOT, &c, path, sizeof(path)), -EINVAL);
 	c = ctr(RUNTIME_DOCKER, H("D1"));
 	assert_int_equal(storage_paths(ROOT, &c, paths, 1), -EINVAL);
-	c = ctr(RUNTIME_LXC, "web");
+	c = ctr(RUNTIME_NONE, "web");
 	assert_int_equal(storage_paths(ROOT, &c, paths, 1), -EOPNOTSUPP);
 	assert_int_equal(storage_container_dir(ROOT, &c, path, sizeof(path)), -EOPNOTSUPP);
 }
@@ -608,6 +677,9 @@ int main(void)
 		cmocka_unit_test(test_docker),
 		cmocka_unit_test(test_podman_crio),
 		cmocka_unit_test(test_containerd),
+		cmocka_unit_test(test_containerd_snapshot),
+		cmocka_unit_test(test_containerd_bad_id),
+		cmocka_unit_test(test_lxc),
 		cmocka_unit_test(test_isulad),
 		cmocka_unit_test(test_layer_and_dir),
 		cmocka_unit_test_setup_teardown(test_hostile_mount_id, hostile_setup,

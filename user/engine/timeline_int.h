@@ -86,6 +86,8 @@ struct stop_state {
 	bool stuck;		    /* finding: teardown outlasted the timeout */
 	uint64_t next_stuck_ns;
 	uint64_t stuck_interval_ns;
+	struct tl_run *run;   /* its samples of what runs (timeline_running.c), or NULL */
+	uint64_t run_next_ns; /* when it wants its next sample; 0: at once */
 	struct tl_alert pending[PENDING_MAX]; /* sent, to be resolved at the end */
 	int npending;
 	uint32_t nfirst;
@@ -135,6 +137,7 @@ struct timeline {
 	struct recent_kill kills[RECENT_KILLS];
 	unsigned int kills_head;
 	struct tl_stop scratch; /* assembled output */
+	size_t running_stops;	/* stops holding samples (TL_RUNNING_STOPS at most) */
 };
 
 static inline int64_t tl_ms_between(uint64_t from, uint64_t to)
@@ -167,6 +170,18 @@ void tl_on_rmdir(struct timeline *t, struct tl_cont *tc, const struct st_event *
 /* A new init: a stop waiting for its end is over; restarted_after_stop when it applies. */
 void tl_maybe_restarted(struct timeline *t, struct tl_cont *tc, const struct st_event *e,
 			uint64_t now);
+
+/*
+ * timeline_running.c. A signal of the stop: who was sent the stop signal.
+ * The last sample before the SIGKILL (or the last one, with no SIGKILL and
+ * PID 1 still running), NULL for none; an alert's list and its words; the
+ * reason's sentence naming what still ran ("" for none); the stop's end.
+ */
+void tl_running_signal(struct timeline *t, struct stop_state *s, const struct st_event *e);
+const struct tl_running *tl_running_last(struct stop_state *s);
+void tl_running_alert(struct stop_state *s, struct tl_alert *a);
+void tl_running_words(struct stop_state *s, char *buf, size_t cap);
+void tl_running_free(struct timeline *t, struct stop_state *s);
 
 /* timeline_verdict.c */
 void tl_judge(struct stop_state *s);

@@ -292,13 +292,15 @@ void tl_describe_verdict(struct stop_state *s)
 {
 	struct tl_stop *o = &s->out;
 	struct reason r = {o->reason, sizeof(o->reason), 0};
-	char sb[24];
+	char sb[24], running[320];
 	const char *sig = signal_text(o->stop_signal ? o->stop_signal : SIGTERM, sb, sizeof(sb));
 
+	tl_running_words(s, running, sizeof(running));
 	say_fault(&r, s, sig);
 	say_ending(&r, s, sig);
 	if (o->verdict < TL_GRACE_PERIOD_EXCEEDED && s->sigkill_ns)
 		say(&r, "SIGKILL followed after %lld ms. ", (long long)o->grace_ms);
+	say(&r, "%s", running);
 	say_fix(&r, s, sig);
 	while (r.n > 0 && r.n < r.cap && o->reason[r.n - 1] == ' ')
 		o->reason[--r.n] = '\0';

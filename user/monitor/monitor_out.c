@@ -357,6 +357,8 @@ void print_stats(struct monitor *m)
 		jsonw_uint(&w, "containers", identity_table_count(m->ids));
 		jsonw_uint(&w, "open_stops", timeline_open_stops(m->tl));
 		jsonw_uint(&w, "open_removals", storage_watch_open_removals(m->sw));
+		jsonw_uint(&w, "running_samples", m->running_samples);
+		jsonw_uint(&w, "running_samples_skipped", m->running_skipped);
 		json_results(&w, m);
 		jsonw_uint(&w, "storage_paths", storage_watch_paths(m->sw));
 		tracking_json(m, &w);

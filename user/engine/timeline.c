@@ -625,8 +625,10 @@ static void on_process_exit(struct timeline *t, struct tl_cont *tc, const struct
 	(void)now;
 	make_entry(&en, e);
 	if (!(x->task.flags & ST_TASK_NS_INIT)) {
-		if (s)
+		if (s) {
 			tl_add_entry(s, &en);
+			tl_running_exited(s, e);
+		}
 		return;
 	}
 	tc->init_pid = x->task.tgid;

@@ -178,6 +178,8 @@ void tl_maybe_restarted(struct timeline *t, struct tl_cont *tc, const struct st_
  * reason's sentence naming what still ran ("" for none); the stop's end.
  */
 void tl_running_signal(struct timeline *t, struct stop_state *s, const struct st_event *e);
+/* A process of the container exited: out of the samples taken before, if before the SIGKILL. */
+void tl_running_exited(struct stop_state *s, const struct st_event *e);
 const struct tl_running *tl_running_last(struct stop_state *s);
 void tl_running_alert(struct stop_state *s, struct tl_alert *a);
 void tl_running_words(struct stop_state *s, char *buf, size_t cap);

@@ -78,6 +78,31 @@ void tl_running_signal(struct timeline *t, struct stop_state *s, const struct st
 	r->sig_result[r->nsig++] = sig->result;
 }
 
+/* Drop pid from r, a sample taken before it exited. */
+static void drop_exited(struct tl_running *r, uint32_t pid, uint64_t ts)
+{
+	if (r->ts_ns > ts)
+		return;
+	for (uint32_t i = 0; i < r->n; i++) {
+		if (r->procs[i].p.pid != pid)
+			continue;
+		memmove(&r->procs[i], &r->procs[i + 1], (r->n - i - 1) * sizeof(r->procs[0]));
+		r->n--;
+		return;
+	}
+}
+
+void tl_running_exited(struct stop_state *s, const struct st_event *e)
+{
+	struct tl_run *r = s->run;
+
+	/* what exits after the SIGKILL was still running when it came */
+	if (!r || r->cur < 0 || (s->sigkill_ns && e->ts_ns >= s->sigkill_ns))
+		return;
+	for (int i = 0; i < 2; i++)
+		drop_exited(&r->buf[i], e->u.exit.task.tgid, e->ts_ns);
+}
+
 static struct tl_cont *find_cont(struct timeline *t, const char *id)
 {
 	for (struct tl_cont *tc = t->buckets[hash_str(id) % HASH_BUCKETS]; tc; tc = tc->next)

@@ -121,6 +121,19 @@ static void sig(uint64_t ts, uint32_t sender, uint32_t pid, int signo, int resul
 	timeline_event(tl, &e, &ca, ts);
 }
 
+/* A process of the container (not its init) exits. */
+static void child_exit(uint64_t ts, uint32_t pid)
+{
+	struct st_event e;
+
+	memset(&e, 0, sizeof(e));
+	e.ts_ns = ts;
+	e.kind = ST_EV_PROCESS_EXIT;
+	task(&e.u.exit.task, CGID, pid, pid - INIT + 1, ST_TASK_GROUP_DEAD, "app");
+	e.u.exit.nr_threads = 1;
+	timeline_event(tl, &e, &ca, ts);
+}
+
 static void end_of_stop(uint64_t ts, bool killed)
 {
 	struct st_event e;
@@ -243,6 +256,27 @@ static void test_grace_exceeded(void **state)
 	assert_string_equal(find(&ss->running, INIT + 7)->p.wchan, "ep_poll");
 	assert_non_null(strstr(ss->s.reason, "Processes still running when SIGKILL came: "
 					     "nginx (3 processes), sleep."));
+}
+
+/* A process that exits after the last sample but before the SIGKILL is not still running. */
+static void test_exited_before_kill(void **state)
+{
+	const struct seen_stop *ss;
+
+	(void)state;
+	sig(T0, RUNC, INIT, SIGTERM, ST_SIG_DELIVERED, ST_DISP_HANDLER, 0);
+	nginx_sample();
+	assert_int_equal(timeline_running(tl, ID_A, &smp, T0 + MS), 0);
+	assert_int_equal(timeline_running(tl, ID_A, &smp, T0 + 1001 * MS), 0);
+	child_exit(T0 + 1500 * MS, INIT + 9);
+	sig(T0 + 2 * SEC, RUNC, INIT, SIGKILL, ST_SIG_DELIVERED, ST_DISP_DEFAULT, 0);
+	child_exit(T0 + 2 * SEC + 100, INIT + 7); /* killed: it was running when SIGKILL came */
+	end_of_stop(T0 + 2 * SEC + MS, true);
+	ss = &seen.stops[0];
+	assert_int_equal(ss->running.n, 3);
+	assert_null(find(&ss->running, INIT + 9));
+	assert_non_null(find(&ss->running, INIT + 7));
+	assert_non_null(strstr(ss->s.reason, "came: nginx (3 processes). "));
 }
 
 /* A sample taken while the SIGKILL was on its way: the one before is reported. */
@@ -422,6 +456,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_grace_exceeded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exited_before_kill, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sample_after_kill_unseen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_graceful_and_killed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_due, setup, teardown),

@@ -8,7 +8,8 @@ SIGKILL (comm, pid in the container, state, whether the stop signal was sent
 to it), and the reason naming the programs. The monitor's stop() replays its
 recording and wants the same records; the list is compared once more here.
 A tenant forking more processes than a sample holds is cut at 256, and the
-monitor keeps up with another stop meanwhile.
+monitor keeps up with another stop meanwhile; more stops at once than are
+sampled a second are each sampled in turn, and the seconds skipped counted.
 """
 
 import json
@@ -259,3 +260,31 @@ def test_fork_many_cut_and_monitor_keeps_up():
     check("(the first 256 processes; there were more)" in tl["reason"],
           "the reason does not say the list was cut: %r" % tl["reason"])
     check("sleep (" in tl["reason"], "the reason does not name sleep: %r" % tl["reason"])
+
+
+def test_many_stops_sampled_in_turn():
+    """12 stops at once: at most 8 sampled a second, each still gets its list, skips counted."""
+    _setup()
+    cs = [_run("bash", "-c", 'trap "" TERM; sleep 300 & wait') for _ in range(12)]
+    for c in cs:
+        _wait_procs(c, 2)
+    with DefaultMonitor() as mon:
+        mon.start()
+        stoppers = [subprocess.Popen(["docker", "stop", "-t", "3", c.name],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    for c in cs]
+        for p in stoppers:
+            p.wait(120)
+        for c in cs:
+            _wait_timeline(mon, c)
+        _finish(mon)
+        last = mon.records[-1]
+        tls = [_one_timeline(mon, c)[1] for c in cs]
+    for c, tl in zip(cs, tls):
+        _verdict(tl, "stop_signal_ignored")
+        comms = sorted(p.get("comm") for p in tl.get("still_running") or [])
+        check(comms == ["bash", "sleep"], "%s: still_running %s" % (c.name, comms))
+    samples, skipped = last.get("running_samples"), last.get("running_samples_skipped")
+    check(isinstance(samples, int) and samples >= 12, "running_samples %r" % (samples,))
+    check(isinstance(skipped, int) and skipped >= 1,
+          "running_samples_skipped %r: 12 stops at once exceed 8 samples a second" % (skipped,))

@@ -331,12 +331,17 @@ static void json_results(struct jsonw *w, const struct monitor *m)
 	jsonw_uint(w, "removal_timelines", m->removals);
 }
 
-/* "sinks", "removal_hooks" and the holder scans: how each part of the monitor fares */
+/*
+ * "sinks", "removal_hooks", the holder scans and the samples of stopping
+ * containers: how each part of the monitor fares
+ */
 static void json_parts(struct monitor *m, struct jsonw *w)
 {
 	json_sinks(m, w);
 	json_rmhooks(m, w);
 	scan_report_json(w, m->sw);
+	jsonw_uint(w, "running_samples", m->running_samples);
+	jsonw_uint(w, "running_samples_skipped", m->running_skipped);
 }
 
 /* Counters every few seconds: what a log pipeline graphs and alarms on. */
@@ -357,8 +362,6 @@ void print_stats(struct monitor *m)
 		jsonw_uint(&w, "containers", identity_table_count(m->ids));
 		jsonw_uint(&w, "open_stops", timeline_open_stops(m->tl));
 		jsonw_uint(&w, "open_removals", storage_watch_open_removals(m->sw));
-		jsonw_uint(&w, "running_samples", m->running_samples);
-		jsonw_uint(&w, "running_samples_skipped", m->running_skipped);
 		json_results(&w, m);
 		jsonw_uint(&w, "storage_paths", storage_watch_paths(m->sw));
 		tracking_json(m, &w);

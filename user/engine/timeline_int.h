@@ -175,7 +175,8 @@ void tl_maybe_restarted(struct timeline *t, struct tl_cont *tc, const struct st_
  * timeline_running.c. A signal of the stop: who was sent the stop signal.
  * The last sample before the SIGKILL (or the last one, with no SIGKILL and
  * PID 1 still running), NULL for none; an alert's list and its words; the
- * reason's sentence naming what still ran ("" for none); the stop's end.
+ * reason's sentence naming what still ran, fitted to cap ("" for none); the
+ * stop's end.
  */
 void tl_running_signal(struct timeline *t, struct stop_state *s, const struct st_event *e);
 /* A process of the container exited: out of the samples taken before, if before the SIGKILL. */

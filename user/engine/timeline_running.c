@@ -12,7 +12,7 @@
 #include "engine/timeline_int.h"
 #include "lib/hash.h"
 
-#define WORDS_PROGRAMS 6 /* programs named in a reason; the rest are counted */
+#define WORDS_PROGRAMS 4 /* programs named in a reason; the rest are counted */
 
 /* A stop's samples: the last two (the newest may postdate the SIGKILL). */
 struct tl_run {
@@ -182,8 +182,13 @@ const struct tl_running *tl_running_last(struct stop_state *s)
 	return r;
 }
 
-/* "nginx (3 processes), sleep": the programs of r, in the order first seen. */
-static void say_programs(const struct tl_running *r, char *buf, size_t cap)
+/*
+ * "nginx (3 processes), sleep": the first max programs of r, in the order
+ * first seen, the rest counted, and whether the list was cut when note.
+ * Returns the length it needed (as snprintf).
+ */
+static size_t say_programs(const struct tl_running *r, uint32_t max, bool note, char *buf,
+			   size_t cap)
 {
 	const char *names[WORDS_PROGRAMS];
 	uint32_t counts[WORDS_PROGRAMS];
@@ -198,27 +203,31 @@ static void say_programs(const struct tl_running *r, char *buf, size_t cap)
 			k++;
 		if (k < nnames)
 			counts[k]++;
-		else if (nnames < WORDS_PROGRAMS) {
+		else if (nnames < max) {
 			names[nnames] = c;
 			counts[nnames++] = 1;
 		} else
 			others++;
 	}
 	buf[0] = '\0';
-	for (uint32_t k = 0; k < nnames && len < cap; k++) {
+	for (uint32_t k = 0; k < nnames; k++) {
 		const char *name = names[k][0] ? names[k] : "?";
 
 		if (counts[k] > 1)
-			len += snprintf(buf + len, cap - len, "%s%.*s (%u processes)",
-					k ? ", " : "", RUNNING_COMM_LEN, name, counts[k]);
+			len += snprintf(buf + len, len < cap ? cap - len : 0,
+					"%s%.*s (%u processes)", k ? ", " : "", RUNNING_COMM_LEN,
+					name, counts[k]);
 		else
-			len += snprintf(buf + len, cap - len, "%s%.*s", k ? ", " : "",
-					RUNNING_COMM_LEN, name);
+			len += snprintf(buf + len, len < cap ? cap - len : 0, "%s%.*s",
+					k ? ", " : "", RUNNING_COMM_LEN, name);
 	}
-	if (others && len < cap)
-		len += snprintf(buf + len, cap - len, " and %u more processes", others);
-	if (r->incomplete && len < cap)
-		snprintf(buf + len, cap - len, " (the first %u processes; there were more)", r->n);
+	if (others)
+		len += snprintf(buf + len, len < cap ? cap - len : 0, " and %u more processes",
+				others);
+	if (note && r->incomplete)
+		len += snprintf(buf + len, len < cap ? cap - len : 0,
+				" (the first %u processes; there were more)", r->n);
+	return len;
 }
 
 void tl_running_alert(struct stop_state *s, struct tl_alert *a)
@@ -229,24 +238,33 @@ void tl_running_alert(struct stop_state *s, struct tl_alert *a)
 	a->running = tl_running_last(s);
 	if (!a->running || !a->running->n || len >= sizeof(a->message))
 		return;
-	say_programs(a->running, programs, sizeof(programs));
+	say_programs(a->running, WORDS_PROGRAMS, true, programs, sizeof(programs));
 	snprintf(a->message + len, sizeof(a->message) - len, "; still running: %s", programs);
 }
 
 void tl_running_words(struct stop_state *s, char *buf, size_t cap)
 {
+	static const char head[] = "Processes still running when SIGKILL came: ";
 	enum tl_verdict v = s->out.verdict;
 	const struct tl_running *r;
 	char programs[256];
+	size_t room;
 
 	buf[0] = '\0';
 	if (v < TL_STOP_SIGNAL_IGNORED || v > TL_GRACE_PERIOD_EXCEEDED || !s->sigkill_ns)
 		return;
 	r = tl_running_last(s);
-	if (!r || !r->n)
+	if (!r || !r->n || cap < sizeof(head) + 3)
 		return;
-	say_programs(r, programs, sizeof(programs));
-	snprintf(buf, cap, "Processes still running when SIGKILL came: %s. ", programs);
+	/* fewer names, then no note, until it fits in cap */
+	room = cap - sizeof(head) - 2;
+	for (uint32_t max = WORDS_PROGRAMS; max > 0; max--) {
+		if (say_programs(r, max, true, programs, sizeof(programs)) < room ||
+		    say_programs(r, max, false, programs, sizeof(programs)) < room) {
+			snprintf(buf, cap, "%s%s. ", head, programs);
+			return;
+		}
+	}
 }
 
 /* Insert (due, tc) into the max soonest of due[] and out[], kept in order. */

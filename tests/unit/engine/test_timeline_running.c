@@ -415,7 +415,36 @@ static void test_bounds(void **state)
 	assert_int_equal(ss->running.procs[0].got, -1); /* not among those kept: unknown */
 	assert_non_null(strstr(ss->s.reason, "p0 (26 processes), p1 (26 processes)"));
 	assert_non_null(
-		strstr(ss->s.reason, "p5 (26 processes) and 100 more processes (the first 256"));
+		strstr(ss->s.reason, "p3 (26 processes) and 152 more processes (the first 256"));
+	assert_non_null(strstr(ss->s.reason, "Fix: shut down faster"));
+}
+
+/* A long reason (a re-raised SIGTERM, long names) keeps its fix whole: the names give way. */
+static void test_fix_kept(void **state)
+{
+	const struct seen_stop *ss;
+	char name[16];
+
+	(void)state;
+	sig(T0, RUNC, INIT, SIGTERM, ST_SIG_DELIVERED, ST_DISP_HANDLER, 0);
+	sig(T0 + 10 * MS, INIT, INIT, SIGTERM, ST_SIG_IGNORED, ST_DISP_DEFAULT, 0);
+	smp.n = 0;
+	for (uint32_t i = 0; i < RUNNING_MAX; i++) {
+		snprintf(name, sizeof(name), "longprogname-%02u", i % 8);
+		add_proc(INIT + i, name, 'S', "do_wait");
+	}
+	smp.incomplete = true;
+	assert_int_equal(timeline_running(tl, ID_A, &smp, T0 + SEC), 0);
+	sig(T0 + 2 * SEC, RUNC, INIT, SIGKILL, ST_SIG_DELIVERED, ST_DISP_DEFAULT, 0);
+	end_of_stop(T0 + 2 * SEC + MS, true);
+	ss = &seen.stops[0];
+	assert_int_equal(ss->s.verdict, TL_STOP_SIGNAL_IGNORED);
+	assert_true(ss->has_running);
+	assert_non_null(strstr(ss->s.reason,
+			       "Processes still running when SIGKILL came: "
+			       "longprogname-00 (32 processes) and 224 more processes. Fix"));
+	assert_non_null(strstr(ss->s.reason, "or run the container with an init (docker run "
+					     "--init, tini)."));
 }
 
 /* At most TL_RUNNING_STOPS stops hold samples: the others are refused, not sampled. */
@@ -462,6 +491,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_due, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alerts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounds, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fix_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stops_bound, setup, teardown),
 	};
 

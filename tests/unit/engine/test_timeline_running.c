@@ -121,30 +121,32 @@ static void sig(uint64_t ts, uint32_t sender, uint32_t pid, int signo, int resul
 	timeline_event(tl, &e, &ca, ts);
 }
 
-/* A process of the container (not its init) exits. */
-static void child_exit(uint64_t ts, uint32_t pid)
+/* Process pid of the container exits (its init: with its code, SIGKILL when killed). */
+static struct st_event exit_of(uint64_t ts, uint32_t pid, bool killed)
 {
 	struct st_event e;
 
 	memset(&e, 0, sizeof(e));
 	e.ts_ns = ts;
 	e.kind = ST_EV_PROCESS_EXIT;
-	task(&e.u.exit.task, CGID, pid, pid - INIT + 1, ST_TASK_GROUP_DEAD, "app");
-	e.u.exit.nr_threads = 1;
-	timeline_event(tl, &e, &ca, ts);
-}
-
-static void end_of_stop(uint64_t ts, bool killed)
-{
-	struct st_event e;
-
-	memset(&e, 0, sizeof(e));
-	e.ts_ns = ts;
-	e.kind = ST_EV_PROCESS_EXIT;
-	task(&e.u.exit.task, CGID, INIT, 1, ST_TASK_NS_INIT | ST_TASK_GROUP_DEAD, "app");
+	task(&e.u.exit.task, CGID, pid, pid - INIT + 1,
+	     (pid == INIT ? ST_TASK_NS_INIT : 0) | ST_TASK_GROUP_DEAD, "app");
 	e.u.exit.exit_code = killed ? SIGKILL : 0;
 	e.u.exit.nr_threads = 1;
 	timeline_event(tl, &e, &ca, ts);
+	return e;
+}
+
+static void child_exit(uint64_t ts, uint32_t pid)
+{
+	exit_of(ts, pid, false);
+}
+
+/* The init's exit and release, then the cgroup's removal. */
+static void end_of_stop(uint64_t ts, bool killed)
+{
+	struct st_event e = exit_of(ts, INIT, killed);
+
 	e.kind = ST_EV_INIT_RELEASED;
 	e.ts_ns = ts + MS;
 	timeline_event(tl, &e, &ca, ts + MS);
@@ -389,26 +391,36 @@ static void test_alerts(void **state)
 	assert_non_null(strstr(seen.stops[0].s.reason, "Processes still running when SIGKILL"));
 }
 
+/*
+ * A full sample at 1 s (RUNNING_MAX processes from pid first, named by fmt
+ * after their index modulo mod, marked cut), SIGKILL at 2 s, the stop's end.
+ */
+static void full_sample_killed(const char *fmt, uint32_t mod, uint32_t first)
+{
+	char name[RUNNING_COMM_LEN];
+
+	smp.n = 0;
+	for (uint32_t i = 0; i < RUNNING_MAX; i++) {
+		snprintf(name, sizeof(name), fmt, i % mod);
+		add_proc(first + i, name, 'S', "do_wait");
+	}
+	smp.incomplete = true;
+	assert_int_equal(timeline_running(tl, ID_A, &smp, T0 + SEC), 0);
+	sig(T0 + 2 * SEC, RUNC, INIT, SIGKILL, ST_SIG_DELIVERED, ST_DISP_DEFAULT, 0);
+	end_of_stop(T0 + 2 * SEC + MS, true);
+}
+
 /* Bounds: RUNNING_MAX processes, many programs counted, more sendings than kept. */
 static void test_bounds(void **state)
 {
 	const struct seen_stop *ss;
-	char name[16];
 
 	(void)state;
 	sig(T0, RUNC, INIT, SIGTERM, ST_SIG_DELIVERED, ST_DISP_HANDLER, 0);
 	/* a forking tenant's init sends SIGTERM to more processes than are kept */
 	for (uint32_t i = 1; i <= RUNNING_MAX + 10; i++)
 		sig(T0 + i * 1000, INIT, INIT + i, SIGTERM, ST_SIG_DELIVERED, ST_DISP_DEFAULT, 0);
-	smp.n = 0;
-	for (uint32_t i = 0; i < RUNNING_MAX; i++) {
-		snprintf(name, sizeof(name), "p%u", i % 10);
-		add_proc(INIT + 1000 + i, name, 'S', "do_wait");
-	}
-	smp.incomplete = true;
-	assert_int_equal(timeline_running(tl, ID_A, &smp, T0 + SEC), 0);
-	sig(T0 + 2 * SEC, RUNC, INIT, SIGKILL, ST_SIG_DELIVERED, ST_DISP_DEFAULT, 0);
-	end_of_stop(T0 + 2 * SEC + MS, true);
+	full_sample_killed("p%u", 10, INIT + 1000);
 	ss = &seen.stops[0];
 	assert_int_equal(ss->running.n, RUNNING_MAX);
 	assert_true(ss->running.incomplete);
@@ -423,20 +435,11 @@ static void test_bounds(void **state)
 static void test_fix_kept(void **state)
 {
 	const struct seen_stop *ss;
-	char name[16];
 
 	(void)state;
 	sig(T0, RUNC, INIT, SIGTERM, ST_SIG_DELIVERED, ST_DISP_HANDLER, 0);
 	sig(T0 + 10 * MS, INIT, INIT, SIGTERM, ST_SIG_IGNORED, ST_DISP_DEFAULT, 0);
-	smp.n = 0;
-	for (uint32_t i = 0; i < RUNNING_MAX; i++) {
-		snprintf(name, sizeof(name), "longprogname-%02u", i % 8);
-		add_proc(INIT + i, name, 'S', "do_wait");
-	}
-	smp.incomplete = true;
-	assert_int_equal(timeline_running(tl, ID_A, &smp, T0 + SEC), 0);
-	sig(T0 + 2 * SEC, RUNC, INIT, SIGKILL, ST_SIG_DELIVERED, ST_DISP_DEFAULT, 0);
-	end_of_stop(T0 + 2 * SEC + MS, true);
+	full_sample_killed("longprogname-%02u", 8, INIT);
 	ss = &seen.stops[0];
 	assert_int_equal(ss->s.verdict, TL_STOP_SIGNAL_IGNORED);
 	assert_true(ss->has_running);

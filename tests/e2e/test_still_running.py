@@ -13,8 +13,11 @@ sampled a second are each sampled in turn, and the seconds skipped counted.
 """
 
 import json
+import os
 import secrets
+import shutil
 import subprocess
+import tempfile
 import time
 
 import stlib
@@ -268,7 +271,8 @@ def test_many_stops_sampled_in_turn():
     cs = [_run("bash", "-c", 'trap "" TERM; sleep 300 & wait') for _ in range(12)]
     for c in cs:
         _wait_procs(c, 2)
-    with DefaultMonitor() as mon:
+    prom = os.path.join(tempfile.mkdtemp(prefix="st-running-"), "st.prom")
+    with DefaultMonitor("--metrics-file", prom) as mon:
         mon.start()
         stoppers = [subprocess.Popen(["docker", "stop", "-t", "3", c.name],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -288,3 +292,9 @@ def test_many_stops_sampled_in_turn():
     check(isinstance(samples, int) and samples >= 12, "running_samples %r" % (samples,))
     check(isinstance(skipped, int) and skipped >= 1,
           "running_samples_skipped %r: 12 stops at once exceed 8 samples a second" % (skipped,))
+    with open(prom) as f:
+        metrics = f.read()
+    for outcome, value in (("taken", samples), ("skipped", skipped)):
+        line = 'stoptrace_running_samples_total{outcome="%s"} %d' % (outcome, value)
+        check(line in metrics, "the metrics file has no %r" % line)
+    shutil.rmtree(os.path.dirname(prom), ignore_errors=True)

@@ -207,6 +207,11 @@ void monitor_sample_running(struct monitor *m, bool after_event);
 /* A recording's sample, replayed. */
 void monitor_replay_running(struct monitor *m, const char *id, const struct running_sample *s);
 void monitor_running_free(struct monitor *m);
+/*
+ * stoptrace_running_samples_total appended to the metrics text buf[0..len):
+ * the new length (len when it does not fit; 0 when len was 0).
+ */
+size_t monitor_running_metrics(const struct monitor *m, size_t len, char *buf, size_t cap);
 
 /* monitor_out.c */
 extern const struct tl_listener monitor_tl_listener;

@@ -428,6 +428,7 @@ static size_t format_metrics(struct monitor *m)
 {
 	struct loader_counters k = {};
 	struct sink_counters c;
+	size_t len;
 
 	if (m->loader)
 		loader_counters(m->loader, &k);
@@ -447,9 +448,9 @@ static size_t format_metrics(struct monitor *m)
 		m->metrics.sinks[i].dropped = c.dropped;
 		m->metrics.sinks[i].errors = c.errors;
 	}
-	return scan_report_append(
-		metrics_format(&m->metrics, m->metrics_text, sizeof(m->metrics_text)), m->sw,
-		m->metrics_text, sizeof(m->metrics_text));
+	len = metrics_format(&m->metrics, m->metrics_text, sizeof(m->metrics_text));
+	len = scan_report_append(len, m->sw, m->metrics_text, sizeof(m->metrics_text));
+	return monitor_running_metrics(m, len, m->metrics_text, sizeof(m->metrics_text));
 }
 
 /* Write the metrics file now: at start (a path that fails is an error) and at exit. */

@@ -7,6 +7,7 @@
  * in which a due stop went without its sample is counted (monitor_stats'
  * running_samples_skipped).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include "host/running.h"
 #include "monitor/monitor_int.h"
@@ -71,4 +72,24 @@ void monitor_running_free(struct monitor *m)
 {
 	free(m->running);
 	m->running = NULL;
+}
+
+size_t monitor_running_metrics(const struct monitor *m, size_t len, char *buf, size_t cap)
+{
+	int n;
+
+	if (!len || len >= cap)
+		return len < cap ? len : 0;
+	n = snprintf(
+		buf + len, cap - len,
+		"# HELP stoptrace_running_samples_total Samples of what runs in stopping containers, by outcome (skipped: a second a due stop went without one, the rate limit).\n"
+		"# TYPE stoptrace_running_samples_total counter\n"
+		"stoptrace_running_samples_total{outcome=\"taken\"} %llu\n"
+		"stoptrace_running_samples_total{outcome=\"skipped\"} %llu\n",
+		(unsigned long long)m->running_samples, (unsigned long long)m->running_skipped);
+	if (n < 0 || (size_t)n >= cap - len) {
+		buf[len] = '\0'; /* the file without them */
+		return len;
+	}
+	return len + (size_t)n;
 }

@@ -138,7 +138,7 @@ static size_t alert_json(const struct report_ctx *r, const struct tl_alert *a, b
 size_t report_alert_text(const struct report_ctx *r, const struct tl_alert *a, bool resolved,
 			 char *buf, size_t cap)
 {
-	char clock[32], label[96], msg[1024], act[512], id[48];
+	char clock[32], label[96], msg[1024], act[512], id[48], indent[40];
 	bool color = r->rc->color;
 	int n;
 
@@ -169,8 +169,11 @@ size_t report_alert_text(const struct report_ctx *r, const struct tl_alert *a, b
 				      wchan[0] ? " in " : "", wchan,
 				      c->frozen ? ", cgroup frozen" : "");
 		}
+		/* under the message, as the culprits are */
+		snprintf(indent, sizeof(indent), "%*s ", (int)strlen(clock), "");
 		if (n > 0 && (size_t)n < cap)
-			n = (int)report_running_text(a->running, a->sig, "  ", buf, cap, (size_t)n);
+			n = (int)report_running_text(a->running, a->sig, indent, buf, cap,
+						     (size_t)n);
 	}
 	if (n < 0)
 		n = 0;

@@ -69,6 +69,7 @@ void timeline_free(struct timeline *t)
 			if (c->stop) {
 				free(c->stop->culprits);
 				free(c->stop->paths);
+				tl_running_free(t, c->stop);
 			}
 			free(c->stop);
 			free(c);
@@ -187,8 +188,10 @@ void tl_stop_alert(struct timeline *t, struct tl_cont *tc, struct tl_alert *a, u
 	tl_note_lost(a, s->out.lost);
 	if (!tl_send_alert(t, tc, a, now))
 		return;
-	if (s->npending < PENDING_MAX)
-		s->pending[s->npending++] = *a;
+	if (s->npending < PENDING_MAX) {
+		s->pending[s->npending] = *a;
+		s->pending[s->npending++].running = NULL; /* valid only during the call */
+	}
 }
 
 void tl_resolve_kind(struct timeline *t, struct stop_state *s, enum tl_alert_kind kind,
@@ -473,6 +476,7 @@ void tl_alert_blocked(struct timeline *t, struct tl_cont *tc, uint64_t event_ts,
 	s->blocked_alerted = true;
 	init_alert(&a, s, TL_ALERT_STOP_SIGNAL_BLOCKED, event_ts, s->blocked_since, now);
 	tl_describe_blocked(s, &a);
+	tl_running_alert(s, &a);
 	tl_stop_alert(t, tc, &a, now);
 }
 
@@ -574,6 +578,7 @@ static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_ev
 			may_be_partial(t, tc, s);
 	}
 	tl_add_entry(s, &en);
+	tl_running_signal(t, s, e);
 	if (!is_init) {
 		tl_shapes_signal(t, tc, e, now);
 		return;
@@ -651,10 +656,11 @@ static void on_process_exit(struct timeline *t, struct tl_cont *tc, const struct
 
 	make_entry(&en, e);
 	if (!(x->task.flags & ST_TASK_NS_INIT)) {
-		if (s)
+		if (s) {
 			tl_add_entry(s, &en);
-		if (s)
+			tl_running_exited(s, e);
 			tl_halt_exit(s, e);
+		}
 		return;
 	}
 	tc->init_pid = x->task.tgid;

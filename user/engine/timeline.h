@@ -23,6 +23,7 @@
 #include <linux/types.h>
 #include "host/culprits.h"
 #include "identity/identity.h"
+#include "engine/timeline_running.h"
 #include "stoptrace_event.h"
 
 /* Verdicts, in precedence order: the lowest value that applies wins. */
@@ -119,6 +120,8 @@ struct tl_stop {
 	uint32_t pidns;			/* the init's pid namespace inode */
 	const struct culprit *culprits; /* what kept the namespace alive, when it hung */
 	int nculprits;
+	/* what was still running when SIGKILL came, or NULL */
+	const struct tl_running *running;
 	bool partial;  /* the monitor may have missed its beginning */
 	uint64_t lost; /* kernel records lost while it was open, or in the minute before */
 	uint32_t nentries;
@@ -146,6 +149,8 @@ struct tl_alert {
 	bool one_shot;			/* no alert_resolved will follow */
 	const struct culprit *culprits; /* ns_teardown_stuck: valid during the listener call */
 	int nculprits;
+	/* stop_still_running, stop_signal_blocked: what runs; valid during the call */
+	const struct tl_running *running;
 };
 
 /* Where records go. Each pointer is valid only during the call. */

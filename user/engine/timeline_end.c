@@ -63,6 +63,7 @@ static void write_stop(struct timeline *t, struct tl_cont *tc)
 	o->nculprits = s->nculprits;
 	o->paths = (const char(*)[TL_PATH_LEN])s->paths;
 	o->npaths = s->npaths;
+	o->running = tl_running_last(s);
 	if (s->exit_ns && s->released_ns)
 		o->teardown_ms = tl_ms_between(s->exit_ns, s->released_ns);
 	tl_judge(s);
@@ -76,6 +77,7 @@ static void close_state(struct timeline *t, struct tl_cont *tc)
 	tc->stop = NULL;
 	free(s->culprits);
 	free(s->paths);
+	tl_running_free(t, s);
 	free(s);
 	t->open--;
 }

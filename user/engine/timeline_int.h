@@ -124,6 +124,8 @@ struct stop_state {
 	bool stuck;		    /* finding: teardown outlasted the timeout */
 	uint64_t next_stuck_ns;
 	uint64_t stuck_interval_ns;
+	struct tl_run *run;   /* its samples of what runs (timeline_running.c), or NULL */
+	uint64_t run_next_ns; /* when it wants its next sample; 0: at once */
 	struct tl_alert pending[PENDING_MAX]; /* sent, to be resolved at the end */
 	int npending;
 	uint32_t nfirst;
@@ -176,6 +178,7 @@ struct timeline {
 	struct recent_kill kills[RECENT_KILLS];
 	unsigned int kills_head;
 	struct tl_stop scratch; /* assembled output */
+	size_t running_stops;	/* stops holding samples (TL_RUNNING_STOPS at most) */
 };
 
 static inline int64_t tl_ms_between(uint64_t from, uint64_t to)
@@ -230,6 +233,21 @@ bool tl_forward_target_kept(const struct stop_state *s);
  */
 bool tl_halt_kill(struct stop_state *s, const struct st_event *e);
 int tl_halt_exit(struct stop_state *s, const struct st_event *e);
+
+/*
+ * timeline_running.c. A signal of the stop: who was sent the stop signal.
+ * The last sample before the SIGKILL (or the last one, with no SIGKILL and
+ * PID 1 still running), NULL for none; an alert's list and its words; the
+ * reason's sentence naming what still ran, fitted to cap ("" for none); the
+ * stop's end.
+ */
+void tl_running_signal(struct timeline *t, struct stop_state *s, const struct st_event *e);
+/* A process of the container exited: out of the samples taken before, if before the SIGKILL. */
+void tl_running_exited(struct stop_state *s, const struct st_event *e);
+const struct tl_running *tl_running_last(struct stop_state *s);
+void tl_running_alert(struct stop_state *s, struct tl_alert *a);
+void tl_running_words(struct stop_state *s, char *buf, size_t cap);
+void tl_running_free(struct timeline *t, struct stop_state *s);
 
 /* timeline_verdict.c */
 void tl_judge(struct stop_state *s);

@@ -42,6 +42,7 @@ static void alert_still_running(struct timeline *t, struct tl_cont *tc, uint64_t
 	a.ns_pid = 1;
 	a.duration_ms = tl_ms_between(s->out.start_ns, now);
 	tl_describe_still_running(s, &a);
+	tl_running_alert(s, &a);
 	tl_stop_alert(t, tc, &a, now);
 }
 

@@ -42,6 +42,8 @@ const char *tl_alert_kind_name(enum tl_alert_kind k)
 	return (unsigned int)k < TL_ALERT_KIND_MAX ? alert_names[k] : NULL;
 }
 
+#define FIX_ROOM 200 /* the longest fix, kept whole */
+
 /* A reason being written: what is cut at its end is lost, never overrun. */
 struct reason {
 	char *buf;
@@ -498,13 +500,19 @@ void tl_describe_verdict(struct stop_state *s)
 {
 	struct tl_stop *o = &s->out;
 	struct reason r = {o->reason, sizeof(o->reason), 0};
-	char sb[24];
+	char sb[24], running[320] = "";
 	const char *sig = signal_text(o->stop_signal ? o->stop_signal : SIGTERM, sb, sizeof(sb));
 
 	say_fault(&r, s, sig);
 	say_ending(&r, s, sig);
 	if (o->verdict < TL_GRACE_PERIOD_EXCEEDED && s->sigkill_ns)
 		say(&r, "SIGKILL followed after %lld ms. ", (long long)o->grace_ms);
+	/* what still ran, in the room the fix leaves */
+	if (r.n + FIX_ROOM < r.cap)
+		tl_running_words(s, running,
+				 r.cap - r.n - FIX_ROOM < sizeof(running) ? r.cap - r.n - FIX_ROOM
+									  : sizeof(running));
+	say(&r, "%s", running);
 	say_fix(&r, s, sig);
 	while (r.n > 0 && r.n < r.cap && o->reason[r.n - 1] == ' ')
 		o->reason[--r.n] = '\0';

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "lib/readfile.h"
 #include "host/cgroupfs.h"
 #include "host/mountinfo.h"
@@ -191,4 +193,60 @@ int cgroupfs_container_frozen(const char *root, int pid, bool *frozen, char *how
 		append_how(how, how_cap,
 			   v2_frozen ? "v2 cgroup.events frozen 1" : "v2 cgroup.events frozen 0");
 	return 0;
+}
+
+/* Parse the pids of buf[0..len) into pids; *cur carries a number across chunks. */
+static int procs_chunk(const char *buf, size_t len, uint64_t *cur, bool *in_num, uint32_t *pids,
+		       int *n, int max, bool *more)
+{
+	for (size_t i = 0; i < len; i++) {
+		char ch = buf[i];
+
+		if (ch >= '0' && ch <= '9') {
+			if (*n >= max) {
+				*more = true;
+				return 1;
+			}
+			*cur = *cur * 10 + (uint64_t)(ch - '0');
+			if (*cur > UINT32_MAX)
+				return -EINVAL;
+			*in_num = true;
+		} else if (ch == '\n' && *in_num) {
+			pids[(*n)++] = (uint32_t)*cur;
+			*cur = 0;
+			*in_num = false;
+		} else if (ch != '\n') {
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int cgroupfs_procs(const char *cgroup_dir, uint32_t *pids, int max, bool *more)
+{
+	char path[PATH_MAX], buf[4096];
+	bool in_num = false;
+	uint64_t cur = 0;
+	int fd, len, n = 0, ret = 0;
+	ssize_t got = 0;
+
+	*more = false;
+	len = snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup_dir);
+	if (len < 0 || (size_t)len >= sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	while (!ret && (got = read(fd, buf, sizeof(buf))) > 0)
+		ret = procs_chunk(buf, (size_t)got, &cur, &in_num, pids, &n, max, more);
+	if (!ret && got < 0)
+		ret = -errno;
+	close(fd);
+	if (ret < 0)
+		return ret;
+	if (in_num && n < max)
+		pids[n++] = (uint32_t)cur; /* a last line without its newline */
+	else if (in_num)
+		*more = true;
+	return n;
 }

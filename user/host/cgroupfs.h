@@ -4,12 +4,14 @@
  * cgroup v1 freezer its tasks sit in state D and a pid namespace teardown
  * that waits for them hangs (S5); the v2 freezer lets fatal signals through.
  * v1 pausing emits no tracepoint, so these files are the only witness.
+ * And which processes a cgroup holds (cgroup.procs), for a stop's sample.
  */
 #ifndef STOPTRACE_CGROUPFS_H
 #define STOPTRACE_CGROUPFS_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /*
  * Read <freezer_dir>/freezer.state of a v1 freezer cgroup: FROZEN and
@@ -37,5 +39,12 @@ int cgroupfs_v2_frozen(const char *cgroup_dir, bool *frozen);
  * be read.
  */
 int cgroupfs_container_frozen(const char *root, int pid, bool *frozen, char *how, size_t how_cap);
+
+/*
+ * The first max process ids of <cgroup_dir>/cgroup.procs into pids, read a
+ * bounded chunk at a time: a cgroup may hold a tenant's thousands. *more is
+ * set when the file held more. Returns how many were read, or -errno.
+ */
+int cgroupfs_procs(const char *cgroup_dir, uint32_t *pids, int max, bool *more);
 
 #endif /* STOPTRACE_CGROUPFS_H */

@@ -224,6 +224,7 @@ void teardown_engines(struct monitor *m)
 	storage_watch_free(m->sw);
 	holder_worker_free(m->holder_worker);
 	timeline_free(m->tl);
+	monitor_running_free(m);
 	identity_table_free(m->ids);
 }
 

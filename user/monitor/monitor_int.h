@@ -3,8 +3,9 @@
  * The monitor's parts, shared by its files: monitor.c (the event path, the
  * engines), monitor_run.c (the live and replay drivers), monitor_out.c (the
  * records it writes: sinks, alerts and timelines, monitor_* records,
- * metrics), monitor_tracking.c (the cgroups tracked, tables bounded) and
- * monitor_hooks.c (when the removal hooks are attached).
+ * metrics), monitor_tracking.c (the cgroups tracked, tables bounded),
+ * monitor_hooks.c (when the removal hooks are attached) and
+ * monitor_running.c (samples of what runs in stopping containers).
  */
 #ifndef STOPTRACE_MONITOR_INT_H
 #define STOPTRACE_MONITOR_INT_H
@@ -45,6 +46,7 @@
 #define SINK_SYSLOG	 1
 
 #define MAX_DEFAULT_ROOTS 16 /* the runtimes' storage roots (runtimes.h) */
+#define RUNNING_PER_SEC	  8  /* stops sampled a second at most (monitor_running.c) */
 
 struct monitor {
 	const struct monitor_opts *opts;
@@ -127,6 +129,14 @@ struct monitor {
 	uint64_t tracked_full;	    /* cgroups refused by the kernel's full tracked_cgroups */
 	uint64_t subs_full;	    /* sub-cgroups refused at their bound */
 	struct bounds bounds;	    /* what was said on stderr */
+	/* samples of what runs in stopping containers: monitor_running.c */
+	struct running_sample *running; /* the sample being taken */
+	uint64_t running_window_ns;	/* the second under way */
+	unsigned int running_budget;	/* samples left in it */
+	uint64_t running_unserved;	/* stops due and not sampled, at the last look */
+	uint64_t running_skipped;	/* a second that went by without a due stop's sample */
+	uint64_t running_samples;	/* samples taken */
+	size_t running_open_seen;	/* open stops at the last look */
 };
 
 static inline uint64_t now_boot_ns(void)
@@ -186,6 +196,22 @@ void tracking_full(struct monitor *m, uint64_t full[BOUND_MAX]);
 void tracking_json(struct monitor *m, struct jsonw *w);
 /* Say on stderr, once per table, that a table reached its bound. */
 void tracking_warn(struct monitor *m);
+
+/* monitor_running.c */
+/*
+ * Sample the stops that want it (the engine says which), RUNNING_PER_SEC a
+ * second at most, the longest waiting first; recorded, handed to the engine.
+ * After an event, only when a stop opened since the last look.
+ */
+void monitor_sample_running(struct monitor *m, bool after_event);
+/* A recording's sample, replayed. */
+void monitor_replay_running(struct monitor *m, const char *id, const struct running_sample *s);
+void monitor_running_free(struct monitor *m);
+/*
+ * stoptrace_running_samples_total appended to the metrics text buf[0..len):
+ * the new length (len when it does not fit; 0 when len was 0).
+ */
+size_t monitor_running_metrics(const struct monitor *m, size_t len, char *buf, size_t cap);
 
 /* monitor_out.c */
 extern const struct tl_listener monitor_tl_listener;

@@ -331,12 +331,17 @@ static void json_results(struct jsonw *w, const struct monitor *m)
 	jsonw_uint(w, "removal_timelines", m->removals);
 }
 
-/* "sinks", "removal_hooks" and the holder scans: how each part of the monitor fares */
+/*
+ * "sinks", "removal_hooks", the holder scans and the samples of stopping
+ * containers: how each part of the monitor fares
+ */
 static void json_parts(struct monitor *m, struct jsonw *w)
 {
 	json_sinks(m, w);
 	json_rmhooks(m, w);
 	scan_report_json(w, m->sw);
+	jsonw_uint(w, "running_samples", m->running_samples);
+	jsonw_uint(w, "running_samples_skipped", m->running_skipped);
 }
 
 /* Counters every few seconds: what a log pipeline graphs and alarms on. */
@@ -423,6 +428,7 @@ static size_t format_metrics(struct monitor *m)
 {
 	struct loader_counters k = {};
 	struct sink_counters c;
+	size_t len;
 
 	if (m->loader)
 		loader_counters(m->loader, &k);
@@ -442,9 +448,9 @@ static size_t format_metrics(struct monitor *m)
 		m->metrics.sinks[i].dropped = c.dropped;
 		m->metrics.sinks[i].errors = c.errors;
 	}
-	return scan_report_append(
-		metrics_format(&m->metrics, m->metrics_text, sizeof(m->metrics_text)), m->sw,
-		m->metrics_text, sizeof(m->metrics_text));
+	len = metrics_format(&m->metrics, m->metrics_text, sizeof(m->metrics_text));
+	len = scan_report_append(len, m->sw, m->metrics_text, sizeof(m->metrics_text));
+	return monitor_running_metrics(m, len, m->metrics_text, sizeof(m->metrics_text));
 }
 
 /* Write the metrics file now: at start (a path that fails is an error) and at exit. */

@@ -80,6 +80,7 @@ static int on_event(void *ctx, const void *data, size_t len)
 	m->now = now_boot_ns();
 	recorder_event(m->rec, m->now, data, len);
 	process_event(m, data, len);
+	monitor_sample_running(m, true);
 	/* a stop just opened: the rootfs unmount and a removal may follow at once */
 	if (m->rh.mode == RH_ON_DEMAND && !m->rh.attached && timeline_open_stops(m->tl))
 		monitor_apply_rmhooks(m);
@@ -398,6 +399,7 @@ static void live_tick(struct monitor *m)
 	recorder_tick(m->rec, m->now);
 	trust_tick(&m->trust, m->loader, m->now);
 	step_tick(m);
+	monitor_sample_running(m, false);
 	monitor_apply_rmhooks(m);
 }
 
@@ -607,6 +609,9 @@ static void step_replayed(struct monitor *m, const struct replay_input *in)
 		break;
 	case REPLAY_HOLDERS_DONE:
 		storage_watch_holders_done(m->sw, in->path, in->path2, m->now);
+		break;
+	case REPLAY_RUNNING:
+		monitor_replay_running(m, in->path, in->running);
 		break;
 	case REPLAY_VERIFY:
 		verify_cgroups(m);

@@ -9,6 +9,7 @@
  *   cgroup  a container cgroup found by the scan at start
  *   learn   a container's storage learnt when its runtime wrote its state
  *   step    learn_all or flush
+ *   running a sample of the processes of a stopping container
  *   fact    an answer of the system: "f" names the question
  * Strings are JSON strings when they are well-formed UTF-8; any other text
  * (container names are hostile) is written in hex under "<key>~hex", so
@@ -370,6 +371,34 @@ void recorder_holders_done(struct recorder *r, uint64_t now_ns, const char *id, 
 	jsonw_uint(&w, "now", now_ns);
 	put_str(&w, "id", id);
 	put_str(&w, "path", path);
+	line_end(r, &w);
+}
+
+void recorder_running(struct recorder *r, uint64_t now_ns, const char *id,
+		      const struct running_sample *s)
+{
+	struct jsonw w;
+
+	if (!r)
+		return;
+	line_begin(r, &w, "running");
+	jsonw_uint(&w, "now", now_ns);
+	put_str(&w, "id", id);
+	jsonw_bool(&w, "incomplete", s->incomplete);
+	jsonw_arr_key(&w, "procs");
+	for (uint32_t i = 0; i < s->n && i < RUNNING_MAX; i++) {
+		const struct running_proc *p = &s->procs[i];
+		char state[2] = {p->state, '\0'};
+
+		jsonw_obj_open(&w);
+		jsonw_uint(&w, "pid", p->pid);
+		jsonw_uint(&w, "ns_pid", p->ns_pid);
+		put_str(&w, "state", state);
+		put_str(&w, "comm", p->comm);
+		put_str(&w, "wchan", p->wchan);
+		jsonw_obj_close(&w);
+	}
+	jsonw_arr_close(&w);
 	line_end(r, &w);
 }
 

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "host/facts.h"
+#include "host/running.h"
 
 #define RECORDING_FORMAT    1
 #define RECORDING_MAX_ROOTS 32
@@ -67,6 +68,12 @@ void recorder_step(struct recorder *r, const char *step, uint64_t now_ns);
  * wants it.
  */
 void recorder_holders_done(struct recorder *r, uint64_t now_ns, const char *id, const char *path);
+/*
+ * A sample of what runs in container id's cgroup, taken at now_ns for its
+ * open stop (host/running.h); the replay hands it to the stop engine.
+ */
+void recorder_running(struct recorder *r, uint64_t now_ns, const char *id,
+		      const struct running_sample *s);
 /* Lines that could not be written whole (a full disk, a line too long). */
 uint64_t recorder_errors(const struct recorder *r);
 
@@ -89,6 +96,7 @@ enum replay_kind {
 	REPLAY_LEARN,  /* path: the container id */
 	/* path: the container id, path2: the failure's path */
 	REPLAY_HOLDERS_DONE,
+	REPLAY_RUNNING, /* path: the container id, running: the sample */
 };
 
 struct replay_input {
@@ -100,6 +108,7 @@ struct replay_input {
 	size_t len;
 	/* HOLDERS_DONE: the failure's path */
 	char *path2;
+	const struct running_sample *running; /* RUNNING (valid until the next call) */
 };
 
 struct replay;

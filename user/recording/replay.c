@@ -29,6 +29,7 @@ struct replay {
 	char path[4096];
 	char path2[4096];
 	bool held; /* the line in line is read but not taken yet (peek_fact) */
+	struct running_sample *running;
 };
 
 /* ---- strings and numbers ---- */
@@ -266,8 +267,9 @@ static int replay_file(struct replay **out, const char *path, char *err, size_t 
 	rp->line_cap = 64 * 1024;
 	rp->line = malloc(rp->line_cap);
 	rp->data = malloc(sizeof(struct st_event) + 64);
+	rp->running = malloc(sizeof(*rp->running));
 	errno = 0;
-	rp->gz = rp->line && rp->data ? gzopen(path, "rb") : NULL;
+	rp->gz = rp->line && rp->data && rp->running ? gzopen(path, "rb") : NULL;
 	if (!rp->gz) {
 		ret = errno ? -errno : -ENOMEM;
 		snprintf(err, errcap, "cannot open '%s': %s", path, strerror(-ret));
@@ -378,6 +380,7 @@ void replay_close(struct replay *rp)
 		gzclose(rp->gz);
 	free(rp->line);
 	free(rp->data);
+	free(rp->running);
 	free(rp);
 }
 
@@ -389,6 +392,45 @@ const char *replay_error(const struct replay *rp)
 uint64_t replay_line(const struct replay *rp)
 {
 	return rp->lineno;
+}
+
+/* A running line: a sample of a stopping container's processes. 0 or -EIO. */
+static int parse_running(struct replay *rp, struct replay_input *in)
+{
+	struct running_sample *s = rp->running;
+	struct jsonr_iter it;
+	struct jsonr_val arr, v;
+	int err = 0;
+
+	in->kind = REPLAY_RUNNING;
+	if (get_str(&rp->root, "id", rp->path, sizeof(rp->path)) ||
+	    jsonr_get(&rp->root, "procs", &arr) || arr.type != JSONR_ARRAY)
+		return damaged(rp, "a running line without id or procs");
+	s->n = 0;
+	s->incomplete = get_bool(&rp->root, "incomplete");
+	jsonr_iter_init(&it, &arr);
+	while (!err && jsonr_next(&it, &v) == 1) {
+		struct running_proc *p = &s->procs[s->n];
+		uint64_t pid = 0, ns_pid = 0;
+		char state[8];
+
+		if (s->n >= RUNNING_MAX)
+			return damaged(rp, "a running line with too many processes");
+		memset(p, 0, sizeof(*p));
+		err |= get_u64(&v, "pid", &pid) | get_u64(&v, "ns_pid", &ns_pid);
+		err |= get_str(&v, "state", state, sizeof(state));
+		err |= get_str(&v, "comm", p->comm, sizeof(p->comm));
+		err |= get_str(&v, "wchan", p->wchan, sizeof(p->wchan));
+		p->pid = (uint32_t)pid;
+		p->ns_pid = (uint32_t)ns_pid;
+		p->state = state[0];
+		s->n++;
+	}
+	if (err)
+		return damaged(rp, "a running line with a malformed process");
+	in->path = rp->path;
+	in->running = s;
+	return 0;
 }
 
 /* An ev line: a kernel record, in base64. 0 or -EIO. */
@@ -450,6 +492,8 @@ static int parse_input(struct replay *rp, struct replay_input *in)
 			return damaged(rp, "a holders_done line without id or path");
 		in->path = rp->path;
 		in->path2 = rp->path2;
+	} else if (is_kind(rp, "running")) {
+		return parse_running(rp, in);
 	} else if (is_kind(rp, "learn")) {
 		in->kind = REPLAY_LEARN;
 		if (get_str(&rp->root, "id", rp->path, sizeof(rp->path)))

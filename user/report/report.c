@@ -10,6 +10,7 @@
 #define GREEN	      "\033[1;32m"
 #define BOLD	      "\033[1m"
 #define RESET	      "\033[0m"
+#define RUN_KEEP      8 /* processes still running a record lists before it cuts events */
 
 void report_alert_id(const struct report_ctx *r, uint64_t id, char *buf, size_t cap)
 {
@@ -58,27 +59,35 @@ static void json_culprits(struct jsonw *w, const struct culprit *cs, int n, bool
 }
 
 static size_t alert_json(const struct report_ctx *r, const struct tl_alert *a, bool resolved,
-			 char *buf, size_t cap, int nculprits, bool stacks, size_t str_max);
+			 char *buf, size_t cap, int nculprits, bool stacks, uint32_t nrun,
+			 size_t str_max);
 
 size_t report_alert_json(const struct report_ctx *r, const struct tl_alert *a, bool resolved,
 			 char *buf, size_t cap)
 {
-	size_t len = alert_json(r, a, resolved, buf, cap, a->nculprits, true, 0);
+	uint32_t nrun = a->running ? a->running->n : 0;
+	size_t len = alert_json(r, a, resolved, buf, cap, a->nculprits, true, nrun, 0);
 
-	/* never over one line's limit: drop stacks, then culprits, then cut strings */
+	/*
+	 * never over one line's limit: list fewer processes still running,
+	 * drop stacks, then culprits, then cut strings
+	 */
+	for (nrun /= 2; !len && nrun > 0; nrun /= 2)
+		len = alert_json(r, a, resolved, buf, cap, a->nculprits, true, nrun, 0);
 	if (!len)
-		len = alert_json(r, a, resolved, buf, cap, a->nculprits, false, 0);
+		len = alert_json(r, a, resolved, buf, cap, a->nculprits, false, 0, 0);
 	for (int n = a->nculprits / 2; !len && n > 0; n /= 2)
-		len = alert_json(r, a, resolved, buf, cap, n, false, 0);
+		len = alert_json(r, a, resolved, buf, cap, n, false, 0, 0);
 	if (!len)
-		len = alert_json(r, a, resolved, buf, cap, 0, false, 0);
+		len = alert_json(r, a, resolved, buf, cap, 0, false, 0, 0);
 	if (!len)
-		len = alert_json(r, a, resolved, buf, cap, 0, false, RECORD_CUT_LEN);
+		len = alert_json(r, a, resolved, buf, cap, 0, false, 0, RECORD_CUT_LEN);
 	return len;
 }
 
 static size_t alert_json(const struct report_ctx *r, const struct tl_alert *a, bool resolved,
-			 char *buf, size_t cap, int nculprits, bool stacks, size_t str_max)
+			 char *buf, size_t cap, int nculprits, bool stacks, uint32_t nrun,
+			 size_t str_max)
 {
 	char id[48];
 	struct jsonw w;
@@ -120,6 +129,8 @@ static size_t alert_json(const struct report_ctx *r, const struct tl_alert *a, b
 		json_culprits(&w, a->culprits, nculprits, stacks);
 	if (a->culprits && nculprits < a->nculprits)
 		jsonw_int(&w, "culprits_left_out", a->nculprits - nculprits);
+	if (!resolved)
+		report_running_json(&w, a->running, a->sig, nrun);
 	jsonw_obj_close(&w);
 	return w.overflow ? 0 : w.len;
 }
@@ -127,7 +138,7 @@ static size_t alert_json(const struct report_ctx *r, const struct tl_alert *a, b
 size_t report_alert_text(const struct report_ctx *r, const struct tl_alert *a, bool resolved,
 			 char *buf, size_t cap)
 {
-	char clock[32], label[96], msg[1024], act[512], id[48];
+	char clock[32], label[96], msg[1024], act[512], id[48], indent[40];
 	bool color = r->rc->color;
 	int n;
 
@@ -158,6 +169,11 @@ size_t report_alert_text(const struct report_ctx *r, const struct tl_alert *a, b
 				      wchan[0] ? " in " : "", wchan,
 				      c->frozen ? ", cgroup frozen" : "");
 		}
+		/* under the message, as the culprits are */
+		snprintf(indent, sizeof(indent), "%*s ", (int)strlen(clock), "");
+		if (n > 0 && (size_t)n < cap)
+			n = (int)report_running_text(a->running, a->sig, indent, buf, cap,
+						     (size_t)n);
 	}
 	if (n < 0)
 		n = 0;
@@ -339,7 +355,7 @@ static void json_stop_events(struct jsonw *w, const struct tl_stop *s, uint32_t 
  * one; 0: none, nor culprits), strings cut to str_max bytes when not 0.
  */
 static size_t stop_json(const struct report_ctx *r, const struct tl_stop *s, char *buf, size_t cap,
-			uint32_t keep, size_t str_max)
+			uint32_t keep, uint32_t nrun, size_t str_max)
 {
 	int nculprits = keep == KEEP_ALL ? s->nculprits : keep ? 1 : 0; /* one with fewer events */
 	char started[48];
@@ -366,6 +382,7 @@ static size_t stop_json(const struct report_ctx *r, const struct tl_stop *s, cha
 	json_ms(&w, "teardown_ms", s->teardown_ms);
 	if (s->nculprits && s->culprits)
 		json_culprits(&w, s->culprits, nculprits, false);
+	report_running_json(&w, s->running, s->stop_signal, nrun);
 	json_stop_completeness(&w, s);
 	json_stop_events(&w, s, keep);
 	jsonw_obj_close(&w);
@@ -374,17 +391,25 @@ static size_t stop_json(const struct report_ctx *r, const struct tl_stop *s, cha
 
 size_t report_stop_json(const struct report_ctx *r, const struct tl_stop *s, char *buf, size_t cap)
 {
-	size_t len = stop_json(r, s, buf, cap, KEEP_ALL, 0);
+	uint32_t nrun = s->running ? s->running->n : 0;
+	size_t len = stop_json(r, s, buf, cap, KEEP_ALL, nrun, 0);
 
-	/* too long for one line: keep fewer events from each end, then cut strings */
+	/*
+	 * too long for one line: list fewer processes still running (down to
+	 * RUN_KEEP), keep fewer events from each end, then cut strings
+	 */
+	while (!len && nrun > RUN_KEEP) {
+		nrun = nrun / 2 > RUN_KEEP ? nrun / 2 : RUN_KEEP;
+		len = stop_json(r, s, buf, cap, KEEP_ALL, nrun, 0);
+	}
 	for (uint32_t keep = s->nentries / 2; !len && keep > 0; keep /= 2)
-		len = stop_json(r, s, buf, cap, keep, 0);
+		len = stop_json(r, s, buf, cap, keep, nrun, 0);
 	if (!len)
-		len = stop_json(r, s, buf, cap, 1, 0);
+		len = stop_json(r, s, buf, cap, 1, nrun, 0);
 	if (!len)
-		len = stop_json(r, s, buf, cap, 1, RECORD_CUT_LEN);
+		len = stop_json(r, s, buf, cap, 1, nrun, RECORD_CUT_LEN);
 	if (!len)
-		len = stop_json(r, s, buf, cap, 0, RECORD_CUT_LEN);
+		len = stop_json(r, s, buf, cap, 0, 0, RECORD_CUT_LEN);
 	return len;
 }
 
@@ -524,6 +549,7 @@ size_t report_stop_text(const struct report_ctx *r, const struct tl_stop *s, cha
 			 (long long)s->teardown_ms);
 		len = append(buf, cap, len, "%s", line);
 	}
+	len = report_running_text(s->running, s->stop_signal, "  ", buf, cap, len);
 	text_escape(reason, sizeof(reason), s->reason, strlen(s->reason));
 	snprintf(line, sizeof(line), "\n  %sverdict: %s%s: ", color ? (bad ? RED : GREEN) : "",
 		 tl_verdict_name(s->verdict), color ? RESET : "");

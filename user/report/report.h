@@ -26,6 +26,15 @@ size_t report_alert_text(const struct report_ctx *r, const struct tl_alert *a, b
 size_t report_stop_json(const struct report_ctx *r, const struct tl_stop *s, char *buf, size_t cap);
 size_t report_stop_text(const struct report_ctx *r, const struct tl_stop *s, char *buf, size_t cap);
 
+/*
+ * running_report.c: "still_running" with the first n processes of r (NULL:
+ * nothing written), and its text lines appended to buf[0..len) (returns the
+ * new length).
+ */
+void report_running_json(struct jsonw *w, const struct tl_running *r, int stop_signal, uint32_t n);
+size_t report_running_text(const struct tl_running *r, int stop_signal, const char *indent,
+			   char *buf, size_t cap, size_t len);
+
 /* removal_timeline and rootfs_removal_failed (removal_report.c). */
 size_t report_removal_json(const struct report_ctx *r, const struct rm_removal *rm, char *buf,
 			   size_t cap);

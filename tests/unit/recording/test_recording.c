@@ -235,6 +235,48 @@ static void header(struct rec_header *h)
 }
 
 /* Everything a monitor writes, in the order it would. */
+static const char hcomm[] = "a\xff\"\\\n\x1b[31m"; /* a hostile comm, 11 bytes */
+
+/* A sample of a stopping container: every process of a full one, hostile names among them. */
+static void write_running(struct recorder *r)
+{
+	static struct running_sample s;
+
+	memset(&s, 0, sizeof(s));
+	s.incomplete = true;
+	for (uint32_t i = 0; i < RUNNING_MAX; i++) {
+		s.procs[i].pid = 5000 + i;
+		s.procs[i].ns_pid = 1 + i;
+		s.procs[i].state = i % 2 ? 'S' : 'D';
+		snprintf(s.procs[i].comm, sizeof(s.procs[i].comm), "%s", i ? "sleep" : hcomm);
+		snprintf(s.procs[i].wchan, sizeof(s.procs[i].wchan), "%s", i ? "do_wait" : "");
+	}
+	s.n = RUNNING_MAX;
+	recorder_running(r, 2150, "abc", &s);
+}
+
+static void check_running(struct replay *rp)
+{
+	struct replay_input in;
+	const struct running_sample *s;
+
+	assert_int_equal(replay_next(rp, &in), 1);
+	assert_int_equal(in.kind, REPLAY_RUNNING);
+	assert_int_equal(in.now_ns, 2150);
+	assert_string_equal(in.path, "abc");
+	s = in.running;
+	assert_non_null(s);
+	assert_true(s->incomplete);
+	assert_int_equal(s->n, RUNNING_MAX);
+	assert_string_equal(s->procs[0].comm, hcomm);
+	assert_string_equal(s->procs[0].wchan, "");
+	assert_int_equal(s->procs[0].state, 'D');
+	assert_int_equal(s->procs[RUNNING_MAX - 1].pid, 5000 + RUNNING_MAX - 1);
+	assert_int_equal(s->procs[RUNNING_MAX - 1].ns_pid, RUNNING_MAX);
+	assert_string_equal(s->procs[RUNNING_MAX - 1].comm, "sleep");
+	assert_string_equal(s->procs[RUNNING_MAX - 1].wchan, "do_wait");
+}
+
 static void write_recording(const char *file)
 {
 	struct facts inner = {.ops = &fx_ops}, f;
@@ -267,6 +309,7 @@ static void write_recording(const char *file)
 	assert_int_equal(f.ops->holders(f.ctx, 1, "/var/lib/docker/x", NULL, holders, 8, &cut), 3);
 	assert_int_equal(f.ops->attributes(f.ctx, "/var/lib/docker/x/keep", &imm, &app), 0);
 	recorder_holders_done(r, 2100, "abc", "/var/lib/docker/\xff/d");
+	write_running(r);
 	recorder_tick(r, 2200);
 	recorder_lost(r, 2300, 5);
 	assert_int_equal(f.ops->culprits(f.ctx, 4026531836ULL, 9, NULL, culprits, 4), 2);
@@ -355,6 +398,7 @@ static void roundtrip(const char *file)
 	assert_int_equal(in.now_ns, 2100);
 	assert_string_equal(in.path, "abc");
 	assert_string_equal(in.path2, "/var/lib/docker/\xff/d");
+	check_running(rp);
 	expect_input(rp, REPLAY_TICK, 2200);
 	assert_int_equal(replay_next(rp, &in), 1);
 	assert_int_equal(in.kind, REPLAY_LOST);

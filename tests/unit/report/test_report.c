@@ -540,6 +540,108 @@ static void test_alert_text_no_escape(void **state)
 	}
 }
 
+/* A full sample of hostile names: one line still, every process listed or counted. */
+static void make_running(struct tl_running *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->since_ms = 2001;
+	r->incomplete = true;
+	r->n = RUNNING_MAX;
+	for (uint32_t i = 0; i < RUNNING_MAX; i++) {
+		struct tl_running_proc *p = &r->procs[i];
+
+		p->p.pid = 20000 + i;
+		p->p.ns_pid = 1 + i;
+		p->p.state = i ? 'S' : '\x1b';
+		memcpy(p->p.comm, ESC_COMM, sizeof(ESC_COMM) - 1);
+		snprintf(p->p.wchan, sizeof(p->p.wchan), "%s", RED_ESC "do_wait");
+		p->got = i == 0 ? 1 : i == 1 ? 0 : -1;
+		p->result = ST_SIG_IGNORED;
+	}
+}
+
+static void test_still_running(void **state)
+{
+	struct tl_stop *s = calloc(1, sizeof(*s));
+	struct tl_running *r = calloc(1, sizeof(*r));
+	char *buf = malloc(4 * RECORD_MAX), got[60][64];
+	size_t len;
+
+	static const char sleep_comm[ST_COMM_LEN] = "sleep";
+
+	(void)state;
+	make_long_stop(s, sleep_comm);
+	make_running(r);
+	s->running = r;
+	len = report_stop_json(&rep_plain, s, buf, RECORD_MAX);
+	assert_true(len > 0 && len + 1 <= RECORD_MAX);
+	const struct expect ex[] = {
+		{"still_running.0.pid", "20000"},
+		{"still_running.0.ns_pid", "1"},
+		{"hex:still_running.0.comm", "1b5b33316d6576696c225c7fefbfbd0a21"},
+		{"still_running.0.comm_hex", "\"1b5b33316d6576696c225c7fff0a21\""},
+		{"still_running.0.state", "\"\\u001b\""},
+		{"still_running.0.since_stop_ms", "2001"},
+		{"still_running.0.got_stop_signal", "true"},
+		{"still_running.0.stop_signal_result", "\"ignored\""},
+		{"still_running.1.got_stop_signal", "false"},
+		{"still_running.1.stop_signal_result", "<missing>"},
+		{"still_running.2.got_stop_signal", "null"},
+		{"still_running_incomplete", "true"},
+		{"len:still_running", NULL},
+		{"still_running_left_out", NULL},
+		{"len:events", NULL},
+	};
+	assert_json(buf, ex, ARRAY_SIZE(ex), got);
+	assert_true(atoi(got[12]) >= 8);
+	assert_int_equal(atoi(got[12]) + atoi(got[13]), RUNNING_MAX);
+
+	/* text: escaped, a line for the first ones, the rest counted */
+	len = report_stop_text(&rep_plain, s, buf, 4 * RECORD_MAX);
+	assert_null(memchr(buf, 0x1b, len));
+	assert_terminal_safe(buf, len);
+	assert_non_null(
+		strstr(buf, "still running at +2001 ms: \\e[31mevil\"\\\\\\x7f\\xff\\n![20000/1]"));
+	assert_non_null(strstr(buf, "in \\e[31mdo_wait, sent SIGTERM: ignored"));
+	assert_non_null(strstr(buf, "[20001/2] S in \\e[31mdo_wait, never sent SIGTERM"));
+	assert_non_null(strstr(buf, "... 240 more processes"));
+	free(buf);
+	free(r);
+	free(s);
+}
+
+/* The alert of a stop still running carries the list, cut to fit one line. */
+static void test_alert_still_running(void **state)
+{
+	struct tl_running *r = calloc(1, sizeof(*r));
+	char buf[RECORD_MAX], got[60][64];
+	struct tl_alert a;
+	size_t len;
+
+	(void)state;
+	make_alert(&a);
+	make_running(r);
+	a.kind = TL_ALERT_STOP_STILL_RUNNING;
+	a.running = r;
+	len = report_alert_json(&rep_plain, &a, false, buf, sizeof(buf));
+	assert_true(len > 0);
+	const struct expect ex[] = {
+		{"kind", "\"stop_still_running\""},
+		{"still_running.0.pid", "20000"},
+		{"len:still_running", NULL},
+		{"still_running_left_out", NULL},
+	};
+	assert_json(buf, ex, ARRAY_SIZE(ex), got);
+	assert_int_equal(atoi(got[2]) + atoi(got[3]), RUNNING_MAX);
+	/* resolved: no list */
+	len = report_alert_json(&rep_plain, &a, true, buf, sizeof(buf));
+	assert_null(strstr(buf, "\"still_running\":"));
+	len = report_alert_text(&rep_plain, &a, false, buf, sizeof(buf));
+	assert_null(memchr(buf, 0x1b, len));
+	assert_non_null(strstr(buf, "still running at +2001 ms"));
+	free(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -552,6 +654,8 @@ int main(void)
 		cmocka_unit_test(test_stop_text_hostile_id),
 		cmocka_unit_test(test_stop_text_lost),
 		cmocka_unit_test(test_alert_text_no_escape),
+		cmocka_unit_test(test_still_running),
+		cmocka_unit_test(test_alert_still_running),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

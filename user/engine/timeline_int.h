@@ -188,17 +188,19 @@ static inline int64_t tl_ms_between(uint64_t from, uint64_t to)
 }
 
 /* timeline.c */
+struct stop_state *tl_open_stop(struct timeline *t, struct tl_cont *tc, uint64_t start);
+void tl_add_event(struct stop_state *s, const struct st_event *e);
+void tl_add_entry(struct stop_state *s, const struct tl_entry *en);
+
+/* timeline_alerts.c */
 void tl_alert_init(struct tl_alert *a, enum tl_alert_kind kind, uint64_t event_ts);
 /* Send an alert unless one of its kind was sent for tc within the window; whether it was. */
 bool tl_send_alert(struct timeline *t, struct tl_cont *tc, struct tl_alert *a, uint64_t now);
 void tl_resolve_kind(struct timeline *t, struct stop_state *s, enum tl_alert_kind kind,
 		     uint64_t now);
-struct stop_state *tl_open_stop(struct timeline *t, struct tl_cont *tc, uint64_t start);
-void tl_add_event(struct stop_state *s, const struct st_event *e);
 void tl_stop_alert(struct timeline *t, struct tl_cont *tc, struct tl_alert *a, uint64_t now);
 void tl_alert_blocked(struct timeline *t, struct tl_cont *tc, uint64_t event_ts, uint64_t now);
 void tl_alert_dropped(struct timeline *t, struct tl_cont *tc, uint64_t event_ts, uint64_t now);
-void tl_add_entry(struct stop_state *s, const struct tl_entry *en);
 
 /* timeline_end.c: how a stop ends, and its linger after the cgroup's removal */
 void tl_end_stop(struct timeline *t, struct tl_cont *tc, uint64_t end_ns, bool partial);

@@ -14,6 +14,7 @@ sampled a second are each sampled in turn, and the seconds skipped counted.
 
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -168,10 +169,11 @@ def test_bash_ignores_children_never_told():
     check("Processes still running when SIGKILL came: bash, sleep (2 processes)."
           in tl["reason"], "the reason does not name the programs: %r" % tl["reason"])
     # the text output lists them too
+    # (a monitor of its own: its samples are taken at other times)
     for p in still.values():
-        line = "still running at +%d ms: %s[%d/%d] S" % (p["since_stop_ms"], p["comm"],
-                                                         p["pid"], p["ns_pid"])
-        check(line in text[0], "the text output has no %r:\n%s" % (line, text[0][-2000:]))
+        line = r"still running at \+\d+ ms: %s\[%d/%d\] S" % (p["comm"], p["pid"], p["ns_pid"])
+        check(re.search(line, text[0]), "the text output has no %r:\n%s"
+              % (line, text[0][-2000:]))
     check("sent SIGTERM: ignored" in text[0] and "never sent SIGTERM" in text[0],
           "the text output does not say who got SIGTERM:\n%s" % text[0][-2000:])
 

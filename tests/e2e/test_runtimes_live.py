@@ -404,6 +404,36 @@ def test_lxc_stop():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_lxc_halt_from_inside():
+    """`halt` run in an LXC busybox container (lxc-attach): busybox's halt signals its init,
+    which halts through reboot(2), with no stop from outside. One stop_timeline, exited, whose
+    reason says the container halted itself, not that PID 1 was killed by SIGKILL."""
+    stlib.require_root()
+    name = _lxc_name()
+    tmp = tempfile.mkdtemp(prefix="stoptrace-lxc-")
+    try:
+        _lxc_create(name, tmp)
+        with LiveMonitor() as mon:
+            mon.start()
+            pid = _lxc_start(name)
+            _run(["lxc-attach", "-n", name, "--", "/bin/busybox", "halt"], timeout=60,
+                 check_rc=False)
+            pred = (lambda r: r.get("type") == "stop_timeline" and get(r, "container.id") == name)
+            tl = mon.wait_for(pred, 40, "stop_timeline for LXC container %s" % name)
+            mon.stop()
+            what = "stop_timeline of %s" % name
+            expect(tl, "init.pid", pid, what)
+            expect(tl, "verdict", "exited", what)
+            reason = tl.get("reason") or ""
+            check("halted through reboot(2), with no stop from outside" in reason
+                  and "killed by" not in reason,
+                  "%s: the reason does not say the container halted itself: %r" % (what, reason))
+            check(tl.get("grace_ms") is None, "%s: grace_ms %r" % (what, tl.get("grace_ms")))
+    finally:
+        _lxc_destroy(name)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_lxc_default_halt_timeout():
     """No lxc.signal.halt and busybox's init, which does not block SIGRTMIN+3: lxc-stop sends
     SIGPWR, which busybox's init takes as a halt (its sequence takes 2 s: SIGTERM to every

@@ -461,6 +461,7 @@ static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_ev
 			/* signals from outside go on the next stop's timeline */
 			if (outside)
 				add_pre(tc, &en);
+			tl_halt_unopened(tc, e);
 			return;
 		}
 		s = tl_open_stop(t, tc, e->ts_ns);
@@ -555,6 +556,8 @@ static void on_process_exit(struct timeline *t, struct tl_cont *tc, const struct
 			tl_add_entry(s, &en);
 			tl_running_exited(s, e);
 			tl_halt_exit(s, e);
+		} else {
+			tl_halt_unopened(tc, e);
 		}
 		return;
 	}
@@ -565,6 +568,7 @@ static void on_process_exit(struct timeline *t, struct tl_cont *tc, const struct
 			return;
 		s->out.init_pid = x->task.tgid;
 		may_be_partial(t, tc, s);
+		tl_halt_open(tc, s);
 	}
 	tl_add_entry(s, &en);
 	if (s->exit_ns)

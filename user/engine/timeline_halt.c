@@ -18,13 +18,19 @@
 #include <signal.h>
 #include "engine/timeline_int.h"
 
+/* SIGKILL to PID 1, from the kernel, sent by another task of its namespace. */
+static bool halt_shape(const struct st_signal *sig)
+{
+	return sig->sig == SIGKILL && (sig->target.flags & ST_TASK_NS_INIT) &&
+	       (sig->sig_flags & ST_SIGF_FROM_KERNEL) && (sig->sig_flags & ST_SIGF_SENDER_IN_NS) &&
+	       sig->sender.tgid != sig->target.tgid;
+}
+
 bool tl_halt_kill(struct stop_state *s, const struct st_event *e)
 {
 	const struct st_signal *sig = &e->u.signal;
 
-	if (sig->sig != SIGKILL || !(sig->target.flags & ST_TASK_NS_INIT) ||
-	    !(sig->sig_flags & ST_SIGF_FROM_KERNEL) || !(sig->sig_flags & ST_SIGF_SENDER_IN_NS) ||
-	    sig->sender.tgid == sig->target.tgid || s->halt_kill_ns || s->sigkill_ns)
+	if (!halt_shape(sig) || s->halt_kill_ns || s->sigkill_ns)
 		return false;
 	s->halt_kill_ns = e->ts_ns;
 	s->halt_pid = sig->sender.tgid;
@@ -42,4 +48,38 @@ int tl_halt_exit(struct stop_state *s, const struct st_event *e)
 		return 1;
 	}
 	return -1; /* no halt: some other kill of the kernel's from inside */
+}
+
+/*
+ * A halt the container started itself opens no stop at its SIGKILL (nothing
+ * from outside asked for one); PID 1's exit does, just after. Until then the
+ * container keeps what was seen.
+ */
+void tl_halt_unopened(struct tl_cont *tc, const struct st_event *e)
+{
+	if (e->kind == ST_EV_SIGNAL_GENERATE && halt_shape(&e->u.signal)) {
+		tc->halt_kill_ns = e->ts_ns;
+		tc->halt_pid = e->u.signal.sender.tgid;
+		tc->halted = false;
+	} else if (e->kind == ST_EV_PROCESS_EXIT && tc->halt_kill_ns &&
+		   e->u.exit.task.tgid == tc->halt_pid) {
+		tc->halted = e->u.exit.exit_code == 0;
+		if (!tc->halted)
+			tc->halt_kill_ns = 0;
+	}
+}
+
+#define HALT_OPEN_NS (1000 * 1000 * 1000ULL) /* PID 1's exit follows its SIGKILL within this */
+
+void tl_halt_open(struct tl_cont *tc, struct stop_state *s)
+{
+	if (tc->halt_kill_ns && s->out.start_ns >= tc->halt_kill_ns &&
+	    s->out.start_ns - tc->halt_kill_ns < HALT_OPEN_NS) {
+		s->halt_kill_ns = tc->halt_kill_ns;
+		s->halt_pid = tc->halt_pid;
+		s->halted = tc->halted;
+		s->maybe_partial = false; /* its beginning was seen: the halt */
+	}
+	tc->halt_kill_ns = 0;
+	tc->halted = false;
 }

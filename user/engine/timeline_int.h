@@ -143,6 +143,10 @@ struct tl_cont {
 	uint64_t last_end_ns;	 /* when its last stop ended, 0 for none */
 	uint32_t last_init_pid;	 /* the init of that stop */
 	bool restart_alerted;
+	/* a halt through reboot(2) with no stop open: the container halted itself */
+	uint64_t halt_kill_ns;
+	uint32_t halt_pid;
+	bool halted;
 	bool seen_start;      /* its cgroup or init appeared while the monitor ran */
 	uint64_t oom_init_ns; /* its init was chosen by the OOM killer */
 	uint64_t last_seen_ns;
@@ -235,6 +239,13 @@ bool tl_forward_target_kept(const struct stop_state *s);
  */
 bool tl_halt_kill(struct stop_state *s, const struct st_event *e);
 int tl_halt_exit(struct stop_state *s, const struct st_event *e);
+/*
+ * With no stop open: the container halting itself (halt, poweroff, its init's
+ * own halt). tl_halt_unopened takes signal and exit events; tl_halt_open hands
+ * what they saw to the stop PID 1's exit opens.
+ */
+void tl_halt_unopened(struct tl_cont *tc, const struct st_event *e);
+void tl_halt_open(struct tl_cont *tc, struct stop_state *s);
 
 /*
  * timeline_running.c. A signal of the stop: who was sent the stop signal.

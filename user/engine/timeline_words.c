@@ -436,6 +436,12 @@ static void say_ending(struct reason *r, const struct stop_state *s, const char 
 		say(r, "the stop ended without the exit of PID 1 being seen. ");
 	} else if (o->partial && s->maybe_partial) {
 		say_partial(r, s);
+	} else if (s->halted) {
+		say(r,
+		    "PID 1 (%s) halted through reboot(2), with no stop from outside: the container "
+		    "halted itself (halt or poweroff in it, or its init's own halt), and in a pid "
+		    "namespace the kernel ends a halting init with SIGKILL (reboot_pid_ns). ",
+		    prog(s));
 	} else if (term) {
 		say(r, "PID 1 was killed by %s without a stop from outside. ",
 		    signal_text(term, tb, sizeof(tb)));

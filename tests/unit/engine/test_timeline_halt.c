@@ -300,6 +300,59 @@ static void test_lxc_configured_halt_wins(void **state)
 	assert_int_equal(got.stop.configured_stop_signal, SIGUSR1);
 }
 
+/*
+ * `halt` run in the container (busybox's halt signals its init, which halts
+ * through reboot(2)): no stop signal from outside, so no stop opens at the
+ * SIGKILL; PID 1's exit opens it, and the reason says the container halted
+ * itself, in either order of the two exits.
+ */
+static void halt_from_inside(bool init_exits_first)
+{
+	signal_init(1000, SIGKILL, HALTER, false, ST_SIGF_FROM_KERNEL);
+	if (init_exits_first) {
+		exit_of(1000, INIT, 1, SIGKILL);
+		exit_of(1000, HALTER, 9, 0);
+	} else {
+		exit_of(1000, HALTER, 9, 0);
+		exit_of(1000, INIT, 1, SIGKILL);
+	}
+	end_at(1010);
+	assert_int_equal(got.nstops, 1);
+	assert_int_equal(got.stop.verdict, TL_EXITED);
+	assert_int_equal(got.stop.stop_signal, 0);
+	assert_int_equal(got.stop.grace_ms, -1);
+	assert_false(got.stop.partial);
+	assert_non_null(strstr(got.stop.reason, "PID 1 (init) halted through reboot(2), with no "
+						"stop from outside"));
+	assert_null(strstr(got.stop.reason, "killed by"));
+}
+
+static void test_halt_from_inside(void **state)
+{
+	(void)state;
+	halt_from_inside(false);
+}
+
+static void test_halt_from_inside_init_exit_first(void **state)
+{
+	(void)state;
+	halt_from_inside(true);
+}
+
+/* ... but not when the kernel's SIGKILL came from a task that did not exit cleanly. */
+static void test_inside_kill_not_halt(void **state)
+{
+	(void)state;
+	signal_init(1000, SIGKILL, HALTER, false, ST_SIGF_FROM_KERNEL);
+	exit_of(1000, HALTER, 9, SIGKILL);
+	exit_of(1000, INIT, 1, SIGKILL);
+	end_at(1010);
+	assert_int_equal(got.nstops, 1);
+	assert_int_equal(got.stop.verdict, TL_EXITED);
+	assert_null(strstr(got.stop.reason, "reboot(2)"));
+	assert_non_null(strstr(got.stop.reason, "killed by SIGKILL without a stop from outside"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -312,6 +365,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lxc_default_halt_blocked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lxc_default_halt_unblocked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lxc_configured_halt_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_halt_from_inside, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_halt_from_inside_init_exit_first, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_inside_kill_not_halt, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -298,6 +298,17 @@ struct stop_state *tl_open_stop(struct timeline *t, struct tl_cont *tc, uint64_t
 	return s;
 }
 
+/*
+ * PID 1's program, as its main thread names it: a thread of it may have
+ * named itself (redis-server's bio_close_file), and takes its place only
+ * while nothing better was seen.
+ */
+void tl_note_init_comm(struct stop_state *s, const struct st_task *task)
+{
+	if (task->pid == task->tgid || !s->init_comm[0])
+		memcpy(s->init_comm, task->comm, ST_COMM_LEN);
+}
+
 static void remember_kill(struct timeline *t, struct tl_cont *tc, const struct st_event *e)
 {
 	struct recent_kill *k = &t->kills[t->kills_head];
@@ -420,7 +431,7 @@ static void set_first_signal(struct stop_state *s, const struct st_event *e, boo
 	s->out.sender.from_inside = !outside;
 	memcpy(s->out.sender.comm, sig->sender.comm, ST_COMM_LEN);
 	memcpy(s->out.sender.ancestry, sig->ancestry, sizeof(sig->ancestry));
-	memcpy(s->init_comm, sig->target.comm, ST_COMM_LEN);
+	tl_note_init_comm(s, &sig->target);
 }
 
 /*
@@ -479,7 +490,7 @@ static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_ev
 		tl_shapes_signal(t, tc, e, now);
 		return;
 	}
-	memcpy(s->init_comm, sig->target.comm, ST_COMM_LEN);
+	tl_note_init_comm(s, &sig->target);
 	if (!s->first_sig && s->exit_ns && outside && !kernel && starts_stop(sig->sig, 0) &&
 	    e->ts_ns <= s->exit_ns + SKEW_NS) {
 		/* the exit it caused was handled first: the signal started the stop */
@@ -517,7 +528,7 @@ static void on_deliver(struct timeline *t, struct tl_cont *tc, const struct st_e
 	tl_add_event(s, e);
 	if (!(d->task.flags & ST_TASK_NS_INIT))
 		return;
-	memcpy(s->init_comm, d->task.comm, ST_COMM_LEN);
+	tl_note_init_comm(s, &d->task);
 	if (d->sig != s->out.stop_signal || d->sig == SIGKILL)
 		return;
 	if (d->disposition == ST_DISP_HANDLER) {
@@ -573,7 +584,7 @@ static void on_process_exit(struct timeline *t, struct tl_cont *tc, const struct
 	tl_add_entry(s, &en);
 	if (s->exit_ns)
 		return;
-	memcpy(s->init_comm, x->task.comm, ST_COMM_LEN);
+	tl_note_init_comm(s, &x->task);
 	s->exit_ns = e->ts_ns;
 	s->out.exit_code = x->exit_code;
 	s->out.pidns = x->task.pidns;

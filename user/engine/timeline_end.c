@@ -215,6 +215,7 @@ void tl_on_released(struct timeline *t, struct tl_cont *tc, const struct st_even
 		return;
 	}
 	tl_add_event(s, e);
+	tl_note_init_comm(s, &e->u.exit.task); /* the release is the main thread's */
 	if (!s->released_ns)
 		s->released_ns = e->ts_ns;
 	if (!s->exit_ns) {

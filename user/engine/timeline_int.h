@@ -195,6 +195,8 @@ static inline int64_t tl_ms_between(uint64_t from, uint64_t to)
 struct stop_state *tl_open_stop(struct timeline *t, struct tl_cont *tc, uint64_t start);
 void tl_add_event(struct stop_state *s, const struct st_event *e);
 void tl_add_entry(struct stop_state *s, const struct tl_entry *en);
+/* PID 1's program, from an event about task, a thread of PID 1 */
+void tl_note_init_comm(struct stop_state *s, const struct st_task *task);
 
 /* timeline_alerts.c */
 void tl_alert_init(struct tl_alert *a, enum tl_alert_kind kind, uint64_t event_ts);

@@ -443,10 +443,10 @@ static void say_ending(struct reason *r, const struct stop_state *s, const char 
 		    "namespace the kernel ends a halting init with SIGKILL (reboot_pid_ns). ",
 		    prog(s));
 	} else if (term) {
-		say(r, "PID 1 was killed by %s without a stop from outside. ",
+		say(r, "PID 1 (%s) was killed by %s without a stop from outside. ", prog(s),
 		    signal_text(term, tb, sizeof(tb)));
 	} else {
-		say(r, "PID 1 exited on its own with code %d. ", code);
+		say(r, "PID 1 (%s) exited on its own with code %d. ", prog(s), code);
 	}
 }
 

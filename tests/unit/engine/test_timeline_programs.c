@@ -504,7 +504,7 @@ static void test_threaded_exit_by_itself(void **state)
 
 	s = only_stop(TL_EXITED);
 	assert_int_equal(s->grace_ms, -1);
-	says(s, "PID 1 exited on its own with code 1");
+	says(s, "PID 1 (app) exited on its own with code 1");
 }
 
 /*

@@ -429,6 +429,12 @@ def test_lxc_halt_from_inside():
                   and "killed by" not in reason,
                   "%s: the reason does not say the container halted itself: %r" % (what, reason))
             check(tl.get("grace_ms") is None, "%s: grace_ms %r" % (what, tl.get("grace_ms")))
+            # the halt itself, before PID 1's exit opened the stop, is on its timeline
+            first = (tl.get("events") or [{}])[0]
+            check(first.get("event") == "signal_generate" and first.get("signal") == "SIGKILL"
+                  and get(first, "process.pid") == pid,
+                  "%s: the halt's SIGKILL to PID 1 is not its first event: %s"
+                  % (what, short(tl.get("events"), 1500)))
     finally:
         _lxc_destroy(name)
         shutil.rmtree(tmp, ignore_errors=True)

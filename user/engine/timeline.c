@@ -470,9 +470,9 @@ static void on_signal(struct timeline *t, struct tl_cont *tc, const struct st_ev
 
 		if (!is_init || !outside || kernel || !starts_stop(sig->sig, configured)) {
 			/* signals from outside go on the next stop's timeline */
-			if (outside)
+			/* ... and so does a halt the container starts itself */
+			if (tl_halt_unopened(tc, e) || outside)
 				add_pre(tc, &en);
-			tl_halt_unopened(tc, e);
 			return;
 		}
 		s = tl_open_stop(t, tc, e->ts_ns);
@@ -567,8 +567,8 @@ static void on_process_exit(struct timeline *t, struct tl_cont *tc, const struct
 			tl_add_entry(s, &en);
 			tl_running_exited(s, e);
 			tl_halt_exit(s, e);
-		} else {
-			tl_halt_unopened(tc, e);
+		} else if (tl_halt_unopened(tc, e)) {
+			add_pre(tc, &en);
 		}
 		return;
 	}

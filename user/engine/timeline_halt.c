@@ -55,18 +55,22 @@ int tl_halt_exit(struct stop_state *s, const struct st_event *e)
  * from outside asked for one); PID 1's exit does, just after. Until then the
  * container keeps what was seen.
  */
-void tl_halt_unopened(struct tl_cont *tc, const struct st_event *e)
+bool tl_halt_unopened(struct tl_cont *tc, const struct st_event *e)
 {
 	if (e->kind == ST_EV_SIGNAL_GENERATE && halt_shape(&e->u.signal)) {
 		tc->halt_kill_ns = e->ts_ns;
 		tc->halt_pid = e->u.signal.sender.tgid;
 		tc->halted = false;
-	} else if (e->kind == ST_EV_PROCESS_EXIT && tc->halt_kill_ns &&
-		   e->u.exit.task.tgid == tc->halt_pid) {
+		return true;
+	}
+	if (e->kind == ST_EV_PROCESS_EXIT && tc->halt_kill_ns &&
+	    e->u.exit.task.tgid == tc->halt_pid) {
 		tc->halted = e->u.exit.exit_code == 0;
 		if (!tc->halted)
 			tc->halt_kill_ns = 0;
+		return true;
 	}
+	return false;
 }
 
 #define HALT_OPEN_NS (1000 * 1000 * 1000ULL) /* PID 1's exit follows its SIGKILL within this */

@@ -243,10 +243,11 @@ bool tl_halt_kill(struct stop_state *s, const struct st_event *e);
 int tl_halt_exit(struct stop_state *s, const struct st_event *e);
 /*
  * With no stop open: the container halting itself (halt, poweroff, its init's
- * own halt). tl_halt_unopened takes signal and exit events; tl_halt_open hands
- * what they saw to the stop PID 1's exit opens.
+ * own halt). tl_halt_unopened takes signal and exit events, and says whether
+ * one was the halt's (its SIGKILL, its caller's exit); tl_halt_open hands what
+ * they saw to the stop PID 1's exit opens.
  */
-void tl_halt_unopened(struct tl_cont *tc, const struct st_event *e);
+bool tl_halt_unopened(struct tl_cont *tc, const struct st_event *e);
 void tl_halt_open(struct tl_cont *tc, struct stop_state *s);
 
 /*

@@ -213,6 +213,10 @@ def test_podman_stop_then_rm():
             expect(tl, "verdict", "stop_signal_ignored", what)
             expect(tl, "exit.signal", "SIGKILL", what)
             expect(tl, "init.pid", c.pid, what)
+            reason = tl.get("reason") or ""
+            check("podman run --init" in reason and "docker" not in reason, "%s: the reason's "
+                  "fix does not name podman's init (podman run --init), or names docker's: %s"
+                  % (what, reason))
             check_sender(tl, what)
             grace = tl.get("grace_ms")
             check(type(grace) is int and 1900 <= grace <= 4000, "%s: grace_ms %r, want about "

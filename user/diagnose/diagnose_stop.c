@@ -11,6 +11,7 @@
 #include <string.h>
 #include "diagnose/diagnose_int.h"
 #include "engine/timeline.h"
+#include "identity/runtimes.h"
 #include "lib/names.h"
 
 /* ---- the stop signal ---- */
@@ -58,6 +59,12 @@ static const char *wait_call(const struct diag *d)
 	return strstr(d->init_wchan, "signalfd") ? "signalfd" : "sigtimedwait";
 }
 
+/* What waits out the grace period of d's container: "docker stop", "the kubelet", ... */
+static const char *stopper(const struct diag *d)
+{
+	return runtime_words(&d->c)->stopper;
+}
+
 /* The prediction's name and its reason in words (name: the signal's). */
 static void stop_signal_words(struct diag *d, enum stop_fate fate, const char *name)
 {
@@ -78,15 +85,15 @@ static void stop_signal_words(struct diag *d, enum stop_fate fate, const char *n
 		d->prediction = "blocked";
 		snprintf(
 			why, cap,
-			"%s is blocked by PID 1: it stays pending; docker stop will wait the full grace period, then SIGKILL",
-			name);
+			"%s is blocked by PID 1: it stays pending; %s will wait the full grace period, then SIGKILL",
+			name, stopper(d));
 		break;
 	case FATE_SIG_IGN:
 		d->prediction = "ignored";
 		snprintf(
 			why, cap,
-			"%s will be ignored: PID 1 set it to SIG_IGN; docker stop will wait the full grace period, then SIGKILL",
-			name);
+			"%s will be ignored: PID 1 set it to SIG_IGN; %s will wait the full grace period, then SIGKILL",
+			name, stopper(d));
 		break;
 	case FATE_HANDLED:
 		d->prediction = "handled";
@@ -96,8 +103,8 @@ static void stop_signal_words(struct diag *d, enum stop_fate fate, const char *n
 		d->prediction = "ignored";
 		snprintf(
 			why, cap,
-			"%s will be ignored: PID 1 has no handler (a namespace init ignores default-action signals); docker stop will wait the full grace period, then SIGKILL",
-			name);
+			"%s will be ignored: PID 1 has no handler (a namespace init ignores default-action signals); %s will wait the full grace period, then SIGKILL",
+			name, stopper(d));
 		break;
 	case FATE_DEFAULT_FATAL:
 		d->prediction = "default_fatal";
@@ -203,9 +210,9 @@ static void shell_shape(struct diag *d, const struct pinfo *kid, const char *nam
 	snprintf(d->prediction_why, sizeof(d->prediction_why),
 		 "%s will be ignored: PID 1 (%s) is %s, with no handler for it (a namespace init "
 		 "ignores default-action signals), and it does not pass signals on to its child "
-		 "%s (pid %d in the container), which will never get it; docker stop will wait "
+		 "%s (pid %d in the container), which will never get it; %s will wait "
 		 "the full grace period, then SIGKILL",
-		 name, d->init.name, what, kid->comm, kid->ns_pid);
+		 name, d->init.name, what, kid->comm, kid->ns_pid, stopper(d));
 	p = stop_problem(d, "stop_signal_ignored");
 	if (!p)
 		return;
@@ -230,23 +237,28 @@ static enum stop_fate child_fate(const struct proc_status *st, int sig)
 	return signal_fatal_by_default(sig) ? FATE_DEFAULT_FATAL : FATE_DEFAULT_HARMLESS;
 }
 
-static const char *child_fate_words(enum stop_fate fate)
+/* What a child will do with the stop signal, and what waits out the grace period then. */
+static const char *child_fate_words(enum stop_fate fate, const char *waits, char *buf, size_t cap)
 {
+	const char *what;
+
 	switch (fate) {
 	case FATE_BLOCKED:
-		return "which blocks it: it will stay pending; docker stop will wait the full grace "
-		       "period, then SIGKILL";
+		what = "which blocks it: it will stay pending";
+		break;
 	case FATE_SIG_IGN:
-		return "which ignores it (SIG_IGN); docker stop will wait the full grace period, "
-		       "then SIGKILL";
+		what = "which ignores it (SIG_IGN)";
+		break;
 	case FATE_HANDLED:
 		return "which has a handler: it will be handled";
 	case FATE_DEFAULT_FATAL:
 		return "which has no handler: it will die of it at once, without cleanup";
 	default:
-		return "which has no handler, and its default action does nothing; docker stop "
-		       "will wait the full grace period, then SIGKILL";
+		what = "which has no handler, and its default action does nothing";
+		break;
 	}
+	snprintf(buf, cap, "%s; %s will wait the full grace period, then SIGKILL", what, waits);
+	return buf;
 }
 
 /*
@@ -259,6 +271,7 @@ static void shim_shape(struct diag *d, const struct pinfo **kids, int nkids, con
 	enum stop_fate fate = FATE_HANDLED, f;
 	const struct pinfo *kid = kids[0];
 	struct proc_status st;
+	char fb[160];
 	struct problem *p;
 
 	for (int i = 0; i < nkids; i++) {
@@ -276,7 +289,8 @@ static void shim_shape(struct diag *d, const struct pinfo **kids, int nkids, con
 	snprintf(d->prediction_why, sizeof(d->prediction_why),
 		 "PID 1 (%s) is an init shim: it waits for %s (%s) and will forward it to %s (pid "
 		 "%d in the container), %s",
-		 d->init.name, name, wait_call(d), kid->comm, kid->ns_pid, child_fate_words(fate));
+		 d->init.name, name, wait_call(d), kid->comm, kid->ns_pid,
+		 child_fate_words(fate, stopper(d), fb, sizeof(fb)));
 	if (fate == FATE_HANDLED || fate == FATE_DEFAULT_FATAL)
 		return;
 	p = add_problem(d, fate == FATE_BLOCKED ? "stop_signal_blocked" : "stop_signal_ignored");

@@ -102,8 +102,11 @@ static struct tl_cont *cont_get(struct timeline *t, const struct container *c, u
 	for (tc = t->buckets[b]; tc; tc = tc->next) {
 		if (!strcmp(tc->c.id, c->id)) {
 			/* metadata may arrive after the cgroup: take the fuller copy */
-			if (!tc->c.name[0] && c->name[0])
+			if (!tc->c.name[0] && c->name[0]) {
 				tc->c = *c;
+				if (tc->stop) /* the words of its fixes (timeline_words.c) */
+					tc->stop->out.container = *c;
+			}
 			tc->last_seen_ns = now;
 			return tc;
 		}
@@ -279,6 +282,7 @@ struct stop_state *tl_open_stop(struct timeline *t, struct tl_cont *tc, uint64_t
 	if (!s)
 		return NULL;
 	s->out.start_ns = start;
+	s->out.container = tc->c; /* its runtime names the fixes; copied again at the end */
 	s->out.grace_ms = -1;
 	s->out.teardown_ms = -1;
 	s->out.configured_stop_signal = configured_stop_signal(t, tc);

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "lib/names.h"
 #include "engine/timeline_int.h"
+#include "identity/runtimes.h"
 
 static const char *const verdict_names[TL_VERDICT_MAX] = {
 	[TL_NS_TEARDOWN_STUCK] = "ns_teardown_stuck",
@@ -43,6 +44,12 @@ const char *tl_alert_kind_name(enum tl_alert_kind k)
 }
 
 #define FIX_ROOM 200 /* the longest fix, kept whole */
+
+/* What the fixes name: the commands and settings of the container's runtime (or pod). */
+static const struct rt_words *words(const struct stop_state *s)
+{
+	return runtime_words(&s->out.container);
+}
 
 /* A reason being written: what is cut at its end is lost, never overrun. */
 struct reason {
@@ -131,8 +138,8 @@ static void say_shell_fix(struct reason *r, const struct stop_state *s, const ch
 
 	say(r,
 	    "Fix: use the exec form of CMD (CMD [\"%s\", ...]) or `exec %s` in the script, so "
-	    "that %s is PID 1 and gets %s itself; or run with an init (docker run --init).",
-	    app, app, app, sig);
+	    "that %s is PID 1 and gets %s itself; or run with an init (%s).",
+	    app, app, app, sig, words(s)->init_run);
 }
 
 /* How the process PID 1 forwarded to ended, if it did: ", which was killed by SIGTERM". */
@@ -209,10 +216,8 @@ static void say_forward_fix(struct reason *r, const struct stop_state *s)
 	else if (s->out.verdict == TL_STOP_SIGNAL_BLOCKED)
 		say(r, "Fix: unblock %s in %s (sigprocmask) or wait for it (sigwait).", sig, app);
 	else
-		say(r,
-		    "Fix: make %s shut down faster on %s, or raise the grace period (docker stop "
-		    "-t, stop_grace_period, terminationGracePeriodSeconds).",
-		    app, sig);
+		say(r, "Fix: make %s shut down faster on %s, or raise the grace period (%s).", app,
+		    sig, words(s)->grace_fix);
 }
 
 /*
@@ -389,9 +394,9 @@ static void say_killed(struct reason *r, const struct stop_state *s)
 		say_partial(r, s);
 	else
 		say(r,
-		    "SIGKILL from %s (pid %u) with no stop signal before it (docker kill, "
-		    "docker rm -f): the application had no chance to shut down. ",
-		    from, o->sender.pid);
+		    "SIGKILL from %s (pid %u) with no stop signal before it (%s): the "
+		    "application had no chance to shut down. ",
+		    from, o->sender.pid, words(s)->kill_fix);
 }
 
 /* How PID 1 ended, for the verdicts that find no fault in it. */
@@ -450,9 +455,25 @@ static void say_ending(struct reason *r, const struct stop_state *s, const char 
 	}
 }
 
+/*
+ * ", or stop it with a signal it handles (<the setting>)" where the runtime
+ * has words for its stop signal setting, else "".
+ */
+static const char *stop_signal_words(const struct stop_state *s, char *buf, size_t cap)
+{
+	const char *set = words(s)->stop_signal_fix;
+
+	if (!set)
+		return "";
+	snprintf(buf, cap, ", or stop it with a signal it handles (%s)", set);
+	return buf;
+}
+
 /* What to do about it, for the verdicts that find fault. */
 static void say_fix(struct reason *r, const struct stop_state *s, const char *sig)
 {
+	char sb[160];
+
 	if (s->by_forward && s->out.verdict >= TL_STOP_SIGNAL_IGNORED &&
 	    s->out.verdict <= TL_GRACE_PERIOD_EXCEEDED) {
 		say_forward_fix(r, s);
@@ -470,15 +491,15 @@ static void say_fix(struct reason *r, const struct stop_state *s, const char *si
 			say(r,
 			    "Fix: the handler must exit by itself once it has cleaned up (a signal "
 			    "with the default action cannot end a namespace init), or run the "
-			    "container with an init (docker run --init, tini).");
+			    "container with an init (%s).",
+			    words(s)->init_fix);
 		else if ((s->ignored ? (uint32_t)s->ignored_disposition : s->drop.disposition) ==
 			 ST_DISP_IGNORE)
-			say(r, "Fix: do not ignore %s in the application.", sig);
+			say(r, "Fix: do not ignore %s in the application%s.", sig,
+			    stop_signal_words(s, sb, sizeof(sb)));
 		else
-			say(r,
-			    "Fix: run with an init (docker run --init, tini) or handle %s in "
-			    "PID 1.",
-			    sig);
+			say(r, "Fix: run with an init (%s) or handle %s in PID 1%s.",
+			    words(s)->init_fix, sig, stop_signal_words(s, sb, sizeof(sb)));
 		break;
 	case TL_STOP_SIGNAL_BLOCKED:
 		say(r, "Fix: unblock %s (sigprocmask) or wait for it (sigwait).", sig);
@@ -491,8 +512,8 @@ static void say_fix(struct reason *r, const struct stop_state *s, const char *si
 			    "%s on (trap 'kill -TERM $pid; wait $pid' TERM; %s & pid=$!; wait $pid).",
 			    s->child.comm, sig, sig, s->child.comm);
 		else
-			say(r, "Fix: shut down faster, or raise the grace period (docker stop -t, "
-			       "stop_grace_period, terminationGracePeriodSeconds).");
+			say(r, "Fix: shut down faster, or raise the grace period (%s).",
+			    words(s)->grace_fix);
 		break;
 	case TL_OOM_KILLED:
 		say(r, "Fix: raise the memory limit or reduce the application's memory use.");
@@ -535,9 +556,8 @@ void tl_describe_ignored(const struct stop_state *s, struct tl_alert *a, uint32_
 		say(&r, "The stop will wait for the grace period, then SIGKILL");
 		snprintf(a->action, sizeof(a->action),
 			 "use the exec form of CMD, or exec the application in the script, so that "
-			 "it is PID 1 and gets %s itself; or run the container with an init "
-			 "(docker run --init)",
-			 sig);
+			 "it is PID 1 and gets %s itself; or run the container with an init (%s)",
+			 sig, words(s)->init_run);
 	} else if (disposition == ST_DISP_IGNORE) {
 		snprintf(a->message, sizeof(a->message),
 			 "%s to PID 1 (%s) was ignored: the process set it to SIG_IGN; the stop "
@@ -553,9 +573,8 @@ void tl_describe_ignored(const struct stop_state *s, struct tl_alert *a, uint32_
 			 "SIGKILL",
 			 sig, a->comm[0] ? a->comm : "?");
 		snprintf(a->action, sizeof(a->action),
-			 "run the container with an init (docker run --init, tini) or handle "
-			 "%s in PID 1",
-			 signal_text(a->sig, sb, sizeof(sb)));
+			 "run the container with an init (%s) or handle %s in PID 1",
+			 words(s)->init_fix, signal_text(a->sig, sb, sizeof(sb)));
 	}
 }
 
@@ -572,14 +591,13 @@ void tl_describe_dropped(const struct stop_state *s, struct tl_alert *a)
 	    (long long)a->duration_ms);
 	if (s->drop.first || s->drop.disposition == ST_DISP_IGNORE)
 		snprintf(a->action, sizeof(a->action),
-			 "handle %s in PID 1 and exit, or run the container with an init (docker "
-			 "run --init, tini)",
-			 sig);
+			 "handle %s in PID 1 and exit, or run the container with an init (%s)", sig,
+			 words(s)->init_fix);
 	else
 		snprintf(a->action, sizeof(a->action),
 			 "make the handler exit by itself instead of sending %s again, or run the "
-			 "container with an init (docker run --init, tini)",
-			 sig);
+			 "container with an init (%s)",
+			 sig, words(s)->init_fix);
 }
 
 /* The forward's target ignored it: said at once, naming it and PID 1. */
@@ -618,12 +636,12 @@ void tl_describe_still_running(const struct stop_state *s, struct tl_alert *a)
 	/* the alert names PID 1's program, as the others do */
 	memcpy(a->comm, s->init_comm, ST_COMM_LEN);
 	snprintf(a->message, sizeof(a->message),
-		 "the stop started %lld ms ago and PID 1 (%s) is still running%s%s",
+		 "the stop started %lld ms ago and PID 1 (%s) is still running%s%s%s",
 		 (long long)a->duration_ms, prog(s),
 		 s->ignored || s->dropped
-			 ? ": its stop signal was ignored, so only SIGKILL will end it "
-			   "(docker stop -t -1 never sends one)"
+			 ? ": its stop signal was ignored, so only SIGKILL will end it"
 			 : "",
+		 s->ignored || s->dropped ? words(s)->no_sigkill : "",
 		 s->blocked_pending ? ": its stop signal is blocked and still pending" : "");
 	if (s->fwd.ts_ns && tl_forward_target_kept(s)) {
 		struct reason r = {a->message, sizeof(a->message), strlen(a->message)};
@@ -631,16 +649,14 @@ void tl_describe_still_running(const struct stop_state *s, struct tl_alert *a)
 		say(&r, "; ");
 		say_forward(&r, s);
 		say(&r, ", which is still running");
-		snprintf(
-			a->action, sizeof(a->action),
-			"docker kill the container to end the stop now; then fix how %s handles %s",
-			s->fwd.to.comm[0] ? s->fwd.to.comm : "the application",
-			signal_text(s->fwd.sig, sb, sizeof(sb)));
+		snprintf(a->action, sizeof(a->action),
+			 "%s to end the stop now; then fix how %s handles %s", words(s)->kill_now,
+			 s->fwd.to.comm[0] ? s->fwd.to.comm : "the application",
+			 signal_text(s->fwd.sig, sb, sizeof(sb)));
 		return;
 	}
 	snprintf(a->action, sizeof(a->action),
-		 "docker kill the container to end the stop now; then fix how PID 1 "
-		 "handles %s",
+		 "%s to end the stop now; then fix how PID 1 handles %s", words(s)->kill_now,
 		 signal_text(s->out.stop_signal ? s->out.stop_signal : SIGTERM, sb, sizeof(sb)));
 }
 

@@ -53,6 +53,19 @@ static const struct runtime_info table[] = {
 		.meta = &rt_meta_docker,
 		.kube_names = true, /* dockershim */
 		.unpause = "docker unpause",
+		.words =
+			{
+				.init_run = "docker run --init",
+				.init_fix = "docker run --init, tini",
+				/* Compose's and a pod's settings too, as Docker's words always said
+				 */
+				.grace_fix = "docker stop -t, stop_grace_period, "
+					     "terminationGracePeriodSeconds",
+				.kill_fix = "docker kill, docker rm -f",
+				.kill_now = "docker kill the container",
+				.stopper = "docker stop",
+				.no_sigkill = " (docker stop -t -1 never sends one)",
+			},
 	},
 	{
 		.runtime = RUNTIME_PODMAN,
@@ -94,6 +107,17 @@ static const struct runtime_info table[] = {
 		.stop_signal = {"annotations", "org.opencontainers.image.stopSignal"},
 		.meta = &rt_meta_podman,
 		.unpause = "podman unpause",
+		.words =
+			{
+				.init_run = "podman run --init",
+				.init_fix = "podman run --init (catatonit)",
+				.grace_fix = "podman stop -t, podman run --stop-timeout",
+				.kill_fix = "podman kill, podman rm -f",
+				.kill_now = "podman kill the container",
+				.stopper = "podman stop",
+				.no_sigkill = " (podman stop -t -1 never sends one)",
+				.stop_signal_fix = "podman run --stop-signal",
+			},
 	},
 	{
 		.runtime = RUNTIME_CONTAINERD,
@@ -137,6 +161,18 @@ static const struct runtime_info table[] = {
 		.unpause = "ctr task resume",
 		.unpause_in_pod = "ctr -n k8s.io task resume",
 		.unpause_by_id = true,
+		/* ctr run has no --init, and ctr task kill no grace period */
+		.words =
+			{
+				.init_run = "tini in the image",
+				.init_fix = "tini in the image, as the entrypoint",
+				.grace_fix = "wait longer before ctr task kill -s SIGKILL",
+				.kill_fix = "ctr task kill -s SIGKILL",
+				.kill_now = "ctr task kill -s SIGKILL the task",
+				.stopper = "the stop",
+				.no_sigkill = " (ctr task kill never sends one by itself)",
+				.stop_signal_fix = "ctr task kill -s, or the image's StopSignal",
+			},
 	},
 	{
 		.runtime = RUNTIME_CRIO,
@@ -159,6 +195,17 @@ static const struct runtime_info table[] = {
 		.meta_files =
 			{"var/lib/containers/storage/overlay-containers/%s/userdata/config.json"},
 		.kube_names = true,
+		.words =
+			{
+				.init_run = "tini in the image",
+				.init_fix = "tini in the image, as the entrypoint",
+				.grace_fix = "crictl stop -t",
+				.kill_fix = "crictl stop -t 0, crictl rm -f",
+				.kill_now = "crictl stop -t 0 the container",
+				.stopper = "crictl stop",
+				.no_sigkill = "",
+				.stop_signal_fix = "the image's StopSignal",
+			},
 	},
 	{
 		.runtime = RUNTIME_ISULAD,
@@ -181,6 +228,17 @@ static const struct runtime_info table[] = {
 		.storage = &rt_storage_isulad,
 		.meta_files = {"var/lib/isulad/engines/lcr/%s/config.json"},
 		.kube_names = true,
+		.words =
+			{
+				.init_run = "tini in the image",
+				.init_fix = "tini in the image, as the entrypoint",
+				.grace_fix = "isula stop -t",
+				.kill_fix = "isula kill, isula rm -f",
+				.kill_now = "isula kill the container",
+				.stopper = "isula stop",
+				.no_sigkill = "",
+				.stop_signal_fix = "the image's StopSignal",
+			},
 	},
 	{
 		.runtime = RUNTIME_LXC,
@@ -197,7 +255,30 @@ static const struct runtime_info table[] = {
 		.storage = &rt_storage_lxc,
 		.meta_files = {"var/lib/lxc/%s/config"}, /* lxc.signal.halt, lxc.signal.stop */
 		.meta = &rt_meta_lxc,
+		.words =
+			{
+				.init_run = "lxc-execute, or tini in lxc.init.cmd",
+				.init_fix = "lxc-execute (init.lxc), or tini in lxc.init.cmd",
+				.grace_fix = "lxc-stop -t",
+				.kill_fix = "lxc-stop -k, lxc-destroy -f",
+				.kill_now = "lxc-stop -k the container",
+				.stopper = "lxc-stop",
+				.no_sigkill = " (lxc-stop -t -1 never sends one)",
+				.stop_signal_fix = "lxc.signal.halt",
+			},
 	},
+};
+
+/* In a Kubernetes pod: the pod spec's words, whatever the runtime. */
+static const struct rt_words pod_words = {
+	.init_run = "shareProcessNamespace: true in the pod spec, or tini in the image",
+	.init_fix = "shareProcessNamespace: true in the pod spec, or tini in the image",
+	.grace_fix = "terminationGracePeriodSeconds in the pod spec",
+	.kill_fix = "crictl stop -t 0, crictl rm -f",
+	.kill_now = "crictl stop -t 0 the container",
+	.stopper = "the kubelet",
+	.no_sigkill = "",
+	.stop_signal_fix = "a preStop hook, or the image's StopSignal",
 };
 
 static char docker_parent[PARENT_MAX];
@@ -229,6 +310,20 @@ const struct runtime_info *runtime_info(enum runtime rt)
 		if (table[i].runtime == rt)
 			return &table[i];
 	return NULL;
+}
+
+const struct rt_words *runtime_pod_words(void)
+{
+	return &pod_words;
+}
+
+const struct rt_words *runtime_words(const struct container *c)
+{
+	const struct runtime_info *ri = runtime_info(c->runtime);
+
+	if (c->pod_namespace[0] || c->pod_uid[0])
+		return &pod_words;
+	return &(ri ? ri : runtime_info(RUNTIME_DOCKER))->words;
 }
 
 const struct runtime_info *runtimes_all(size_t *n)

@@ -27,7 +27,9 @@
  *    signal comes from, the reader of its name and state (identity_meta.c),
  *    and whether the kubelet's log links name its containers.
  *  - what the operator is told to run: the command that thaws a frozen
- *    container of it.
+ *    container of it, and the words of the fixes in verdict reasons and
+ *    alert actions (its commands and settings; in a Kubernetes pod, the pod
+ *    spec's: runtime_words()).
  * Every path is relative to a root prefix ("" for the live host) and has no
  * leading slash. tests/unit/identity/test_runtimes.c checks every row.
  */
@@ -92,6 +94,21 @@ struct rt_storage;
 
 /* meta_files[RT_CONFIG]: the container's own configuration file. */
 #define RT_CONFIG 0
+
+/*
+ * What the fixes of reasons and actions tell the operator to run or set, in
+ * a runtime's own words. Every field is set, except stop_signal_fix.
+ */
+struct rt_words {
+	const char *init_run;	     /* run it with an init: "docker run --init" */
+	const char *init_fix;	     /* the same, the init named: "docker run --init, tini" */
+	const char *grace_fix;	     /* what sets the grace period: "docker stop -t, ..." */
+	const char *kill_fix;	     /* what sends SIGKILL with no stop signal before it */
+	const char *kill_now;	     /* what ends a stop at once: "docker kill the container" */
+	const char *stopper;	     /* what waits out the grace period: "docker stop" */
+	const char *no_sigkill;	     /* " (... never sends one)", "" when every stop does */
+	const char *stop_signal_fix; /* what sets the stop signal; NULL: not said */
+};
 
 struct runtime_info {
 	enum runtime runtime;
@@ -184,10 +201,18 @@ struct runtime_info {
 	const char *unpause;
 	const char *unpause_in_pod;
 	bool unpause_by_id;
+	struct rt_words words;
 };
 
 /* The row of runtime rt, or NULL for RUNTIME_NONE and unknown values. */
 const struct runtime_info *runtime_info(enum runtime rt);
+/*
+ * The words of the fixes for container c: its pod spec's in a Kubernetes
+ * pod, else its runtime's; Docker's when its runtime is not known.
+ */
+const struct rt_words *runtime_words(const struct container *c);
+/* The words of the fixes in a Kubernetes pod. */
+const struct rt_words *runtime_pod_words(void);
 /* Every row, in enum order: *n gets how many. */
 const struct runtime_info *runtimes_all(size_t *n);
 

@@ -59,6 +59,29 @@ static bool has_prefix(const char *s, const char *prefix)
 	return !strncmp(s, prefix, strlen(prefix));
 }
 
+/* A word of the fixes: said, and no conversion (the words are arguments). */
+static bool word_ok(const char *w)
+{
+	return w && w[0] && !strchr(w, '%');
+}
+
+/*
+ * What is wrong with a runtime's words, or NULL: every fix has them, and
+ * only Docker (whose words name no stop signal setting) leaves one out.
+ */
+static const char *words_problem(const struct rt_words *w, bool docker)
+{
+	if (!word_ok(w->init_run) || !word_ok(w->init_fix) || !word_ok(w->grace_fix) ||
+	    !word_ok(w->kill_fix) || !word_ok(w->kill_now) || !word_ok(w->stopper))
+		return "a fix without its words";
+	if (!w->no_sigkill || strchr(w->no_sigkill, '%') ||
+	    (w->no_sigkill[0] && strncmp(w->no_sigkill, " (", 2)))
+		return "no_sigkill neither \"\" nor \" (...)\"";
+	if (docker ? w->stop_signal_fix != NULL : !word_ok(w->stop_signal_fix))
+		return "no words for the stop signal setting";
+	return NULL;
+}
+
 /*
  * What is wrong with row r on its own, or NULL. Each rule is what some
  * reader of the table relies on.
@@ -159,7 +182,7 @@ static const char *row_problem(const struct runtime_info *r)
 	/* commands */
 	if ((r->unpause_in_pod || r->unpause_by_id) && !r->unpause)
 		return "an unpause variant without the command";
-	return NULL;
+	return words_problem(&r->words, r->runtime == RUNTIME_DOCKER);
 }
 
 /* What is wrong between rows a and b, or NULL. */
@@ -219,6 +242,24 @@ static void test_every_row(void **state)
 		}
 	}
 	assert_string_equal(runtime_name(RUNTIME_NONE), "");
+	assert_null(words_problem(runtime_pod_words(), false));
+}
+
+/* The words of a container's fixes: its pod's, else its runtime's, else Docker's. */
+static void test_words_of_container(void **state)
+{
+	struct container c = {.runtime = RUNTIME_PODMAN};
+
+	(void)state;
+	assert_ptr_equal(runtime_words(&c), &runtime_info(RUNTIME_PODMAN)->words);
+	c.runtime = RUNTIME_LXC;
+	assert_string_equal(runtime_words(&c)->grace_fix, "lxc-stop -t");
+	c.runtime = RUNTIME_NONE;
+	assert_ptr_equal(runtime_words(&c), &runtime_info(RUNTIME_DOCKER)->words);
+	c.runtime = RUNTIME_CONTAINERD;
+	strcpy(c.pod_namespace, "default");
+	assert_ptr_equal(runtime_words(&c), runtime_pod_words());
+	assert_non_null(strstr(runtime_words(&c)->grace_fix, "terminationGracePeriodSeconds"));
 }
 
 /* The checks find what they are for: rows broken on purpose are refused. */
@@ -265,6 +306,12 @@ static void test_broken_rows_refused(void **state)
 	r = *runtime_info(RUNTIME_CRIO);
 	r.task_dirs[0] = "run/crio/tasks";
 	assert_non_null(row_problem(&r)); /* nobody reads them */
+	r = *runtime_info(RUNTIME_PODMAN);
+	r.words.grace_fix = NULL;
+	assert_non_null(row_problem(&r)); /* a fix without its words */
+	r = *runtime_info(RUNTIME_LXC);
+	r.words.stop_signal_fix = NULL;
+	assert_non_null(row_problem(&r));
 	r = *runtime_info(RUNTIME_PODMAN);
 	r.runtime = RUNTIME_ISULAD;
 	r.name = "isulad-2";
@@ -421,6 +468,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_row),
 		cmocka_unit_test(test_broken_rows_refused),
+		cmocka_unit_test(test_words_of_container),
 		cmocka_unit_test(test_removers),
 		cmocka_unit_test(test_watches),
 		cmocka_unit_test(test_daemon_and_paths),

@@ -475,6 +475,36 @@ def test_lxc_default_halt_timeout():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_lxc_ignored_names_lxc_fix():
+    """busybox's sleep applet as PID 1 (lxc.init.cmd /bin/sleep): it has no handler for lxc.signal.halt's
+    SIGUSR1, which the kernel drops for a namespace init; lxc-stop -t 1 kills it. The
+    verdict is stop_signal_ignored, and its fix names LXC's settings (lxc.init.cmd,
+    lxc.signal.halt), not Docker's."""
+    stlib.require_root()
+    name = _lxc_name()
+    tmp = tempfile.mkdtemp(prefix="stoptrace-lxc-")
+    try:
+        _lxc_create(name, tmp)
+        with open("/var/lib/lxc/%s/config" % name, "a") as f:
+            f.write("lxc.init.cmd = /bin/sleep 300\n")
+        with LiveMonitor() as mon:
+            mon.start()
+            pid = _lxc_start(name)
+            _run(["lxc-stop", "-n", name, "-t", "1"], timeout=60, check_rc=False)
+            tl = _timeline_of(mon, name, "lxc")
+            what = _check_lxc_identity(tl, name, pid, "SIGUSR1")
+            expect(tl, "verdict", "stop_signal_ignored", what)
+            expect(tl, "exit.signal", "SIGKILL", what)
+            reason = tl.get("reason") or ""
+            check("lxc.init.cmd" in reason and "(lxc.signal.halt)" in reason
+                  and "docker" not in reason, "%s: the reason's fix does not name LXC's "
+                  "settings (lxc.init.cmd, lxc.signal.halt), or names docker's: %r"
+                  % (what, reason))
+    finally:
+        _lxc_destroy(name)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_lxc_default_halt_blocked():
     """No lxc.signal.halt and an init that blocks SIGRTMIN+3 (haltwait, as systemd does):
     lxc-stop sends it SIGRTMIN+3, the stop signal then; the init exits 0: graceful."""

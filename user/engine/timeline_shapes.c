@@ -27,8 +27,11 @@
  */
 bool tl_is_shell(const char *comm)
 {
-	static const char *const shells[] = {"sh",  "bash", "dash", "ash",
-					     "zsh", "ksh",  "mksh", "busybox"};
+	/*
+	 * Not "busybox": run by its own name, its applet is its first argument
+	 * (busybox sleep 300); one seen running a child is a wrapper still.
+	 */
+	static const char *const shells[] = {"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh"};
 	size_t n = strnlen(comm, ST_COMM_LEN);
 
 	for (size_t i = 0; i < sizeof(shells) / sizeof(shells[0]); i++)

@@ -98,6 +98,22 @@ static void test_shell_busybox_applet_renamed(void **state)
 	lacks(stops[0].reason, "exe (");
 }
 
+/* busybox run by its own name (busybox sleep 300) is no shell: the plain words, naming it. */
+static void test_busybox_by_name_no_shell(void **state)
+{
+	(void)state;
+	init_comm = "busybox";
+	feed_exec(T0 - 5 * SEC, INIT, "busybox");
+	feed_sig(T0, RUNC, INIT, "busybox", SIGTERM, ST_SIG_IGNORED, ST_DISP_DEFAULT, 0);
+	feed_sig(T0 + 2 * SEC, RUNC, INIT, "busybox", SIGKILL, ST_SIG_DELIVERED, ST_DISP_DEFAULT,
+		 0);
+	feed_exit(T0 + 2 * SEC, INIT, "busybox", SIGKILL);
+	finish(T0 + 2 * SEC + 10 * MS);
+	assert_int_equal(stops[0].verdict, TL_STOP_SIGNAL_IGNORED);
+	has(stops[0].reason, "SIGTERM to PID 1 (busybox) was ignored by the kernel");
+	lacks(stops[0].reason, "shell");
+}
+
 /* A program that is no shell, without children seen: the words of old, naming it. */
 static void test_plain_init_named(void **state)
 {
@@ -367,6 +383,7 @@ int main(void)
 		T(test_shell_child_named),
 		T(test_shell_child_from_teardown),
 		T(test_shell_busybox_applet_renamed),
+		T(test_busybox_by_name_no_shell),
 		T(test_plain_init_named),
 		T(test_shell_trap_deferred),
 		T(test_shell_trap_ran_carries_on),

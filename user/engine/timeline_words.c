@@ -69,6 +69,23 @@ __attribute__((format(printf, 2, 3))) static void say(struct reason *r, const ch
 	va_end(ap);
 }
 
+/*
+ * What unpauses a container of the stopping one's runtime (in its pod, the
+ * pod's), NULL when the runtime has none; Docker's when the runtime is not
+ * known, as for every fix.
+ */
+static const char *unpause_cmd(const struct stop_state *s)
+{
+	const struct container *c = &s->out.container;
+	const struct runtime_info *ri = runtime_info(c->runtime);
+
+	if (!ri)
+		return "docker unpause";
+	if (c->pod_uid[0] && ri->unpause_in_pod)
+		return ri->unpause_in_pod;
+	return ri->unpause;
+}
+
 /* PID 1's program, as the kernel names it (its comm). */
 static const char *prog(const struct stop_state *s)
 {
@@ -481,8 +498,11 @@ static void say_fix(struct reason *r, const struct stop_state *s, const char *si
 	}
 	switch (s->out.verdict) {
 	case TL_NS_TEARDOWN_STUCK:
-		say(r, "Fix: unpause the container sharing the pid namespace (docker unpause), or "
-		       "find what the D-state task waits on.");
+		say(r,
+		    "Fix: unpause the container sharing the pid namespace%s%s%s, or find what the "
+		    "D-state task waits on.",
+		    unpause_cmd(s) ? " (" : "", unpause_cmd(s) ? unpause_cmd(s) : "",
+		    unpause_cmd(s) ? ")" : "");
 		break;
 	case TL_STOP_SIGNAL_IGNORED:
 		if (s->ignored && s->ignored_disposition != ST_DISP_IGNORE && shell_shape(s))
@@ -683,10 +703,11 @@ void tl_describe_stuck(const struct stop_state *s, struct tl_alert *a)
 	if (s->nculprits)
 		culprit_fix(&s->culprits[0], a->action, sizeof(a->action));
 	else
-		snprintf(
-			a->action, sizeof(a->action),
-			"unpause any container sharing its pid namespace (docker unpause), or find "
-			"the task in D state");
+		snprintf(a->action, sizeof(a->action),
+			 "unpause any container sharing its pid namespace%s%s%s, or find the task "
+			 "in D state",
+			 unpause_cmd(s) ? " (" : "", unpause_cmd(s) ? unpause_cmd(s) : "",
+			 unpause_cmd(s) ? ")" : "");
 	a->culprits = s->culprits;
 	a->nculprits = s->nculprits;
 }

@@ -254,6 +254,7 @@ static const struct runtime_info table[] = {
 		.storage_roots = {"var/lib/lxc"},
 		.storage = &rt_storage_lxc,
 		.meta_files = {"var/lib/lxc/%s/config"}, /* lxc.signal.halt, lxc.signal.stop */
+		.unpause = "lxc-unfreeze -n",
 		.meta = &rt_meta_lxc,
 		.words =
 			{

@@ -71,6 +71,15 @@ static void endless_stop(void)
 	tick_to(T0, T0 + 40 * SEC);
 }
 
+/* PID 1 exits on SIGTERM, and its pid namespace takes 5 s to go: stuck (no culprits known). */
+static void stuck_stop(void)
+{
+	feed_sig(T0, RUNC, INIT, init_comm, SIGTERM, ST_SIG_DELIVERED, ST_DISP_HANDLER, 0);
+	feed_exit(T0 + 100 * MS, INIT, init_comm, 0);
+	tick_to(T0 + 100 * MS, T0 + 5 * SEC);
+	finish(T0 + 5 * SEC);
+}
+
 /* What no runtime but Docker may be told: Docker's commands. */
 static void says_no_docker(const char *text)
 {
@@ -178,11 +187,40 @@ static void test_docker_words_kept(void **state)
 	has(stops[0].reason, "(docker stop -t, stop_grace_period, terminationGracePeriodSeconds)");
 }
 
+/* The unpause a stuck teardown's fix names is the runtime's, or none where it has none. */
+static void test_unpause_names_the_runtime(void **state)
+{
+	static const struct {
+		enum runtime rt;
+		const char *unpause; /* NULL: no command named */
+	} want[] = {
+		{RUNTIME_DOCKER, "(docker unpause)"},	   {RUNTIME_PODMAN, "(podman unpause)"},
+		{RUNTIME_CONTAINERD, "(ctr task resume)"}, {RUNTIME_LXC, "(lxc-unfreeze -n)"},
+		{RUNTIME_NONE, "(docker unpause)"},
+	};
+	const struct tl_alert *a;
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		as_runtime(state, want[i].rt, false);
+		stuck_stop();
+		assert_int_equal(stops[0].verdict, TL_NS_TEARDOWN_STUCK);
+		has(stops[0].reason, want[i].unpause);
+		a = alert_of(TL_ALERT_NS_TEARDOWN_STUCK);
+		assert_non_null(a);
+		has(a->action, want[i].unpause);
+		if (want[i].rt != RUNTIME_DOCKER && want[i].rt != RUNTIME_NONE) {
+			says_no_docker(stops[0].reason);
+			says_no_docker(a->action);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_fixes_name_the_runtime, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_docker_words_kept, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unpause_names_the_runtime, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
